@@ -1,0 +1,75 @@
+import path from "node:path";
+import { loadConfig } from "../lib/kernel/config";
+import { startNode, type AgentOSNode } from "../lib/node";
+
+const BANNER_WAIT_MS = 5000;
+
+/**
+ * `agent-os start`: boots a node, prints where to go next, and stops cleanly on
+ * SIGINT/SIGTERM (a second signal exits at once).
+ */
+export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+	const config = loadConfig(env);
+	const node = await startNode(config);
+	installSignalHandlers(node);
+
+	const outcome = await Promise.race([
+		node.ready.then(() => "ready" as const),
+		new Promise<"waiting">(resolve => setTimeout(() => resolve("waiting"), BANNER_WAIT_MS).unref())
+	]).catch((err: Error) => {
+		console.error(`AgentOS cannot start: ${err.message}`);
+		return "failed" as const;
+	});
+	if (outcome === "failed") {
+		await node.stop();
+		process.exit(1);
+	}
+	printBanner(node, outcome === "ready");
+}
+
+function printBanner(node: AgentOSNode, ready: boolean): void {
+	const { config } = node.kernel;
+	const url = node.url() ?? `http://${config.HOST}:${config.PORT}`;
+	const storage = config.DATABASE_URL ? "PostgreSQL" : `PGlite in ${path.resolve(config.AGENTOS_DATA_DIR)}`;
+	const cluster = config.TRANSPORTER ? "cluster member" : "single node";
+	const { adminToken } = node;
+	const token =
+		adminToken.source === "generated"
+			? `${adminToken.token}  (generated now; kept in ${adminToken.file})`
+			: adminToken.source === "stored"
+				? `kept in ${adminToken.file}`
+				: "from GATEWAY_AUTH_TOKEN";
+	const tokenArg = adminToken.source === "env" ? "$GATEWAY_AUTH_TOKEN" : `$(cat ${adminToken.file})`;
+	const lines = [
+		"",
+		`AgentOS ${node.kernel.version} — node ${node.broker.nodeID} (${storage}, ${cluster})`,
+		ready ? "" : "  The database is not ready yet; the node keeps retrying (see GET /health).",
+		`  Gateway    ${url}`,
+		`  Health     curl ${url}/health`,
+		`  Metrics    curl ${url}/metrics`,
+		`  API token  ${token}`,
+		`  Try        curl -H "Authorization: Bearer ${tokenArg}" ${url}/api/v1/node`,
+		"  Stop       Ctrl-C",
+		""
+	];
+	console.log(lines.filter(l => l !== "").join("\n") + "\n");
+}
+
+function installSignalHandlers(node: AgentOSNode): void {
+	let signalled = false;
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (signalled) process.exit(1);
+		signalled = true;
+		node.broker.logger.info(`${signal} received; stopping (in-flight requests may take up to ${node.kernel.config.SHUTDOWN_TIMEOUT_MS} ms)`);
+		node.stop().then(
+			() => process.exit(0),
+			err => {
+				console.error(`Stopping failed: ${(err as Error).message}`);
+				process.exit(1);
+			}
+		);
+	};
+	process.on("SIGINT", onSignal);
+	process.on("SIGTERM", onSignal);
+	process.on("unhandledRejection", reason => node.broker.logger.error("Unhandled promise rejection", reason));
+}

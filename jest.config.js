@@ -1,0 +1,21 @@
+/**
+ * Three projects: unit (no servers), integration (real Postgres, Redis, NATS, started
+ * by the tests themselves) and e2e (the built product, driven as a user drives it).
+ * PGlite is loaded through dynamic import, which needs --experimental-vm-modules;
+ * the test scripts set it.
+ */
+const transform = { "^.+\\.ts$": ["@swc/jest"] };
+
+module.exports = {
+	testTimeout: 60000,
+	projects: [
+		{ displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.spec.ts"], transform },
+		{
+			displayName: "integration",
+			testMatch: ["<rootDir>/test/integration/**/*.spec.ts"],
+			transform,
+			globalSetup: "<rootDir>/test/support/global-setup.ts"
+		},
+		{ displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.spec.ts"], transform }
+	]
+};

@@ -1,0 +1,224 @@
+/**
+ * Every environment variable AgentOS reads, in one place: its type, default, allowed
+ * values and a one-line description. `.env.example` and the README's configuration
+ * table are generated from this list, and a unit test keeps them in step.
+ */
+
+export type SettingType = "string" | "number" | "boolean" | "enum" | "url";
+
+export interface SettingSpec {
+	type: SettingType;
+	description: string;
+	/** Used when the variable is unset or empty. Absent means "no value". */
+	default?: string | number | boolean;
+	/** Allowed values, for `enum`. */
+	values?: readonly string[];
+	/** Allowed URL schemes, for `url`. */
+	schemes?: readonly string[];
+	min?: number;
+	max?: number;
+	/** Never printed, logged or echoed back in an error. */
+	secret?: boolean;
+	/** Grouping for .env.example and the README table. */
+	group: string;
+}
+
+function setting<const S extends SettingSpec>(spec: S): S {
+	return spec;
+}
+
+export const CONFIG_SCHEMA = {
+	NODE_ENV: setting({
+		group: "Node",
+		type: "enum",
+		values: ["development", "production", "test"],
+		default: "development",
+		description: "Run mode; production refuses insecure defaults"
+	}),
+	NODE_ID: setting({
+		group: "Node",
+		type: "string",
+		description: "Unique node name in the cluster (default: hostname and process id)"
+	}),
+	HOST: setting({
+		group: "Node",
+		type: "string",
+		default: "127.0.0.1",
+		description: "Interface the gateway listens on (0.0.0.0 for all)"
+	}),
+	PORT: setting({
+		group: "Node",
+		type: "number",
+		default: 3000,
+		min: 0,
+		max: 65535,
+		description: "Gateway port for REST, WebSocket, health and metrics (0 picks a free port)"
+	}),
+	AGENTOS_DATA_DIR: setting({
+		group: "Node",
+		type: "string",
+		default: "./data",
+		description: "Where the embedded database, generated secrets and local state live"
+	}),
+	SHUTDOWN_TIMEOUT_MS: setting({
+		group: "Node",
+		type: "number",
+		default: 10000,
+		min: 100,
+		max: 600000,
+		description: "How long a stopping node waits for in-flight requests to finish"
+	}),
+
+	DATABASE_URL: setting({
+		group: "Storage",
+		type: "url",
+		schemes: ["postgres", "postgresql"],
+		secret: true,
+		description: "PostgreSQL server; empty uses the embedded PGlite database in the data dir"
+	}),
+	DATABASE_POOL_MAX: setting({
+		group: "Storage",
+		type: "number",
+		default: 10,
+		min: 1,
+		max: 1000,
+		description: "Connections in the PostgreSQL pool"
+	}),
+	DATABASE_RETRY_MAX_MS: setting({
+		group: "Storage",
+		type: "number",
+		default: 30000,
+		min: 100,
+		max: 600000,
+		description: "Longest wait between attempts to reach an unreachable database"
+	}),
+	QDRANT_URL: setting({
+		group: "Storage",
+		type: "url",
+		schemes: ["http", "https"],
+		description: "Qdrant server for vectors; empty uses pgvector in the database"
+	}),
+	QDRANT_API_KEY: setting({
+		group: "Storage",
+		type: "string",
+		secret: true,
+		description: "API key for QDRANT_URL, if the server wants one"
+	}),
+
+	TRANSPORTER: setting({
+		group: "Cluster",
+		type: "url",
+		schemes: ["nats", "redis", "rediss"],
+		secret: true,
+		description: "Cluster transporter (nats://host:4222 or redis://…); empty runs a single node"
+	}),
+	REDIS_URL: setting({
+		group: "Cluster",
+		type: "url",
+		schemes: ["redis", "rediss"],
+		secret: true,
+		description: "Redis for the shared cache, locks and rate limits; empty uses memory"
+	}),
+	NAMESPACE: setting({
+		group: "Cluster",
+		type: "string",
+		default: "agentos",
+		description: "Moleculer namespace; only nodes with the same namespace form a cluster"
+	}),
+
+	GATEWAY_AUTH_TOKEN: setting({
+		group: "Security",
+		type: "string",
+		secret: true,
+		description: "Admin bearer token; empty generates one on first boot and keeps it in the data dir"
+	}),
+	REQUEST_TIMEOUT_MS: setting({
+		group: "Resilience",
+		type: "number",
+		default: 30000,
+		min: 0,
+		max: 3600000,
+		description: "Default timeout of an action call (0 disables)"
+	}),
+	RETRY_MAX_ATTEMPTS: setting({
+		group: "Resilience",
+		type: "number",
+		default: 3,
+		min: 0,
+		max: 20,
+		description: "Retries of a call that failed with a retryable error (0 disables)"
+	}),
+	CIRCUIT_BREAKER_ENABLED: setting({
+		group: "Resilience",
+		type: "boolean",
+		default: true,
+		description: "Open a circuit to an endpoint that keeps failing"
+	}),
+	BULKHEAD_CONCURRENCY: setting({
+		group: "Resilience",
+		type: "number",
+		default: 100,
+		min: 1,
+		max: 100000,
+		description: "Concurrent executions of one action on a node before calls queue"
+	}),
+	BULKHEAD_MAX_QUEUE: setting({
+		group: "Resilience",
+		type: "number",
+		default: 1000,
+		min: 0,
+		max: 1000000,
+		description: "Queued calls per action before new ones are refused"
+	}),
+
+	LOG_LEVEL: setting({
+		group: "Observability",
+		type: "enum",
+		values: ["fatal", "error", "warn", "info", "debug", "trace"],
+		default: "info",
+		description: "Least severe log level printed"
+	}),
+	LOG_FORMAT: setting({
+		group: "Observability",
+		type: "enum",
+		values: ["auto", "pretty", "json"],
+		default: "auto",
+		description: "auto prints readable lines in a terminal and JSON otherwise"
+	}),
+	METRICS_ENABLED: setting({
+		group: "Observability",
+		type: "boolean",
+		default: true,
+		description: "Collect metrics and serve them at GET /metrics (Prometheus text)"
+	}),
+	TRACING_ENABLED: setting({
+		group: "Observability",
+		type: "boolean",
+		default: false,
+		description: "Trace action calls"
+	}),
+	TRACING_EXPORTER: setting({
+		group: "Observability",
+		type: "enum",
+		values: ["console", "event"],
+		default: "console",
+		description: "Where traces go when tracing is on"
+	})
+} as const satisfies Record<string, SettingSpec>;
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+
+type ValueOf<S extends SettingSpec> = S["type"] extends "number"
+	? number
+	: S["type"] extends "boolean"
+		? boolean
+		: S extends { values: readonly (infer V)[] }
+			? V
+			: string;
+
+/** The validated configuration: a setting with a default is always present. */
+type ValueOrUndefined<S extends SettingSpec> = S extends { default: string | number | boolean } ? ValueOf<S> : ValueOf<S> | undefined;
+
+export type Config = {
+	readonly [K in ConfigKey]: ValueOrUndefined<(typeof CONFIG_SCHEMA)[K]>;
+};

@@ -1,0 +1,63 @@
+/**
+ * The kernel's errors, each with a fixed UPPER_SNAKE `type`. Errors that can cross the
+ * wire to a caller extend Moleculer's errors (client errors are 4xx, transient ones are
+ * retryable); errors that only ever stop a booting process are plain `Error`s.
+ */
+import { Errors } from "moleculer";
+
+/** A bad environment variable; the process prints the message and exits. */
+export class ConfigError extends Error {
+	readonly type = "CONFIG_INVALID";
+	constructor(
+		message: string,
+		readonly key: string
+	) {
+		super(message);
+		this.name = "ConfigError";
+	}
+}
+
+/** The migrations folder or the applied history is not what it must be. */
+export class MigrationError extends Error {
+	readonly type = "MIGRATION_INVALID";
+	constructor(message: string) {
+		super(message);
+		this.name = "MigrationError";
+	}
+}
+
+/** Another live process already owns the embedded database in this data dir. */
+export class DataDirLockedError extends Error {
+	readonly type = "DATA_DIR_LOCKED";
+	constructor(
+		readonly dataDir: string,
+		readonly ownerPid: number
+	) {
+		super(`The data dir ${dataDir} is in use by process ${ownerPid}; stop it or set AGENTOS_DATA_DIR to another folder`);
+		this.name = "DataDirLockedError";
+	}
+}
+
+/** The database cannot be reached right now; the call may succeed later. */
+export class DatabaseUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(reason: string) {
+		super(`Database unavailable: ${reason}`, 503, "DATABASE_UNAVAILABLE", { reason });
+		this.name = "DatabaseUnavailableError";
+	}
+}
+
+/** The vector store cannot serve the request (not configured, or unreachable). */
+export class VectorStoreUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(reason: string) {
+		super(`Vector store unavailable: ${reason}`, 503, "VECTOR_STORE_UNAVAILABLE", { reason });
+		this.name = "VectorStoreUnavailableError";
+	}
+}
+
+/** A request to the vector store that can never succeed as written. */
+export class VectorStoreRequestError extends Errors.MoleculerClientError {
+	constructor(message: string, data?: unknown) {
+		super(message, 422, "VECTOR_STORE_BAD_REQUEST", data);
+		this.name = "VectorStoreRequestError";
+	}
+}

@@ -1,0 +1,43 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+
+export interface AdminToken {
+	token: string;
+	/** `env`: GATEWAY_AUTH_TOKEN; `generated`: made on this boot; `stored`: made on an earlier boot. */
+	source: "env" | "generated" | "stored";
+	/** Where a generated token is kept. */
+	file?: string;
+}
+
+const TOKEN_FILE = "admin-token";
+
+export function generateToken(bytes = 32): string {
+	return crypto.randomBytes(bytes).toString("base64url");
+}
+
+/**
+ * The admin token: GATEWAY_AUTH_TOKEN when set; otherwise one generated on the first
+ * boot and kept (mode 0600) in the data dir, so a zero-setup node is still never open.
+ */
+export function loadAdminToken(configured: string | undefined, dataDir: string): AdminToken {
+	if (configured) return { token: configured, source: "env" };
+	const file = path.resolve(dataDir, TOKEN_FILE);
+	try {
+		const stored = fs.readFileSync(file, "utf8").trim();
+		if (stored) return { token: stored, source: "stored", file };
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+	}
+	fs.mkdirSync(path.dirname(file), { recursive: true });
+	const token = generateToken();
+	fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+	return { token, source: "generated", file };
+}
+
+/** Compares secrets in constant time, so response timing does not leak a prefix. */
+export function secretsEqual(given: string, expected: string): boolean {
+	const a = crypto.createHash("sha256").update(given).digest();
+	const b = crypto.createHash("sha256").update(expected).digest();
+	return crypto.timingSafeEqual(a, b);
+}

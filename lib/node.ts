@@ -1,0 +1,57 @@
+import path from "node:path";
+import { ServiceBroker, type BrokerOptions } from "moleculer";
+import { createBrokerOptions } from "../moleculer.config";
+import createApiService from "../services/api.service";
+import createHealthService from "../services/health.service";
+import type { Config } from "./kernel/config";
+import { Kernel } from "./kernel/kernel";
+import { loadAdminToken, type AdminToken } from "./kernel/secrets";
+
+/** One running AgentOS node: its broker, its kernel and the services it hosts. */
+export interface AgentOSNode {
+	readonly broker: ServiceBroker;
+	readonly kernel: Kernel;
+	readonly adminToken: AdminToken;
+	/** Resolves when the database is migrated and ready; rejects if it never can be. */
+	readonly ready: Promise<void>;
+	/** The gateway's base URL, once started. */
+	url(): string | undefined;
+	stop(): Promise<void>;
+}
+
+/**
+ * Boots a node: the broker and its services start at once (health answers even while
+ * the database is unreachable), then the kernel connects and migrates in the
+ * background. `brokerOverrides` is for tests and embedding (e.g. another transporter).
+ */
+export async function startNode(config: Config, brokerOverrides: Partial<BrokerOptions> = {}): Promise<AgentOSNode> {
+	const broker = new ServiceBroker({ ...createBrokerOptions(config), ...brokerOverrides });
+	const adminToken = loadAdminToken(config.GATEWAY_AUTH_TOKEN, path.resolve(config.AGENTOS_DATA_DIR));
+	const kernel = await Kernel.open(config, broker.getLogger("kernel"), broker.nodeID);
+
+	broker.createService(createHealthService(kernel));
+	const api = broker.createService(createApiService(kernel, adminToken.token));
+	try {
+		await broker.start();
+	} catch (err) {
+		await kernel.close();
+		throw err;
+	}
+	const ready = kernel.start();
+	// A rejection is reported through `ready`; this keeps it from being "unhandled" meanwhile.
+	ready.catch(() => undefined);
+
+	let stopping: Promise<void> | undefined;
+	return {
+		broker,
+		kernel,
+		adminToken,
+		ready,
+		url: () => (api as unknown as { listeningUrl(): string | undefined }).listeningUrl(),
+		stop: () =>
+			(stopping ??= (async () => {
+				await broker.stop();
+				await kernel.close();
+			})())
+	};
+}

@@ -1,0 +1,88 @@
+import os from "node:os";
+import { Cachers, Transporters, type BrokerOptions, type Errors, type LoggerConfig } from "moleculer";
+import type { Config } from "./lib/kernel/config";
+import { GatewayPrometheusReporter } from "./lib/kernel/metrics-reporter";
+
+/**
+ * The broker options of an AgentOS node, derived from its validated configuration:
+ * single node or cluster (TRANSPORTER), memory or Redis cache (REDIS_URL), and the
+ * circuit breaker, retry policy and bulkhead that guard every call.
+ *
+ * It is a function of the configuration rather than a module-level object so that a
+ * bad environment is reported once, cleanly, by the process that boots the node.
+ */
+export function createBrokerOptions(config: Config): BrokerOptions {
+	return {
+		namespace: config.NAMESPACE,
+		nodeID: config.NODE_ID ?? `${os.hostname()}-${process.pid}`,
+		logger: loggerFor(config),
+		logLevel: config.LOG_LEVEL,
+
+		transporter: transporterFor(config.TRANSPORTER),
+		cacher: config.REDIS_URL ? redisCacher(config.NAMESPACE, config.REDIS_URL) : "Memory",
+		serializer: "JSON",
+
+		requestTimeout: config.REQUEST_TIMEOUT_MS,
+		retryPolicy: {
+			enabled: config.RETRY_MAX_ATTEMPTS > 0,
+			retries: config.RETRY_MAX_ATTEMPTS,
+			delay: 100,
+			maxDelay: 2000,
+			factor: 2,
+			check: err => Boolean((err as Errors.MoleculerError).retryable)
+		},
+		circuitBreaker: {
+			enabled: config.CIRCUIT_BREAKER_ENABLED,
+			threshold: 0.5,
+			minRequestCount: 20,
+			windowTime: 60,
+			halfOpenTime: 10_000,
+			// Only failures of the callee (5xx, timeouts) count; a caller's bad input does not.
+			check: err => ((err as Errors.MoleculerError).code ?? 500) >= 500
+		},
+		bulkhead: {
+			enabled: true,
+			concurrency: config.BULKHEAD_CONCURRENCY,
+			maxQueueSize: config.BULKHEAD_MAX_QUEUE
+		},
+		tracking: { enabled: true, shutdownTimeout: config.SHUTDOWN_TIMEOUT_MS },
+		registry: { strategy: "RoundRobin", preferLocal: true },
+		validator: true,
+
+		metrics: {
+			enabled: config.METRICS_ENABLED,
+			// Moleculer accepts reporter instances; its typings list only names and configs.
+			reporter: [new GatewayPrometheusReporter()] as unknown as "Prometheus"[]
+		},
+		tracing: {
+			enabled: config.TRACING_ENABLED,
+			exporter: { type: config.TRACING_EXPORTER === "event" ? "Event" : "Console" }
+		},
+		// The node's own signal handlers stop the kernel after the broker.
+		skipProcessEventRegistration: true
+	};
+}
+
+function redisCacher(namespace: string, url: string): InstanceType<typeof Cachers.Redis> {
+	// ioredis takes a URL string where Moleculer's typings expect its options object.
+	return new Cachers.Redis({ prefix: `${namespace}-cache`, redis: url as unknown as Record<string, string> });
+}
+
+function transporterFor(url: string | undefined): BrokerOptions["transporter"] {
+	if (!url) return null;
+	return url.startsWith("nats:") ? new Transporters.NATS(url) : new Transporters.Redis(url);
+}
+
+function loggerFor(config: Config): LoggerConfig {
+	const pretty = config.LOG_FORMAT === "pretty" || (config.LOG_FORMAT === "auto" && process.stdout.isTTY === true);
+	return {
+		type: "Pino",
+		options: {
+			level: config.LOG_LEVEL,
+			pino: {
+				options: pretty ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } } : {},
+				destination: undefined
+			}
+		}
+	} as LoggerConfig;
+}

@@ -1,0 +1,116 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import ApiGateway from "moleculer-web";
+import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
+import type { Kernel } from "../lib/kernel/kernel";
+import { GatewayPrometheusReporter } from "../lib/kernel/metrics-reporter";
+import { secretsEqual } from "../lib/kernel/secrets";
+
+export const API_PREFIX = "/api/v1";
+const BODY_LIMIT = "1mb";
+
+export interface Caller {
+	id: string;
+	kind: "admin";
+}
+
+export interface ErrorBody {
+	error: { type: string; message: string; data?: unknown };
+}
+
+type GatewayThis = Service<ApiSettingsSchema>;
+
+/**
+ * The node's one HTTP port: health and metrics (open), and the REST API under /api/v1
+ * (bearer token). Errors always answer `{error: {type, message, data}}` with a 4xx/5xx
+ * status; an unexpected 500 is logged with its request id and never leaks internals.
+ */
+export default function createApiService(kernel: Kernel, adminToken: string): ServiceSchema<ApiSettingsSchema> {
+	return {
+		name: "api",
+		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+
+		settings: {
+			port: kernel.config.PORT,
+			ip: kernel.config.HOST,
+			logRequest: "debug",
+			logResponse: "debug",
+			logRouteRegistration: "debug",
+			log4XXResponses: false,
+			routes: [
+				{
+					path: "/",
+					authentication: false,
+					mappingPolicy: "restrict",
+					aliases: {
+						"GET live": "health.live",
+						"GET ready": "health.ready",
+						"GET health": "health.check",
+						"GET metrics"(this: GatewayThis, req: IncomingMessage, res: ServerResponse) {
+							const reporter = GatewayPrometheusReporter.of(this.broker.metrics);
+							if (!reporter) return sendJson(res, 404, errorBody("METRICS_DISABLED", "Metrics are off; set METRICS_ENABLED=true"));
+							res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+							res.end(reporter.generatePrometheusResponse());
+						}
+					}
+				},
+				{
+					path: API_PREFIX,
+					authentication: true,
+					mappingPolicy: "restrict",
+					autoAliases: true,
+					aliases: {
+						"GET node": "health.info"
+					},
+					bodyParsers: { json: { limit: BODY_LIMIT }, urlencoded: false }
+				}
+			],
+
+			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {
+				const e = err as Error & { code?: number; type?: string; data?: unknown };
+				const status = Number.isInteger(e.code) && e.code! >= 400 && e.code! < 600 ? e.code! : 500;
+				if (status >= 500 && !e.type) {
+					const requestID = req.$ctx?.requestID;
+					this.logger.error(`Request ${req.method} ${req.url} failed (request id ${requestID})`, err);
+					return sendJson(res, 500, errorBody("INTERNAL_ERROR", `Internal error; see the node's log for request id ${requestID}`));
+				}
+				sendJson(res, status, errorBody(e.type || e.name || "ERROR", e.message, e.data));
+			}
+		},
+
+		methods: {
+			/** Accepts `Authorization: Bearer <token>`; the admin token is compared in constant time. */
+			authenticate(ctx: Context, route: Route, req: IncomingRequest): Caller {
+				const header = req.headers.authorization;
+				if (!header) throw unauthorized("NO_TOKEN", "This route needs a token: send Authorization: Bearer <token>");
+				const [scheme, token] = header.split(" ");
+				if (scheme !== "Bearer" || !token) throw unauthorized("NO_TOKEN", "The Authorization header must read: Bearer <token>");
+				if (!secretsEqual(token, adminToken)) throw unauthorized("INVALID_TOKEN", "The bearer token is not valid");
+				return { id: "admin", kind: "admin" };
+			},
+
+			/** The address the gateway really listens on (PORT=0 picks one). */
+			listeningUrl(this: GatewayThis & { server?: { address(): AddressInfo | string | null } }): string | undefined {
+				const address = this.server?.address();
+				if (!address || typeof address === "string") return undefined;
+				const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
+				return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+			}
+		}
+	};
+}
+
+function unauthorized(type: string, message: string): Errors.MoleculerClientError {
+	return new Errors.MoleculerClientError(message, 401, type);
+}
+
+function errorBody(type: string, message: string, data?: unknown): ErrorBody {
+	return { error: data === undefined ? { type, message } : { type, message, data } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+	if (res.headersSent) return;
+	res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
+	res.end(JSON.stringify(body));
+}

@@ -1,0 +1,17 @@
+/**
+ * The schema keys AgentOS adds to Moleculer actions, declared once here so services
+ * stay fully typed (Moleculer 0.15 refuses unknown keys at compile time). The types
+ * live in moleculer/src/service, whose `export =` namespace merges with this block.
+ */
+import "moleculer/src/service";
+
+declare module "moleculer/src/service" {
+	// The type parameter must repeat the original declaration's for the merge to apply.
+	// eslint-disable-next-line @typescript-eslint/no-unused-vars
+	interface ActionSchema<TThis> {
+		/** moleculer-web auto-alias, e.g. `"GET /agents/:id"`. */
+		rest?: string | string[];
+		/** One sentence for people and models: what the action does. */
+		description?: string;
+	}
+}
