@@ -2,6 +2,7 @@ import os from "node:os";
 import { Cachers, Transporters, type BrokerOptions, type Errors, type LoggerConfig } from "moleculer";
 import type { Config } from "./lib/kernel/config";
 import { GatewayPrometheusReporter } from "./lib/kernel/metrics-reporter";
+import { NatsTransporter } from "./lib/kernel/nats-transporter";
 
 /**
  * The broker options of an AgentOS node, derived from its validated configuration:
@@ -70,7 +71,7 @@ function redisCacher(namespace: string, url: string): InstanceType<typeof Cacher
 
 function transporterFor(url: string | undefined): BrokerOptions["transporter"] {
 	if (!url) return null;
-	return url.startsWith("nats:") ? new Transporters.NATS(url) : new Transporters.Redis(url);
+	return url.startsWith("nats:") ? new NatsTransporter(url) : new Transporters.Redis(url);
 }
 
 function loggerFor(config: Config): LoggerConfig {

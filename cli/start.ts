@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../lib/node";
@@ -8,8 +9,10 @@ const BANNER_WAIT_MS = 5000;
  * `agent-os start`: boots a node, prints where to go next, and stops cleanly on
  * SIGINT/SIGTERM (a second signal exits at once).
  */
-export async function start(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-	const config = loadConfig(env);
+export async function start(): Promise<void> {
+	// A .env in the working directory fills in what the real environment leaves unset.
+	if (fs.existsSync(".env")) process.loadEnvFile(".env");
+	const config = loadConfig(process.env);
 	const node = await startNode(config);
 	installSignalHandlers(node);
 

@@ -1,5 +1,5 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { cacherStatus, transporterStatus } from "../lib/kernel/cluster-status";
+import { cacherStatus, transporterStatus, watchTransporter } from "../lib/kernel/cluster-status";
 import { redactConfig } from "../lib/kernel/config";
 import type { Kernel, SubsystemStatus } from "../lib/kernel/kernel";
 
@@ -89,6 +89,10 @@ export default function createHealthService(kernel: Kernel): ServiceSchema {
 					};
 				}
 			}
+		},
+
+		started() {
+			watchTransporter(this.broker);
 		}
 	};
 }

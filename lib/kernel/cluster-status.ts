@@ -1,12 +1,32 @@
 import type { ServiceBroker } from "moleculer";
+import type { NatsConnection } from "nats";
 import type { SubsystemStatus } from "./kernel";
+
+/**
+ * Moleculer's `transit.connected` stays true while the NATS client quietly reconnects,
+ * so the link state comes from the client's own status stream instead.
+ */
+const linkDown = new WeakMap<ServiceBroker, string>();
+
+/** Starts following the transporter client's connection events; call once the broker has started. */
+export function watchTransporter(broker: ServiceBroker): void {
+	const client = (broker.transit?.tx as unknown as { client?: Partial<NatsConnection> } | undefined)?.client;
+	if (typeof client?.status !== "function") return;
+	void (async () => {
+		for await (const event of client.status!()) {
+			if (event.type === "disconnect") linkDown.set(broker, `lost the connection to ${event.data}; reconnecting`);
+			else if (event.type === "reconnect") linkDown.delete(broker);
+		}
+	})().catch(() => undefined);
+}
 
 /** The transporter as this node sees it: disabled on a single node, else connected or not. */
 export function transporterStatus(broker: ServiceBroker): SubsystemStatus {
 	const transit = broker.transit;
 	if (!transit) return { state: "disabled", kind: "none (single node)" };
 	const kind = transit.tx.constructor.name.replace(/Transporter$/, "").toLowerCase();
-	return transit.connected ? { state: "ready", kind } : { state: "down", kind, error: "the transporter is not connected; retrying" };
+	const down = linkDown.get(broker) ?? (transit.connected ? undefined : "not connected; retrying");
+	return down ? { state: "down", kind, error: `the transporter is ${down}` } : { state: "ready", kind };
 }
 
 /** The cacher: memory is always ready; Redis is ready while its client is connected. */

@@ -1,0 +1,57 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { BrokerOptions } from "moleculer";
+import { loadConfig } from "../../lib/kernel/config";
+import { startNode, type AgentOSNode } from "../../lib/node";
+
+export interface TestNode {
+	node: AgentOSNode;
+	url: string;
+	token: string;
+	dataDir: string;
+	/** fetch against the node, with the admin token unless `auth: false`. */
+	request(route: string, init?: RequestInit & { auth?: boolean }): Promise<Response>;
+	/** GET `route` and parse the JSON body as `T` (health routes need no token, but it does no harm). */
+	json<T>(route: string, init?: RequestInit & { auth?: boolean }): Promise<T>;
+	stop(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+	return fs.mkdtempSync(path.join(os.tmpdir(), "agentos-test-"));
+}
+
+/** A real node on a free port with its own data dir (unless given), quiet logs. */
+export async function startTestNode(env: Record<string, string> = {}, brokerOverrides: Partial<BrokerOptions> = {}): Promise<TestNode> {
+	const dataDir = env.AGENTOS_DATA_DIR ?? tempDataDir();
+	const config = loadConfig({ PORT: "0", LOG_LEVEL: "error", LOG_FORMAT: "json", ...env, AGENTOS_DATA_DIR: dataDir });
+	const node = await startNode(config, { logger: false, ...brokerOverrides });
+	const url = node.url();
+	if (!url) throw new Error("the gateway did not start listening");
+	const request = (route: string, init: RequestInit & { auth?: boolean } = {}) => {
+		const { auth = true, headers, ...rest } = init;
+		return fetch(`${url}${route}`, {
+			...rest,
+			headers: { ...(auth ? { authorization: `Bearer ${node.adminToken.token}` } : {}), ...(headers as Record<string, string>) }
+		});
+	};
+	return {
+		node,
+		url,
+		token: node.adminToken.token,
+		dataDir,
+		request,
+		json: async <T>(route: string, init?: RequestInit & { auth?: boolean }) => (await request(route, init)).json() as Promise<T>,
+		stop: () => node.stop()
+	};
+}
+
+/** Polls `check` until it returns true, failing after `timeoutMs` with `what` in the message. */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15000, everyMs = 100): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		if (await check()) return;
+		if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+		await new Promise(r => setTimeout(r, everyMs));
+	}
+}
