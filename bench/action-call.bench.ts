@@ -13,6 +13,7 @@
 import { ServiceBroker, type BrokerOptions, type Context, type ServiceSchema } from "moleculer";
 import { createBrokerOptions } from "../moleculer.config";
 import { loadConfig } from "../lib/kernel/config";
+import { NodeMetrics } from "../lib/kernel/metrics";
 import { measure, medianStats, type Stats } from "./lib/stats";
 import { log, row, type Row } from "./lib/table";
 
@@ -49,7 +50,7 @@ const mathService: ServiceSchema = {
 /** Our broker options, exactly as a node builds them (with logging off, as in the bare broker). */
 function oursOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
 	const config = loadConfig({ LOG_LEVEL: "error", NODE_ID: "bench-ours" });
-	return { ...createBrokerOptions(config), ...overrides, logger: false };
+	return { ...createBrokerOptions(config, new NodeMetrics()), ...overrides, logger: false };
 }
 
 function bareOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
@@ -59,13 +60,13 @@ function bareOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
 /** One of our options, switched off in ours or switched on (with our settings) in a bare broker. */
 interface Toggle {
 	name: string;
-	/** The option as ours sets it (called on fresh options: the metrics reporter is an instance). */
+	/** The option as ours sets it (called on fresh options: each holds its own metrics registry). */
 	on(ours: BrokerOptions): Partial<BrokerOptions>;
 	off(ours: BrokerOptions): Partial<BrokerOptions>;
 }
 
 const TOGGLES: Toggle[] = [
-	{ name: "metrics", on: o => ({ metrics: o.metrics }), off: () => ({ metrics: { enabled: false } }) },
+	{ name: "metrics", on: o => ({ middlewares: o.middlewares }), off: () => ({ middlewares: [] }) },
 	{ name: "bulkhead", on: o => ({ bulkhead: o.bulkhead }), off: o => ({ bulkhead: { ...o.bulkhead, enabled: false } }) },
 	{ name: "retry policy", on: o => ({ retryPolicy: o.retryPolicy }), off: o => ({ retryPolicy: { ...o.retryPolicy, enabled: false } }) },
 	{

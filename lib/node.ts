@@ -5,6 +5,7 @@ import createApiService from "../services/api.service";
 import createHealthService from "../services/health.service";
 import type { Config } from "./kernel/config";
 import { Kernel } from "./kernel/kernel";
+import { NodeMetrics } from "./kernel/metrics";
 import { loadAdminToken, type AdminToken } from "./kernel/secrets";
 
 /** One running AgentOS node: its broker, its kernel and the services it hosts. */
@@ -20,17 +21,19 @@ export interface AgentOSNode {
 }
 
 /**
- * Boots a node: the broker and its services start at once (health answers even while
- * the database is unreachable), then the kernel connects and migrates in the
- * background. `brokerOverrides` is for tests and embedding (e.g. another transporter).
+ * Boots a node: the embedded database is opened (PGlite takes a second or more), then
+ * the broker and its services start — so health answers even while a PostgreSQL server
+ * is unreachable — and the kernel connects and migrates in the background.
+ * `brokerOverrides` is for tests and embedding (e.g. another transporter).
  */
 export async function startNode(config: Config, brokerOverrides: Partial<BrokerOptions> = {}): Promise<AgentOSNode> {
-	const broker = new ServiceBroker({ ...createBrokerOptions(config), ...brokerOverrides });
+	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
+	const broker = new ServiceBroker({ ...createBrokerOptions(config, metrics), ...brokerOverrides });
 	const adminToken = loadAdminToken(config.GATEWAY_AUTH_TOKEN, path.resolve(config.AGENTOS_DATA_DIR));
 	const kernel = await Kernel.open(config, broker.getLogger("kernel"), broker.nodeID);
 
 	broker.createService(createHealthService(kernel));
-	const api = broker.createService(createApiService(kernel, adminToken.token));
+	const api = broker.createService(createApiService(kernel, adminToken.token, metrics));
 	try {
 		await broker.start();
 	} catch (err) {

@@ -4,7 +4,7 @@ import { Errors, type Context, type Service, type ServiceSchema } from "molecule
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { Kernel } from "../lib/kernel/kernel";
-import { GatewayPrometheusReporter } from "../lib/kernel/metrics-reporter";
+import type { NodeMetrics } from "../lib/kernel/metrics";
 import { secretsEqual } from "../lib/kernel/secrets";
 
 export const API_PREFIX = "/api/v1";
@@ -26,7 +26,7 @@ type GatewayThis = Service<ApiSettingsSchema>;
  * (bearer token). Errors always answer `{error: {type, message, data}}` with a 4xx/5xx
  * status; an unexpected 500 is logged with its request id and never leaks internals.
  */
-export default function createApiService(kernel: Kernel, adminToken: string): ServiceSchema<ApiSettingsSchema> {
+export default function createApiService(kernel: Kernel, adminToken: string, metrics?: NodeMetrics): ServiceSchema<ApiSettingsSchema> {
 	return {
 		name: "api",
 		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
@@ -47,11 +47,11 @@ export default function createApiService(kernel: Kernel, adminToken: string): Se
 						"GET live": "health.live",
 						"GET ready": "health.ready",
 						"GET health": "health.check",
-						"GET metrics"(this: GatewayThis, req: IncomingMessage, res: ServerResponse) {
-							const reporter = GatewayPrometheusReporter.of(this.broker.metrics);
-							if (!reporter) return sendJson(res, 404, errorBody("METRICS_DISABLED", "Metrics are off; set METRICS_ENABLED=true"));
-							res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-							res.end(reporter.generatePrometheusResponse());
+						async "GET metrics"(req: IncomingMessage, res: ServerResponse) {
+							if (!metrics) return sendJson(res, 404, errorBody("METRICS_DISABLED", "Metrics are off; set METRICS_ENABLED=true"));
+							const text = await metrics.text();
+							res.writeHead(200, { "Content-Type": metrics.contentType });
+							res.end(text);
 						}
 					}
 				},

@@ -31,13 +31,17 @@ describe("gateway on the embedded node", () => {
 		expect(body.instanceId).toMatch(/^[0-9a-f-]{36}$/);
 	});
 
-	it("serves Prometheus text at /metrics", async () => {
+	it("serves Prometheus text at /metrics: calls, latency, process and cluster", async () => {
+		await t.request("/health", { auth: false });
 		const res = await t.request("/metrics", { auth: false });
 		expect(res.status).toBe(200);
 		expect(res.headers.get("content-type")).toContain("text/plain");
 		const text = await res.text();
-		expect(text).toMatch(/^# TYPE moleculer_request_total counter$/m);
-		expect(text).toContain(`nodeID="${t.node.broker.nodeID}"`);
+		const node = t.node.broker.nodeID;
+		expect(text).toMatch(new RegExp(`^agentos_action_calls_total\\{node="${node}",namespace="agentos",action="health.check",outcome="ok"\\} [1-9]`, "m"));
+		expect(text).toMatch(/^# TYPE agentos_action_duration_seconds histogram$/m);
+		expect(text).toMatch(/^agentos_process_resident_memory_bytes\{.*\} \d+/m);
+		expect(text).toMatch(/^agentos_cluster_nodes\{.*\} 1$/m);
 	});
 
 	it("refuses the API without a token (401, with what to send)", async () => {
@@ -67,5 +71,19 @@ describe("gateway on the embedded node", () => {
 		const res = await t.request("/api/v1/nothing-here");
 		expect(res.status).toBe(404);
 		expect(((await res.json()) as ErrorBody).error.type).toBe("NOT_FOUND");
+	});
+});
+
+describe("gateway with metrics off", () => {
+	let t: TestNode;
+	beforeAll(async () => {
+		t = await startTestNode({ METRICS_ENABLED: "false" });
+	});
+	afterAll(() => t.stop());
+
+	it("answers /metrics with a JSON 404 saying how to turn them on", async () => {
+		const res = await t.request("/metrics", { auth: false });
+		expect(res.status).toBe(404);
+		expect(await res.json()).toEqual({ error: { type: "METRICS_DISABLED", message: "Metrics are off; set METRICS_ENABLED=true" } });
 	});
 });
