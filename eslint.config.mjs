@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
 	{ ignores: ["dist/", "data/", "node_modules/", "coverage/"] },
@@ -8,8 +9,12 @@ export default tseslint.config(
 	{
 		rules: {
 			"@typescript-eslint/no-explicit-any": "error",
-			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }]
+			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }]
 		}
 	},
-	{ files: ["**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" }, languageOptions: { globals: { module: "writable", require: "readonly" } } }
+	{
+		files: ["**/*.js"],
+		rules: { "@typescript-eslint/no-require-imports": "off" },
+		languageOptions: { globals: { ...globals.node } }
+	}
 );

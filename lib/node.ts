@@ -1,12 +1,14 @@
 import path from "node:path";
 import { ServiceBroker, type BrokerOptions } from "moleculer";
 import { createBrokerOptions } from "../moleculer.config";
+import { EnvelopeSigner } from "../actors/envelope";
+import createAgentsService from "../services/agents.service";
 import createApiService from "../services/api.service";
 import createHealthService from "../services/health.service";
 import type { Config } from "./kernel/config";
 import { Kernel } from "./kernel/kernel";
 import { NodeMetrics } from "./kernel/metrics";
-import { loadAdminToken, type AdminToken } from "./kernel/secrets";
+import { loadAdminToken, loadSecret, type AdminToken } from "./kernel/secrets";
 
 /** One running AgentOS node: its broker, its kernel and the services it hosts. */
 export interface AgentOSNode {
@@ -29,11 +31,14 @@ export interface AgentOSNode {
 export async function startNode(config: Config, brokerOverrides: Partial<BrokerOptions> = {}): Promise<AgentOSNode> {
 	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
 	const broker = new ServiceBroker({ ...createBrokerOptions(config, metrics), ...brokerOverrides });
-	const adminToken = loadAdminToken(config.GATEWAY_AUTH_TOKEN, path.resolve(config.AGENTOS_DATA_DIR));
+	const dataDir = path.resolve(config.AGENTOS_DATA_DIR);
+	const adminToken = loadAdminToken(config.GATEWAY_AUTH_TOKEN, dataDir);
+	const clusterSecret = loadSecret(config.CLUSTER_SECRET, dataDir, "cluster-secret");
 	const kernel = await Kernel.open(config, broker.getLogger("kernel"), broker.nodeID);
 
-	broker.createService(createHealthService(kernel));
-	const api = broker.createService(createApiService(kernel, adminToken.token, metrics));
+	const services = [createHealthService(kernel), createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), metrics)];
+	for (const schema of services) broker.createService(schema);
+	const api = broker.createService(createApiService(kernel, adminToken.token, services, metrics));
 	try {
 		await broker.start();
 	} catch (err) {

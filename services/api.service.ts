@@ -26,7 +26,29 @@ type GatewayThis = Service<ApiSettingsSchema>;
  * (bearer token). Errors always answer `{error: {type, message, data}}` with a 4xx/5xx
  * status; an unexpected 500 is logged with its request id and never leaks internals.
  */
-export default function createApiService(kernel: Kernel, adminToken: string, metrics?: NodeMetrics): ServiceSchema<ApiSettingsSchema> {
+/**
+ * REST aliases from the `rest` keys of the services' actions ("POST /agents" on service
+ * `agents` with `settings.rest: "/"` → "POST /agents": "agents.spawn"). Built once, at
+ * start: moleculer-web's autoAliases would rebuild every route (after a 500 ms debounce)
+ * each time any service appears — and every spawned agent is a service.
+ */
+export function restAliases(schemas: ServiceSchema[]): Record<string, string> {
+	const aliases: Record<string, string> = {};
+	for (const schema of schemas) {
+		const base = (schema.settings as { rest?: string } | undefined)?.rest ?? `/${schema.name}`;
+		for (const [name, action] of Object.entries(schema.actions ?? {})) {
+			const rest = typeof action === "object" ? action.rest : undefined;
+			for (const route of rest === undefined ? [] : Array.isArray(rest) ? rest : [rest]) {
+				const [method, routePath] = route.split(" ");
+				const full = `${base.replace(/\/$/, "")}/${routePath.replace(/^\//, "")}`.replace(/^\//, "");
+				aliases[`${method} ${full}`] = `${schema.name}.${name}`;
+			}
+		}
+	}
+	return aliases;
+}
+
+export default function createApiService(kernel: Kernel, adminToken: string, apiSchemas: ServiceSchema[], metrics?: NodeMetrics): ServiceSchema<ApiSettingsSchema> {
 	return {
 		name: "api",
 		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
@@ -38,6 +60,10 @@ export default function createApiService(kernel: Kernel, adminToken: string, met
 			logResponse: "debug",
 			logRouteRegistration: "debug",
 			log4XXResponses: false,
+			// A request is answered once: the broker's retry policy must not re-run the gateway's
+			// own handler (it would re-route a consumed request and answer 404). The actions it
+			// calls keep their own policies.
+			rootCallOptions: { retries: 0 },
 			routes: [
 				{
 					path: "/",
@@ -59,10 +85,7 @@ export default function createApiService(kernel: Kernel, adminToken: string, met
 					path: API_PREFIX,
 					authentication: true,
 					mappingPolicy: "restrict",
-					autoAliases: true,
-					aliases: {
-						"GET node": "health.info"
-					},
+					aliases: restAliases(apiSchemas),
 					bodyParsers: { json: { limit: BODY_LIMIT }, urlencoded: false }
 				}
 			],

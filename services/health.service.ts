@@ -38,6 +38,7 @@ const usable = (s: SubsystemStatus) => s.state === "ready" || s.state === "disab
 export default function createHealthService(kernel: Kernel): ServiceSchema {
 	return {
 		name: "health",
+		settings: { rest: "/" },
 
 		actions: {
 			live: {

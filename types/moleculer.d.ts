@@ -13,5 +13,7 @@ declare module "moleculer/src/service" {
 		rest?: string | string[];
 		/** One sentence for people and models: what the action does. */
 		description?: string;
+		/** The action's own default timeout (Moleculer reads it; its typings omit it). */
+		timeout?: number;
 	}
 }

@@ -132,6 +132,88 @@ export const CONFIG_SCHEMA = {
 		secret: true,
 		description: "Admin bearer token; empty generates one on first boot and keeps it in the data dir"
 	}),
+	MANIFEST_SIGNING_SECRET: setting({
+		group: "Security",
+		type: "string",
+		secret: true,
+		description: "HMAC secret manifests must be signed with (agent-os sign); when set, unsigned or tampered manifests are refused"
+	}),
+	CLUSTER_SECRET: setting({
+		group: "Security",
+		type: "string",
+		secret: true,
+		description: "Signs agent-to-agent envelopes between nodes; all nodes of a cluster need the same (empty: generated in the data dir)"
+	}),
+
+	MAX_AGENT_TASK_TIMEOUT_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 600000,
+		min: 100,
+		max: 86400000,
+		description: "Upper bound of any task's timeout, whatever the manifest or caller asks"
+	}),
+	AGENT_CODE_PATHS: setting({
+		group: "Agents",
+		type: "string",
+		default: "./agents",
+		description: "Comma-separated folders an agent's entryPoint must be inside"
+	}),
+	AGENT_INPROCESS_PATHS: setting({
+		group: "Agents",
+		type: "string",
+		description: "Comma-separated folders of trusted code allowed to run inside the node (runtime: inprocess); empty allows none"
+	}),
+	AGENT_HEARTBEAT_INTERVAL_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 1000,
+		min: 50,
+		max: 600000,
+		description: "How often an actor pings its worker"
+	}),
+	AGENT_HEARTBEAT_TIMEOUT_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 5000,
+		min: 50,
+		max: 600000,
+		description: "A worker that does not answer a ping within this is killed and restarted"
+	}),
+	AGENT_START_TIMEOUT_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 30000,
+		min: 100,
+		max: 600000,
+		description: "How long an agent's onStart may take"
+	}),
+	AGENT_STOP_GRACE_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 5000,
+		min: 0,
+		max: 600000,
+		description: "How long a stopping agent may finish its mailbox and onStop before it is killed"
+	}),
+	AGENT_WORKER_IMAGE: setting({
+		group: "Agents",
+		type: "string",
+		default: "agent-os:latest",
+		description: "Container image of docker-runtime workers (built from the Dockerfile)"
+	}),
+	AGENT_WORKER_APPARMOR_PROFILE: setting({
+		group: "Agents",
+		type: "string",
+		description: "AppArmor profile applied to docker-runtime workers"
+	}),
+	AGENT_WORKER_REQUIRE_APPARMOR: setting({
+		group: "Agents",
+		type: "boolean",
+		default: false,
+		description: "Refuse to start docker-runtime workers without AGENT_WORKER_APPARMOR_PROFILE"
+	}),
+
 	REQUEST_TIMEOUT_MS: setting({
 		group: "Resilience",
 		type: "number",

@@ -20,6 +20,14 @@ const PRODUCTION_RULES: ReadonlyArray<{ key: ConfigKey; insecure: (c: Config) =>
 				: c.GATEWAY_AUTH_TOKEN.length < MIN_PRODUCTION_TOKEN_LENGTH
 					? `must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`
 					: undefined
+	},
+	{
+		key: "MANIFEST_SIGNING_SECRET",
+		insecure: c => (!c.MANIFEST_SIGNING_SECRET ? "must be set in production, so only signed manifests run" : undefined)
+	},
+	{
+		key: "CLUSTER_SECRET",
+		insecure: c => (c.TRANSPORTER && !c.CLUSTER_SECRET ? "must be set (the same on every node) when TRANSPORTER is set in production" : undefined)
 	}
 ];
 

@@ -2,27 +2,28 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-export interface AdminToken {
+export interface StoredSecret {
 	token: string;
-	/** `env`: GATEWAY_AUTH_TOKEN; `generated`: made on this boot; `stored`: made on an earlier boot. */
+	/** `env`: from its variable; `generated`: made on this boot; `stored`: made on an earlier boot. */
 	source: "env" | "generated" | "stored";
-	/** Where a generated token is kept. */
+	/** Where a generated secret is kept. */
 	file?: string;
 }
 
-const TOKEN_FILE = "admin-token";
+/** The admin token is one such secret. */
+export type AdminToken = StoredSecret;
 
 export function generateToken(bytes = 32): string {
 	return crypto.randomBytes(bytes).toString("base64url");
 }
 
 /**
- * The admin token: GATEWAY_AUTH_TOKEN when set; otherwise one generated on the first
- * boot and kept (mode 0600) in the data dir, so a zero-setup node is still never open.
+ * A secret from its variable when set; otherwise one generated on the first boot and
+ * kept (mode 0600) in the data dir, so a zero-setup node is still never open.
  */
-export function loadAdminToken(configured: string | undefined, dataDir: string): AdminToken {
+export function loadSecret(configured: string | undefined, dataDir: string, fileName: string): StoredSecret {
 	if (configured) return { token: configured, source: "env" };
-	const file = path.resolve(dataDir, TOKEN_FILE);
+	const file = path.resolve(dataDir, fileName);
 	try {
 		const stored = fs.readFileSync(file, "utf8").trim();
 		if (stored) return { token: stored, source: "stored", file };
@@ -33,6 +34,10 @@ export function loadAdminToken(configured: string | undefined, dataDir: string):
 	const token = generateToken();
 	fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
 	return { token, source: "generated", file };
+}
+
+export function loadAdminToken(configured: string | undefined, dataDir: string): AdminToken {
+	return loadSecret(configured, dataDir, "admin-token");
 }
 
 /** Compares secrets in constant time, so response timing does not leak a prefix. */

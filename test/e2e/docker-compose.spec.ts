@@ -22,6 +22,13 @@ const DOCKERFILE = path.join(ROOT, "Dockerfile");
 const AGENTOS_SERVICES = ["agentos-1", "agentos-2"] as const;
 const SERVERS = ["nats", "postgres", "redis", "qdrant"] as const;
 const TOKEN = "compose-test-token-0123456789abcdef";
+/** What the compose file refuses to start without. */
+const REQUIRED_SECRETS = ["GATEWAY_AUTH_TOKEN", "MANIFEST_SIGNING_SECRET", "CLUSTER_SECRET"] as const;
+const SECRETS: Record<string, string> = {
+	GATEWAY_AUTH_TOKEN: TOKEN,
+	MANIFEST_SIGNING_SECRET: "compose-test-signing-secret-0123456789",
+	CLUSTER_SECRET: "compose-test-cluster-secret-0123456789"
+};
 const INSTALL_HINT = "apt-get install -y docker-compose";
 
 interface ComposeCli {
@@ -94,7 +101,7 @@ describe("docker-compose.yml (cluster)", () => {
 	function composeConfig(vars: Record<string, string>, args: string[] = []): Run {
 		const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
 		// The result must not depend on the caller's shell, or on a .env in the project dir.
-		if (!("GATEWAY_AUTH_TOKEN" in vars)) delete env.GATEWAY_AUTH_TOKEN;
+		for (const secret of REQUIRED_SECRETS) if (!(secret in vars)) delete env[secret];
 		delete env.POSTGRES_PASSWORD;
 		for (const key of Object.keys(env)) if (key.startsWith("COMPOSE_")) delete env[key];
 		const result = spawnSync(
@@ -109,16 +116,21 @@ describe("docker-compose.yml (cluster)", () => {
 	let valid: Run;
 	let resolved: { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 	let unset: Run;
+	const unsetOne: Record<string, Run> = {};
 
 	beforeAll(() => {
 		cli = findComposeCli();
 		emptyEnvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-compose-")), "empty.env");
 		fs.writeFileSync(emptyEnvFile, "");
-		valid = composeConfig({ GATEWAY_AUTH_TOKEN: TOKEN }, ["-q"]);
-		const full = composeConfig({ GATEWAY_AUTH_TOKEN: TOKEN });
+		valid = composeConfig(SECRETS, ["-q"]);
+		const full = composeConfig(SECRETS);
 		if (full.status !== 0) throw new Error(`${cli.label} config failed: ${full.stderr}`);
 		resolved = parse(full.stdout);
 		unset = composeConfig({});
+		for (const secret of REQUIRED_SECRETS) {
+			const { [secret]: _, ...others } = SECRETS;
+			unsetOne[secret] = composeConfig(others);
+		}
 	}, 300_000);
 
 	afterAll(() => {
@@ -133,7 +145,7 @@ describe("docker-compose.yml (cluster)", () => {
 		return Object.fromEntries(entries);
 	}
 
-	it("is valid with GATEWAY_AUTH_TOKEN set", () => {
+	it("is valid with the required secrets set", () => {
 		expect({ status: valid.status, stderr: valid.stderr.trim() }).toEqual({ status: 0, stderr: "" });
 	});
 
@@ -154,6 +166,8 @@ describe("docker-compose.yml (cluster)", () => {
 		expect(env.REDIS_URL).toBe("redis://redis:6379");
 		expect(env.QDRANT_URL).toBe("http://qdrant:6333");
 		expect(env.GATEWAY_AUTH_TOKEN).toBe(TOKEN);
+		expect(env.MANIFEST_SIGNING_SECRET).toBe(SECRETS.MANIFEST_SIGNING_SECRET);
+		expect(env.CLUSTER_SECRET).toBe(SECRETS.CLUSTER_SECRET);
 	});
 
 	it.each(AGENTOS_SERVICES)("%s is built here, checks /live, waits for healthy servers and keeps its own data", name => {
@@ -195,8 +209,12 @@ describe("docker-compose.yml (cluster)", () => {
 		expect(() => loadConfig({ ...imageEnv, ...environmentOf(name) })).not.toThrow();
 	});
 
-	it("is refused when GATEWAY_AUTH_TOKEN is unset, naming the variable", () => {
+	it("is refused when no secret is set", () => {
 		expect(unset.status).not.toBe(0);
-		expect(unset.stdout + unset.stderr).toContain("GATEWAY_AUTH_TOKEN");
+	});
+
+	it.each(REQUIRED_SECRETS)("is refused when %s is unset, naming the variable", secret => {
+		expect(unsetOne[secret].status).not.toBe(0);
+		expect(unsetOne[secret].stdout + unsetOne[secret].stderr).toContain(secret);
 	});
 });

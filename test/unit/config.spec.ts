@@ -82,8 +82,20 @@ describe("configuration", () => {
 			expect(errorOf({ NODE_ENV: "production", GATEWAY_AUTH_TOKEN: "short" }).message).toContain("at least 24 characters");
 		});
 
-		it("runs with a strong token", () => {
-			expect(loadConfig({ NODE_ENV: "production", GATEWAY_AUTH_TOKEN: "x".repeat(32) }).NODE_ENV).toBe("production");
+		const secure = { NODE_ENV: "production", GATEWAY_AUTH_TOKEN: "x".repeat(32), MANIFEST_SIGNING_SECRET: "m".repeat(32) };
+
+		it("refuses to run agents from unsigned manifests", () => {
+			const err = errorOf({ ...secure, MANIFEST_SIGNING_SECRET: "" });
+			expect(err.message).toBe("Insecure configuration: MANIFEST_SIGNING_SECRET must be set in production, so only signed manifests run");
+		});
+
+		it("requires a shared cluster secret when nodes form a cluster", () => {
+			expect(errorOf({ ...secure, TRANSPORTER: "nats://nats:4222" }).key).toBe("CLUSTER_SECRET");
+			expect(loadConfig({ ...secure, TRANSPORTER: "nats://nats:4222", CLUSTER_SECRET: "c".repeat(32) }).TRANSPORTER).toBe("nats://nats:4222");
+		});
+
+		it("runs with a strong token and a signing secret", () => {
+			expect(loadConfig(secure).NODE_ENV).toBe("production");
 		});
 	});
 

@@ -1,0 +1,104 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { ValidateFunction } from "ajv";
+import type { AgentTask, Caller } from "./agent-api";
+import type { AgentRuntime, RuntimeStatus } from "./agent-runtime";
+import type { Envelope, EnvelopeSigner } from "./envelope";
+import { checkTask } from "./manifest";
+import { TaskStore } from "./task-store";
+
+export interface AskParams {
+	task: AgentTask;
+	timeoutMs?: number;
+	/** Set by agents: proves which agent sent the task. */
+	envelope?: Envelope;
+	/** Set by the supervisor when it has recorded the task. */
+	taskId?: string;
+}
+
+export interface TellParams {
+	task: AgentTask;
+	envelope?: Envelope;
+}
+
+export interface ActorMeta {
+	caller?: Caller;
+	user?: { id: string };
+}
+
+export interface ActorDeps {
+	signer: EnvelopeSigner;
+	tasks: TaskStore;
+	validators: Map<string, ValidateFunction>;
+	maxTaskTimeoutMs: number;
+}
+
+export function actorServiceName(agentId: string): string {
+	return `agent.${agentId}`;
+}
+
+/**
+ * The service `agent.<id>`: the actor's only doors. Its mailbox is its bulkhead and its
+ * supervisor its circuit breaker, so Moleculer's own are off for these actions — a
+ * retry would run a task twice, and one agent's failing tasks must not open a circuit.
+ */
+export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): ServiceSchema {
+	const { manifest } = runtime;
+	const guards = { bulkhead: { enabled: false }, retryPolicy: { enabled: false }, circuitBreaker: { enabled: false } };
+
+	/** The envelope's agent when there is one (after checking it); else who the call says it is. */
+	function sender(ctx: Context<{ envelope?: Envelope; task: AgentTask }, ActorMeta>): { caller: Caller; task: AgentTask } {
+		const { envelope } = ctx.params;
+		if (envelope) {
+			const opened = deps.signer.open(envelope, manifest.id);
+			return { caller: { kind: "agent", id: opened.from, node: opened.node }, task: opened.task as AgentTask };
+		}
+		const caller = ctx.meta.caller ?? (ctx.meta.user ? { kind: "user" as const, id: ctx.meta.user.id } : { kind: "system" as const, id: ctx.nodeID ?? "local" });
+		return { caller, task: ctx.params.task };
+	}
+
+	return {
+		name: actorServiceName(manifest.id),
+		metadata: { agent: true, runtime: manifest.runtime },
+
+		actions: {
+			ask: {
+				...guards,
+				timeout: deps.maxTaskTimeoutMs + 5000,
+				params: {
+					task: { type: "object" },
+					timeoutMs: { type: "number", integer: true, positive: true, optional: true },
+					envelope: { type: "object", optional: true },
+					taskId: { type: "string", optional: true }
+				},
+				handler(ctx: Context<AskParams, ActorMeta>): Promise<unknown> {
+					const { caller, task } = sender(ctx);
+					checkTask(manifest, deps.validators, task);
+					return runtime.submit("task", task, caller, { taskId: ctx.params.taskId ?? TaskStore.newId(), timeoutMs: ctx.params.timeoutMs });
+				}
+			},
+
+			tell: {
+				...guards,
+				params: { task: { type: "object" }, envelope: { type: "object", optional: true } },
+				async handler(ctx: Context<TellParams, ActorMeta>): Promise<{ taskId: string }> {
+					const { caller, task } = sender(ctx);
+					checkTask(manifest, deps.validators, task);
+					const taskId = TaskStore.newId();
+					// Written before it is acknowledged, so a handed-over task is never lost silently.
+					await deps.tasks.create(taskId, manifest.id, task, caller);
+					runtime.submit("task", task, caller, { taskId }).then(
+						result => deps.tasks.finish(taskId, { ok: true, result }),
+						err => deps.tasks.finish(taskId, { ok: false, error: { type: err.type ?? err.name, message: err.message } })
+					).catch(err => this.logger.error(`Could not record the outcome of task ${taskId}: ${(err as Error).message}`));
+					return { taskId };
+				}
+			},
+
+			status: {
+				handler(): RuntimeStatus & { id: string; name: string } {
+					return { id: manifest.id, name: manifest.name, ...runtime.status() };
+				}
+			}
+		}
+	};
+}

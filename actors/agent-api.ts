@@ -1,0 +1,73 @@
+/**
+ * The agent programming API: what an agent module exports and what its code may use.
+ * A module exports `defineAgent({ onStart, onTask, onMessage, onStop })`; every `ctx`
+ * call leaves the worker, is checked against the agent's capabilities by its actor and
+ * reaches the cluster with the agent's identity. Agent code never holds a secret.
+ */
+
+export interface Caller {
+	kind: "user" | "agent" | "system";
+	id: string;
+	/** The node the call came from, for agents. */
+	node?: string;
+}
+
+export interface AgentTask {
+	type: string;
+	[key: string]: unknown;
+}
+
+export interface AgentContext {
+	readonly agentId: string;
+	llm: {
+		chat(request: Record<string, unknown>): Promise<unknown>;
+		embed(request: Record<string, unknown>): Promise<unknown>;
+	};
+	memory: {
+		store(memory: Record<string, unknown>): Promise<unknown>;
+		search(query: Record<string, unknown>): Promise<unknown>;
+		get(id: string): Promise<unknown>;
+		forget(id: string): Promise<unknown>;
+		list(query?: Record<string, unknown>): Promise<unknown>;
+	};
+	tools: {
+		list(): Promise<unknown>;
+		invoke(toolId: string, args: Record<string, unknown>): Promise<unknown>;
+	};
+	agents: {
+		/** Sends a task to another agent and waits for its result. */
+		ask(agentId: string, task: AgentTask, options?: { timeoutMs?: number }): Promise<unknown>;
+		/** Delivers a task to another agent's mailbox; resolves with its task id. */
+		send(agentId: string, task: AgentTask): Promise<{ taskId: string }>;
+	};
+	/** Key/value state that survives restarts, private to the agent. */
+	state: {
+		get<T = unknown>(key: string): Promise<T | undefined>;
+		set(key: string, value: unknown): Promise<void>;
+		delete(key: string): Promise<void>;
+		list(): Promise<string[]>;
+	};
+	log: {
+		debug(msg: string): void;
+		info(msg: string): void;
+		warn(msg: string): void;
+		error(msg: string): void;
+	};
+}
+
+export interface TaskInfo {
+	id: string;
+	caller: Caller;
+}
+
+export interface AgentDefinition {
+	onStart?(ctx: AgentContext): unknown;
+	onTask?(task: AgentTask, ctx: AgentContext, info: TaskInfo): unknown;
+	onMessage?(message: unknown, ctx: AgentContext, info: TaskInfo): unknown;
+	onStop?(ctx: AgentContext): unknown;
+}
+
+/** Declares an agent; the identity function, there for its types. */
+export function defineAgent<T extends AgentDefinition>(definition: T): T {
+	return definition;
+}

@@ -1,0 +1,234 @@
+import type { Logger } from "moleculer";
+import type { Caller } from "./agent-api";
+import { acceptsTasks, canTransition, type AgentState, type Transition } from "./agent-state";
+import { AgentBusyError, AgentNotRunningError, TaskFailedError, TaskTimeoutError, WorkerCrashedError } from "./errors";
+import { Mailbox, MailboxFullError } from "./mailbox";
+import type { AgentManifest } from "./manifest-types";
+import { RestartTracker } from "./restart-tracker";
+import type { CtxMethod, WireError } from "./workers/protocol";
+import type { AgentWorker, WorkerExit, WorkerHooks } from "./workers/worker";
+
+export interface RuntimeOptions {
+	nodeID: string;
+	logger: Logger;
+	maxTaskTimeoutMs: number;
+	heartbeatIntervalMs: number;
+	heartbeatTimeoutMs: number;
+	stopGraceMs: number;
+	createWorker(hooks: WorkerHooks): AgentWorker;
+	/** Answers a ctx call of the agent's code (permission checks happen there). */
+	onCall(method: CtxMethod, args: unknown[]): Promise<unknown>;
+	/** Told of every state change, in order. */
+	onTransition(transition: Transition): void;
+}
+
+export interface RuntimeStatus {
+	state: AgentState;
+	node: string;
+	pid: number | null;
+	runtime: string;
+	restarts: number;
+	uptimeSeconds: number | null;
+	mailbox: { queued: number; running: number; maxQueue: number; concurrency: number };
+	lastError: string | null;
+}
+
+export interface SubmitOptions {
+	taskId: string;
+	timeoutMs?: number;
+}
+
+/**
+ * One agent on this node: its worker, mailbox, supervision and state. A worker that
+ * exits unasked is restarted with backoff, a worker that stops answering heartbeats is
+ * killed, and too many restarts in the window leave the agent `crashed` with the reason
+ * and its last output. Tasks wait in the mailbox through a restart; a task whose
+ * worker died under it is delivered once more to the new worker.
+ */
+export class AgentRuntime {
+	private stateValue: AgentState = "pending";
+	private worker: AgentWorker | undefined;
+	private readonly mailbox: Mailbox;
+	private readonly restarts: RestartTracker;
+	private runningSince: number | undefined;
+	private lastError: string | null = null;
+	private heartbeat: NodeJS.Timeout | undefined;
+	private restartTimer: NodeJS.Timeout | undefined;
+	private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
+
+	constructor(
+		readonly manifest: AgentManifest,
+		private readonly options: RuntimeOptions
+	) {
+		this.mailbox = new Mailbox(manifest.limits.maxConcurrency, manifest.limits.maxQueue);
+		this.restarts = new RestartTracker(manifest.restart);
+	}
+
+	get state(): AgentState {
+		return this.stateValue;
+	}
+
+	get id(): string {
+		return this.manifest.id;
+	}
+
+	status(): RuntimeStatus {
+		const { limits } = this.manifest;
+		return {
+			state: this.stateValue,
+			node: this.options.nodeID,
+			pid: this.worker?.pid ?? null,
+			runtime: this.manifest.runtime,
+			restarts: this.restarts.total,
+			uptimeSeconds: this.runningSince ? Math.round((Date.now() - this.runningSince) / 1000) : null,
+			mailbox: { queued: this.mailbox.queued, running: this.mailbox.running, maxQueue: limits.maxQueue, concurrency: limits.maxConcurrency },
+			lastError: this.lastError
+		};
+	}
+
+	/** Starts the worker; resolves once the agent is running or has given up (see `state`). */
+	async start(reason = "spawned"): Promise<void> {
+		clearTimeout(this.restartTimer);
+		this.transition("starting", reason);
+		const worker = this.options.createWorker({
+			onCall: (method, args) => this.options.onCall(method, args),
+			onExit: exit => this.onWorkerExit(worker, exit),
+			onLog: (level, msg) => this.options.logger[level](msg)
+		});
+		this.worker = worker;
+		try {
+			await worker.start();
+		} catch (err) {
+			if (this.worker === worker && this.stateValue === "starting") this.onFailure(`failed to start: ${(err as Error).message}`, worker.output());
+			return;
+		}
+		if (this.worker !== worker || this.stateValue !== "starting") return;
+		this.runningSince = Date.now();
+		this.transition("running", reason === "spawned" ? "started" : reason);
+		this.startHeartbeat(worker);
+	}
+
+	/**
+	 * Queues a task (or message) and resolves with the agent's answer. The caller's wait
+	 * is bounded by the task timeout (clamped by MAX_AGENT_TASK_TIMEOUT_MS); the agent
+	 * keeps its mailbox slot until its code returns.
+	 */
+	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs }: SubmitOptions): Promise<unknown> {
+		if (!acceptsTasks(this.stateValue)) throw new AgentNotRunningError(this.id, this.stateValue);
+		const limit = Math.min(timeoutMs ?? this.manifest.limits.timeoutMs, this.options.maxTaskTimeoutMs);
+		const work = this.mailbox.push(() => this.deliver(kind, taskId, payload, caller)).catch(err => {
+			if (err instanceof MailboxFullError) throw new AgentBusyError(this.id, err.queued, this.manifest.limits.maxQueue);
+			throw err;
+		});
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new TaskTimeoutError(this.id, taskId, limit)), limit);
+		});
+		return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+	}
+
+	/** Drains the mailbox (within the grace period), runs onStop, then ends the worker. */
+	async stop(reason = "stopped by request"): Promise<void> {
+		if (this.stateValue === "stopped" || this.stateValue === "stopping") return;
+		clearTimeout(this.restartTimer);
+		const worker = this.worker;
+		const hadWorker = worker !== undefined && (this.stateValue === "running" || this.stateValue === "starting");
+		this.transition("stopping", reason);
+		this.stopHeartbeat();
+		const deadline = Date.now() + this.options.stopGraceMs;
+		if (hadWorker) {
+			await Promise.race([this.mailbox.idle(), sleep(this.options.stopGraceMs)]);
+			await worker!.stop(Math.max(deadline - Date.now(), 100));
+		}
+		this.mailbox.rejectQueued(new AgentNotRunningError(this.id, "stopped"));
+		this.worker = undefined;
+		this.runningSince = undefined;
+		this.transition("stopped", reason);
+	}
+
+	/** A fresh start with a clean restart count (also brings back a crashed agent). */
+	async restart(reason = "restarted by request"): Promise<void> {
+		this.restarts.reset();
+		if (this.stateValue === "running" || this.stateValue === "starting") await this.stop(reason);
+		await this.start(reason);
+	}
+
+	private async deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, attempt = 0): Promise<unknown> {
+		await this.whenRunning();
+		try {
+			return await this.worker!.run(kind, taskId, payload, caller);
+		} catch (err) {
+			const wire = err as WireError;
+			if (wire.name === "WorkerGone") {
+				// The worker died under this task: once more on the next worker, then give up.
+				if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
+				throw new WorkerCrashedError(this.id, wire.message);
+			}
+			throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
+		}
+	}
+
+	private whenRunning(): Promise<void> {
+		if (this.stateValue === "running") return Promise.resolve();
+		if (!acceptsTasks(this.stateValue)) return Promise.reject(new AgentNotRunningError(this.id, this.stateValue));
+		return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+	}
+
+	private onWorkerExit(worker: AgentWorker, exit: WorkerExit): void {
+		if (worker !== this.worker) return;
+		this.stopHeartbeat();
+		if (exit.requested || this.stateValue === "stopping" || this.stateValue === "stopped") return;
+		this.onFailure(`worker ${exit.reason}`, exit.output);
+	}
+
+	private onFailure(reason: string, output: string[]): void {
+		this.runningSince = undefined;
+		this.lastError = output.length ? `${reason}; last output:\n${output.join("\n")}` : reason;
+		if (this.manifest.restart.policy === "never") return this.transition("crashed", reason);
+		const decision = this.restarts.next();
+		if (decision.giveUp) {
+			return this.transition("crashed", `${reason}; ${decision.recent} restarts within ${this.manifest.restart.windowMs} ms`);
+		}
+		this.transition("restarting", `${reason}; restarting in ${Math.round(decision.delayMs)} ms`);
+		this.restartTimer = setTimeout(() => void this.start(`restart after: ${reason}`), decision.delayMs);
+	}
+
+	private startHeartbeat(worker: AgentWorker): void {
+		let inFlight = false;
+		this.heartbeat = setInterval(() => {
+			if (inFlight) return;
+			inFlight = true;
+			worker.ping(this.options.heartbeatTimeoutMs).then(
+				() => (inFlight = false),
+				(err: Error) => {
+					inFlight = false;
+					if (this.worker === worker && this.stateValue === "running") worker.kill(`watchdog: ${err.message}`);
+				}
+			);
+		}, this.options.heartbeatIntervalMs);
+		this.heartbeat.unref();
+	}
+
+	private stopHeartbeat(): void {
+		clearInterval(this.heartbeat);
+		this.heartbeat = undefined;
+	}
+
+	private transition(to: AgentState, reason: string): void {
+		const from = this.stateValue;
+		if (from === to) return;
+		if (!canTransition(from, to)) throw new Error(`agent ${this.id}: illegal transition ${from} → ${to} (${reason})`);
+		this.stateValue = to;
+		this.options.onTransition({ agentId: this.id, from, to, reason, node: this.options.nodeID, at: new Date() });
+		if (to === "running") {
+			for (const w of this.waiters.splice(0)) w.resolve();
+		} else if (!acceptsTasks(to)) {
+			for (const w of this.waiters.splice(0)) w.reject(new AgentNotRunningError(this.id, to));
+			if (to === "crashed") this.mailbox.rejectQueued(new AgentNotRunningError(this.id, to));
+		}
+	}
+}
+
+function sleep(ms: number): Promise<void> {
+	return new Promise(resolve => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,146 @@
+/**
+ * The agent runtime's errors, each with a fixed UPPER_SNAKE `type` and HTTP-like `code`.
+ * A caller's mistake is a client error (4xx, never retried); a condition that may pass
+ * on its own (a full mailbox, a crashed worker, a timeout) is retryable.
+ */
+import { Errors } from "moleculer";
+
+/** One bad field of a manifest or task: `field` is a dotted path, "" for the whole value. */
+export interface FieldProblem {
+	field: string;
+	message: string;
+}
+
+/** What an agent's own code threw, without its stack (which would leak host paths). */
+export interface AgentErrorSummary {
+	name: string;
+	message: string;
+}
+
+export type ManifestSignatureProblem = "missing" | "mismatch";
+
+/** Thrown by parseManifest (or a later manifest check) when a manifest breaks a rule; `data.fields` lists every bad field. */
+export class ManifestInvalidError extends Errors.MoleculerClientError {
+	constructor(message: string, fields: FieldProblem[]) {
+		super(message, 422, "MANIFEST_INVALID", { fields });
+		this.name = "ManifestInvalidError";
+	}
+}
+
+/** Thrown when a manifest that must be signed has no signature, or one that does not match its content. */
+export class ManifestSignatureError extends Errors.MoleculerClientError {
+	constructor(reason: ManifestSignatureProblem) {
+		super(
+			reason === "missing"
+				? "The manifest has no signature; sign it with the agent signing secret"
+				: "The manifest signature does not match its content (it was changed after signing, or signed with another secret)",
+			422,
+			"MANIFEST_SIGNATURE_INVALID",
+			{ reason }
+		);
+		this.name = "ManifestSignatureError";
+	}
+}
+
+/** Thrown by checkTask when a task is not an object with a `type`, its type is not accepted, or it fails the type's schema. */
+export class TaskInvalidError extends Errors.MoleculerClientError {
+	constructor(message: string, fields: FieldProblem[]) {
+		super(message, 422, "TASK_INVALID", { fields });
+		this.name = "TaskInvalidError";
+	}
+}
+
+/** Thrown when no agent with this id is registered. */
+export class AgentNotFoundError extends Errors.MoleculerClientError {
+	constructor(agentId: string) {
+		super(`Agent ${agentId} not found`, 404, "AGENT_NOT_FOUND", { agentId });
+		this.name = "AgentNotFoundError";
+	}
+}
+
+/** Thrown when registering an agent whose id is already taken. */
+export class AgentExistsError extends Errors.MoleculerClientError {
+	constructor(agentId: string) {
+		super(`Agent ${agentId} already exists`, 409, "AGENT_EXISTS", { agentId });
+		this.name = "AgentExistsError";
+	}
+}
+
+/** Thrown when a task or command needs a running agent and the agent is in another state. */
+export class AgentNotRunningError extends Errors.MoleculerClientError {
+	constructor(agentId: string, state: string) {
+		super(`Agent ${agentId} is not running (it is ${state})`, 409, "AGENT_NOT_RUNNING", { agentId, state });
+		this.name = "AgentNotRunningError";
+	}
+}
+
+/** Thrown when an agent's mailbox is full; retry after a while. */
+export class AgentBusyError extends Errors.MoleculerRetryableError {
+	constructor(agentId: string, queued: number, maxQueue: number) {
+		super(`Agent ${agentId} is busy: ${queued} tasks are waiting (limit ${maxQueue})`, 429, "AGENT_BUSY", {
+			agentId,
+			queued,
+			maxQueue
+		});
+		this.name = "AgentBusyError";
+	}
+}
+
+/** Thrown when a task runs past its time limit; the worker is stopped, so a retry starts afresh. */
+export class TaskTimeoutError extends Errors.MoleculerRetryableError {
+	constructor(agentId: string, taskId: string, timeoutMs: number) {
+		super(`Task ${taskId} of agent ${agentId} timed out after ${timeoutMs} ms`, 504, "TASK_TIMEOUT", {
+			agentId,
+			taskId,
+			timeoutMs
+		});
+		this.name = "TaskTimeoutError";
+	}
+}
+
+/** Thrown when an agent's worker dies (crash, out of memory, CPU limit) while running a task. */
+export class WorkerCrashedError extends Errors.MoleculerRetryableError {
+	constructor(agentId: string, reason: string) {
+		super(`The worker of agent ${agentId} crashed: ${reason}`, 503, "WORKER_CRASHED", { agentId, reason });
+		this.name = "WorkerCrashedError";
+	}
+}
+
+/**
+ * Thrown when the agent's own code threw while handling a task. Not the caller's fault
+ * (so not 4xx) and not transient (so not retried): the same task would fail again.
+ */
+export class TaskFailedError extends Errors.MoleculerError {
+	constructor(agentId: string, taskId: string, error: AgentErrorSummary) {
+		super(`Agent ${agentId} failed task ${taskId}: ${error.name}: ${error.message}`, 502, "AGENT_TASK_FAILED", {
+			agentId,
+			taskId,
+			error: { name: error.name, message: error.message }
+		});
+		this.name = "TaskFailedError";
+	}
+}
+
+/** Thrown when a message envelope between agents is malformed, unsigned, expired or forged. */
+export class EnvelopeInvalidError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`Envelope refused: ${reason}`, 403, "ENVELOPE_INVALID", { reason });
+		this.name = "EnvelopeInvalidError";
+	}
+}
+
+/** Thrown when an agent uses a capability its manifest does not grant. */
+export class PermissionDeniedError extends Errors.MoleculerClientError {
+	constructor(agentId: string, capability: string) {
+		super(`Agent ${agentId} lacks the permission ${capability}`, 403, "PERMISSION_DENIED", { agentId, capability });
+		this.name = "PermissionDeniedError";
+	}
+}
+
+/** Thrown when no task with this id is known (never existed, or its record expired). */
+export class TaskNotFoundError extends Errors.MoleculerClientError {
+	constructor(taskId: string) {
+		super(`Task ${taskId} not found`, 404, "TASK_NOT_FOUND", { taskId });
+		this.name = "TaskNotFoundError";
+	}
+}

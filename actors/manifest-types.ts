@@ -1,0 +1,93 @@
+/**
+ * The agent manifest: everything the runtime needs to know to run an agent. A manifest
+ * with an `entryPoint` is a *code* agent (its module runs in a sandboxed worker); the
+ * declarative kind (instructions, model, tools, no code) arrives with the framework.
+ */
+
+export const TRUST_LEVELS = ["supervised", "semi-autonomous", "autonomous"] as const;
+export type TrustLevel = (typeof TRUST_LEVELS)[number];
+
+export const WORKER_RUNTIMES = ["process", "docker", "inprocess"] as const;
+export type WorkerRuntime = (typeof WORKER_RUNTIMES)[number];
+
+export const RESTART_POLICIES = ["always", "on-failure", "never"] as const;
+export type RestartPolicyName = (typeof RESTART_POLICIES)[number];
+
+export interface AgentLimits {
+	/** Heap cap of a process worker (--max-old-space-size), and the memory limit of a container. */
+	memoryMB: number;
+	/** CPU share of a container (docker runtime). */
+	cpuCores: number;
+	/** Total CPU seconds a worker process may use before the kernel stops it (RLIMIT_CPU); 0 = no limit. */
+	cpuTimeSeconds: number;
+	/** Default time limit of one task, clamped by MAX_AGENT_TASK_TIMEOUT_MS. */
+	timeoutMs: number;
+	/** Tasks the agent works on at once. */
+	maxConcurrency: number;
+	/** Tasks that may wait in the mailbox; one more is refused with AGENT_BUSY. */
+	maxQueue: number;
+	/** Writable disk of a container (docker runtime). */
+	diskQuotaMB: number;
+	/** Processes/threads in a container (docker runtime). */
+	pids: number;
+}
+
+export interface RestartPolicy {
+	policy: RestartPolicyName;
+	/** First restart delay; each further restart in the window multiplies it by `factor`. */
+	baseDelayMs: number;
+	factor: number;
+	maxDelayMs: number;
+	/** More restarts than this within `windowMs` moves the agent to `crashed`. */
+	maxRestarts: number;
+	windowMs: number;
+}
+
+export interface TaskTypeSpec {
+	description?: string;
+	/** JSON Schema the task object must satisfy. */
+	schema?: Record<string, unknown>;
+}
+
+export interface AgentManifest {
+	/** Lower-case letters, digits and dashes; the agent's service is `agent.<id>`. */
+	id: string;
+	name: string;
+	version: string;
+	description?: string;
+	/** The agent's module, inside one of AGENT_CODE_PATHS. */
+	entryPoint: string;
+	runtime: WorkerRuntime;
+	/** Capabilities the agent asks for (`memory.read`, `a2a.send`, …). */
+	permissions: string[];
+	trustLevel: TrustLevel;
+	preferredModel?: string;
+	limits: AgentLimits;
+	restart: RestartPolicy;
+	/** Task types the agent accepts; when absent, any task type is delivered. */
+	taskTypes?: Record<string, TaskTypeSpec>;
+	/** Who owns the agent (set by the gateway from the caller when absent). */
+	owner?: string;
+	/** HMAC-SHA256 (hex) over the canonical JSON of the manifest without this field. */
+	signature?: string;
+}
+
+export const DEFAULT_LIMITS: AgentLimits = {
+	memoryMB: 256,
+	cpuCores: 1,
+	cpuTimeSeconds: 0,
+	timeoutMs: 30_000,
+	maxConcurrency: 1,
+	maxQueue: 100,
+	diskQuotaMB: 512,
+	pids: 64
+};
+
+export const DEFAULT_RESTART: RestartPolicy = {
+	policy: "on-failure",
+	baseDelayMs: 100,
+	factor: 2,
+	maxDelayMs: 30_000,
+	maxRestarts: 5,
+	windowMs: 60_000
+};

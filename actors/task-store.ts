@@ -1,0 +1,78 @@
+import crypto from "node:crypto";
+import type { Database } from "../lib/kernel/database";
+import type { Caller } from "./agent-api";
+import { TaskNotFoundError } from "./errors";
+
+export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
+
+export interface TaskRecord {
+	id: string;
+	agentId: string;
+	type: string;
+	input: unknown;
+	caller: Caller;
+	status: TaskStatus;
+	result: unknown;
+	error: unknown;
+	createdAt: string;
+	finishedAt: string | null;
+}
+
+interface Row {
+	id: string;
+	agent_id: string;
+	type: string;
+	input: unknown;
+	caller: Caller;
+	status: TaskStatus;
+	result: unknown;
+	error: unknown;
+	created_at: Date;
+	finished_at: Date | null;
+}
+
+/** Tasks that are handed over, not awaited, are written before they are acknowledged. */
+export class TaskStore {
+	constructor(private readonly db: Database) {}
+
+	static newId(): string {
+		return crypto.randomUUID();
+	}
+
+	async create(id: string, agentId: string, task: { type: string }, caller: Caller): Promise<void> {
+		await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status) VALUES ($1, $2, $3, $4, $5, 'queued')", [
+			id,
+			agentId,
+			task.type,
+			JSON.stringify(task),
+			JSON.stringify(caller)
+		]);
+	}
+
+	async finish(id: string, outcome: { ok: true; result: unknown } | { ok: false; error: unknown }): Promise<void> {
+		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1", [
+			id,
+			outcome.ok ? "succeeded" : "failed",
+			outcome.ok ? JSON.stringify(outcome.result ?? null) : null,
+			outcome.ok ? null : JSON.stringify(outcome.error)
+		]);
+	}
+
+	async get(id: string): Promise<TaskRecord> {
+		const { rows } = await this.db.query<Row>("SELECT * FROM agent_tasks WHERE id = $1", [id]);
+		if (!rows[0]) throw new TaskNotFoundError(id);
+		const r = rows[0];
+		return {
+			id: r.id,
+			agentId: r.agent_id,
+			type: r.type,
+			input: r.input,
+			caller: r.caller,
+			status: r.status,
+			result: r.result,
+			error: r.error,
+			createdAt: new Date(r.created_at).toISOString(),
+			finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null
+		};
+	}
+}

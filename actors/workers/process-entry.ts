@@ -1,0 +1,86 @@
+/**
+ * The worker process of a code agent. It loads the agent's module, runs its hooks and
+ * answers its actor over IPC; everything the agent asks of the cluster goes back over
+ * the same channel. It holds no secret and has no broker.
+ */
+import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
+import { createAgentContext, loadDefinition } from "./agent-context";
+import { PROTOCOL_VERSION, toWireError, type CtxMethod, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
+
+const send = (message: WorkerMessage) => process.send?.(message);
+const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+let nextCallId = 1;
+
+function call(method: CtxMethod, args: unknown[]): Promise<unknown> {
+	const id = nextCallId++;
+	return new Promise((resolve, reject) => {
+		pending.set(id, { resolve, reject });
+		send({ t: "call", id, method, args });
+	});
+}
+
+function fromWire(error: WireError): Error {
+	return Object.assign(new Error(error.message), error);
+}
+
+let definition: AgentDefinition | undefined;
+let ctx: ReturnType<typeof createAgentContext> | undefined;
+
+async function handle(message: HostMessage): Promise<void> {
+	switch (message.t) {
+		case "init": {
+			if (message.v !== PROTOCOL_VERSION) throw new Error(`protocol version ${message.v} is not ${PROTOCOL_VERSION}`);
+			ctx = createAgentContext(message.agentId, call, (level, msg) => send({ t: "log", level, msg }));
+			definition = loadDefinition(message.entryPoint) as AgentDefinition;
+			await definition.onStart?.(ctx);
+			send({ t: "ready", v: PROTOCOL_VERSION });
+			return;
+		}
+		case "task":
+		case "message": {
+			const info = { id: message.id, caller: message.caller as Caller };
+			try {
+				const value =
+					message.t === "task"
+						? await definition!.onTask!(message.task as AgentTask, ctx!, info)
+						: await definition!.onMessage!(message.message, ctx!, info);
+				send({ t: "result", id: message.id, ok: true, value: value ?? null });
+			} catch (err) {
+				send({ t: "result", id: message.id, ok: false, error: toWireError(err) });
+			}
+			return;
+		}
+		case "reply": {
+			const waiting = pending.get(message.id);
+			pending.delete(message.id);
+			if (message.ok) waiting?.resolve(message.value);
+			else waiting?.reject(fromWire(message.error));
+			return;
+		}
+		case "ping":
+			send({ t: "pong", n: message.n });
+			return;
+		case "stop":
+			try {
+				await definition?.onStop?.(ctx!);
+			} finally {
+				send({ t: "stopped" });
+				process.disconnect?.();
+				process.exit(0);
+			}
+	}
+}
+
+function fatal(err: unknown): void {
+	process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+	send({ t: "fatal", error: toWireError(err) });
+	process.exitCode = 1;
+	// Let the IPC message flush before exiting.
+	setImmediate(() => process.exit(1));
+}
+
+process.on("message", message => void handle(message as HostMessage).catch(fatal));
+process.on("uncaughtException", fatal);
+process.on("unhandledRejection", fatal);
+// The actor is our only door; when it goes, so do we.
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,75 @@
+/**
+ * The messages between an actor (host) and its worker, over Node IPC for process
+ * workers and JSON lines over stdio for containers. Versioned: a worker that speaks
+ * another version is refused at `ready` rather than misread later.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export interface WireError {
+	name: string;
+	message: string;
+	/** A Moleculer error's type and code, when the error came from the cluster. */
+	type?: string;
+	code?: number;
+	data?: unknown;
+}
+
+/** Host → worker. */
+export type HostMessage =
+	| { t: "init"; v: number; agentId: string; entryPoint: string; heartbeatMs: number }
+	| { t: "task"; id: string; task: unknown; caller: unknown }
+	| { t: "message"; id: string; message: unknown; caller: unknown }
+	| { t: "reply"; id: number; ok: true; value: unknown }
+	| { t: "reply"; id: number; ok: false; error: WireError }
+	| { t: "ping"; n: number }
+	| { t: "stop" };
+
+/** Worker → host. */
+export type WorkerMessage =
+	| { t: "ready"; v: number }
+	| { t: "result"; id: string; ok: true; value: unknown }
+	| { t: "result"; id: string; ok: false; error: WireError }
+	/** A ctx call: `method` is one of CTX_METHODS, answered by a `reply`. */
+	| { t: "call"; id: number; method: CtxMethod; args: unknown[] }
+	| { t: "pong"; n: number }
+	| { t: "log"; level: "debug" | "info" | "warn" | "error"; msg: string }
+	| { t: "stopped" }
+	| { t: "fatal"; error: WireError };
+
+/**
+ * Everything agent code can ask of the cluster. The host maps each to an action and
+ * the capability it needs; nothing else crosses the boundary.
+ */
+export const CTX_METHODS = [
+	"llm.chat",
+	"llm.embed",
+	"memory.store",
+	"memory.search",
+	"memory.get",
+	"memory.forget",
+	"memory.list",
+	"tools.list",
+	"tools.invoke",
+	"agents.ask",
+	"agents.send",
+	"state.get",
+	"state.set",
+	"state.delete",
+	"state.list"
+] as const;
+export type CtxMethod = (typeof CTX_METHODS)[number];
+
+export function toWireError(err: unknown): WireError {
+	if (err instanceof Error) {
+		const e = err as Error & { type?: string; code?: unknown; data?: unknown };
+		return {
+			name: e.name,
+			message: e.message,
+			...(e.type ? { type: e.type } : {}),
+			...(typeof e.code === "number" ? { code: e.code } : {}),
+			...(e.data !== undefined ? { data: e.data } : {})
+		};
+	}
+	return { name: "Error", message: String(err) };
+}

@@ -1,0 +1,35 @@
+import type { Caller } from "../agent-api";
+import type { WorkerRuntime } from "../manifest-types";
+import type { CtxMethod } from "./protocol";
+
+export interface WorkerExit {
+	/** Why it ended, for a person: "exited with code 1", "killed (SIGKILL)", … */
+	reason: string;
+	/** True when it ended because it was asked to stop. */
+	requested: boolean;
+	/** Its last lines of output. */
+	output: string[];
+}
+
+export interface WorkerHooks {
+	/** A ctx call from agent code, to answer. */
+	onCall(method: CtxMethod, args: unknown[]): Promise<unknown>;
+	onExit(exit: WorkerExit): void;
+	onLog(level: "debug" | "info" | "warn" | "error", msg: string): void;
+}
+
+/** Where an agent's code runs: a child process, a container, or (trusted code only) the node itself. */
+export interface AgentWorker {
+	readonly runtime: WorkerRuntime;
+	readonly pid: number | undefined;
+	/** Resolves once the agent's onStart has returned; rejects if it fails. */
+	start(): Promise<void>;
+	/** Runs one task or message; resolves with what the agent's code returned. */
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown>;
+	/** Resolves when the worker answers within `timeoutMs`. */
+	ping(timeoutMs: number): Promise<void>;
+	/** Asks the agent to stop (onStop), killing it after `graceMs`. */
+	stop(graceMs: number): Promise<void>;
+	kill(reason: string): void;
+	output(): string[];
+}

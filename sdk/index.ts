@@ -1,0 +1,11 @@
+/**
+ * The AgentOS SDK: what agent authors import. Named exports only, so everything listed
+ * here is public API and nothing else leaks out.
+ */
+
+// Manifest signing: sign the manifest as you wrote it; the runtime verifies that same raw form.
+export { canonicalJson, signManifest, verifyManifest } from "../actors/manifest-signature";
+
+export type { AgentLimits, AgentManifest, RestartPolicy, TaskTypeSpec, TrustLevel } from "../actors/manifest-types";
+
+// Agent definition (defineAgent and its types) goes here.

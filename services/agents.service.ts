@@ -1,0 +1,417 @@
+import type { Context, ServiceSchema } from "moleculer";
+import { Gauge } from "prom-client";
+import { createAgentActor, actorServiceName } from "../actors/agent-actor";
+import type { AgentTask, Caller } from "../actors/agent-api";
+import { AgentRuntime, type RuntimeStatus } from "../actors/agent-runtime";
+import { AGENT_STATES, type Transition } from "../actors/agent-state";
+import { createCtxBridge } from "../actors/ctx-bridge";
+import { parsePathList, resolveEntryPoint } from "../actors/entry-point";
+import type { EnvelopeSigner } from "../actors/envelope";
+import { AgentExistsError, AgentNotFoundError, ManifestSignatureError } from "../actors/errors";
+import { compileTaskSchemas, parseManifest } from "../actors/manifest";
+import { manifestDigest, verifyManifest } from "../actors/manifest-signature";
+import type { AgentManifest } from "../actors/manifest-types";
+import { StateStore } from "../actors/state-store";
+import { TaskStore, type TaskRecord } from "../actors/task-store";
+import { createWorker } from "../actors/worker-factory";
+import { DatabaseUnavailableError } from "../lib/kernel/errors";
+import type { Kernel } from "../lib/kernel/kernel";
+import type { NodeMetrics } from "../lib/kernel/metrics";
+
+/**
+ * Actions that change something run once: the broker's retry policy would repeat them
+ * on a retryable error (AGENT_BUSY, TASK_TIMEOUT…), running a task twice. The caller
+ * sees the error and decides.
+ */
+const ONCE = { retryPolicy: { enabled: false } };
+
+interface Meta {
+	$statusCode?: number;
+	user?: { id: string };
+	caller?: Caller;
+}
+
+interface AgentRow {
+	id: string;
+	manifest: AgentManifest;
+	raw_manifest: Record<string, unknown>;
+	desired_state: "running" | "stopped";
+	state: string;
+	node_id: string | null;
+	pid: number | null;
+	restarts: number;
+	last_error: string | null;
+	owner: string | null;
+	created_at: Date;
+	updated_at: Date;
+}
+
+export interface AgentView {
+	id: string;
+	name: string;
+	version: string;
+	runtime: string;
+	desiredState: "running" | "stopped";
+	state: string;
+	node: string | null;
+	pid: number | null;
+	restarts: number;
+	uptimeSeconds: number | null;
+	mailbox: RuntimeStatus["mailbox"] | null;
+	lastError: string | null;
+	owner: string | null;
+	createdAt: string;
+}
+
+interface Local {
+	runtime: AgentRuntime;
+}
+
+/**
+ * The supervisor and registry of agents: spawns each as an actor service `agent.<id>`,
+ * records desired and actual state, persists every transition, and on boot brings back
+ * the agents that should be running.
+ */
+export default function createAgentsService(kernel: Kernel, signer: EnvelopeSigner, metrics?: NodeMetrics): ServiceSchema {
+	const { config, db } = kernel;
+	const tasks = new TaskStore(db);
+	const state = new StateStore(db);
+	const local = new Map<string, Local>();
+	const codePaths = parsePathList(config.AGENT_CODE_PATHS);
+	const inprocessPaths = parsePathList(config.AGENT_INPROCESS_PATHS);
+	// Transitions are written in the order they happen, one after another.
+	let persisting: Promise<void> = Promise.resolve();
+
+	return {
+		name: "agents",
+		settings: { rest: "/" },
+
+		hooks: {
+			before: {
+				// Until the database is migrated the registry cannot answer; say so instead of failing obscurely.
+				"*"() {
+					const db = kernel.databaseStatus();
+					if (db.state !== "ready") throw new DatabaseUnavailableError(db.error ?? `the database is ${db.state}`);
+				}
+			}
+		},
+
+		actions: {
+			spawn: {
+				...ONCE,
+				rest: "POST /agents",
+				params: { manifest: { type: "object" } },
+				async handler(ctx: Context<{ manifest: Record<string, unknown> }, Meta>): Promise<AgentView> {
+					const raw = ctx.params.manifest;
+					checkSignature(raw);
+					const manifest = parseManifest(raw);
+					resolveEntryPoint(manifest, codePaths, inprocessPaths);
+					const owner = manifest.owner ?? ctx.meta.user?.id ?? ctx.meta.caller?.id ?? null;
+					const inserted = await db.query(
+						`INSERT INTO agents (id, manifest, raw_manifest, manifest_digest, owner, desired_state, state, node_id)
+						 VALUES ($1, $2, $3, $4, $5, 'running', 'pending', $6) ON CONFLICT (id) DO NOTHING`,
+						[manifest.id, JSON.stringify(manifest), JSON.stringify(raw), manifestDigest(raw), owner, this.broker.nodeID]
+					);
+					if (inserted.rowCount === 0) throw new AgentExistsError(manifest.id);
+					await this.launch(manifest);
+					ctx.meta.$statusCode = 201;
+					return this.view(manifest.id);
+				}
+			},
+
+			list: {
+				rest: "GET /agents",
+				params: {
+					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
+					offset: { type: "number", integer: true, min: 0, optional: true, convert: true },
+					state: { type: "enum", values: [...AGENT_STATES], optional: true }
+				},
+				async handler(ctx: Context<{ limit?: number; offset?: number; state?: string }>): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
+					const { limit = 100, offset = 0, state: filter } = ctx.params;
+					const where = filter ? "WHERE state = $3" : "";
+					const params = filter ? [limit, offset, filter] : [limit, offset];
+					const { rows } = await db.query<AgentRow>(`SELECT * FROM agents ${where} ORDER BY created_at, id LIMIT $1 OFFSET $2`, params);
+					const total = await db.query<{ n: string }>(`SELECT count(*) AS n FROM agents ${filter ? "WHERE state = $1" : ""}`, filter ? [filter] : []);
+					return { items: rows.map(row => this.toView(row)), total: Number(total.rows[0].n), limit, offset };
+				}
+			},
+
+			get: {
+				rest: "GET /agents/:id",
+				params: { id: "string" },
+				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					return this.view(ctx.params.id);
+				}
+			},
+
+			remove: {
+				...ONCE,
+				rest: "DELETE /agents/:id",
+				params: { id: "string" },
+				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					const before = await this.view(ctx.params.id);
+					await this.shutdown(ctx.params.id, "deleted");
+					await db.query("DELETE FROM agents WHERE id = $1", [ctx.params.id]);
+					await state.clear(ctx.params.id);
+					return { ...before, desiredState: "stopped", state: "stopped", pid: null, mailbox: null, uptimeSeconds: null };
+				}
+			},
+
+			stop: {
+				...ONCE,
+				rest: "POST /agents/:id/stop",
+				params: { id: "string" },
+				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					await this.row(ctx.params.id);
+					await db.query("UPDATE agents SET desired_state = 'stopped', updated_at = now() WHERE id = $1", [ctx.params.id]);
+					await this.shutdown(ctx.params.id, "stopped by request");
+					return this.view(ctx.params.id);
+				}
+			},
+
+			start: {
+				...ONCE,
+				rest: "POST /agents/:id/start",
+				params: { id: "string" },
+				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					const row = await this.row(ctx.params.id);
+					await db.query("UPDATE agents SET desired_state = 'running', updated_at = now() WHERE id = $1", [row.id]);
+					const running = local.get(row.id);
+					if (running) await running.runtime.restart("started by request");
+					else await this.launch(row.manifest);
+					return this.view(row.id);
+				}
+			},
+
+			restart: {
+				...ONCE,
+				rest: "POST /agents/:id/restart",
+				params: { id: "string" },
+				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					const row = await this.row(ctx.params.id);
+					await db.query("UPDATE agents SET desired_state = 'running', updated_at = now() WHERE id = $1", [row.id]);
+					const running = local.get(row.id);
+					if (running) await running.runtime.restart();
+					else await this.launch(row.manifest);
+					return this.view(row.id);
+				}
+			},
+
+			submitTask: {
+				...ONCE,
+				rest: "POST /agents/:id/tasks",
+				params: {
+					id: "string",
+					task: { type: "object", props: { type: { type: "string", min: 1, max: 100 } } },
+					async: { type: "boolean", optional: true, convert: true },
+					timeoutMs: { type: "number", integer: true, positive: true, optional: true }
+				},
+				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number }, Meta>): Promise<unknown> {
+					const { id, task, timeoutMs } = ctx.params;
+					await this.row(id);
+					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
+					const taskId = TaskStore.newId();
+					await tasks.create(taskId, id, task, caller);
+					const run = ctx
+						.call(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } })
+						.then(
+							async result => {
+								await tasks.finish(taskId, { ok: true, result });
+								return result;
+							},
+							async (err: Error & { type?: string; code?: number; data?: unknown }) => {
+								await tasks.finish(taskId, { ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } });
+								throw err;
+							}
+						);
+					if (ctx.params.async) {
+						run.catch(() => undefined); // recorded in the task row
+						ctx.meta.$statusCode = 202;
+						return { taskId, status: "queued" };
+					}
+					return { taskId, status: "succeeded", result: await run };
+				}
+			},
+
+			getTask: {
+				rest: "GET /tasks/:taskId",
+				params: { taskId: { type: "uuid" } },
+				handler(ctx: Context<{ taskId: string }>): Promise<TaskRecord> {
+					return tasks.get(ctx.params.taskId);
+				}
+			},
+
+			transitions: {
+				rest: "GET /agents/:id/transitions",
+				params: { id: "string", limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } },
+				async handler(ctx: Context<{ id: string; limit?: number }>) {
+					await this.row(ctx.params.id);
+					const { rows } = await db.query(
+						"SELECT from_state AS from, to_state AS to, reason, node_id AS node, at FROM agent_transitions WHERE agent_id = $1 ORDER BY id DESC LIMIT $2",
+						[ctx.params.id, ctx.params.limit ?? 100]
+					);
+					return rows;
+				}
+			}
+		},
+
+		methods: {
+			async launch(manifest: AgentManifest): Promise<void> {
+				const entryPoint = resolveEntryPoint(manifest, codePaths, inprocessPaths);
+				const broker = this.broker;
+				const runtime = new AgentRuntime(manifest, {
+					nodeID: broker.nodeID,
+					logger: broker.getLogger("agent", { agent: manifest.id }),
+					maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS,
+					heartbeatIntervalMs: config.AGENT_HEARTBEAT_INTERVAL_MS,
+					heartbeatTimeoutMs: config.AGENT_HEARTBEAT_TIMEOUT_MS,
+					stopGraceMs: config.AGENT_STOP_GRACE_MS,
+					createWorker: hooks =>
+						createWorker(manifest, entryPoint, { heartbeatMs: config.AGENT_HEARTBEAT_INTERVAL_MS, startTimeoutMs: config.AGENT_START_TIMEOUT_MS }, hooks),
+					onCall: createCtxBridge({ broker, manifest, signer, state }),
+					onTransition: t => this.record(t, runtime)
+				});
+				local.set(manifest.id, { runtime });
+				await broker.createService(
+					createAgentActor(runtime, { signer, tasks, validators: compileTaskSchemas(manifest), maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS })
+				);
+				await runtime.start();
+			},
+
+			async shutdown(id: string, reason: string): Promise<void> {
+				const entry = local.get(id);
+				if (!entry) return;
+				await entry.runtime.stop(reason);
+				local.delete(id);
+				const service = this.broker.getLocalService(actorServiceName(id));
+				if (service) await this.broker.destroyService(service);
+				await persisting;
+			},
+
+			record(t: Transition, runtime: AgentRuntime): void {
+				const status = runtime.status();
+				this.broker.broadcast("agents.state", t);
+				persisting = persisting
+					.then(async () => {
+						await db.query("INSERT INTO agent_transitions (agent_id, from_state, to_state, reason, node_id, at) VALUES ($1, $2, $3, $4, $5, $6)", [
+							t.agentId,
+							t.from,
+							t.to,
+							t.reason,
+							t.node,
+							t.at
+						]);
+						await db.query("UPDATE agents SET state = $2, node_id = $3, pid = $4, restarts = $5, last_error = $6, updated_at = now() WHERE id = $1", [
+							t.agentId,
+							t.to,
+							t.node,
+							status.pid,
+							status.restarts,
+							status.lastError
+						]);
+					})
+					.catch(err => this.logger.error(`Could not record ${t.agentId} ${t.from} → ${t.to}: ${(err as Error).message}`));
+			},
+
+			async row(id: string): Promise<AgentRow> {
+				const { rows } = await db.query<AgentRow>("SELECT * FROM agents WHERE id = $1", [id]);
+				if (!rows[0]) throw new AgentNotFoundError(id);
+				return rows[0];
+			},
+
+			async view(id: string): Promise<AgentView> {
+				await persisting;
+				return this.toView(await this.row(id));
+			},
+
+			toView(row: AgentRow): AgentView {
+				const live = local.get(row.id)?.runtime.status();
+				return {
+					id: row.id,
+					name: row.manifest.name,
+					version: row.manifest.version,
+					runtime: row.manifest.runtime,
+					desiredState: row.desired_state,
+					state: live?.state ?? row.state,
+					node: live?.node ?? row.node_id,
+					pid: live ? live.pid : null,
+					restarts: live?.restarts ?? row.restarts,
+					uptimeSeconds: live?.uptimeSeconds ?? null,
+					mailbox: live?.mailbox ?? null,
+					lastError: live?.lastError ?? row.last_error,
+					owner: row.owner,
+					createdAt: new Date(row.created_at).toISOString()
+				};
+			},
+
+			/** Brings back every agent that should be running (on a single node: all of them). */
+			async restore(): Promise<void> {
+				const clustered = Boolean(config.TRANSPORTER);
+				const { rows } = await db.query<AgentRow>(
+					`SELECT * FROM agents WHERE desired_state = 'running' ${clustered ? "AND node_id = $1" : ""} ORDER BY created_at`,
+					clustered ? [this.broker.nodeID] : []
+				);
+				for (const row of rows) {
+					if (local.has(row.id)) continue;
+					await this.launch(row.manifest).catch((err: Error) => this.logger.error(`Could not restore agent ${row.id}: ${err.message}`));
+				}
+				if (rows.length) this.logger.info(`Restored ${rows.length} agent(s)`);
+			}
+		},
+
+		started() {
+			if (metrics) registerAgentMetrics(metrics, local);
+			kernel.start().then(
+				() => this.restore(),
+				() => undefined // the kernel reports its own failure
+			);
+		},
+
+		async stopped() {
+			// The node is going down, not the agents' desired state: they come back on the next boot.
+			await Promise.all([...local.values()].map(({ runtime }) => runtime.stop("node stopping").catch(() => undefined)));
+			local.clear();
+			await persisting;
+		}
+	};
+
+	function checkSignature(raw: Record<string, unknown>): void {
+		if (!config.MANIFEST_SIGNING_SECRET) return;
+		if (typeof raw.signature !== "string") throw new ManifestSignatureError("missing");
+		if (!verifyManifest(raw, config.MANIFEST_SIGNING_SECRET)) throw new ManifestSignatureError("mismatch");
+	}
+}
+
+function registerAgentMetrics(metrics: NodeMetrics, local: Map<string, Local>): void {
+	const register = [metrics.registry];
+	new Gauge({
+		name: "agentos_agents",
+		help: "Agents hosted on this node, by state",
+		labelNames: ["state"],
+		registers: register,
+		collect() {
+			this.reset();
+			for (const { runtime } of local.values()) this.inc({ state: runtime.state });
+		}
+	});
+	new Gauge({
+		name: "agentos_agent_restarts",
+		help: "Restarts of each agent on this node since it was spawned here",
+		labelNames: ["agent"],
+		registers: register,
+		collect() {
+			this.reset();
+			for (const { runtime } of local.values()) this.set({ agent: runtime.id }, runtime.status().restarts);
+		}
+	});
+	new Gauge({
+		name: "agentos_agent_mailbox_depth",
+		help: "Tasks waiting in each agent's mailbox",
+		labelNames: ["agent"],
+		registers: register,
+		collect() {
+			this.reset();
+			for (const { runtime } of local.values()) this.set({ agent: runtime.id }, runtime.status().mailbox.queued);
+		}
+	});
+}
