@@ -1,13 +1,19 @@
 import path from "node:path";
+import Dockerode from "dockerode";
 import { projectRoot } from "../lib/kernel/paths";
 import type { AgentManifest } from "./manifest-types";
+import { stdioChannel } from "./workers/channel";
+import { ChannelWorker } from "./workers/channel-worker";
+import type { DockerWorkerOptions } from "./workers/docker-spec";
+import { DockerWorkerLauncher } from "./workers/docker-worker";
 import { InProcessWorker } from "./workers/inprocess-worker";
-import { ProcessWorker } from "./workers/process-worker";
+import { launchProcess } from "./workers/process-launcher";
 import type { AgentWorker, WorkerHooks } from "./workers/worker";
 
 export interface WorkerSettings {
 	heartbeatMs: number;
 	startTimeoutMs: number;
+	docker: Omit<DockerWorkerOptions, "agentCodeDir" | "networkGranted">;
 }
 
 /** The compiled worker entry; agent code runs under plain Node, not a TypeScript loader. */
@@ -15,13 +21,49 @@ export function processEntryScript(): string {
 	return path.join(projectRoot(), "dist", "actors", "workers", "process-entry.js");
 }
 
+/** Where the image keeps the worker entry (the Dockerfile copies dist/ to /app/dist). */
+export const IMAGE_ENTRY_SCRIPT = "/app/dist/actors/workers/process-entry.js";
+
+let docker: Dockerode | undefined;
+
 export function createWorker(manifest: AgentManifest, entryPoint: string, settings: WorkerSettings, hooks: WorkerHooks): AgentWorker {
+	const common = { heartbeatMs: settings.heartbeatMs, startTimeoutMs: settings.startTimeoutMs };
 	switch (manifest.runtime) {
 		case "inprocess":
 			return new InProcessWorker(manifest, entryPoint, hooks);
 		case "process":
-			return new ProcessWorker(manifest, { entryScript: processEntryScript(), entryPoint, heartbeatMs: settings.heartbeatMs, startTimeoutMs: settings.startTimeoutMs }, hooks);
-		case "docker":
-			return new ProcessWorker(manifest, { entryScript: "", entryPoint, heartbeatMs: settings.heartbeatMs, startTimeoutMs: settings.startTimeoutMs }, hooks);
+			return new ChannelWorker(
+				manifest,
+				{ ...common, runtime: "process", entryPoint, launch: () => launchProcess(manifest, { entryScript: processEntryScript(), entryPoint }) },
+				hooks
+			);
+		case "docker": {
+			// The agent's folder is mounted read-only at /agent; the worker speaks JSON lines on stdio.
+			const launcher = new DockerWorkerLauncher((docker ??= new Dockerode()), {
+				...settings.docker,
+				agentCodeDir: path.dirname(entryPoint),
+				networkGranted: manifest.permissions.includes("network.fetch"),
+				env: { ...settings.docker.env, AGENTOS_WORKER_TRANSPORT: "stdio" }
+			});
+			return new ChannelWorker(
+				manifest,
+				{
+					...common,
+					runtime: "docker",
+					entryPoint: `/agent/${path.basename(entryPoint)}`,
+					launch: async () => {
+						const handle = await launcher.launch(manifest).catch((err: Error) => {
+							throw new Error(`the docker runtime needs a reachable Docker engine: ${err.message}`);
+						});
+						const exited = handle.wait().then(
+							({ StatusCode }) => ({ code: StatusCode, signal: null }),
+							() => ({ code: null, signal: "SIGKILL" as NodeJS.Signals })
+						);
+						return stdioChannel({ stdin: handle.stdin, stdout: handle.stdout, stderr: handle.stderr, kill: () => void handle.kill(), exited });
+					}
+				},
+				hooks
+			);
+		}
 	}
 }

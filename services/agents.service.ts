@@ -13,7 +13,7 @@ import { manifestDigest, verifyManifest } from "../actors/manifest-signature";
 import type { AgentManifest } from "../actors/manifest-types";
 import { StateStore } from "../actors/state-store";
 import { TaskStore, type TaskRecord } from "../actors/task-store";
-import { createWorker } from "../actors/worker-factory";
+import { IMAGE_ENTRY_SCRIPT, createWorker, type WorkerSettings } from "../actors/worker-factory";
 import { DatabaseUnavailableError } from "../lib/kernel/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
@@ -79,6 +79,16 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 	const local = new Map<string, Local>();
 	const codePaths = parsePathList(config.AGENT_CODE_PATHS);
 	const inprocessPaths = parsePathList(config.AGENT_INPROCESS_PATHS);
+	const workerSettings: WorkerSettings = {
+		heartbeatMs: config.AGENT_HEARTBEAT_INTERVAL_MS,
+		startTimeoutMs: config.AGENT_START_TIMEOUT_MS,
+		docker: {
+			image: config.AGENT_WORKER_IMAGE,
+			workerEntry: IMAGE_ENTRY_SCRIPT,
+			apparmorProfile: config.AGENT_WORKER_APPARMOR_PROFILE,
+			requireApparmor: config.AGENT_WORKER_REQUIRE_APPARMOR
+		}
+	};
 	// Transitions are written in the order they happen, one after another.
 	let persisting: Promise<void> = Promise.resolve();
 
@@ -267,7 +277,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					heartbeatTimeoutMs: config.AGENT_HEARTBEAT_TIMEOUT_MS,
 					stopGraceMs: config.AGENT_STOP_GRACE_MS,
 					createWorker: hooks =>
-						createWorker(manifest, entryPoint, { heartbeatMs: config.AGENT_HEARTBEAT_INTERVAL_MS, startTimeoutMs: config.AGENT_START_TIMEOUT_MS }, hooks),
+						createWorker(manifest, entryPoint, workerSettings, hooks),
 					onCall: createCtxBridge({ broker, manifest, signer, state }),
 					onTransition: t => this.record(t, runtime)
 				});

@@ -49,13 +49,10 @@ export function buildContainerSpec(manifest: AgentManifest, opts: DockerWorkerOp
 	if (opts.seccompProfile !== undefined) securityOpt.push(`seccomp=${opts.seccompProfile}`);
 	if (opts.apparmorProfile) securityOpt.push(`apparmor=${opts.apparmorProfile}`);
 
-	const ulimits = [
-		{ Name: "nofile", Soft: 1024, Hard: 1024 },
-		// RLIMIT_NPROC counts every process/thread of the UID, not of the container: all agent
-		// containers run as 1000 without user-namespace remapping, so they share this budget.
-		// PidsLimit is the per-container cap; this is only a second fence.
-		{ Name: "nproc", Soft: limits.pids, Hard: limits.pids }
-	];
+	// No nproc ulimit: RLIMIT_NPROC counts every process and thread of the UID across all
+	// containers (all agents run as 1000), so a per-agent value would starve the others.
+	// PidsLimit is the per-container cap.
+	const ulimits = [{ Name: "nofile", Soft: 1024, Hard: 1024 }];
 	// Soft = hard: SIGXCPU at the limit, whose default action ends the worker.
 	if (limits.cpuTimeSeconds > 0) ulimits.push({ Name: "cpu", Soft: limits.cpuTimeSeconds, Hard: limits.cpuTimeSeconds });
 

@@ -3,11 +3,24 @@
  * answers its actor over IPC; everything the agent asks of the cluster goes back over
  * the same channel. It holds no secret and has no broker.
  */
+import readline from "node:readline";
 import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
 import { createAgentContext, loadDefinition } from "./agent-context";
 import { PROTOCOL_VERSION, toWireError, type CtxMethod, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
 
-const send = (message: WorkerMessage) => process.send?.(message);
+/**
+ * IPC when forked by a node; JSON lines on stdin/stdout in a container (no IPC there),
+ * where stdout belongs to the protocol and console output goes to stderr.
+ */
+const stdio = process.env.AGENTOS_WORKER_TRANSPORT === "stdio";
+const send = stdio
+	? (message: WorkerMessage) => void process.stdout.write(`${JSON.stringify(message)}\n`)
+	: (message: WorkerMessage) => void process.send?.(message);
+if (stdio) {
+	console.log = console.error;
+	console.info = console.error;
+	console.debug = console.error;
+}
 const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 let nextCallId = 1;
 
@@ -65,8 +78,9 @@ async function handle(message: HostMessage): Promise<void> {
 				await definition?.onStop?.(ctx!);
 			} finally {
 				send({ t: "stopped" });
-				process.disconnect?.();
-				process.exit(0);
+				if (process.connected) process.disconnect();
+				process.exitCode = 0;
+				setImmediate(() => process.exit(0));
 			}
 	}
 }
@@ -79,8 +93,17 @@ function fatal(err: unknown): void {
 	setImmediate(() => process.exit(1));
 }
 
-process.on("message", message => void handle(message as HostMessage).catch(fatal));
+const receive = (message: HostMessage) => void handle(message).catch(fatal);
+if (stdio) {
+	const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+	lines.on("line", line => {
+		if (line.trim()) receive(JSON.parse(line) as HostMessage);
+	});
+	// The actor is our only door; when it goes, so do we.
+	lines.on("close", () => process.exit(0));
+} else {
+	process.on("message", message => receive(message as HostMessage));
+	process.on("disconnect", () => process.exit(0));
+}
 process.on("uncaughtException", fatal);
 process.on("unhandledRejection", fatal);
-// The actor is our only door; when it goes, so do we.
-process.on("disconnect", () => process.exit(0));

@@ -44,7 +44,8 @@ export class BareFork {
 	private readonly script = path.join(this.dir, "child.js");
 
 	constructor() {
-		fs.writeFileSync(this.script, 'process.send({ t: "ready" });\n');
+		// The message listener keeps the IPC channel, and so the child, alive until it is killed.
+		fs.writeFileSync(this.script, 'process.on("message", () => undefined);\nprocess.send({ t: "ready" });\n');
 	}
 
 	async sample(settleMs?: number): Promise<ForkSample> {

@@ -150,6 +150,13 @@ describe("agents as supervised actors with real worker processes", () => {
 		expect(started.body).toMatchObject({ state: "running", desiredState: "running" });
 	});
 
+	it("says plainly when the docker runtime has no engine to run on", async () => {
+		// No Docker engine runs on the test machines: this is the answer a user gets there.
+		await spawnAgent(t, echoManifest("boxed", { runtime: "docker", restart: { policy: "never" } }));
+		const view = await untilState(t, "boxed", "crashed");
+		expect(view.lastError).toContain("the docker runtime needs a reachable Docker engine");
+	});
+
 	it("refuses a second agent with the same id, and unknown agents", async () => {
 		const again = await post<ErrorBody>(t, "/api/v1/agents", { manifest: echoManifest("echo-1") });
 		expect(again.status).toBe(409);

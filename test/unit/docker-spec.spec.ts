@@ -90,10 +90,7 @@ describe("docker worker container spec", () => {
 		expect(host.MemorySwap).toBe(host.Memory);
 		expect(host.NanoCpus).toBe(1_500_000_000);
 		expect(host.PidsLimit).toBe(32);
-		expect(host.Ulimits).toEqual([
-			{ Name: "nofile", Soft: 1024, Hard: 1024 },
-			{ Name: "nproc", Soft: 32, Hard: 32 }
-		]);
+		expect(host.Ulimits).toEqual([{ Name: "nofile", Soft: 1024, Hard: 1024 }]);
 		expect(host.StorageOpt).toEqual({ size: "256M" });
 	});
 

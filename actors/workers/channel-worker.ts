@@ -1,16 +1,15 @@
-import { execFile, fork, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import type { Caller } from "../agent-api";
-import type { AgentManifest } from "../manifest-types";
+import type { AgentManifest, WorkerRuntime } from "../manifest-types";
+import type { WorkerChannel } from "./channel";
 import { PROTOCOL_VERSION, toWireError, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
 import { LineRing } from "./ring-buffer";
 import type { AgentWorker, WorkerHooks } from "./worker";
 
-export interface ProcessWorkerOptions {
-	/** The compiled worker entry script (dist/actors/workers/process-entry.js). */
-	entryScript: string;
-	/** The agent module, resolved and allowed. */
+export interface ChannelWorkerOptions {
+	runtime: WorkerRuntime;
+	/** Starts the worker (a process, a container) and returns the channel to it. */
+	launch(): Promise<WorkerChannel>;
+	/** The agent module as the worker sees it (a path inside the container for docker). */
 	entryPoint: string;
 	heartbeatMs: number;
 	/** How long start() waits for onStart. */
@@ -23,13 +22,13 @@ interface Pending {
 }
 
 /**
- * A code agent in a child process: its own V8 heap (capped by the manifest's
- * memoryMB), a CPU-time limit (RLIMIT_CPU via prlimit), an environment without the
- * node's secrets, output captured, and IPC as its only channel to the cluster.
+ * A code agent outside the node — a child process or a container — reached only
+ * through its channel: tasks out, results and ctx calls back, pings for the watchdog,
+ * its output kept for crash reports.
  */
-export class ProcessWorker implements AgentWorker {
-	readonly runtime = "process" as const;
-	private child: ChildProcess | undefined;
+export class ChannelWorker implements AgentWorker {
+	readonly runtime: WorkerRuntime;
+	private channel: WorkerChannel | undefined;
 	private readonly out = new LineRing();
 	private readonly pending = new Map<string, Pending>();
 	private readonly pings = new Map<number, () => void>();
@@ -39,33 +38,22 @@ export class ProcessWorker implements AgentWorker {
 
 	constructor(
 		private readonly manifest: AgentManifest,
-		private readonly options: ProcessWorkerOptions,
+		private readonly options: ChannelWorkerOptions,
 		private readonly hooks: WorkerHooks
-	) {}
-
-	get pid(): number | undefined {
-		return this.child?.pid;
+	) {
+		this.runtime = options.runtime;
 	}
 
-	start(): Promise<void> {
-		if (!fs.existsSync(this.options.entryScript)) {
-			return Promise.reject(new Error(`The worker entry ${this.options.entryScript} is missing; run npm run build`));
-		}
-		const child = fork(this.options.entryScript, [], {
-			cwd: path.dirname(this.options.entryPoint),
-			execArgv: [`--max-old-space-size=${this.manifest.limits.memoryMB}`],
-			// Only what a Node program needs: never the node's own environment and its secrets.
-			env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: process.env.NODE_ENV ?? "production", AGENTOS_AGENT_ID: this.manifest.id },
-			stdio: ["ignore", "pipe", "pipe", "ipc"],
-			serialization: "json"
-		});
-		this.child = child;
-		const capture = (chunk: Buffer) => {
+	get pid(): number | undefined {
+		return this.channel?.pid;
+	}
+
+	async start(): Promise<void> {
+		const channel = await this.options.launch();
+		this.channel = channel;
+		channel.onOutput(chunk => {
 			for (const line of this.out.write(chunk)) this.hooks.onLog("debug", `[${this.manifest.id}] ${line}`);
-		};
-		child.stdout!.on("data", capture);
-		child.stderr!.on("data", capture);
-		if (this.manifest.limits.cpuTimeSeconds > 0 && child.pid) limitCpu(child.pid, this.manifest.limits.cpuTimeSeconds);
+		});
 
 		return new Promise<void>((resolve, reject) => {
 			const timer = setTimeout(() => {
@@ -73,8 +61,7 @@ export class ProcessWorker implements AgentWorker {
 				this.kill("start timeout");
 			}, this.options.startTimeoutMs);
 			let started = false;
-			child.on("message", raw => {
-				const message = raw as WorkerMessage;
+			channel.onMessage(message => {
 				if (message.t === "ready") {
 					started = true;
 					clearTimeout(timer);
@@ -87,12 +74,11 @@ export class ProcessWorker implements AgentWorker {
 					reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
 				} else this.onMessage(message);
 			});
-			child.on("exit", (code, signal) => {
+			channel.onExit((code, signal) => {
 				clearTimeout(timer);
 				if (!started) reject(new Error(`the worker ${describeExit(code, signal)} before it was ready${tailNote(this.out.tail(5))}`));
 				this.onExit(code, signal);
 			});
-			child.on("error", err => this.hooks.onLog("error", `worker of ${this.manifest.id}: ${err.message}`));
 			this.send({ t: "init", v: PROTOCOL_VERSION, agentId: this.manifest.id, entryPoint: this.options.entryPoint, heartbeatMs: this.options.heartbeatMs });
 		});
 	}
@@ -121,20 +107,20 @@ export class ProcessWorker implements AgentWorker {
 	}
 
 	async stop(graceMs: number): Promise<void> {
-		const child = this.child;
-		if (!child || this.exited) return;
+		const channel = this.channel;
+		if (!channel || this.exited) return;
 		this.stopRequested = true;
-		const exited = new Promise<void>(resolve => child.once("exit", () => resolve()));
+		const exited = new Promise<void>(resolve => channel.onExit(() => resolve()));
 		this.send({ t: "stop" });
-		const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+		const timer = setTimeout(() => channel.kill(), graceMs);
 		await exited;
 		clearTimeout(timer);
 	}
 
 	kill(reason: string): void {
-		if (this.child && !this.exited) {
+		if (this.channel && !this.exited) {
 			this.hooks.onLog("warn", `killing the worker of ${this.manifest.id}: ${reason}`);
-			this.child.kill("SIGKILL");
+			this.channel.kill();
 		}
 	}
 
@@ -143,7 +129,7 @@ export class ProcessWorker implements AgentWorker {
 	}
 
 	private send(message: HostMessage): void {
-		if (this.child?.connected) this.child.send(message);
+		if (!this.exited) this.channel?.send(message);
 	}
 
 	private onMessage(message: WorkerMessage): void {
@@ -191,11 +177,4 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 function tailNote(lines: string[]): string {
 	return lines.length ? `: ${lines.join(" | ")}` : "";
-}
-
-/** RLIMIT_CPU on the running child; the kernel sends SIGXCPU when it is spent. */
-function limitCpu(pid: number, seconds: number): void {
-	execFile("prlimit", ["--pid", String(pid), `--cpu=${seconds}:${seconds + 1}`], err => {
-		if (err) process.emitWarning(`could not limit CPU time of worker ${pid}: ${err.message}`);
-	});
 }

@@ -1,0 +1,74 @@
+import type { ChildProcess } from "node:child_process";
+import readline from "node:readline";
+import type { HostMessage, WorkerMessage } from "./protocol";
+
+/**
+ * How an actor talks to its worker, whatever carries it: Node IPC to a child process,
+ * or JSON lines over the stdio of a container.
+ */
+export interface WorkerChannel {
+	readonly pid: number | undefined;
+	send(message: HostMessage): void;
+	onMessage(listener: (message: WorkerMessage) => void): void;
+	/** Anything the agent's code prints. */
+	onOutput(listener: (chunk: Buffer) => void): void;
+	onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+	kill(): void;
+}
+
+/** A forked child process: messages over IPC, output on its stdout and stderr. */
+export function ipcChannel(child: ChildProcess): WorkerChannel {
+	return {
+		pid: child.pid,
+		send: message => {
+			if (child.connected) child.send(message);
+		},
+		onMessage: listener => void child.on("message", message => listener(message as WorkerMessage)),
+		onOutput: listener => {
+			child.stdout?.on("data", listener);
+			child.stderr?.on("data", listener);
+		},
+		onExit: listener => void child.on("exit", listener),
+		kill: () => void child.kill("SIGKILL")
+	};
+}
+
+export interface StdioEnds {
+	pid?: number;
+	stdin: NodeJS.WritableStream;
+	stdout: NodeJS.ReadableStream;
+	stderr: NodeJS.ReadableStream;
+	kill(): void;
+	/** Resolves with the exit code when the worker ends. */
+	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * JSON lines: one message per line on stdin/stdout; the worker prints everything else
+ * to stderr. A line that is not a message is treated as output, not as a crash.
+ */
+export function stdioChannel(ends: StdioEnds): WorkerChannel {
+	const lines = readline.createInterface({ input: ends.stdout, crlfDelay: Infinity });
+	const messageListeners: Array<(m: WorkerMessage) => void> = [];
+	const outputListeners: Array<(c: Buffer) => void> = [];
+	lines.on("line", line => {
+		let message: WorkerMessage | undefined;
+		try {
+			message = JSON.parse(line) as WorkerMessage;
+		} catch {
+			message = undefined;
+		}
+		if (message && typeof message === "object" && typeof message.t === "string") for (const l of messageListeners) l(message);
+		else for (const l of outputListeners) l(Buffer.from(`${line}\n`));
+	});
+	ends.stderr.on("data", (chunk: Buffer) => outputListeners.forEach(l => l(chunk)));
+	ends.stdin.on("error", () => undefined); // a worker that died mid-write is reported by `exited`
+	return {
+		pid: ends.pid,
+		send: message => void ends.stdin.write(`${JSON.stringify(message)}\n`),
+		onMessage: listener => void messageListeners.push(listener),
+		onOutput: listener => void outputListeners.push(listener),
+		onExit: listener => void ends.exited.then(({ code, signal }) => listener(code, signal)),
+		kill: () => ends.kill()
+	};
+}
