@@ -8,4 +8,6 @@ export { canonicalJson, signManifest, verifyManifest } from "../actors/manifest-
 
 export type { AgentLimits, AgentManifest, RestartPolicy, TaskTypeSpec, TrustLevel } from "../actors/manifest-types";
 
-// Agent definition (defineAgent and its types) goes here.
+// Writing an agent: `module.exports = defineAgent({ onStart, onTask, onMessage, onStop })`.
+export { defineAgent } from "../actors/agent-api";
+export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from "../actors/agent-api";

@@ -88,6 +88,15 @@ describe("npm start, as a user runs it", () => {
 
 			const api = await fetch(`${node.url}/api/v1/node`, { headers: { authorization: `Bearer ${token}` } });
 			expect(api.status).toBe(200);
+
+			// The README's first agent: the shipped example, spawned with the default configuration.
+			const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+			const manifest = JSON.parse(fs.readFileSync(path.join(root, "agents/hello/manifest.json"), "utf8"));
+			const spawned = await fetch(`${node.url}/api/v1/agents`, { method: "POST", headers: auth, body: JSON.stringify({ manifest }) });
+			expect(spawned.status).toBe(201);
+			expect(await spawned.json()).toMatchObject({ id: "hello", state: "running" });
+			const greet = await fetch(`${node.url}/api/v1/agents/hello/tasks`, { method: "POST", headers: auth, body: JSON.stringify({ task: { type: "greet", name: "Ada" } }) });
+			expect(await greet.json()).toMatchObject({ status: "succeeded", result: { greeting: "Hello, Ada!", greetings: 1 } });
 		} finally {
 			const { code, ms } = await stop(node);
 			expect(code).toBe(0);
@@ -104,6 +113,14 @@ describe("npm start, as a user runs it", () => {
 			expect(node.output()).toContain("API token  kept in");
 			expect(node.output()).not.toContain(token);
 			expect((await fetch(`${node.url}/api/v1/node`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+			// The agent spawned before the restart is back, with its state.
+			const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+			await eventually("the hello agent to be restored", async () => {
+				const view = (await (await fetch(`${node.url}/api/v1/agents/hello`, { headers: auth })).json()) as { state: string };
+				return view.state === "running";
+			});
+			const greet = await fetch(`${node.url}/api/v1/agents/hello/tasks`, { method: "POST", headers: auth, body: JSON.stringify({ task: { type: "greet", name: "Ada" } }) });
+			expect(await greet.json()).toMatchObject({ result: { greetings: 2 } });
 
 			// A second node on the same data dir would corrupt it: it refuses, saying why.
 			const second = launch("node", ["dist/cli/agent-os.js", "start"], { AGENTOS_DATA_DIR: dataDir, PORT: String(await freePort()) });
