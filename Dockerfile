@@ -27,6 +27,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/migrations ./migrations
 COPY --from=build /app/dist ./dist
+# Agent code the node may run (AGENT_CODE_PATHS defaults to ./agents).
+COPY --from=build /app/agents ./agents
 # Created before VOLUME so that a fresh named volume inherits the node user's ownership.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
