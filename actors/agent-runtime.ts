@@ -131,6 +131,11 @@ export class AgentRuntime {
 	async stop(reason = "stopped by request"): Promise<void> {
 		if (this.stateValue === "stopped" || this.stateValue === "stopping") return;
 		clearTimeout(this.restartTimer);
+		if (!acceptsTasks(this.stateValue)) {
+			// Crashed, pending or quarantined: no worker to wind down.
+			this.mailbox.rejectQueued(new AgentNotRunningError(this.id, "stopped"));
+			return this.transition("stopped", reason);
+		}
 		const worker = this.worker;
 		const hadWorker = worker !== undefined && (this.stateValue === "running" || this.stateValue === "starting");
 		this.transition("stopping", reason);

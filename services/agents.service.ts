@@ -300,7 +300,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			record(t: Transition, runtime: AgentRuntime): void {
 				const status = runtime.status();
-				this.broker.broadcast("agents.state", t);
+				this.broker.broadcast("agents.state", t).catch((err: Error) => this.logger.warn(`Could not broadcast a state change: ${err.message}`));
 				persisting = persisting
 					.then(async () => {
 						await db.query("INSERT INTO agent_transitions (agent_id, from_state, to_state, reason, node_id, at) VALUES ($1, $2, $3, $4, $5, $6)", [

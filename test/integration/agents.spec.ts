@@ -117,6 +117,9 @@ describe("agents as supervised actors with real worker processes", () => {
 		const refused = await task(t, "doomed", { task: { type: "echo" } });
 		expect(refused.status).toBe(409);
 		expect(refused.body.error.type).toBe("AGENT_NOT_RUNNING");
+		const stopped = await post<AgentView>(t, "/api/v1/agents/doomed/stop", {});
+		expect(stopped.body).toMatchObject({ state: "stopped", desiredState: "stopped" });
+		expect((await t.request("/api/v1/agents/doomed", { method: "DELETE" })).status).toBe(200);
 	});
 
 	it("validates tasks against the task types the manifest declares", async () => {
