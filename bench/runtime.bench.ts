@@ -75,7 +75,7 @@ async function askRows(broker: ServiceBroker): Promise<Row[]> {
 			const name = names[(i + round) % names.length];
 			runs[name].push(await measure(targets[name], { iterations: CALLS, warmup: Math.round(CALLS / 10) }));
 		}
-		log(`  ask: round ${round + 1}/${ROUNDS} done`);
+		log(`  ask: round ${round + 1}/${ROUNDS} done: ${names.map(n => `${n} ${runs[n][round].meanUs.toFixed(2)} µs`).join(", ")}`);
 	}
 	const [bare, inproc, proc] = names.map(n => medianStats(runs[n]));
 	const calls = `${CALLS.toLocaleString("en-US")} sequential calls, median of ${ROUNDS} rounds`;
@@ -87,7 +87,7 @@ async function askRows(broker: ServiceBroker): Promise<Row[]> {
 			unit: "µs/call",
 			target: "≤ 1.5x",
 			met: inproc.meanUs / bare.meanUs <= 1.5,
-			note: `${calls}; p99 ${inproc.p99Us.toFixed(0)} vs ${bare.p99Us.toFixed(0)} µs`
+			note: `+${(inproc.meanUs - bare.meanUs).toFixed(2)} µs per call; ${calls}; p99 ${inproc.p99Us.toFixed(0)} vs ${bare.p99Us.toFixed(0)} µs`
 		}),
 		row({
 			metric: "ask round trip, process agent over IPC (vs bare.echo action)",

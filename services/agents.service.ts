@@ -89,6 +89,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			requireApparmor: config.AGENT_WORKER_REQUIRE_APPARMOR
 		}
 	};
+	let reconciler: NodeJS.Timeout | undefined;
 	// Transitions are written in the order they happen, one after another.
 	let persisting: Promise<void> = Promise.resolve();
 
@@ -267,6 +268,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 		methods: {
 			async launch(manifest: AgentManifest): Promise<void> {
+				// Spawn and the reconciler may race to launch one agent; the first wins.
+				if (local.has(manifest.id)) return;
 				const entryPoint = resolveEntryPoint(manifest, codePaths, inprocessPaths);
 				const broker = this.broker;
 				const runtime = new AgentRuntime(manifest, {
@@ -354,30 +357,39 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				};
 			},
 
-			/** Brings back every agent that should be running (on a single node: all of them). */
+			/** Starts every agent that should be running here but is not (on a single node: all of them). */
 			async restore(): Promise<void> {
 				const clustered = Boolean(config.TRANSPORTER);
 				const { rows } = await db.query<AgentRow>(
 					`SELECT * FROM agents WHERE desired_state = 'running' ${clustered ? "AND node_id = $1" : ""} ORDER BY created_at`,
 					clustered ? [this.broker.nodeID] : []
 				);
-				for (const row of rows) {
-					if (local.has(row.id)) continue;
-					await this.launch(row.manifest).catch((err: Error) => this.logger.error(`Could not restore agent ${row.id}: ${err.message}`));
+				const missing = rows.filter(row => !local.has(row.id));
+				for (const row of missing) {
+					await this.launch(row.manifest).catch((err: Error) => this.logger.error(`Could not start agent ${row.id}: ${err.message}`));
 				}
-				if (rows.length) this.logger.info(`Restored ${rows.length} agent(s)`);
+				if (missing.length) this.logger.info(`Started ${missing.length} agent(s) whose desired state is running`);
 			}
 		},
 
 		started() {
 			if (metrics) registerAgentMetrics(metrics, local);
 			kernel.start().then(
-				() => this.restore(),
+				async () => {
+					await this.restore();
+					if (config.AGENT_RECONCILE_INTERVAL_MS > 0) {
+						reconciler = setInterval(() => {
+							this.restore().catch((err: Error) => this.logger.warn(`Reconciling agents failed: ${err.message}`));
+						}, config.AGENT_RECONCILE_INTERVAL_MS);
+						reconciler.unref();
+					}
+				},
 				() => undefined // the kernel reports its own failure
 			);
 		},
 
 		async stopped() {
+			clearInterval(reconciler);
 			// The node is going down, not the agents' desired state: they come back on the next boot.
 			await Promise.all([...local.values()].map(({ runtime }) => runtime.stop("node stopping").catch(() => undefined)));
 			local.clear();

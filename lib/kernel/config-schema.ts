@@ -196,6 +196,14 @@ export const CONFIG_SCHEMA = {
 		max: 600000,
 		description: "How long a stopping agent may finish its mailbox and onStop before it is killed"
 	}),
+	AGENT_RECONCILE_INTERVAL_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 30000,
+		min: 0,
+		max: 3600000,
+		description: "How often the supervisor starts agents that should run here but do not (0: only at boot)"
+	}),
 	AGENT_WORKER_IMAGE: setting({
 		group: "Agents",
 		type: "string",

@@ -1,0 +1,143 @@
+import type { Logger } from "moleculer";
+import type { Caller } from "../../actors/agent-api";
+import { AgentRuntime } from "../../actors/agent-runtime";
+import type { Transition } from "../../actors/agent-state";
+import { parseManifest } from "../../actors/manifest";
+import type { AgentWorker, WorkerHooks } from "../../actors/workers/worker";
+
+/**
+ * A worker that lives in the test: it answers tasks from a script and can "die", so the
+ * runtime's supervision logic is tested without processes (the integration tests run
+ * real worker processes).
+ */
+class ScriptedWorker implements AgentWorker {
+	readonly runtime = "process" as const;
+	readonly pid: number;
+	exited = false;
+	constructor(
+		private readonly hooks: WorkerHooks,
+		readonly n: number,
+		private readonly answer: (task: { type: string; ms?: number }) => Promise<unknown>
+	) {
+		this.pid = 1000 + n;
+	}
+	async start(): Promise<void> {}
+	private pending = new Set<(err: unknown) => void>();
+	run(_kind: "task" | "message", _id: string, payload: unknown): Promise<unknown> {
+		if (this.exited) return Promise.reject({ name: "WorkerGone", message: "gone" });
+		// Like a real worker, a task in flight fails with WorkerGone when the worker dies.
+		return new Promise((resolve, reject) => {
+			this.pending.add(reject);
+			this.answer(payload as { type: string }).then(resolve, reject).finally(() => this.pending.delete(reject));
+		});
+	}
+	async ping(): Promise<void> {}
+	async stop(): Promise<void> {
+		this.die("stopped", true);
+	}
+	kill(reason: string): void {
+		this.die(reason, false);
+	}
+	die(reason: string, requested = false): void {
+		if (this.exited) return;
+		this.exited = true;
+		for (const reject of this.pending) reject({ name: "WorkerGone", message: reason });
+		this.hooks.onExit({ reason, requested, output: ["last words"] });
+	}
+	output(): string[] {
+		return [];
+	}
+}
+
+const logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
+const caller: Caller = { kind: "user", id: "tester" };
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+function setup(manifestExtra: Record<string, unknown> = {}, maxTaskTimeoutMs = 60_000) {
+	const workers: ScriptedWorker[] = [];
+	const transitions: Transition[] = [];
+	const manifest = parseManifest({ id: "scripted", name: "Scripted", entryPoint: "x.js", restart: { baseDelayMs: 10, maxDelayMs: 20 }, ...manifestExtra });
+	const runtime = new AgentRuntime(manifest, {
+		nodeID: "n1",
+		logger,
+		maxTaskTimeoutMs,
+		heartbeatIntervalMs: 60_000,
+		heartbeatTimeoutMs: 60_000,
+		stopGraceMs: 1000,
+		createWorker: hooks => {
+			const n = workers.length;
+			const w: ScriptedWorker = new ScriptedWorker(hooks, n, async task => {
+				if (task.type === "sleep") await sleep(task.ms ?? 0);
+				return { by: n };
+			});
+			workers.push(w);
+			return w;
+		},
+		onCall: async () => null,
+		onTransition: t => transitions.push(t)
+	});
+	return { runtime, workers, transitions };
+}
+
+describe("agent runtime supervision", () => {
+	it("clamps a task's timeout to MAX_AGENT_TASK_TIMEOUT_MS", async () => {
+		const { runtime } = setup({}, 50);
+		await runtime.start();
+		await expect(runtime.submit("task", { type: "sleep", ms: 300 }, caller, { taskId: "t", timeoutMs: 10_000 })).rejects.toMatchObject({
+			type: "TASK_TIMEOUT",
+			data: { timeoutMs: 50 }
+		});
+		await runtime.stop();
+	});
+
+	it("uses the manifest's timeout when the caller gives none", async () => {
+		const { runtime } = setup({ limits: { timeoutMs: 100 } });
+		await runtime.start();
+		await expect(runtime.submit("task", { type: "sleep", ms: 300 }, caller, { taskId: "t" })).rejects.toMatchObject({ data: { timeoutMs: 100 } });
+		await runtime.stop();
+	});
+
+	it("delivers a task once more when its worker dies under it", async () => {
+		const { runtime, workers } = setup();
+		await runtime.start();
+		const pending = runtime.submit("task", { type: "sleep", ms: 50 }, caller, { taskId: "t" });
+		await sleep(5);
+		workers[0].die("killed");
+		expect(await pending).toEqual({ by: 1 });
+		expect(runtime.status()).toMatchObject({ state: "running", restarts: 1, pid: 1001 });
+		await runtime.stop();
+	});
+
+	it("records every transition in order, with reasons", async () => {
+		const { runtime, workers, transitions } = setup();
+		await runtime.start();
+		workers[0].die("exited with code 1");
+		await sleep(50);
+		await runtime.stop();
+		expect(transitions.map(t => `${t.from}>${t.to}`)).toEqual([
+			"pending>starting",
+			"starting>running",
+			"running>restarting",
+			"restarting>starting",
+			"starting>running",
+			"running>stopping",
+			"stopping>stopped"
+		]);
+		expect(transitions[2].reason).toMatch(/^worker exited with code 1; restarting in \d+ ms$/);
+	});
+
+	it("with restart policy never, leaves the agent crashed with its last output", async () => {
+		const { runtime, workers } = setup({ restart: { policy: "never" } });
+		await runtime.start();
+		workers[0].die("exited with code 0");
+		expect(runtime.state).toBe("crashed");
+		expect(runtime.status().lastError).toBe("worker exited with code 0; last output:\nlast words");
+	});
+
+	it("refuses tasks once stopped", async () => {
+		const { runtime } = setup();
+		await runtime.start();
+		await runtime.stop();
+		expect(() => runtime.submit("task", { type: "echo" }, caller, { taskId: "t" })).toThrow(expect.objectContaining({ type: "AGENT_NOT_RUNNING" }));
+	});
+});
