@@ -2,6 +2,7 @@ import type { Logger } from "moleculer";
 import type { Caller } from "./agent-api";
 import { acceptsTasks, canTransition, type AgentState, type Transition } from "./agent-state";
 import { AgentBusyError, AgentNotRunningError, TaskFailedError, TaskTimeoutError, WorkerCrashedError } from "./errors";
+import { taskDeadlines } from "./deadlines";
 import { Mailbox, MailboxFullError } from "./mailbox";
 import type { AgentManifest } from "./manifest-types";
 import { RestartTracker } from "./restart-tracker";
@@ -116,15 +117,19 @@ export class AgentRuntime {
 	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs }: SubmitOptions): Promise<unknown> {
 		if (!acceptsTasks(this.stateValue)) throw new AgentNotRunningError(this.id, this.stateValue);
 		const limit = Math.min(timeoutMs ?? this.manifest.limits.timeoutMs, this.options.maxTaskTimeoutMs);
-		const work = this.mailbox.push(() => this.deliver(kind, taskId, payload, caller)).catch(err => {
-			if (err instanceof MailboxFullError) throw new AgentBusyError(this.id, err.queued, this.manifest.limits.maxQueue);
-			throw err;
+		return new Promise((resolve, reject) => {
+			const cancel = taskDeadlines.add(limit, () => reject(new TaskTimeoutError(this.id, taskId, limit)));
+			this.mailbox.push(() => this.deliver(kind, taskId, payload, caller)).then(
+				value => {
+					cancel();
+					resolve(value);
+				},
+				err => {
+					cancel();
+					reject(err instanceof MailboxFullError ? new AgentBusyError(this.id, err.queued, this.manifest.limits.maxQueue) : err);
+				}
+			);
 		});
-		let timer: NodeJS.Timeout | undefined;
-		const timeout = new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new TaskTimeoutError(this.id, taskId, limit)), limit);
-		});
-		return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 	}
 
 	/** Drains the mailbox (within the grace period), runs onStop, then ends the worker. */
@@ -158,19 +163,20 @@ export class AgentRuntime {
 		await this.start(reason);
 	}
 
-	private async deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, attempt = 0): Promise<unknown> {
-		await this.whenRunning();
-		try {
-			return await this.worker!.run(kind, taskId, payload, caller);
-		} catch (err) {
-			const wire = err as WireError;
-			if (wire.name === "WorkerGone") {
-				// The worker died under this task: once more on the next worker, then give up.
-				if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
-				throw new WorkerCrashedError(this.id, wire.message);
-			}
-			throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
-		}
+	private deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, attempt = 0): Promise<unknown> {
+		// The common case, a running worker, goes straight through without an extra await.
+		const ready = this.stateValue === "running" ? undefined : this.whenRunning();
+		const run = () =>
+			this.worker!.run(kind, taskId, payload, caller).catch(err => {
+				const wire = err as WireError;
+				if (wire.name === "WorkerGone") {
+					// The worker died under this task: once more on the next worker, then give up.
+					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
+					throw new WorkerCrashedError(this.id, wire.message);
+				}
+				throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
+			});
+		return ready ? ready.then(run) : run();
 	}
 
 	private whenRunning(): Promise<void> {

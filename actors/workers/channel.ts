@@ -18,10 +18,13 @@ export interface WorkerChannel {
 
 /** A forked child process: messages over IPC, output on its stdout and stderr. */
 export function ipcChannel(child: ChildProcess): WorkerChannel {
+	// A dying child makes sends fail (EPIPE) and may emit 'error'; its exit is what
+	// reports the death, so neither may reach the node as an uncaught error.
+	child.on("error", () => undefined);
 	return {
 		pid: child.pid,
 		send: message => {
-			if (child.connected) child.send(message);
+			if (child.connected) child.send(message, err => void err);
 		},
 		onMessage: listener => void child.on("message", message => listener(message as WorkerMessage)),
 		onOutput: listener => {

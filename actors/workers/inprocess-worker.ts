@@ -28,13 +28,17 @@ export class InProcessWorker implements AgentWorker {
 		await this.definition.onStart?.(this.ctx);
 	}
 
-	async run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown> {
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown> {
+		// Not async: one promise step fewer on the path that makes in-process agents cheap.
 		try {
 			const info = { id, caller };
-			const value = kind === "task" ? await this.definition!.onTask!(payload as AgentTask, this.ctx, info) : await this.definition!.onMessage!(payload, this.ctx, info);
-			return value ?? null;
+			const value = kind === "task" ? this.definition!.onTask!(payload as AgentTask, this.ctx, info) : this.definition!.onMessage!(payload, this.ctx, info);
+			return Promise.resolve(value).then(
+				result => result ?? null,
+				err => Promise.reject(toWireError(err))
+			);
 		} catch (err) {
-			throw toWireError(err);
+			return Promise.reject(toWireError(err));
 		}
 	}
 
