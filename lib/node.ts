@@ -5,6 +5,10 @@ import { EnvelopeSigner } from "../actors/envelope";
 import createAgentsService from "../services/agents.service";
 import createApiService from "../services/api.service";
 import createHealthService from "../services/health.service";
+import createProviderService from "../services/llm-provider.service";
+import createMalService from "../services/mal.service";
+import { loadMalConfig } from "./mal/mal-config";
+import { createProvider } from "./mal/providers/registry";
 import type { Config } from "./kernel/config";
 import { Kernel } from "./kernel/kernel";
 import { NodeMetrics } from "./kernel/metrics";
@@ -29,6 +33,8 @@ export interface AgentOSNode {
  * `brokerOverrides` is for tests and embedding (e.g. another transporter).
  */
 export async function startNode(config: Config, brokerOverrides: Partial<BrokerOptions> = {}): Promise<AgentOSNode> {
+	// Every configuration problem is found before anything is opened.
+	const mal = loadMalConfig(config);
 	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
 	const broker = new ServiceBroker({ ...createBrokerOptions(config, metrics), ...brokerOverrides });
 	const dataDir = path.resolve(config.AGENTOS_DATA_DIR);
@@ -36,7 +42,12 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const clusterSecret = loadSecret(config.CLUSTER_SECRET, dataDir, "cluster-secret");
 	const kernel = await Kernel.open(config, broker.getLogger("kernel"), broker.nodeID);
 
-	const services = [createHealthService(kernel), createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), metrics)];
+	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
+	const services = [
+		createHealthService(kernel),
+		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), metrics),
+		createMalService(kernel, mal, metrics)
+	];
 	for (const schema of services) broker.createService(schema);
 	const api = broker.createService(createApiService(kernel, adminToken.token, services, metrics));
 	try {

@@ -14,9 +14,9 @@ import type { AgentManifest } from "../actors/manifest-types";
 import { StateStore } from "../actors/state-store";
 import { TaskStore, type TaskRecord } from "../actors/task-store";
 import { IMAGE_ENTRY_SCRIPT, createWorker, type WorkerSettings } from "../actors/worker-factory";
-import { DatabaseUnavailableError } from "../lib/kernel/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
+import { requiresDatabase } from "../mixins/requires-database.mixin";
 
 /**
  * Actions that change something run once: the broker's retry policy would repeat them
@@ -95,17 +95,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 	return {
 		name: "agents",
+		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
-
-		hooks: {
-			before: {
-				// Until the database is migrated the registry cannot answer; say so instead of failing obscurely.
-				"*"() {
-					const db = kernel.databaseStatus();
-					if (db.state !== "ready") throw new DatabaseUnavailableError(db.error ?? `the database is ${db.state}`);
-				}
-			}
-		},
 
 		actions: {
 			spawn: {

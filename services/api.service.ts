@@ -4,6 +4,7 @@ import { Errors, type Context, type Service, type ServiceSchema } from "molecule
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { Kernel } from "../lib/kernel/kernel";
+import { chatRoute } from "../lib/gateway/chat-route";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { secretsEqual } from "../lib/kernel/secrets";
 
@@ -85,7 +86,7 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 					path: API_PREFIX,
 					authentication: true,
 					mappingPolicy: "restrict",
-					aliases: restAliases(apiSchemas),
+					aliases: { ...restAliases(apiSchemas), "POST llm/chat": chatRoute },
 					bodyParsers: { json: { limit: BODY_LIMIT }, urlencoded: false }
 				}
 			],
@@ -98,7 +99,9 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 					this.logger.error(`Request ${req.method} ${req.url} failed (request id ${requestID})`, err);
 					return sendJson(res, 500, errorBody("INTERNAL_ERROR", `Internal error; see the node's log for request id ${requestID}`));
 				}
-				sendJson(res, status, errorBody(e.type || e.name || "ERROR", e.message, e.data));
+				// Validation errors name every bad field in the message, not only in `data`.
+				const message = e.type === "VALIDATION_ERROR" && Array.isArray(e.data) ? e.data.map((d: { message?: string }) => d.message).join("; ") : e.message;
+				sendJson(res, status, errorBody(e.type || e.name || "ERROR", message, e.data));
 			}
 		},
 

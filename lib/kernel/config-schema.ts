@@ -261,6 +261,130 @@ export const CONFIG_SCHEMA = {
 		description: "Queued calls per action before new ones are refused"
 	}),
 
+	OPENAI_API_KEY: setting({
+		group: "Models",
+		type: "string",
+		secret: true,
+		description: "Enables the provider `openai` (OpenAI's API, or OPENAI_BASE_URL)"
+	}),
+	OPENAI_BASE_URL: setting({
+		group: "Models",
+		type: "url",
+		schemes: ["http", "https"],
+		description: "An OpenAI-compatible server for the provider `openai` (Ollama: http://localhost:11434/v1)"
+	}),
+	OPENAI_MODELS: setting({
+		group: "Models",
+		type: "string",
+		default: "gpt-4o-mini,gpt-4o",
+		description: "Comma-separated models the provider `openai` serves; the first is its default"
+	}),
+	ANTHROPIC_API_KEY: setting({
+		group: "Models",
+		type: "string",
+		secret: true,
+		description: "Enables the provider `anthropic`"
+	}),
+	ANTHROPIC_BASE_URL: setting({
+		group: "Models",
+		type: "url",
+		schemes: ["http", "https"],
+		description: "Another endpoint for the provider `anthropic`"
+	}),
+	ANTHROPIC_MODELS: setting({
+		group: "Models",
+		type: "string",
+		default: "claude-3-5-haiku-latest,claude-sonnet-4-5",
+		description: "Comma-separated models the provider `anthropic` serves; the first is its default"
+	}),
+	LLM_PROVIDERS: setting({
+		group: "Models",
+		type: "string",
+		secret: true,
+		description: 'More providers, as JSON: [{"name","type":"openai|anthropic|offline","baseUrl","apiKey","models":[…],"embeddingModel","concurrency","timeoutMs"}]'
+	}),
+	LLM_DEFAULT_MODEL: setting({
+		group: "Models",
+		type: "string",
+		description: "Model of a request that names none (default: the first configured provider's first model, else the offline model)"
+	}),
+	LLM_EMBEDDING_MODEL: setting({
+		group: "Models",
+		type: "string",
+		description: "Model for embeddings (default: text-embedding-3-small with OPENAI_API_KEY, else offline-hash-384)"
+	}),
+	LLM_MODEL_ALIASES: setting({
+		group: "Models",
+		type: "string",
+		description: 'Names for models, as JSON: {"fast":"gpt-4o-mini","smart":"claude-sonnet-4-5"} (fast and smart default to the default model)'
+	}),
+	LLM_FAILOVER: setting({
+		group: "Models",
+		type: "string",
+		description: "Comma-separated providers to fail over to, in order (default: every other configured provider but offline)"
+	}),
+	LLM_PRICING: setting({
+		group: "Models",
+		type: "string",
+		description: 'Prices in USD per million tokens, as JSON, over the built-in table: {"my-model":{"input":0.5,"output":1.5}}'
+	}),
+	LLM_MAX_RETRIES: setting({
+		group: "Models",
+		type: "number",
+		default: 2,
+		min: 0,
+		max: 10,
+		description: "Retries of a failed call on one provider before failing over"
+	}),
+	LLM_RETRY_BASE_MS: setting({
+		group: "Models",
+		type: "number",
+		default: 250,
+		min: 0,
+		max: 60000,
+		description: "First retry delay (doubling, with jitter); a provider's retry-after wins when it is longer"
+	}),
+	LLM_RETRY_MAX_MS: setting({
+		group: "Models",
+		type: "number",
+		default: 10000,
+		min: 0,
+		max: 600000,
+		description: "Longest wait before a retry; a longer retry-after fails over instead"
+	}),
+	LLM_TIMEOUT_MS: setting({
+		group: "Models",
+		type: "number",
+		default: 120000,
+		min: 100,
+		max: 3600000,
+		description: "Time limit of one provider call"
+	}),
+	LLM_CONCURRENCY: setting({
+		group: "Models",
+		type: "number",
+		default: 16,
+		min: 1,
+		max: 10000,
+		description: "Calls in flight at once to each provider (more wait in its queue)"
+	}),
+	LLM_BREAKER_HALF_OPEN_MS: setting({
+		group: "Models",
+		type: "number",
+		default: 30000,
+		min: 100,
+		max: 3600000,
+		description: "How long a provider whose circuit opened is left alone before it is probed again"
+	}),
+	LLM_MAX_PROMPT_CHARS: setting({
+		group: "Models",
+		type: "number",
+		default: 1000000,
+		min: 1,
+		max: 100000000,
+		description: "Largest prompt (all message text) accepted"
+	}),
+
 	LOG_LEVEL: setting({
 		group: "Observability",
 		type: "enum",

@@ -1,0 +1,38 @@
+import type { ServerResponse } from "node:http";
+import readline from "node:readline";
+import type { Readable } from "node:stream";
+import type { Context, Service } from "moleculer";
+import type { IncomingRequest } from "moleculer-web";
+
+type Gateway = Service & { sendError(req: IncomingRequest, res: ServerResponse, err: Error): void };
+
+/**
+ * POST /api/v1/llm/chat: JSON by default; with `"stream": true`, server-sent events —
+ * one `event: text|tool_call|end|error` per line of mal.stream, so a browser's
+ * EventSource or any SSE client reads tokens as they come.
+ */
+export async function chatRoute(this: Gateway, req: IncomingRequest, res: ServerResponse): Promise<void> {
+	const ctx = req.$ctx as unknown as Context;
+	try {
+		const { stream, ...params } = ((req as unknown as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
+		if (!stream) {
+			const result = await ctx.call("mal.chat", params);
+			res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });
+			res.end(JSON.stringify(result));
+			return;
+		}
+		const source = await ctx.call<Readable, object>("mal.stream", params);
+		res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+		for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
+			if (!line.trim()) continue;
+			const { type } = JSON.parse(line) as { type: string };
+			res.write(`event: ${type}\ndata: ${line}\n\n`);
+		}
+		res.end();
+	} catch (err) {
+		if (res.headersSent) {
+			res.write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: (err as { type?: string }).type ?? "ERROR", message: (err as Error).message } })}\n\n`);
+			res.end();
+		} else this.sendError(req, res, err as Error);
+	}
+}

@@ -1,0 +1,56 @@
+import { Errors } from "moleculer";
+
+/**
+ * Why a provider call failed, in the terms the router acts on: `retryable` errors
+ * (5xx, 429, timeouts, refused connections) are retried and then failed over; the rest
+ * (a bad request, a bad key) go straight back to the caller.
+ */
+export class ProviderError extends Errors.MoleculerError {
+	constructor(
+		readonly provider: string,
+		message: string,
+		readonly status: number | undefined,
+		retryable: boolean,
+		/** Seconds the provider asked us to wait (429 retry-after). */
+		readonly retryAfterSeconds?: number
+	) {
+		super(
+			`${provider}: ${message}`,
+			retryable ? 503 : status && status >= 400 && status < 500 ? 422 : 502,
+			retryable ? "PROVIDER_UNAVAILABLE" : "PROVIDER_REJECTED",
+			{ provider, status, retryAfterSeconds }
+		);
+		this.retryable = retryable;
+		this.name = "ProviderError";
+	}
+}
+
+/** The request names a model no configured provider serves. */
+export class UnknownModelError extends Errors.MoleculerClientError {
+	constructor(model: string, known: string[]) {
+		super(`Unknown model "${model}"; known models and aliases: ${known.join(", ")}`, 422, "UNKNOWN_MODEL", { model, known });
+	}
+}
+
+/** The agent's LLM budget for the period is spent. */
+export class BudgetExceededError extends Errors.MoleculerClientError {
+	constructor(agentId: string, period: "day" | "month", limit: { tokens?: number; usd?: number }, used: { tokens: number; usd: number }) {
+		super(
+			`Agent ${agentId} has used its ${period === "day" ? "daily" : "monthly"} LLM budget (${describe(limit)}; used ${used.tokens} tokens, $${used.usd.toFixed(4)})`,
+			402,
+			"BUDGET_EXCEEDED",
+			{ agentId, period, limit, used }
+		);
+	}
+}
+
+/** Every provider in the chain failed. */
+export class AllProvidersFailedError extends Errors.MoleculerRetryableError {
+	constructor(attempts: { provider: string; error: string }[]) {
+		super(`No provider could answer: ${attempts.map(a => `${a.provider}: ${a.error}`).join("; ")}`, 503, "ALL_PROVIDERS_FAILED", { attempts });
+	}
+}
+
+function describe(limit: { tokens?: number; usd?: number }): string {
+	return [limit.tokens !== undefined ? `${limit.tokens} tokens` : "", limit.usd !== undefined ? `$${limit.usd}` : ""].filter(Boolean).join(", ");
+}

@@ -1,0 +1,23 @@
+import { AnthropicProvider } from "./anthropic";
+import type { LlmProvider, ProviderConfig, ProviderType } from "./base";
+import { OfflineProvider } from "./offline";
+import { OpenAIProvider } from "./openai";
+
+type Factory = (config: ProviderConfig) => LlmProvider;
+
+const factories = new Map<string, Factory>([
+	["openai", c => new OpenAIProvider(c)],
+	["anthropic", c => new AnthropicProvider(c)],
+	["offline", c => new OfflineProvider(c)]
+]);
+
+/** Adds a provider type (a vendor SDK, a local runtime); LLM_PROVIDERS entries may then use it. */
+export function registerProviderType(type: ProviderType | string, factory: Factory): void {
+	factories.set(type, factory);
+}
+
+export function createProvider(config: ProviderConfig): LlmProvider {
+	const factory = factories.get(config.type);
+	if (!factory) throw new Error(`No provider type "${config.type}" is registered (known: ${[...factories.keys()].join(", ")})`);
+	return factory(config);
+}

@@ -1,0 +1,108 @@
+import type { Database } from "../kernel/database";
+
+export interface UsageRecord {
+	agentId: string | null;
+	provider: string;
+	model: string;
+	kind: "chat" | "stream" | "embed";
+	promptTokens: number;
+	completionTokens: number;
+	costUsd: number;
+	latencyMs: number;
+	requestId: string;
+}
+
+export interface Budget {
+	daily: { tokens: number | null; usd: number | null };
+	monthly: { tokens: number | null; usd: number | null };
+}
+
+export type UsageGroup = "day" | "model" | "agent" | "provider";
+
+export interface UsageQuery {
+	agentId?: string;
+	since?: Date;
+	until?: Date;
+	groupBy: UsageGroup;
+}
+
+export interface UsageRow {
+	key: string;
+	calls: number;
+	promptTokens: number;
+	completionTokens: number;
+	totalTokens: number;
+	costUsd: number;
+}
+
+const GROUP_SQL: Record<UsageGroup, string> = {
+	day: "to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+	model: "provider || '/' || model",
+	agent: "coalesce(agent_id, '(none)')",
+	provider: "provider"
+};
+
+/** Metering and budgets of model calls; days and months are UTC. */
+export class UsageStore {
+	constructor(private readonly db: Database) {}
+
+	async record(r: UsageRecord): Promise<void> {
+		await this.db.query(
+			`INSERT INTO llm_usage (agent_id, provider, model, kind, prompt_tokens, completion_tokens, cost_usd, latency_ms, request_id)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			[r.agentId, r.provider, r.model, r.kind, r.promptTokens, r.completionTokens, r.costUsd, Math.round(r.latencyMs), r.requestId]
+		);
+	}
+
+	async totals(q: UsageQuery): Promise<UsageRow[]> {
+		const where: string[] = [];
+		const params: (string | Date)[] = [];
+		if (q.agentId) where.push(`agent_id = $${params.push(q.agentId)}`);
+		if (q.since) where.push(`at >= $${params.push(q.since)}`);
+		if (q.until) where.push(`at < $${params.push(q.until)}`);
+		const { rows } = await this.db.query<{ key: string; calls: string; prompt: string; completion: string; cost: string }>(
+			`SELECT ${GROUP_SQL[q.groupBy]} AS key, count(*) AS calls, sum(prompt_tokens) AS prompt,
+			        sum(completion_tokens) AS completion, sum(cost_usd) AS cost
+			 FROM llm_usage ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+			 GROUP BY 1 ORDER BY 1`,
+			params
+		);
+		return rows.map(r => ({
+			key: r.key,
+			calls: Number(r.calls),
+			promptTokens: Number(r.prompt),
+			completionTokens: Number(r.completion),
+			totalTokens: Number(r.prompt) + Number(r.completion),
+			costUsd: Number(r.cost)
+		}));
+	}
+
+	/** Tokens and USD an agent has used since the start of the current UTC day or month. */
+	async spent(agentId: string, period: "day" | "month"): Promise<{ tokens: number; usd: number }> {
+		const { rows } = await this.db.query<{ tokens: string | null; usd: string | null }>(
+			`SELECT sum(prompt_tokens + completion_tokens) AS tokens, sum(cost_usd) AS usd FROM llm_usage
+			 WHERE agent_id = $1 AND at >= date_trunc('${period}', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+			[agentId]
+		);
+		return { tokens: Number(rows[0]?.tokens ?? 0), usd: Number(rows[0]?.usd ?? 0) };
+	}
+
+	async budget(agentId: string): Promise<Budget | null> {
+		const { rows } = await this.db.query<{ daily_tokens: string | null; daily_usd: string | null; monthly_tokens: string | null; monthly_usd: string | null }>(
+			"SELECT daily_tokens, daily_usd, monthly_tokens, monthly_usd FROM llm_budgets WHERE agent_id = $1",
+			[agentId]
+		);
+		const r = rows[0];
+		if (!r) return null;
+		const n = (v: string | null) => (v === null ? null : Number(v));
+		return { daily: { tokens: n(r.daily_tokens), usd: n(r.daily_usd) }, monthly: { tokens: n(r.monthly_tokens), usd: n(r.monthly_usd) } };
+	}
+
+	async setBudget(agentId: string, b: Budget): Promise<void> {
+		await this.db.query(
+			`INSERT INTO llm_budgets (agent_id, daily_tokens, daily_usd, monthly_tokens, monthly_usd) VALUES ($1, $2, $3, $4, $5)
+			 ON CONFLICT (agent_id) DO UPDATE SET daily_tokens = $2, daily_usd = $3, monthly_tokens = $4, monthly_usd = $5, updated_at = now()`,
+			[agentId, b.daily.tokens, b.daily.usd, b.monthly.tokens, b.monthly.usd]
+		);
+	}
+}
