@@ -1,15 +1,18 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { Kernel } from "../lib/kernel/kernel";
+import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
+import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { secretsEqual } from "../lib/kernel/secrets";
 
 export const API_PREFIX = "/api/v1";
 const BODY_LIMIT = "1mb";
+const WS_MAX_PAYLOAD = 1024 * 1024;
 
 export interface Caller {
 	id: string;
@@ -50,6 +53,7 @@ export function restAliases(schemas: ServiceSchema[]): Record<string, string> {
 }
 
 export default function createApiService(kernel: Kernel, adminToken: string, apiSchemas: ServiceSchema[], metrics?: NodeMetrics): ServiceSchema<ApiSettingsSchema> {
+	let wss: WebSocketServer | undefined;
 	return {
 		name: "api",
 		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
@@ -106,14 +110,20 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 		},
 
 		methods: {
+			/** The caller a bearer token stands for (REST and WebSocket alike), or null. */
+			userOf(token: string): Caller | null {
+				return secretsEqual(token, adminToken) ? { id: "admin", kind: "admin" } : null;
+			},
+
 			/** Accepts `Authorization: Bearer <token>`; the admin token is compared in constant time. */
 			authenticate(ctx: Context, route: Route, req: IncomingRequest): Caller {
 				const header = req.headers.authorization;
 				if (!header) throw unauthorized("NO_TOKEN", "This route needs a token: send Authorization: Bearer <token>");
 				const [scheme, token] = header.split(" ");
 				if (scheme !== "Bearer" || !token) throw unauthorized("NO_TOKEN", "The Authorization header must read: Bearer <token>");
-				if (!secretsEqual(token, adminToken)) throw unauthorized("INVALID_TOKEN", "The bearer token is not valid");
-				return { id: "admin", kind: "admin" };
+				const caller = this.userOf(token);
+				if (!caller) throw unauthorized("INVALID_TOKEN", "The bearer token is not valid");
+				return caller;
 			},
 
 			/** The address the gateway really listens on (PORT=0 picks one). */
@@ -123,6 +133,16 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 				const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
 				return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 			}
+		},
+
+		started() {
+			const userOf = (token: string): Caller | null => this.userOf(token);
+			wss = attachWebSocket(this.server as Server, this.broker, { path: "/ws", authenticate: userOf, maxPayloadBytes: WS_MAX_PAYLOAD });
+		},
+
+		async stopped() {
+			for (const client of wss?.clients ?? []) client.close(1001, "the node is stopping");
+			await new Promise<void>(resolve => (wss ? wss.close(() => resolve()) : resolve()));
 		}
 	};
 }
