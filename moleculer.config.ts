@@ -2,18 +2,25 @@ import os from "node:os";
 import { Cachers, Transporters, type BrokerOptions, type Errors, type LoggerConfig } from "moleculer";
 import type { Config } from "./lib/kernel/config";
 import type { NodeMetrics } from "./lib/kernel/metrics";
+import type { SecurityGuard } from "./lib/security/security-guard";
 import { NatsTransporter } from "./lib/kernel/nats-transporter";
 
 /**
  * The broker options of an AgentOS node, derived from its validated configuration:
  * single node or cluster (TRANSPORTER), memory or Redis cache (REDIS_URL), and the
  * circuit breaker, retry policy and bulkhead that guard every call. `metrics`, when
- * given, counts and times every action (METRICS_ENABLED).
+ * given, counts and times every action (METRICS_ENABLED); `security` checks agents'
+ * grants, approvals and audits privileged calls.
  *
  * It is a function of the configuration rather than a module-level object so that a
  * bad environment is reported once, cleanly, by the process that boots the node.
  */
-export function createBrokerOptions(config: Config, metrics?: NodeMetrics): BrokerOptions {
+export interface NodeMiddlewares {
+	metrics?: NodeMetrics;
+	security?: SecurityGuard;
+}
+
+export function createBrokerOptions(config: Config, { metrics, security }: NodeMiddlewares = {}): BrokerOptions {
 	return {
 		namespace: config.NAMESPACE,
 		nodeID: config.NODE_ID ?? `${os.hostname()}-${process.pid}`,
@@ -53,7 +60,7 @@ export function createBrokerOptions(config: Config, metrics?: NodeMetrics): Brok
 
 		// Moleculer's built-in metrics are off: NodeMetrics measures calls far more cheaply.
 		metrics: false,
-		middlewares: metrics ? [metrics.middleware()] : [],
+		middlewares: [...(metrics ? [metrics.middleware()] : []), ...(security ? [security.middleware()] : [])],
 		tracing: {
 			enabled: config.TRACING_ENABLED,
 			exporter: { type: config.TRACING_EXPORTER === "event" ? "Event" : "Console" }

@@ -86,6 +86,7 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 		actions: {
 			ask: {
 				...guards,
+				permission: "a2a.send",
 				timeout: deps.maxTaskTimeoutMs + 5000,
 				handler(ctx: Context<AskParams, ActorMeta>): Promise<unknown> {
 					validate(checkAsk, ctx.params);
@@ -99,6 +100,7 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 
 			tell: {
 				...guards,
+				permission: "a2a.send",
 				async handler(ctx: Context<TellParams, ActorMeta>): Promise<{ taskId: string }> {
 					validate(checkTell, ctx.params);
 					const { caller, task } = sender(ctx);

@@ -10,6 +10,8 @@ export interface Caller {
 	id: string;
 	/** The node the call came from, for agents. */
 	node?: string;
+	/** For agents: how far they are trusted (supervised agents wait for approvals). */
+	trustLevel?: "supervised" | "semi-autonomous" | "autonomous";
 }
 
 export interface AgentTask {

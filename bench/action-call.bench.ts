@@ -50,7 +50,7 @@ const mathService: ServiceSchema = {
 /** Our broker options, exactly as a node builds them (with logging off, as in the bare broker). */
 function oursOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
 	const config = loadConfig({ LOG_LEVEL: "error", NODE_ID: "bench-ours" });
-	return { ...createBrokerOptions(config, new NodeMetrics()), ...overrides, logger: false };
+	return { ...createBrokerOptions(config, { metrics: new NodeMetrics() }), ...overrides, logger: false };
 }
 
 function bareOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {

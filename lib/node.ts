@@ -4,21 +4,31 @@ import { createBrokerOptions } from "../moleculer.config";
 import { EnvelopeSigner } from "../actors/envelope";
 import createAgentsService from "../services/agents.service";
 import createApiService from "../services/api.service";
+import createApprovalsService from "../services/approvals.service";
+import createAuditService from "../services/audit.service";
+import createAuthService from "../services/auth.service";
 import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
 import createMalService from "../services/mal.service";
-import { loadMalConfig } from "./mal/mal-config";
-import { createProvider } from "./mal/providers/registry";
+import createPermissionsService from "../services/permissions.service";
 import type { Config } from "./kernel/config";
 import { Kernel } from "./kernel/kernel";
 import { NodeMetrics } from "./kernel/metrics";
 import { loadAdminToken, loadSecret, type AdminToken } from "./kernel/secrets";
+import { loadMalConfig } from "./mal/mal-config";
+import { createProvider } from "./mal/providers/registry";
+import { ApprovalStore } from "./security/approval-store";
+import { AuditLog } from "./security/audit-log";
+import { GrantStore } from "./security/grant-store";
+import { SecurityGuard } from "./security/security-guard";
+import { TokenStore } from "./security/token-store";
 
 /** One running AgentOS node: its broker, its kernel and the services it hosts. */
 export interface AgentOSNode {
 	readonly broker: ServiceBroker;
 	readonly kernel: Kernel;
 	readonly adminToken: AdminToken;
+	readonly audit: AuditLog;
 	/** Resolves when the database is migrated and ready; rejects if it never can be. */
 	readonly ready: Promise<void>;
 	/** The gateway's base URL, once started. */
@@ -36,20 +46,44 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	// Every configuration problem is found before anything is opened.
 	const mal = loadMalConfig(config);
 	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
-	const broker = new ServiceBroker({ ...createBrokerOptions(config, metrics), ...brokerOverrides });
+	const security = new SecurityGuard();
+	const broker = new ServiceBroker({ ...createBrokerOptions(config, { metrics, security }), ...brokerOverrides });
 	const dataDir = path.resolve(config.AGENTOS_DATA_DIR);
 	const adminToken = loadAdminToken(config.GATEWAY_AUTH_TOKEN, dataDir);
 	const clusterSecret = loadSecret(config.CLUSTER_SECRET, dataDir, "cluster-secret");
 	const kernel = await Kernel.open(config, broker.getLogger("kernel"), broker.nodeID);
 
+	const logger = broker.getLogger("security");
+	const grants = new GrantStore(kernel.db);
+	const tokens = new TokenStore(kernel.db);
+	const approvals = new ApprovalStore(kernel.db);
+	const audit = new AuditLog(kernel.db, {
+		node: broker.nodeID,
+		maxBuffer: config.AUDIT_BUFFER_MAX,
+		flushIntervalMs: 200,
+		batchSize: 500,
+		onError: err => logger.warn(`Audit entries wait in memory (${audit.buffered} buffered): ${err.message}`)
+	});
+	security.attach({
+		grants,
+		audit,
+		approvals,
+		approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
+		onApprovalRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
+	});
+
 	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
 	const services = [
 		createHealthService(kernel),
-		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), metrics),
-		createMalService(kernel, mal, metrics)
+		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
+		createMalService(kernel, mal, metrics),
+		createAuthService(kernel, tokens),
+		createPermissionsService(kernel, grants),
+		createAuditService(kernel, audit),
+		createApprovalsService(kernel, approvals)
 	];
 	for (const schema of services) broker.createService(schema);
-	const api = broker.createService(createApiService(kernel, adminToken.token, services, metrics));
+	const api = broker.createService(createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics }));
 	try {
 		await broker.start();
 	} catch (err) {
@@ -57,19 +91,21 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		throw err;
 	}
 	const ready = kernel.start();
-	// A rejection is reported through `ready`; this keeps it from being "unhandled" meanwhile.
-	ready.catch(() => undefined);
+	// Entries recorded before the database is ready wait in the audit buffer.
+	ready.then(() => audit.start(), () => undefined);
 
 	let stopping: Promise<void> | undefined;
 	return {
 		broker,
 		kernel,
 		adminToken,
+		audit,
 		ready,
 		url: () => (api as unknown as { listeningUrl(): string | undefined }).listeningUrl(),
 		stop: () =>
 			(stopping ??= (async () => {
 				await broker.stop();
+				await audit.stop();
 				await kernel.close();
 			})())
 	};

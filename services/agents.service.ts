@@ -7,7 +7,7 @@ import { AGENT_STATES, type Transition } from "../actors/agent-state";
 import { createCtxBridge } from "../actors/ctx-bridge";
 import { parsePathList, resolveEntryPoint } from "../actors/entry-point";
 import type { EnvelopeSigner } from "../actors/envelope";
-import { AgentExistsError, AgentNotFoundError, ManifestSignatureError } from "../actors/errors";
+import { AgentExistsError, AgentNotFoundError, ManifestInvalidError, ManifestSignatureError } from "../actors/errors";
 import { compileTaskSchemas, parseManifest } from "../actors/manifest";
 import { manifestDigest, verifyManifest } from "../actors/manifest-signature";
 import type { AgentManifest } from "../actors/manifest-types";
@@ -16,6 +16,8 @@ import { TaskStore, type TaskRecord } from "../actors/task-store";
 import { IMAGE_ENTRY_SCRIPT, createWorker, type WorkerSettings } from "../actors/worker-factory";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
+import { CAPABILITIES, isCapability, type Capability } from "../lib/security/capabilities";
+import type { GrantStore } from "../lib/security/grant-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
 /**
@@ -72,7 +74,7 @@ interface Local {
  * records desired and actual state, persists every transition, and on boot brings back
  * the agents that should be running.
  */
-export default function createAgentsService(kernel: Kernel, signer: EnvelopeSigner, metrics?: NodeMetrics): ServiceSchema {
+export default function createAgentsService(kernel: Kernel, signer: EnvelopeSigner, grants: GrantStore, metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const tasks = new TaskStore(db);
 	const state = new StateStore(db);
@@ -102,11 +104,18 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			spawn: {
 				...ONCE,
 				rest: "POST /agents",
+				scope: "agents:write",
+				audit: true,
 				params: { manifest: { type: "object" } },
 				async handler(ctx: Context<{ manifest: Record<string, unknown> }, Meta>): Promise<AgentView> {
 					const raw = ctx.params.manifest;
 					checkSignature(raw);
 					const manifest = parseManifest(raw);
+					const unknown = manifest.permissions.filter(p => !isCapability(p));
+					if (unknown.length) {
+						const message = `manifest.permissions has ${unknown.join(", ")}, which ${unknown.length > 1 ? "are not capabilities" : "is not a capability"} (known: ${Object.keys(CAPABILITIES).join(", ")})`;
+						throw new ManifestInvalidError(message, [{ field: "permissions", message }]);
+					}
 					resolveEntryPoint(manifest, codePaths, inprocessPaths);
 					const owner = manifest.owner ?? ctx.meta.user?.id ?? ctx.meta.caller?.id ?? null;
 					const inserted = await db.query(
@@ -115,6 +124,9 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 						[manifest.id, JSON.stringify(manifest), JSON.stringify(raw), manifestDigest(raw), owner, this.broker.nodeID]
 					);
 					if (inserted.rowCount === 0) throw new AgentExistsError(manifest.id);
+					// Spawning a manifest approves what it asks for; admins narrow or revoke later.
+					const by = ctx.meta.user?.id ?? ctx.meta.caller?.id ?? "system";
+					for (const permission of new Set(manifest.permissions)) await grants.grant(manifest.id, permission as Capability, by);
 					await this.launch(manifest);
 					ctx.meta.$statusCode = 201;
 					return this.view(manifest.id);
@@ -123,6 +135,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			list: {
 				rest: "GET /agents",
+				scope: "agents:read",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
 					offset: { type: "number", integer: true, min: 0, optional: true, convert: true },
@@ -140,6 +153,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			get: {
 				rest: "GET /agents/:id",
+				scope: "agents:read",
 				params: { id: "string" },
 				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					return this.view(ctx.params.id);
@@ -149,11 +163,14 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			remove: {
 				...ONCE,
 				rest: "DELETE /agents/:id",
+				scope: "agents:write",
+				audit: true,
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					const before = await this.view(ctx.params.id);
 					await this.shutdown(ctx.params.id, "deleted");
 					await db.query("DELETE FROM agents WHERE id = $1", [ctx.params.id]);
+					await grants.revoke(ctx.params.id, "deleted", {});
 					await state.clear(ctx.params.id);
 					return { ...before, desiredState: "stopped", state: "stopped", pid: null, mailbox: null, uptimeSeconds: null };
 				}
@@ -162,6 +179,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			stop: {
 				...ONCE,
 				rest: "POST /agents/:id/stop",
+				scope: "agents:write",
+				audit: true,
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					await this.row(ctx.params.id);
@@ -174,6 +193,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			start: {
 				...ONCE,
 				rest: "POST /agents/:id/start",
+				scope: "agents:write",
+				audit: true,
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					const row = await this.row(ctx.params.id);
@@ -188,6 +209,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			restart: {
 				...ONCE,
 				rest: "POST /agents/:id/restart",
+				scope: "agents:write",
+				audit: true,
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					const row = await this.row(ctx.params.id);
@@ -202,6 +225,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			submitTask: {
 				...ONCE,
 				rest: "POST /agents/:id/tasks",
+				scope: "tasks",
+				audit: true,
 				params: {
 					id: "string",
 					task: { type: "object", props: { type: { type: "string", min: 1, max: 100 } } },
@@ -237,6 +262,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			getTask: {
 				rest: "GET /tasks/:taskId",
+				scope: "tasks",
 				params: { taskId: { type: "uuid" } },
 				handler(ctx: Context<{ taskId: string }>): Promise<TaskRecord> {
 					return tasks.get(ctx.params.taskId);
@@ -245,6 +271,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			transitions: {
 				rest: "GET /agents/:id/transitions",
+				scope: "agents:read",
 				params: { id: "string", limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; limit?: number }>) {
 					await this.row(ctx.params.id);

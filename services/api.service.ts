@@ -1,66 +1,77 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
-import type { Kernel } from "../lib/kernel/kernel";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
+import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
+import { restAliases } from "../lib/gateway/rest-aliases";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
+import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
-import { secretsEqual } from "../lib/kernel/secrets";
+import type { AuditLog } from "../lib/security/audit-log";
+import type { Scope } from "../lib/security/capabilities";
+import type { TokenStore } from "../lib/security/token-store";
 
+export { restAliases } from "../lib/gateway/rest-aliases";
 export const API_PREFIX = "/api/v1";
-const BODY_LIMIT = "1mb";
-const WS_MAX_PAYLOAD = 1024 * 1024;
-
-export interface Caller {
-	id: string;
-	kind: "admin";
-}
 
 export interface ErrorBody {
 	error: { type: string; message: string; data?: unknown };
 }
 
-type GatewayThis = Service<ApiSettingsSchema>;
-
-/**
- * The node's one HTTP port: health and metrics (open), and the REST API under /api/v1
- * (bearer token). Errors always answer `{error: {type, message, data}}` with a 4xx/5xx
- * status; an unexpected 500 is logged with its request id and never leaks internals.
- */
-/**
- * REST aliases from the `rest` keys of the services' actions ("POST /agents" on service
- * `agents` with `settings.rest: "/"` → "POST /agents": "agents.spawn"). Built once, at
- * start: moleculer-web's autoAliases would rebuild every route (after a 500 ms debounce)
- * each time any service appears — and every spawned agent is a service.
- */
-export function restAliases(schemas: ServiceSchema[]): Record<string, string> {
-	const aliases: Record<string, string> = {};
-	for (const schema of schemas) {
-		const base = (schema.settings as { rest?: string } | undefined)?.rest ?? `/${schema.name}`;
-		for (const [name, action] of Object.entries(schema.actions ?? {})) {
-			const rest = typeof action === "object" ? action.rest : undefined;
-			for (const route of rest === undefined ? [] : Array.isArray(rest) ? rest : [rest]) {
-				const [method, routePath] = route.split(" ");
-				const full = `${base.replace(/\/$/, "")}/${routePath.replace(/^\//, "")}`.replace(/^\//, "");
-				aliases[`${method} ${full}`] = `${schema.name}.${name}`;
-			}
-		}
-	}
-	return aliases;
+export interface ApiServiceOptions {
+	kernel: Kernel;
+	adminToken: string;
+	tokens: TokenStore;
+	audit: AuditLog;
+	/** The services whose actions' `rest` keys become routes. */
+	schemas: ServiceSchema[];
+	metrics?: NodeMetrics;
 }
 
-export default function createApiService(kernel: Kernel, adminToken: string, apiSchemas: ServiceSchema[], metrics?: NodeMetrics): ServiceSchema<ApiSettingsSchema> {
+type GatewayThis = Service<ApiSettingsSchema>;
+
+/** A function alias names the scope it needs the same way an action does. */
+const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
+
+/**
+ * The node's one HTTP port: health (open), metrics (open unless METRICS_REQUIRE_AUTH),
+ * the REST API under /api/v1 (a bearer token with the route's scope) and the WebSocket
+ * at /ws. Errors always answer `{error: {type, message, data}}` with a 4xx/5xx status; an
+ * unexpected 500 is logged with its request id and never leaks internals. Refusals (401,
+ * 403) are audited.
+ */
+export default function createApiService(options: ApiServiceOptions): ServiceSchema<ApiSettingsSchema> {
+	const { kernel, tokens, audit, metrics } = options;
+	const { config } = kernel;
+	const auth = new GatewayAuth(options.adminToken, tokens);
 	let wss: WebSocketServer | undefined;
+
+	/** A refused request, for the audit log; a full audit buffer must not turn a 401 into a 500. */
+	function recordRefusal(req: IncomingRequest, user: GatewayUser | null, reason: string): void {
+		try {
+			const ip = req.socket?.remoteAddress ?? "unknown";
+			audit.record({
+				actor: user ? { kind: "user", id: user.id } : { kind: "user", id: `anonymous@${ip}` },
+				action: `gateway.${req.method} ${(req.originalUrl ?? req.url ?? "").split("?")[0]}`,
+				outcome: "denied",
+				requestId: req.$ctx?.requestID ?? null,
+				data: { reason }
+			});
+		} catch {
+			// The request is refused either way.
+		}
+	}
+
 	return {
 		name: "api",
 		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
 
 		settings: {
-			port: kernel.config.PORT,
-			ip: kernel.config.HOST,
+			port: config.PORT,
+			ip: config.HOST,
 			logRequest: "debug",
 			logResponse: "debug",
 			logRouteRegistration: "debug",
@@ -78,25 +89,37 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 						"GET live": "health.live",
 						"GET ready": "health.ready",
 						"GET health": "health.check",
-						async "GET metrics"(req: IncomingMessage, res: ServerResponse) {
-							if (!metrics) return sendJson(res, 404, errorBody("METRICS_DISABLED", "Metrics are off; set METRICS_ENABLED=true"));
-							const text = await metrics.text();
-							res.writeHead(200, { "Content-Type": metrics.contentType });
-							res.end(text);
+						async "GET metrics"(this: GatewayThis, req: IncomingRequest, res: ServerResponse) {
+							try {
+								if (!metrics) return sendJson(res, 404, errorBody("METRICS_DISABLED", "Metrics are off; set METRICS_ENABLED=true"));
+								if (config.METRICS_REQUIRE_AUTH) {
+									const user = await auth.fromHeader(req.headers.authorization);
+									if (!GatewayAuth.allows(user, "node:read")) throw forbidden(user, "node:read");
+								}
+								const text = await metrics.text();
+								res.writeHead(200, { "Content-Type": metrics.contentType });
+								res.end(text);
+							} catch (err) {
+								(this as unknown as { sendError(q: IncomingMessage, s: ServerResponse, e: Error): void }).sendError(req, res, err as Error);
+							}
 						}
 					}
 				},
 				{
 					path: API_PREFIX,
 					authentication: true,
+					authorization: true,
 					mappingPolicy: "restrict",
-					aliases: { ...restAliases(apiSchemas), "POST llm/chat": chatRoute },
-					bodyParsers: { json: { limit: BODY_LIMIT }, urlencoded: false }
+					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat },
+					bodyParsers: { json: { limit: config.GATEWAY_MAX_PAYLOAD_BYTES }, urlencoded: false }
 				}
 			],
 
 			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {
-				const e = err as Error & { code?: number; type?: string; data?: unknown };
+				const e = err as Error & { code?: number; status?: number; type?: string; data?: unknown };
+				if (e.status === 413 || e.type === "entity.too.large") {
+					return sendJson(res, 413, errorBody("PAYLOAD_TOO_LARGE", `The request body is over ${config.GATEWAY_MAX_PAYLOAD_BYTES} bytes (GATEWAY_MAX_PAYLOAD_BYTES)`));
+				}
 				const status = Number.isInteger(e.code) && e.code! >= 400 && e.code! < 600 ? e.code! : 500;
 				if (status >= 500 && !e.type) {
 					const requestID = req.$ctx?.requestID;
@@ -110,20 +133,24 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 		},
 
 		methods: {
-			/** The caller a bearer token stands for (REST and WebSocket alike), or null. */
-			userOf(token: string): Caller | null {
-				return secretsEqual(token, adminToken) ? { id: "admin", kind: "admin" } : null;
+			async authenticate(ctx: Context, route: Route, req: IncomingRequest): Promise<GatewayUser> {
+				try {
+					return await auth.fromHeader(req.headers.authorization);
+				} catch (err) {
+					recordRefusal(req, null, (err as { type?: string }).type ?? "unauthorized");
+					throw err;
+				}
 			},
 
-			/** Accepts `Authorization: Bearer <token>`; the admin token is compared in constant time. */
-			authenticate(ctx: Context, route: Route, req: IncomingRequest): Caller {
-				const header = req.headers.authorization;
-				if (!header) throw unauthorized("NO_TOKEN", "This route needs a token: send Authorization: Bearer <token>");
-				const [scheme, token] = header.split(" ");
-				if (scheme !== "Bearer" || !token) throw unauthorized("NO_TOKEN", "The Authorization header must read: Bearer <token>");
-				const caller = this.userOf(token);
-				if (!caller) throw unauthorized("INVALID_TOKEN", "The bearer token is not valid");
-				return caller;
+			/** The route's action (or function alias) names its scope; none means `admin`. */
+			authorize(ctx: Context<unknown, { user: GatewayUser }>, route: Route, req: IncomingRequest): void {
+				const alias = (req as unknown as { $alias?: { handler?: { scope?: Scope } } }).$alias;
+				const scope = req.$action?.scope ?? alias?.handler?.scope;
+				const user = ctx.meta.user;
+				if (!GatewayAuth.allows(user, scope)) {
+					recordRefusal(req, user, `missing scope ${scope ?? "admin"}`);
+					throw forbidden(user, scope ?? "admin");
+				}
 			},
 
 			/** The address the gateway really listens on (PORT=0 picks one). */
@@ -136,8 +163,13 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 		},
 
 		started() {
-			const userOf = (token: string): Caller | null => this.userOf(token);
-			wss = attachWebSocket(this.server as Server, this.broker, { path: "/ws", authenticate: userOf, maxPayloadBytes: WS_MAX_PAYLOAD });
+			wss = attachWebSocket(this.server as Server, this.broker, {
+				path: "/ws",
+				authenticate: token => auth.resolve(token),
+				maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+				maxConnections: config.GATEWAY_MAX_CONNECTIONS,
+				allows: (user, scope) => GatewayAuth.allows(user as GatewayUser, scope as Scope)
+			});
 		},
 
 		async stopped() {
@@ -145,10 +177,6 @@ export default function createApiService(kernel: Kernel, adminToken: string, api
 			await new Promise<void>(resolve => (wss ? wss.close(() => resolve()) : resolve()));
 		}
 	};
-}
-
-function unauthorized(type: string, message: string): Errors.MoleculerClientError {
-	return new Errors.MoleculerClientError(message, 401, type);
 }
 
 function errorBody(type: string, message: string, data?: unknown): ErrorBody {

@@ -80,6 +80,7 @@ export default function createHealthService(kernel: Kernel): ServiceSchema {
 
 			info: {
 				rest: "GET /node",
+				scope: "node:read",
 				handler(): Record<string, unknown> {
 					return {
 						node: this.broker.nodeID,

@@ -71,6 +71,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 		actions: {
 			chat: {
 				rest: "POST /chat",
+				scope: "llm",
+				permission: "llm.execute",
 				retryPolicy: { enabled: false },
 				timeout: 0,
 				params: CHAT_PARAMS,
@@ -87,6 +89,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			/** Like chat, but answers a stream of NDJSON lines (StreamLine), ending with the metered result. */
 			stream: {
+				scope: "llm",
+				permission: "llm.execute",
 				retryPolicy: { enabled: false },
 				timeout: 0,
 				params: CHAT_PARAMS,
@@ -117,6 +121,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			embed: {
 				rest: "POST /embeddings",
+				scope: "llm",
+				permission: "llm.execute",
 				retryPolicy: { enabled: false },
 				params: {
 					model: { type: "string", optional: true, max: 200 },
@@ -145,6 +151,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			models: {
 				rest: "GET /models",
+				scope: "llm",
 				handler() {
 					return {
 						defaultModel: mal.defaultModel,
@@ -158,6 +165,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			usage: {
 				rest: "GET /usage",
+				scope: "llm",
 				params: {
 					agentId: { type: "string", optional: true },
 					since: { type: "date", convert: true, optional: true },
@@ -177,6 +185,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			getBudget: {
 				rest: "GET /budgets/:agentId",
+				scope: "llm",
 				params: { agentId: "string" },
 				async handler(ctx: Context<{ agentId: string }>) {
 					const budget = await usage.budget(ctx.params.agentId);
@@ -186,6 +195,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			setBudget: {
 				rest: "PUT /budgets/:agentId",
+				audit: true,
 				params: {
 					agentId: "string",
 					daily: { type: "object", optional: true, props: { tokens: { type: "number", integer: true, min: 0, optional: true, nullable: true }, usd: { type: "number", min: 0, optional: true, nullable: true } } },

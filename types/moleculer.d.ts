@@ -15,5 +15,13 @@ declare module "moleculer/src/service" {
 		description?: string;
 		/** The action's own default timeout (Moleculer reads it; its typings omit it). */
 		timeout?: number;
+		/** The capability an agent needs to call it (lib/security/capabilities.ts). */
+		permission?: import("../lib/security/capabilities").Capability;
+		/** The token scope a REST caller needs; none means `admin`. */
+		scope?: import("../lib/security/capabilities").Scope;
+		/** Recorded in the audit log (actions with a `permission` always are). */
+		audit?: boolean;
+		/** Waits for a person's approval: always, or when the calling agent is supervised. */
+		approval?: "always" | "supervised";
 	}
 }

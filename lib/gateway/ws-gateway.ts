@@ -15,13 +15,18 @@ export interface WsMessage {
 export interface WsUser {
 	id: string;
 	kind: string;
+	scopes: string[];
 }
 
 export interface WsOptions {
 	path: string;
 	/** The user a bearer token stands for, or null. */
-	authenticate(token: string): WsUser | null;
+	authenticate(token: string): Promise<WsUser | null>;
 	maxPayloadBytes: number;
+	/** Connections beyond this are closed at once with code 1013 (try again later). */
+	maxConnections: number;
+	/** Whether the user may send a message that needs `scope`, as for REST routes. */
+	allows(user: WsUser, scope: string): boolean;
 }
 
 interface Session {
@@ -29,7 +34,9 @@ interface Session {
 	socket: WebSocket;
 }
 
-type Handler = (payload: Record<string, unknown>, session: Session, reply: (m: WsMessage) => void) => Promise<unknown>;
+type Handler = ((payload: Record<string, unknown>, session: Session, reply: (m: WsMessage) => void) => Promise<unknown>) & { scope?: string };
+
+const scoped = (scope: string, handler: Handler): Handler => Object.assign(handler, { scope });
 
 function send(socket: WebSocket, message: WsMessage): void {
 	if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
@@ -52,9 +59,9 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 
 	const handlers: Record<string, Handler> = {
 		ping: async () => ({ pong: Date.now() }),
-		chat: (payload, session) => call("mal.chat", payload, session),
+		chat: scoped("llm", (payload, session) => call("mal.chat", payload, session)),
 		/** Streams `chat_stream_chunk` messages (text and tool calls), then `chat_stream_end` with the result. */
-		chat_stream: async (payload, session, reply) => {
+		chat_stream: scoped("llm", async (payload, session, reply) => {
 			const source = (await call("mal.stream", payload, session)) as Readable;
 			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
 				if (!line.trim()) continue;
@@ -64,14 +71,20 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 				else reply({ type: "chat_stream_chunk", payload: chunk });
 			}
 			return undefined;
-		}
+		})
 	};
 
 	wss.on("connection", (socket: WebSocket, req: IncomingMessage) => {
-		const header = req.headers.authorization;
-		const session: Session = { socket, user: header?.startsWith("Bearer ") ? options.authenticate(header.slice(7)) : null };
 		socket.on("error", () => undefined);
+		if (wss.clients.size > options.maxConnections) {
+			send(socket, { type: "error", id: null, error: { type: "TOO_MANY_CONNECTIONS", message: `This node accepts ${options.maxConnections} connections (GATEWAY_MAX_CONNECTIONS)` } });
+			return socket.close(1013, "too many connections");
+		}
+		const header = req.headers.authorization;
+		const session: Session = { socket, user: null };
+		const authenticated = header?.startsWith("Bearer ") ? options.authenticate(header.slice(7)).then(user => void (session.user = user)) : Promise.resolve();
 		socket.on("message", async raw => {
+			await authenticated.catch(() => undefined);
 			let message: WsMessage;
 			try {
 				message = JSON.parse(raw.toString()) as WsMessage;
@@ -83,7 +96,7 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			const reply = (m: WsMessage) => send(socket, { ...m, id });
 			const payload = (message.payload && typeof message.payload === "object" ? message.payload : {}) as Record<string, unknown>;
 			if (message.type === "auth") {
-				session.user = typeof payload.token === "string" ? options.authenticate(payload.token) : null;
+				session.user = typeof payload.token === "string" ? await options.authenticate(payload.token).catch(() => null) : null;
 				return session.user
 					? reply({ type: "result", payload: { authenticated: true, user: session.user.id } })
 					: reply({ type: "error", error: { type: "INVALID_TOKEN", message: "The token is not valid" } });
@@ -91,6 +104,9 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			if (!session.user) return reply({ type: "error", error: { type: "NOT_AUTHENTICATED", message: 'Send {"type":"auth","payload":{"token":"…"}} first' } });
 			const handler = handlers[message.type];
 			if (!handler) return reply({ type: "error", error: { type: "UNKNOWN_TYPE", message: `Unknown message type "${message.type}"; known: auth, ${Object.keys(handlers).join(", ")}` } });
+			if (handler.scope && !options.allows(session.user, handler.scope)) {
+				return reply({ type: "error", error: { type: "FORBIDDEN_SCOPE", message: `This token lacks the scope "${handler.scope}"` } });
+			}
 			try {
 				const result = await handler(payload, session, reply);
 				if (result !== undefined) reply({ type: "result", payload: result });

@@ -222,6 +222,60 @@ export const CONFIG_SCHEMA = {
 		description: "Refuse to start docker-runtime workers without AGENT_WORKER_APPARMOR_PROFILE"
 	}),
 
+	AUDIT_LOG_RETENTION_DAYS: setting({
+		group: "Security",
+		type: "number",
+		default: 365,
+		min: 0,
+		max: 36500,
+		description: "Audit entries older than this are removed daily (0 keeps them forever)"
+	}),
+	AUDIT_BUFFER_MAX: setting({
+		group: "Security",
+		type: "number",
+		default: 10000,
+		min: 10,
+		max: 10000000,
+		description: "Audit entries held while the database is away; when full, privileged actions are refused"
+	}),
+	APPROVAL_TIMEOUT_MS: setting({
+		group: "Security",
+		type: "number",
+		default: 300000,
+		min: 100,
+		max: 86400000,
+		description: "How long an action waits for a person's approval before it is refused"
+	}),
+	GATEWAY_MESSAGE_RATE_LIMIT: setting({
+		group: "Security",
+		type: "number",
+		default: 600,
+		min: 0,
+		max: 10000000,
+		description: "Requests per minute allowed per token and per client address (0: no limit)"
+	}),
+	GATEWAY_MAX_PAYLOAD_BYTES: setting({
+		group: "Security",
+		type: "number",
+		default: 1048576,
+		min: 1024,
+		max: 1073741824,
+		description: "Largest request body or WebSocket message accepted (413 above it)"
+	}),
+	GATEWAY_MAX_CONNECTIONS: setting({
+		group: "Security",
+		type: "number",
+		default: 1000,
+		min: 1,
+		max: 1000000,
+		description: "WebSocket connections a node accepts at once"
+	}),
+	METRICS_REQUIRE_AUTH: setting({
+		group: "Security",
+		type: "boolean",
+		default: false,
+		description: "Require a token for GET /metrics"
+	}),
 	REQUEST_TIMEOUT_MS: setting({
 		group: "Resilience",
 		type: "number",
@@ -294,7 +348,7 @@ export const CONFIG_SCHEMA = {
 	ANTHROPIC_MODELS: setting({
 		group: "Models",
 		type: "string",
-		default: "claude-3-5-haiku-latest,claude-sonnet-4-5",
+		default: "claude-haiku-4-5,claude-sonnet-4-6",
 		description: "Comma-separated models the provider `anthropic` serves; the first is its default"
 	}),
 	LLM_PROVIDERS: setting({
@@ -316,7 +370,7 @@ export const CONFIG_SCHEMA = {
 	LLM_MODEL_ALIASES: setting({
 		group: "Models",
 		type: "string",
-		description: 'Names for models, as JSON: {"fast":"gpt-4o-mini","smart":"claude-sonnet-4-5"} (fast and smart default to the default model)'
+		description: 'Names for models, as JSON: {"fast":"gpt-4o-mini","smart":"claude-sonnet-4-6"} (fast and smart default to the default model)'
 	}),
 	LLM_FAILOVER: setting({
 		group: "Models",

@@ -18,8 +18,10 @@ export const DEFAULT_PRICES: Record<string, Price> = {
 	"text-embedding-3-small": { input: 0.02, output: 0 },
 	"text-embedding-3-large": { input: 0.13, output: 0 },
 	"claude-3-5-haiku-latest": { input: 0.8, output: 4 },
+	"claude-haiku-4-5": { input: 1, output: 5 },
 	"claude-sonnet-4-5": { input: 3, output: 15 },
-	"claude-opus-4-1": { input: 15, output: 75 },
+	"claude-sonnet-4-6": { input: 3, output: 15 },
+	"claude-opus-4-5": { input: 5, output: 25 },
 	"offline-extractive": { input: 0, output: 0 },
 	"offline-hash-384": { input: 0, output: 0 }
 };

@@ -1,0 +1,122 @@
+import crypto from "node:crypto";
+import type { Database } from "../kernel/database";
+import { ApprovalDeniedError, ApprovalExpiredError, ApprovalNotPendingError } from "./approval-errors";
+
+export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
+
+export interface Approval {
+	id: string;
+	agentId: string;
+	action: string;
+	params: unknown;
+	reason: string;
+	status: ApprovalStatus;
+	requestedAt: string;
+	expiresAt: string;
+	decidedAt: string | null;
+	decidedBy: string | null;
+	note: string | null;
+}
+
+interface Row {
+	id: string;
+	agent_id: string;
+	action: string;
+	params: unknown;
+	reason: string;
+	status: ApprovalStatus;
+	requested_at: Date;
+	expires_at: Date;
+	decided_at: Date | null;
+	decided_by: string | null;
+	note: string | null;
+}
+
+const toApproval = (r: Row): Approval => ({
+	id: r.id,
+	agentId: r.agent_id,
+	action: r.action,
+	params: r.params,
+	reason: r.reason,
+	status: r.status,
+	requestedAt: new Date(r.requested_at).toISOString(),
+	expiresAt: new Date(r.expires_at).toISOString(),
+	decidedAt: r.decided_at ? new Date(r.decided_at).toISOString() : null,
+	decidedBy: r.decided_by,
+	note: r.note
+});
+
+interface Waiter {
+	resolve(): void;
+	reject(err: Error): void;
+	timer: NodeJS.Timeout;
+}
+
+/**
+ * Actions waiting for a person. The asking call waits on the node that runs it; the
+ * decision may be taken on any node, which broadcasts it (`settle` is then called on
+ * every node, and the one holding the waiter lets the action run or refuses it).
+ */
+export class ApprovalStore {
+	private readonly waiters = new Map<string, Waiter>();
+
+	constructor(private readonly db: Database) {}
+
+	/** Records a pending approval and resolves when approved; rejects when denied or expired. */
+	async request(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number, onCreated?: (a: Approval) => void): Promise<void> {
+		const { rows } = await this.db.query<Row>(
+			"INSERT INTO approvals (id, agent_id, action, params, reason, status, expires_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING *",
+			[crypto.randomUUID(), agentId, action, JSON.stringify(params ?? {}), reason, new Date(Date.now() + timeoutMs)]
+		);
+		const approval = toApproval(rows[0]);
+		onCreated?.(approval);
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.waiters.delete(approval.id);
+				this.db
+					.query("UPDATE approvals SET status = 'expired', decided_at = now() WHERE id = $1 AND status = 'pending'", [approval.id])
+					.catch(() => undefined)
+					.finally(() => reject(new ApprovalExpiredError(approval.id, action, timeoutMs)));
+			}, timeoutMs);
+			this.waiters.set(approval.id, { resolve, reject, timer });
+		});
+	}
+
+	/** A person's decision; refused when the approval is not pending any more. */
+	async decide(id: string, status: "approved" | "denied", by: string, note: string | null): Promise<Approval> {
+		const { rows } = await this.db.query<Row>(
+			"UPDATE approvals SET status = $2, decided_at = now(), decided_by = $3, note = $4 WHERE id = $1 AND status = 'pending' AND expires_at > now() RETURNING *",
+			[id, status, by, note]
+		);
+		if (rows[0]) return toApproval(rows[0]);
+		const current = await this.db.query<Row>("SELECT * FROM approvals WHERE id = $1", [id]);
+		throw new ApprovalNotPendingError(id, current.rows[0] ? (current.rows[0].status === "pending" ? "expired" : current.rows[0].status) : null);
+	}
+
+	/** Lets a waiting action run, or refuses it (called on every node when a decision is broadcast). */
+	settle(approval: Pick<Approval, "id" | "status" | "action" | "note">): void {
+		const waiter = this.waiters.get(approval.id);
+		if (!waiter) return;
+		this.waiters.delete(approval.id);
+		clearTimeout(waiter.timer);
+		if (approval.status === "approved") waiter.resolve();
+		else waiter.reject(new ApprovalDeniedError(approval.id, approval.action, approval.note));
+	}
+
+	async list(status?: ApprovalStatus, limit = 100, offset = 0): Promise<{ items: Approval[]; total: number }> {
+		const where = status ? "WHERE status = $3" : "";
+		const params = status ? [limit, offset, status] : [limit, offset];
+		const { rows } = await this.db.query<Row>(`SELECT * FROM approvals ${where} ORDER BY requested_at DESC LIMIT $1 OFFSET $2`, params);
+		const total = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM approvals ${status ? "WHERE status = $1" : ""}`, status ? [status] : []);
+		return { items: rows.map(toApproval), total: Number(total.rows[0].n) };
+	}
+
+	/** Ends every wait (the node is stopping); the actions do not run. */
+	close(): void {
+		for (const [id, w] of this.waiters) {
+			clearTimeout(w.timer);
+			w.reject(new ApprovalExpiredError(id, "(node stopping)", 0));
+		}
+		this.waiters.clear();
+	}
+}

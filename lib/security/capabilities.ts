@@ -1,0 +1,54 @@
+/**
+ * What an agent may be allowed to do. A manifest asks for capabilities; they are granted
+ * when the agent is spawned, and an admin may grant more (narrowed, or until a time) or
+ * revoke them. An action that needs one declares it (`permission: "memory.write"`), and
+ * the security middleware checks every call an agent makes, on whichever node runs it.
+ */
+export const CAPABILITIES = {
+	"llm.execute": "call models through the model layer",
+	"memory.read": "search and read memories",
+	"memory.write": "store and forget memories",
+	"tools.execute": "invoke tools",
+	"network.fetch": "reach the network (http_fetch, browser_snapshot)",
+	"fs.read": "read files inside the allowed paths",
+	"fs.write": "write files inside the allowed paths",
+	"shell.exec": "run allowlisted commands",
+	"a2a.send": "send tasks to other agents",
+	"social.post": "post in forums and the jobs marketplace",
+	"social.moderate": "moderate forums and cases"
+} as const;
+
+export type Capability = keyof typeof CAPABILITIES;
+
+export function isCapability(value: string): value is Capability {
+	return Object.prototype.hasOwnProperty.call(CAPABILITIES, value);
+}
+
+/** How a grant may be narrowed; the services that act enforce the parts they know. */
+export interface GrantConstraints {
+	paths?: string[];
+	domains?: string[];
+	commands?: string[];
+	models?: string[];
+}
+
+/**
+ * What a token may do at the gateway. An action names the scope it needs (`scope:
+ * "agents:read"`); an action that names none needs `admin` — default deny.
+ */
+export const SCOPES = {
+	admin: "everything",
+	"node:read": "read this node's facts",
+	"agents:read": "list and read agents, their grants and transitions",
+	"agents:write": "spawn, stop, start, restart and delete agents",
+	tasks: "send tasks to agents and read their results",
+	llm: "call models, read usage",
+	"audit:read": "query, export and verify the audit log",
+	approvals: "list, approve and deny pending approvals"
+} as const;
+
+export type Scope = keyof typeof SCOPES;
+
+export function isScope(value: string): value is Scope {
+	return Object.prototype.hasOwnProperty.call(SCOPES, value);
+}

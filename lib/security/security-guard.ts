@@ -1,0 +1,106 @@
+import type { Context, Middleware } from "moleculer";
+import type { Caller } from "../../actors/agent-api";
+import { PermissionDeniedError } from "../../actors/errors";
+import { DatabaseUnavailableError } from "../kernel/errors";
+import type { ApprovalStore } from "./approval-store";
+import type { AuditLog } from "./audit-log";
+import type { GrantConstraints } from "./capabilities";
+import { AuditBufferFullError } from "./errors";
+import type { GrantStore } from "./grant-store";
+
+export interface SecurityDeps {
+	grants: GrantStore;
+	audit: AuditLog;
+	approvals: ApprovalStore;
+	approvalTimeoutMs: number;
+	/** Told when an approval is waiting, so people can be notified. */
+	onApprovalRequested?(approval: { id: string; agentId: string; action: string }): void;
+}
+
+export interface SecuredMeta {
+	caller?: Caller;
+	user?: { id: string; kind?: string };
+	/** Set for agents: the constraints of the grant that let the call through. */
+	grant?: GrantConstraints;
+}
+
+/** Who is calling, as the audit log names them. */
+export function callerOf(ctx: Context<unknown, SecuredMeta>): Caller {
+	if (ctx.meta.caller) return ctx.meta.caller;
+	if (ctx.meta.user) return { kind: "user", id: ctx.meta.user.id };
+	return { kind: "system", id: ctx.nodeID ?? "local" };
+}
+
+function targetOf(params: unknown): string | null {
+	const p = (params ?? {}) as Record<string, unknown>;
+	const value = p.id ?? p.agentId ?? p.toolId ?? p.taskId;
+	return typeof value === "string" ? value : null;
+}
+
+/**
+ * The one middleware that guards privileged actions, on whichever node runs them:
+ * - an agent calling an action that declares `permission` needs an active grant of it,
+ *   or is refused (403) — and the refusal is audited;
+ * - an action with `approval` waits for a person when the agent is supervised (or always);
+ * - every privileged call (a `permission`, or `audit: true`) is audited with who, what,
+ *   the outcome and the request id; when the audit log cannot take more, privileged
+ *   actions are refused rather than run unaudited.
+ * Actions that declare none of these pass through untouched.
+ */
+export class SecurityGuard {
+	private deps: SecurityDeps | undefined;
+
+	/** The stores come once the kernel is open; until then privileged calls are refused as unavailable. */
+	attach(deps: SecurityDeps): void {
+		this.deps = deps;
+	}
+
+	middleware(): Middleware {
+		const depsOf = () => this.deps;
+		return {
+			name: "SecurityGuard",
+			localAction(next, action) {
+				const capability = action.permission;
+				const approval = action.approval;
+				if (!capability && !action.audit && !approval) return next;
+				const name = action.name ?? "unknown";
+				return async function guarded(this: unknown, ctx: Context<unknown, SecuredMeta>) {
+					const deps = depsOf();
+					if (!deps) throw new DatabaseUnavailableError("the security services are starting");
+					const caller = callerOf(ctx);
+					// Capabilities and approvals are about agents; people's calls are audited where the action asks for it.
+					if (caller.kind !== "agent" && !action.audit) return (next as (this: unknown, c: Context) => Promise<unknown>).call(this, ctx);
+					if (deps.audit.full) throw new AuditBufferFullError();
+					const entry = { actor: { kind: caller.kind, id: caller.id }, action: name, target: targetOf(ctx.params), requestId: ctx.requestID ?? null };
+					if (caller.kind === "agent" && (capability || approval)) {
+						const grant = capability ? await deps.grants.find(caller.id, capability) : undefined;
+						if (capability && !grant) {
+							deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: "no grant" } });
+							throw new PermissionDeniedError(caller.id, capability);
+						}
+						if (grant) ctx.meta.grant = grant.constraints;
+						if (approval === "always" || (approval === "supervised" && caller.trustLevel === "supervised")) {
+							try {
+								await deps.approvals.request(caller.id, name, ctx.params, `${caller.trustLevel ?? "agent"} agent ${caller.id} asks to run ${name}`, deps.approvalTimeoutMs, a =>
+									deps.onApprovalRequested?.(a)
+								);
+							} catch (err) {
+								deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: (err as { type?: string }).type ?? "approval" } });
+								throw err;
+							}
+						}
+					}
+					try {
+						const result = await (next as (this: unknown, c: Context) => Promise<unknown>).call(this, ctx);
+						deps.audit.record({ ...entry, outcome: "succeeded", data: capability ? { capability } : {} });
+						return result;
+					} catch (err) {
+						const e = err as { type?: string; message?: string };
+						deps.audit.record({ ...entry, outcome: "failed", data: { ...(capability ? { capability } : {}), error: e.type ?? e.message ?? "error" } });
+						throw err;
+					}
+				};
+			}
+		};
+	}
+}

@@ -1,0 +1,57 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { Kernel } from "../lib/kernel/kernel";
+import type { Approval, ApprovalStatus, ApprovalStore } from "../lib/security/approval-store";
+import { requiresDatabase } from "../mixins/requires-database.mixin";
+
+interface Meta {
+	user?: { id: string };
+}
+
+/** Pending approvals: people list them and approve or deny; the waiting action runs or is refused. */
+export default function createApprovalsService(kernel: Kernel, approvals: ApprovalStore): ServiceSchema {
+	const decide = (status: "approved" | "denied") => ({
+		audit: true,
+		scope: "approvals" as const,
+		params: { id: { type: "uuid" }, note: { type: "string", max: 1000, optional: true } },
+		async handler(ctx: Context<{ id: string; note?: string }, Meta>): Promise<Approval> {
+			const approval = await approvals.decide(ctx.params.id, status, ctx.meta.user?.id ?? "system", ctx.params.note ?? null);
+			// Every node hears it; the one where the action waits lets it run or refuses it.
+			await ctx.broadcast("approvals.decided", approval);
+			return approval;
+		}
+	});
+
+	return {
+		name: "approvals",
+		mixins: [requiresDatabase(kernel)],
+		settings: { rest: "/approvals" },
+
+		actions: {
+			list: {
+				rest: "GET /",
+				scope: "approvals",
+				params: {
+					status: { type: "enum", values: ["pending", "approved", "denied", "expired"], optional: true },
+					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
+					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+				},
+				async handler(ctx: Context<{ status?: ApprovalStatus; limit?: number; offset?: number }>) {
+					const { limit = 100, offset = 0 } = ctx.params;
+					return { ...(await approvals.list(ctx.params.status, limit, offset)), limit, offset };
+				}
+			},
+			approve: { rest: "POST /:id/approve", ...decide("approved") },
+			deny: { rest: "POST /:id/deny", ...decide("denied") }
+		},
+
+		events: {
+			"approvals.decided"(ctx: Context<Approval>) {
+				approvals.settle(ctx.params);
+			}
+		},
+
+		stopped() {
+			approvals.close();
+		}
+	};
+}

@@ -1,0 +1,65 @@
+import type { Context, ServiceSchema } from "moleculer";
+import { Errors } from "moleculer";
+import { SCOPES, type Scope } from "../lib/security/capabilities";
+import type { ApiToken, TokenStore } from "../lib/security/token-store";
+import { requiresDatabase } from "../mixins/requires-database.mixin";
+import type { Kernel } from "../lib/kernel/kernel";
+
+interface Meta {
+	user?: { id: string };
+}
+
+/** Scoped API tokens: created (shown once), listed (never shown again) and revoked. */
+export default function createAuthService(kernel: Kernel, tokens: TokenStore): ServiceSchema {
+	return {
+		name: "auth",
+		mixins: [requiresDatabase(kernel)],
+		settings: { rest: "/tokens" },
+
+		actions: {
+			create: {
+				rest: "POST /",
+				audit: true,
+				retryPolicy: { enabled: false },
+				params: {
+					name: { type: "string", min: 1, max: 100 },
+					scopes: { type: "array", min: 1, items: { type: "enum", values: Object.keys(SCOPES) } },
+					expiresInDays: { type: "number", positive: true, max: 3650, optional: true }
+				},
+				async handler(ctx: Context<{ name: string; scopes: Scope[]; expiresInDays?: number }, Meta & { $statusCode?: number }>): Promise<{ token: string } & ApiToken> {
+					const expires = ctx.params.expiresInDays ? new Date(Date.now() + ctx.params.expiresInDays * 86_400_000) : null;
+					const { token, record } = await tokens.create(ctx.params.name, [...new Set(ctx.params.scopes)], ctx.meta.user?.id ?? "system", expires);
+					ctx.meta.$statusCode = 201;
+					// The only time the token is seen: afterwards only its hash exists.
+					return { token, ...record };
+				}
+			},
+
+			list: {
+				rest: "GET /",
+				handler(): Promise<ApiToken[]> {
+					return tokens.list();
+				}
+			},
+
+			revoke: {
+				rest: "DELETE /:id",
+				audit: true,
+				params: { id: { type: "uuid" } },
+				async handler(ctx: Context<{ id: string }>): Promise<ApiToken> {
+					const revoked = await tokens.revoke(ctx.params.id);
+					if (!revoked) throw new Errors.MoleculerClientError(`No token ${ctx.params.id}`, 404, "TOKEN_NOT_FOUND", { id: ctx.params.id });
+					ctx.broadcast("auth.tokenRevoked", { id: ctx.params.id }).catch(() => undefined);
+					return revoked;
+				}
+			}
+		},
+
+		events: {
+			// A token revoked on another node must stop working here too, without waiting for the cache.
+			"auth.tokenRevoked"() {
+				tokens.forget();
+			}
+		}
+	};
+}

@@ -1,0 +1,88 @@
+import type { Context, ServiceSchema } from "moleculer";
+import { Errors } from "moleculer";
+import { AgentNotFoundError } from "../actors/errors";
+import type { Kernel } from "../lib/kernel/kernel";
+import { CAPABILITIES, type Capability, type GrantConstraints } from "../lib/security/capabilities";
+import type { Grant, GrantStore } from "../lib/security/grant-store";
+import { requiresDatabase } from "../mixins/requires-database.mixin";
+
+interface Meta {
+	user?: { id: string };
+}
+
+const LIST = { type: "array", items: { type: "string", min: 1, max: 500 }, max: 100, optional: true };
+
+/** What each agent may do: grants, narrowed and expiring, given and taken by admins. */
+export default function createPermissionsService(kernel: Kernel, grants: GrantStore): ServiceSchema {
+	const { db } = kernel;
+	async function ensureAgent(id: string): Promise<void> {
+		const { rows } = await db.query("SELECT 1 FROM agents WHERE id = $1", [id]);
+		if (!rows[0]) throw new AgentNotFoundError(id);
+	}
+
+	return {
+		name: "permissions",
+		mixins: [requiresDatabase(kernel)],
+		settings: { rest: "/agents" },
+
+		actions: {
+			list: {
+				rest: "GET /:id/grants",
+				scope: "agents:read",
+				params: { id: "string" },
+				async handler(ctx: Context<{ id: string }>): Promise<Grant[]> {
+					await ensureAgent(ctx.params.id);
+					return grants.active(ctx.params.id);
+				}
+			},
+
+			grant: {
+				rest: "POST /:id/grants",
+				audit: true,
+				retryPolicy: { enabled: false },
+				params: {
+					id: "string",
+					capability: { type: "enum", values: Object.keys(CAPABILITIES) },
+					constraints: { type: "object", optional: true, strict: "remove", props: { paths: LIST, domains: LIST, commands: LIST, models: LIST } },
+					expiresAt: { type: "date", convert: true, optional: true }
+				},
+				async handler(ctx: Context<{ id: string; capability: Capability; constraints?: GrantConstraints; expiresAt?: Date }, Meta & { $statusCode?: number }>): Promise<Grant> {
+					await ensureAgent(ctx.params.id);
+					if (ctx.params.expiresAt && ctx.params.expiresAt.getTime() <= Date.now()) {
+						throw new Errors.MoleculerClientError("expiresAt must be in the future", 422, "VALIDATION_ERROR", { field: "expiresAt" });
+					}
+					const grant = await grants.grant(ctx.params.id, ctx.params.capability, ctx.meta.user?.id ?? "system", ctx.params.constraints ?? {}, ctx.params.expiresAt ?? null);
+					ctx.broadcast("permissions.changed", { agentId: ctx.params.id }).catch(() => undefined);
+					ctx.meta.$statusCode = 201;
+					return grant;
+				}
+			},
+
+			revoke: {
+				rest: "DELETE /:id/grants",
+				audit: true,
+				params: {
+					id: "string",
+					capability: { type: "enum", values: Object.keys(CAPABILITIES), optional: true },
+					grantId: { type: "number", integer: true, positive: true, convert: true, optional: true }
+				},
+				async handler(ctx: Context<{ id: string; capability?: Capability; grantId?: number }, Meta>): Promise<{ revoked: number }> {
+					await ensureAgent(ctx.params.id);
+					if (!ctx.params.capability && !ctx.params.grantId) {
+						throw new Errors.MoleculerClientError("Say which grant to revoke: ?capability=… or ?grantId=…", 422, "VALIDATION_ERROR", { field: "capability" });
+					}
+					const revoked = await grants.revoke(ctx.params.id, ctx.meta.user?.id ?? "system", { id: ctx.params.grantId, capability: ctx.params.capability });
+					ctx.broadcast("permissions.changed", { agentId: ctx.params.id }).catch(() => undefined);
+					return { revoked };
+				}
+			}
+		},
+
+		events: {
+			// Grants changed on another node: read them afresh here too.
+			"permissions.changed"(ctx: Context<{ agentId?: string }>) {
+				grants.forget(ctx.params.agentId);
+			}
+		}
+	};
+}
