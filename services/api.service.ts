@@ -1,11 +1,13 @@
+import crypto from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Context, Service, ServiceSchema } from "moleculer";
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
+import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { Kernel } from "../lib/kernel/kernel";
@@ -48,6 +50,32 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 	const { config } = kernel;
 	const auth = new GatewayAuth(options.adminToken, tokens);
 	let wss: WebSocketServer | undefined;
+	let limiter: RateLimiter | undefined;
+
+	/**
+	 * One budget per client address and one per bearer token (counted before the token is
+	 * checked, so guessing tokens is limited too); 429 with Retry-After when either is spent.
+	 */
+	async function checkRate(keys: string[], res?: ServerResponse): Promise<void> {
+		if (!limiter) return;
+		for (const key of keys) {
+			const decision = await limiter.hit(key);
+			if (decision.allowed) continue;
+			res?.setHeader("Retry-After", String(Math.max(1, Math.ceil(decision.retryAfterSeconds))));
+			throw new Errors.MoleculerRetryableError(
+				`Too many requests: ${decision.limit} a minute (GATEWAY_MESSAGE_RATE_LIMIT); retry in ${Math.ceil(decision.retryAfterSeconds)} s`,
+				429,
+				"RATE_LIMITED",
+				{ limit: decision.limit, retryAfterSeconds: decision.retryAfterSeconds }
+			);
+		}
+	}
+
+	function rateKeys(ip: string | undefined, bearer: string | undefined): string[] {
+		const keys = [`ip:${ip ?? "unknown"}`];
+		if (bearer) keys.push(`token:${crypto.createHash("sha256").update(bearer).digest("hex").slice(0, 32)}`);
+		return keys;
+	}
 
 	/** A refused request, for the audit log; a full audit buffer must not turn a 401 into a 500. */
 	function recordRefusal(req: IncomingRequest, user: GatewayUser | null, reason: string): void {
@@ -107,6 +135,9 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 				},
 				{
 					path: API_PREFIX,
+					async onBeforeCall(ctx: Context, route: Route, req: IncomingRequest, res: ServerResponse) {
+						await checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res);
+					},
 					authentication: true,
 					authorization: true,
 					mappingPolicy: "restrict",
@@ -163,7 +194,16 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 		},
 
 		started() {
+			if (config.GATEWAY_MESSAGE_RATE_LIMIT > 0) {
+				limiter = createRateLimiter({
+					limit: config.GATEWAY_MESSAGE_RATE_LIMIT,
+					windowMs: 60_000,
+					redisUrl: config.REDIS_URL,
+					onError: err => this.logger.warn(`Rate limits are not enforced while Redis is unreachable: ${err.message}`)
+				});
+			}
 			wss = attachWebSocket(this.server as Server, this.broker, {
+				limit: (user, ip) => checkRate(rateKeys(ip, user ? `ws:${user.id}` : undefined)),
 				path: "/ws",
 				authenticate: token => auth.resolve(token),
 				maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
@@ -175,6 +215,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 		async stopped() {
 			for (const client of wss?.clients ?? []) client.close(1001, "the node is stopping");
 			await new Promise<void>(resolve => (wss ? wss.close(() => resolve()) : resolve()));
+			await limiter?.close();
 		}
 	};
 }

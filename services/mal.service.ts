@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import readline from "node:readline";
-import type { Context, ServiceSchema } from "moleculer";
+import { Errors, type Context, type ServiceSchema } from "moleculer";
 import type { Caller } from "../actors/agent-api";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
+import type { GrantConstraints } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { CHAT_PARAMS, checkPromptSize } from "../lib/mal/chat-params";
 import { AllProvidersFailedError, BudgetExceededError } from "../lib/mal/errors";
@@ -238,7 +239,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 			async failover<T>(ctx: Context<ChatParams>, call: (route: Route) => Promise<T>): Promise<{ route: Route; value: T; retries: number; failovers: { provider: string; error: string }[] }> {
 				const failovers: { provider: string; error: string }[] = [];
 				let retries = 0;
-				for (const route of router.chain(router.resolve(ctx.params.model))) {
+				for (const route of this.allowedChain(ctx)) {
 					try {
 						const done = await withRetries(() => call(route), retry, () => llmMetrics?.retried(route.provider.name));
 						return { route, value: done.value, retries: retries + done.retries, failovers };
@@ -252,6 +253,18 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 					}
 				}
 				throw new AllProvidersFailedError(failovers);
+			},
+
+			/** The routes to try; an agent whose grant names models may use those alone (failover included). */
+			allowedChain(ctx: Context<ChatParams, Meta & { grant?: GrantConstraints }>): Route[] {
+				const first = router.resolve(ctx.params.model);
+				const allowed = ctx.meta.grant?.models;
+				if (!allowed?.length) return router.chain(first);
+				const ok = (r: Route) => allowed.includes(r.model) || allowed.includes(`${r.provider.name}/${r.model}`);
+				if (!ok(first)) {
+					throw new Errors.MoleculerClientError(`Agent ${ctx.meta.caller?.id} may only use the models ${allowed.join(", ")}`, 403, "MODEL_NOT_GRANTED", { model: first.model, allowed });
+				}
+				return router.chain(first).filter(ok);
 			},
 
 			async finish(agentId: string | null, kind: "chat" | "stream", route: Route, value: ProviderChatResult, info: { requestId: string; retries: number; failovers: { provider: string; error: string }[]; started: number }): Promise<ChatResult> {

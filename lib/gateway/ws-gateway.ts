@@ -27,6 +27,8 @@ export interface WsOptions {
 	maxConnections: number;
 	/** Whether the user may send a message that needs `scope`, as for REST routes. */
 	allows(user: WsUser, scope: string): boolean;
+	/** Counts a message against the rate limits; rejects (RATE_LIMITED) when one is spent. */
+	limit(user: WsUser | null, ip: string | undefined): Promise<void>;
 }
 
 interface Session {
@@ -95,6 +97,11 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			const { id = null } = message;
 			const reply = (m: WsMessage) => send(socket, { ...m, id });
 			const payload = (message.payload && typeof message.payload === "object" ? message.payload : {}) as Record<string, unknown>;
+			try {
+				await options.limit(session.user, req.socket.remoteAddress);
+			} catch (err) {
+				return reply({ type: "error", error: errorOf(err) });
+			}
 			if (message.type === "auth") {
 				session.user = typeof payload.token === "string" ? await options.authenticate(payload.token).catch(() => null) : null;
 				return session.user
