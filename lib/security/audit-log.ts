@@ -24,35 +24,30 @@ export interface AuditRecord extends Required<Omit<AuditEvent, "at">> {
 	hash: string;
 }
 
+/** `agentId` matches the actor or the target; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
 export interface AuditQuery {
 	actorId?: string;
-	/** Matches entries where the agent is the actor or the target. */
 	agentId?: string;
-	/** Exact, or a prefix ending in "*" ("agents.*"). */
 	action?: string;
 	outcome?: string;
-	/** Inclusive. */
 	since?: Date;
-	/** Exclusive. */
 	until?: Date;
-	/** 1–1000, default 100. */
 	limit?: number;
 	offset?: number;
 }
 
+/** maxBackoffMs: longest wait between attempts while the database is away; stopTimeoutMs: how long stop() keeps trying. */
 export interface AuditLogOptions {
 	node: string;
 	maxBuffer?: number;
 	flushIntervalMs?: number;
 	batchSize?: number;
-	/** Longest wait between attempts while the database is away. */
 	maxBackoffMs?: number;
-	/** How long stop() keeps trying to write what is buffered. */
 	stopTimeoutMs?: number;
 	onError?(err: Error): void;
 }
 
-/** The fields an entry's hash covers, as hashed: `at` is ISO with milliseconds. */
+/** What an entry's hash covers, as hashed (`at` is ISO 8601 with milliseconds). */
 export interface AuditHashedFields {
 	at: string;
 	actorKind: string;
@@ -81,20 +76,13 @@ const CASTS = ["::timestamptz", "", "", "", "", "", "", "", "::jsonb", "", ""];
 // Microseconds, not a Date: a Date would hide a sub-millisecond edit of `at`.
 const COLUMNS = `seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_us, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash`;
 
-interface Row {
-	seq: string | number;
-	at_us: string;
-	actor_kind: string;
-	actor_id: string;
-	node: string;
-	action: string;
-	target: string | null;
+type Row = { seq: string | number; at_us: string; actor_kind: string; actor_id: string; node: string; action: string; target: string | null } & {
 	outcome: string;
 	request_id: string | null;
 	data: Record<string, unknown>;
 	prev_hash: string;
 	hash: string;
-}
+};
 
 export function auditHash(prevHash: string, e: AuditHashedFields): string {
 	const { at, actorKind, actorId, node, action, target, outcome, requestId, data } = e;
@@ -245,7 +233,7 @@ export class AuditLog {
 		let done: number;
 		try {
 			done = await this.db.transaction(async tx => {
-				
+				await tx.query("SELECT pg_advisory_xact_lock($1)", [AUDIT_LOCK_KEY]);
 				// Under the lock the earlier attempt has ended; if it did commit, do not write it twice.
 				if (doubt && (await tx.query("SELECT 1 FROM audit_log WHERE at = $1::timestamptz AND hash = $2", [doubt.at, doubt.hash])).rows.length > 0) {
 					return doubt.count;
@@ -360,20 +348,9 @@ function fieldsOf(r: Row): AuditHashedFields {
 }
 
 function toRecord(r: Row): AuditRecord {
-	const f = fieldsOf(r);
-	return {
-		seq: Number(r.seq),
-		at: f.at,
-		actor: { kind: f.actorKind as AuditEvent["actor"]["kind"], id: f.actorId },
-		node: f.node,
-		action: f.action,
-		target: f.target,
-		outcome: f.outcome as AuditEvent["outcome"],
-		requestId: f.requestId,
-		data: f.data,
-		prevHash: r.prev_hash,
-		hash: r.hash
-	};
+	const { at, actorKind, actorId, node, action, target, outcome, requestId, data } = fieldsOf(r);
+	const actor = { kind: actorKind as AuditEvent["actor"]["kind"], id: actorId };
+	return { seq: Number(r.seq), at, actor, node, action, target, outcome: outcome as AuditEvent["outcome"], requestId, data, prevHash: r.prev_hash, hash: r.hash };
 }
 
 /**
