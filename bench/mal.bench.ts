@@ -260,6 +260,10 @@ export default async function mal(): Promise<Row[]> {
 		const insertCpu = process.cpuUsage();
 		for (let i = 0; i < RECORDS; i++) inserts.push(await timed(() => store.record(record(i)))());
 		const insert = summarize(inserts, cpuMsSince(insertCpu));
+		// Rows are written in batches: the write's cost, shared by the rows of one batch.
+		const flushStarted = performance.now();
+		await store.flush();
+		const flushPerRow = (performance.now() - flushStarted) / RECORDS;
 
 		// prom-client: the counters and histogram mal.chat updates per answered call (a fresh registry).
 		const llmMetrics = new LlmMetrics(new Registry(), broker, ["openai"]);
@@ -335,14 +339,14 @@ export default async function mal(): Promise<Row[]> {
 				baseline: sdk1.mean,
 				ours: ours.mean,
 				unit: "ms",
-				note: `${ms(ours.mean - svc.mean)} over llm.openai.chat: validation, routing, nested call, cost, metrics, INSERT; CPU ${ours.cpu.toFixed(2)} ms/call`
+				note: `${ms(ours.mean - svc.mean)} over llm.openai.chat: validation, routing, nested call, cost, metrics, metering; CPU ${ours.cpu.toFixed(2)} ms/call`
 			}),
 			row({
-				metric: "  metering: UsageStore.record (PGlite INSERT), mean",
+				metric: "  metering: UsageStore.record (queued), mean",
 				baseline: Number.NaN,
 				ours: insert.mean,
 				unit: "ms",
-				note: `p50 ${insert.p50.toFixed(3)}, p99 ${insert.p99.toFixed(3)} ms; CPU ${insert.cpu.toFixed(2)} ms/insert; ${RECORDS} inserts; ${share(insert.mean)}`
+				note: `p50 ${insert.p50.toFixed(3)}, p99 ${insert.p99.toFixed(3)} ms; ${RECORDS} rows; the batched INSERT then costs ${flushPerRow.toFixed(3)} ms a row; ${share(insert.mean)}`
 			}),
 			row({
 				metric: "  metrics: LlmMetrics.answered (prom-client), mean",

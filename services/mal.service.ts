@@ -60,7 +60,8 @@ export type StreamLine = Exclude<ProviderChunk, { type: "end" }> | { type: "end"
  */
 export default function createMalService(kernel: Kernel, mal: MalConfig, metrics?: NodeMetrics): ServiceSchema {
 	const router = new ModelRouter(mal);
-	const usage = new UsageStore(kernel.db);
+	let logError: (err: Error) => void = () => undefined;
+	const usage = new UsageStore(kernel.db, err => logError(err));
 	const retry = { maxRetries: mal.maxRetries, baseMs: mal.retryBaseMs, maxMs: mal.retryMaxMs };
 	let llmMetrics: LlmMetrics | undefined;
 
@@ -288,12 +289,17 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			async meter(record: Parameters<UsageStore["record"]>[0]): Promise<void> {
 				llmMetrics?.answered(record);
-				// Metering must not lose the answer the caller paid for: a failed write is logged, not thrown.
+				// Metering must not lose the answer the caller paid for: a failed write is kept and retried, not thrown.
 				await usage.record(record).catch((err: Error) => this.logger.error(`Could not record LLM usage (${record.provider}/${record.model}): ${err.message}`));
 			}
 		},
 
+		async stopped() {
+			await usage.flush().catch((err: Error) => this.logger.error(`LLM usage not written at stop: ${err.message}`));
+		},
+
 		started() {
+			logError = err => this.logger.warn(`LLM usage waits to be written: ${err.message}`);
 			if (metrics) llmMetrics = new LlmMetrics(metrics.registry, this.broker, mal.providers.map(p => p.name));
 		}
 	};

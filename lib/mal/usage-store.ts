@@ -42,19 +42,71 @@ const GROUP_SQL: Record<UsageGroup, string> = {
 	provider: "provider"
 };
 
-/** Metering and budgets of model calls; days and months are UTC. */
-export class UsageStore {
-	constructor(private readonly db: Database) {}
+const FLUSH_MS = 200;
+const BATCH = 500;
+const MAX_PENDING = 10_000;
 
+/**
+ * Metering and budgets of model calls; days and months are UTC. Usage rows are written
+ * in batches (one INSERT for many calls): a row each would cost more than the rest of
+ * the model layer together. Rows not yet written still count for budgets and totals.
+ */
+export class UsageStore {
+	private pending: (UsageRecord & { at: Date })[] = [];
+	private timer: NodeJS.Timeout | undefined;
+	private flushing: Promise<void> | undefined;
+
+	constructor(
+		private readonly db: Database,
+		private readonly onError: (err: Error) => void = () => undefined
+	) {}
+
+	/** Queues a row; waits only when too many are already queued (the database is away). */
 	async record(r: UsageRecord): Promise<void> {
+		this.pending.push({ ...r, at: new Date() });
+		if (this.pending.length >= MAX_PENDING) return this.flush();
+		if (this.pending.length >= BATCH) void this.flush().catch(this.onError);
+		else this.timer ??= setTimeout(() => void this.flush().catch(this.onError), FLUSH_MS);
+	}
+
+	/** Writes every queued row; rows stay queued (nothing is lost) when the write fails. */
+	async flush(): Promise<void> {
+		clearTimeout(this.timer);
+		this.timer = undefined;
+		while (this.flushing) await this.flushing;
+		if (this.pending.length === 0) return;
+		const batch = this.pending.slice(0, BATCH);
+		this.flushing = this.insert(batch).then(
+			() => void this.pending.splice(0, batch.length),
+			err => {
+				this.timer ??= setTimeout(() => void this.flush().catch(this.onError), FLUSH_MS * 10);
+				throw err;
+			}
+		);
+		try {
+			await this.flushing;
+		} finally {
+			this.flushing = undefined;
+		}
+		if (this.pending.length) await this.flush();
+	}
+
+	private async insert(rows: (UsageRecord & { at: Date })[]): Promise<void> {
+		const params: (string | number | Date | null)[] = [];
+		const values = rows.map(r => {
+			params.push(r.at, r.agentId, r.provider, r.model, r.kind, r.promptTokens, r.completionTokens, r.costUsd, Math.round(r.latencyMs), r.requestId);
+			const n = params.length;
+			return `(${Array.from({ length: 10 }, (_, i) => `$${n - 9 + i}`).join(", ")})`;
+		});
 		await this.db.query(
-			`INSERT INTO llm_usage (agent_id, provider, model, kind, prompt_tokens, completion_tokens, cost_usd, latency_ms, request_id)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			[r.agentId, r.provider, r.model, r.kind, r.promptTokens, r.completionTokens, r.costUsd, Math.round(r.latencyMs), r.requestId]
+			`INSERT INTO llm_usage (at, agent_id, provider, model, kind, prompt_tokens, completion_tokens, cost_usd, latency_ms, request_id) VALUES ${values.join(", ")}`,
+			params
 		);
 	}
 
 	async totals(q: UsageQuery): Promise<UsageRow[]> {
+		// A report right after a call should include it.
+		await this.flush().catch(this.onError);
 		const where: string[] = [];
 		const params: (string | Date)[] = [];
 		if (q.agentId) where.push(`agent_id = $${params.push(q.agentId)}`);
@@ -84,7 +136,12 @@ export class UsageStore {
 			 WHERE agent_id = $1 AND at >= date_trunc('${period}', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
 			[agentId]
 		);
-		return { tokens: Number(rows[0]?.tokens ?? 0), usd: Number(rows[0]?.usd ?? 0) };
+		const start = periodStart(period);
+		const queued = this.pending.filter(r => r.agentId === agentId && r.at >= start);
+		return {
+			tokens: Number(rows[0]?.tokens ?? 0) + queued.reduce((n, r) => n + r.promptTokens + r.completionTokens, 0),
+			usd: Number(rows[0]?.usd ?? 0) + queued.reduce((n, r) => n + r.costUsd, 0)
+		};
 	}
 
 	async budget(agentId: string): Promise<Budget | null> {
@@ -105,4 +162,9 @@ export class UsageStore {
 			[agentId, b.daily.tokens, b.daily.usd, b.monthly.tokens, b.monthly.usd]
 		);
 	}
+}
+
+function periodStart(period: "day" | "month"): Date {
+	const now = new Date();
+	return period === "day" ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }

@@ -182,10 +182,7 @@ export class AuditLog {
 		}
 	}
 
-	/**
-	 * Recomputes the chain in seq order. The oldest kept row's prev_hash is trusted as the
-	 * anchor, since retention removes rows from the start.
-	 */
+	/** Recomputes the chain in seq order; the oldest kept row's prev_hash is the anchor (retention removes rows from the start). */
 	async verify(): Promise<{ ok: boolean; checked: number; firstBad?: { seq: number; reason: string } }> {
 		let prev: { seq: number; hash: string } | undefined;
 		let checked = 0;
@@ -365,17 +362,8 @@ function normalise(e: AuditEvent, node: string): AuditHashedFields {
 	const year = at instanceof Date ? at.getUTCFullYear() : NaN;
 	if (!(year >= 1 && year <= 9999)) throw new TypeError("Audit event: at must be a valid Date in the years 1-9999");
 	const text = (value: string | null | undefined) => (value === null || value === undefined ? null : wellFormed(String(value)));
-	return {
-		at: at.toISOString(),
-		actorKind: e.actor.kind,
-		actorId: wellFormed(e.actor.id),
-		node: wellFormed(node),
-		action: wellFormed(e.action),
-		target: text(e.target),
-		outcome: e.outcome,
-		requestId: text(e.requestId),
-		data: dataOf(e.data)
-	};
+	const [actorId, action, target, requestId] = [wellFormed(e.actor.id), wellFormed(e.action), text(e.target), text(e.requestId)];
+	return { at: at.toISOString(), actorKind: e.actor.kind, actorId, node: wellFormed(node), action, target, outcome: e.outcome, requestId, data: dataOf(e.data) };
 }
 
 function dataOf(data: unknown): Record<string, unknown> {

@@ -24,7 +24,8 @@ export function tempDataDir(): string {
 /** A real node on a free port with its own data dir (unless given), quiet logs. */
 export async function startTestNode(env: Record<string, string> = {}, brokerOverrides: Partial<BrokerOptions> = {}): Promise<TestNode> {
 	const dataDir = env.AGENTOS_DATA_DIR ?? tempDataDir();
-	const config = loadConfig({ PORT: "0", LOG_LEVEL: "error", LOG_FORMAT: "json", ...env, AGENTOS_DATA_DIR: dataDir });
+	// Tests poll the API far faster than people do: no rate limit unless a test sets one.
+	const config = loadConfig({ PORT: "0", LOG_LEVEL: "error", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", ...env, AGENTOS_DATA_DIR: dataDir });
 	const node = await startNode(config, { logger: false, ...brokerOverrides });
 	const url = node.url();
 	if (!url) throw new Error("the gateway did not start listening");
