@@ -30,7 +30,11 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 		broker.call(action, params, { meta: { caller }, ...(timeout ? { timeout } : {}) });
 
 	const routes: Record<CtxMethod, Handler> = {
-		"llm.chat": ([req], c) => call("mal.chat", { ...obj(req), agentId: id }, c),
+		// The manifest's preferredModel routes the agent's calls that name no model.
+		"llm.chat": ([req], c) => {
+			const model = (obj(req).model as string | undefined) ?? manifest.preferredModel;
+			return call("mal.chat", { ...obj(req), ...(model ? { model } : {}), agentId: id }, c);
+		},
 		"llm.embed": ([req], c) => call("mal.embed", { ...obj(req), agentId: id }, c),
 		"memory.store": ([m], c) => call("memory.store", { ...obj(m), agentId: id }, c),
 		"memory.search": ([q], c) => call("memory.search", { ...obj(q), agentId: id }, c),

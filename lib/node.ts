@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ServiceBroker, type BrokerOptions } from "moleculer";
+import { Gauge } from "prom-client";
 import { createBrokerOptions } from "../moleculer.config";
 import { EnvelopeSigner } from "../actors/envelope";
 import createAgentsService from "../services/agents.service";
@@ -64,6 +65,16 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		batchSize: 500,
 		onError: err => logger.warn(`Audit entries wait in memory (${audit.buffered} buffered): ${err.message}`)
 	});
+	if (metrics) {
+		new Gauge({
+			name: "agentos_audit_buffered",
+			help: "Audit entries waiting in memory to be written (privileged actions are refused when AUDIT_BUFFER_MAX is reached)",
+			registers: [metrics.registry],
+			collect() {
+				this.set(audit.buffered);
+			}
+		});
+	}
 	security.attach({
 		grants,
 		audit,

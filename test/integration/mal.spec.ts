@@ -199,6 +199,9 @@ describe("model abstraction layer with the official SDKs", () => {
 		expect(body.result).toMatchObject({ provider: "openai", message: { content: "echo: from an agent" } });
 		const usage = await t.json<{ rows: { key: string }[] }>("/api/v1/llm/usage?groupBy=agent&agentId=thinker");
 		expect(usage.rows.map(r => r.key)).toEqual(["thinker"]);
+		// An agent's preferredModel routes its calls that name no model.
+		await spawnAgent(t, echoManifest("claude-fan", { permissions: ["llm.execute"], preferredModel: "smart" }));
+		expect((await task<ChatResult>(t, "claude-fan", { task: { type: "llm", prompt: "which?" } })).body.result).toMatchObject({ provider: "anthropic" });
 		const denied = await task(t, "mute-llm", { task: { type: "llm", prompt: "x" } });
 		expect(denied.body.error.data).toMatchObject({ error: { message: expect.stringContaining("llm.execute") } });
 	});
