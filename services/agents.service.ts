@@ -196,13 +196,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
-				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
-					const row = await this.row(ctx.params.id);
-					await db.query("UPDATE agents SET desired_state = 'running', updated_at = now() WHERE id = $1", [row.id]);
-					const running = local.get(row.id);
-					if (running) await running.runtime.restart("started by request");
-					else await this.launch(row.manifest);
-					return this.view(row.id);
+				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					return this.bringUp(ctx.params.id, "started by request");
 				}
 			},
 
@@ -212,13 +207,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
-				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
-					const row = await this.row(ctx.params.id);
-					await db.query("UPDATE agents SET desired_state = 'running', updated_at = now() WHERE id = $1", [row.id]);
-					const running = local.get(row.id);
-					if (running) await running.runtime.restart();
-					else await this.launch(row.manifest);
-					return this.view(row.id);
+				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
+					return this.bringUp(ctx.params.id, "restarted by request");
 				}
 			},
 
@@ -307,6 +297,16 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					createAgentActor(runtime, { signer, tasks, validators: compileTaskSchemas(manifest), maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS })
 				);
 				await runtime.start();
+			},
+
+			/** Desired state running, and a fresh start: a restart (clean crash count) here, or a launch. */
+			async bringUp(id: string, reason: string): Promise<AgentView> {
+				const row = await this.row(id);
+				await db.query("UPDATE agents SET desired_state = 'running', updated_at = now() WHERE id = $1", [row.id]);
+				const running = local.get(row.id);
+				if (running) await running.runtime.restart(reason);
+				else await this.launch(row.manifest);
+				return this.view(row.id);
 			},
 
 			async shutdown(id: string, reason: string): Promise<void> {

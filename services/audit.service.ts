@@ -4,16 +4,6 @@ import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditLog, AuditQuery } from "../lib/security/audit-log";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
-interface QueryParams {
-	actorId?: string;
-	agentId?: string;
-	action?: string;
-	outcome?: string;
-	since?: Date;
-	until?: Date;
-	limit?: number;
-	offset?: number;
-}
 
 const FILTERS = {
 	actorId: { type: "string", optional: true, max: 200 },
@@ -43,8 +33,8 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
 					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
 				},
-				handler(ctx: Context<QueryParams>) {
-					return audit.query(ctx.params as AuditQuery);
+				handler(ctx: Context<AuditQuery>) {
+					return audit.query(ctx.params);
 				}
 			},
 
@@ -53,11 +43,11 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 				rest: "GET /export",
 				scope: "audit:read",
 				params: FILTERS,
-				handler(ctx: Context<QueryParams, { $responseType?: string; $responseHeaders?: Record<string, string> }>): Readable {
+				handler(ctx: Context<AuditQuery, { $responseType?: string; $responseHeaders?: Record<string, string> }>): Readable {
 					ctx.meta.$responseType = "application/x-ndjson";
 					ctx.meta.$responseHeaders = { "Content-Disposition": 'attachment; filename="audit.jsonl"' };
 					return Readable.from((async function* () {
-						for await (const line of audit.exportLines(ctx.params as AuditQuery)) yield `${line}\n`;
+						for await (const line of audit.exportLines(ctx.params)) yield `${line}\n`;
 					})());
 				}
 			},
