@@ -1,22 +1,50 @@
 #!/usr/bin/env node
 import { ConfigError } from "../lib/kernel/errors";
 import { packageVersion } from "../lib/kernel/paths";
-import { start } from "./start";
 
 const HELP = `Usage: agent-os <command>
 
 Commands:
-  start       Boot a node on this machine (the default)
-  version     Print the version
-  help        Show this help
+  start                                  Boot a node on this machine (the default)
+  agents list|get ID|spawn MANIFEST.json Manage agents on a running node
+  agents stop|start|restart|delete ID
+  ask ID TASK_JSON [--async]             Run a task on an agent and print its result
+  tokens create --name N --scopes a,b    Create a scoped API token (shown once)
+  tokens list | tokens revoke ID         List or revoke API tokens
+  audit [--agent ID] [--action A] ...    Query the audit log
+  audit verify | audit export            Check the audit hash chain; export JSON lines
+  version                                Print the version
+  help                                   Show this help
+
+The client commands talk to a node over its REST API: --url (or AGENTOS_URL, default
+http://127.0.0.1:$PORT) and --token (or AGENTOS_TOKEN, GATEWAY_AUTH_TOKEN, else the
+admin token in $AGENTOS_DATA_DIR). --json prints the raw answer instead of a table.
+Exit codes: 0 ok, 1 bad usage or configuration, 2 unknown command, 3 refused by the
+node, 4 node unreachable.
 
 Configuration comes from environment variables; see the README or .env.example.`;
 
+/** Client commands load lazily, so `agent-os ask` does not load the whole node. */
+const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) => Promise<number>>> = {
+	agents: async () => (await import("./commands/agents")).agentsCommand,
+	ask: async () => (await import("./commands/ask")).askCommand,
+	tokens: async () => (await import("./commands/tokens")).tokensCommand,
+	audit: async () => (await import("./commands/audit")).auditCommand
+};
+
 async function main(argv: string[]): Promise<number | undefined> {
-	const [command = "start"] = argv;
+	const [command = "start", ...rest] = argv;
+	const client = Object.prototype.hasOwnProperty.call(CLIENT_COMMANDS, command) ? CLIENT_COMMANDS[command] : undefined;
+	if (client) {
+		// The commands report the failures they expect; anything else is a bug worth one line.
+		return (await client())(rest).catch((err: Error) => {
+			console.error(`agent-os ${command} failed: ${err.message}`);
+			return 1;
+		});
+	}
 	switch (command) {
 		case "start":
-			await start();
+			await (await import("./start")).start();
 			return undefined; // keeps running until a signal
 		case "version":
 		case "--version":
@@ -34,9 +62,16 @@ async function main(argv: string[]): Promise<number | undefined> {
 	}
 }
 
+/** process.exit does not wait for a piped stdout to drain; this does. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+	return new Promise(resolve => (stream.writableLength === 0 ? resolve() : stream.write("", () => resolve())));
+}
+
 main(process.argv.slice(2)).then(
-	code => {
-		if (code !== undefined) process.exit(code);
+	async code => {
+		if (code === undefined) return;
+		await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+		process.exit(code);
 	},
 	(err: Error) => {
 		// Configuration and boot errors are for a person: one clear line, no stack.

@@ -1,0 +1,95 @@
+import fs from "node:fs";
+import type { AgentOSHttpClient, AgentView } from "../../sdk/http-client";
+import { expectPositionals, UsageError } from "../args";
+import { connect, EXIT, parseClientArgs, printJson, printTable, runClientCommand } from "./common";
+
+export const AGENTS_USAGE = `Usage: agent-os agents list [--json]
+       agent-os agents get ID [--json]
+       agent-os agents spawn MANIFEST.json [--json]
+       agent-os agents stop|start|restart|delete ID [--json]`;
+
+type OneAgent = (client: AgentOSHttpClient, id: string) => Promise<AgentView>;
+
+/** The subcommands that take an agent id and answer its view. */
+const BY_ID: Record<string, OneAgent> = {
+	get: (c, id) => c.agents.get(id),
+	stop: (c, id) => c.agents.stop(id),
+	start: (c, id) => c.agents.start(id),
+	restart: (c, id) => c.agents.restart(id),
+	delete: (c, id) => c.agents.remove(id)
+};
+
+/** `agent-os agents …`: spawn, list, inspect and control agents. */
+export function agentsCommand(argv: readonly string[]): Promise<number> {
+	return runClientCommand(AGENTS_USAGE, argv, async () => {
+		const [sub, ...rest] = argv;
+		const args = parseClientArgs(rest, { booleans: ["json"] });
+		const json = args.booleans.has("json");
+		if (sub === "list") {
+			expectPositionals(args, []);
+			const page = await connect(args).agents.list({ limit: 1000 });
+			if (json) printJson(page);
+			else printTable(["ID", "NAME", "STATE", "DESIRED", "NODE", "PID", "RESTARTS", "UPTIME"], page.items.map(a => [a.id, a.name, a.state, a.desiredState, a.node, a.pid, a.restarts, uptime(a.uptimeSeconds)]));
+			if (!json && page.total > page.items.length) console.error(`(${page.items.length} of ${page.total} shown)`);
+			return EXIT.ok;
+		}
+		if (sub === "spawn") {
+			const [file] = expectPositionals(args, ["MANIFEST.json"]);
+			const view = await connect(args).agents.spawn(readManifest(file));
+			if (json) printJson(view);
+			else printAgent(view);
+			return EXIT.ok;
+		}
+		const action = sub === undefined ? undefined : BY_ID[sub];
+		if (!action) throw new UsageError(sub ? `Unknown agents command "${sub}"` : "Missing an agents command");
+		const [id] = expectPositionals(args, ["ID"]);
+		const view = await action(connect(args), id);
+		if (json) printJson(view);
+		else printAgent(view);
+		return EXIT.ok;
+	});
+}
+
+function readManifest(file: string): Record<string, unknown> {
+	let text: string;
+	try {
+		text = fs.readFileSync(file, "utf8");
+	} catch (err) {
+		throw new UsageError(`Cannot read ${file}: ${(err as Error).message}`);
+	}
+	try {
+		const manifest: unknown = JSON.parse(text);
+		if (manifest && typeof manifest === "object" && !Array.isArray(manifest)) return manifest as Record<string, unknown>;
+	} catch (err) {
+		throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
+	}
+	throw new UsageError(`${file} must hold a JSON object (the manifest)`);
+}
+
+/** One agent, a field a line. */
+function printAgent(a: AgentView): void {
+	const mailbox = a.mailbox ? JSON.stringify(a.mailbox) : null;
+	const fields: [string, unknown][] = [
+		["id", a.id],
+		["name", `${a.name} ${a.version}`],
+		["runtime", a.runtime],
+		["state", a.state],
+		["desired", a.desiredState],
+		["node", a.node],
+		["pid", a.pid],
+		["restarts", a.restarts],
+		["uptime", uptime(a.uptimeSeconds)],
+		["mailbox", mailbox],
+		["last error", a.lastError],
+		["owner", a.owner],
+		["created", a.createdAt]
+	];
+	for (const [name, value] of fields) console.log(`${name.padEnd(11)}${value ?? "-"}`);
+}
+
+function uptime(seconds: number | null): string | null {
+	if (seconds === null) return null;
+	if (seconds < 120) return `${seconds}s`;
+	if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+	return `${Math.floor(seconds / 3600)}h`;
+}

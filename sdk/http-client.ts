@@ -1,0 +1,207 @@
+/**
+ * A client for a running node's REST API (`/api/v1`), for scripts and the `agent-os`
+ * CLI. Every failure is an AgentOSApiError: the API's own `{error: {type, message, data}}`,
+ * or type `UNREACHABLE` (status 0) when the node cannot be reached at all.
+ */
+import type { AgentManifest } from "../actors/manifest-types";
+import type { AuditRecord } from "../lib/security/audit-log";
+import type { Scope } from "../lib/security/capabilities";
+import type { ApiToken } from "../lib/security/token-store";
+import type { AgentView } from "../services/agents.service";
+
+export type { AgentView } from "../services/agents.service";
+export type { ApiToken } from "../lib/security/token-store";
+export type { AuditRecord } from "../lib/security/audit-log";
+export type { Scope } from "../lib/security/capabilities";
+
+export interface AgentOSHttpClientOptions {
+	/** The node's base URL, e.g. `http://127.0.0.1:3000`. */
+	url: string;
+	token: string;
+	/** For tests or a custom agent; defaults to the global fetch. */
+	fetch?: typeof fetch;
+}
+
+export interface Page<T> {
+	items: T[];
+	total: number;
+	limit: number;
+	offset: number;
+}
+
+export interface AuditFilters {
+	actorId?: string;
+	/** Entries where the agent is the actor or the target. */
+	agentId?: string;
+	/** Exact, or a prefix ending in "*" ("agents.*"). */
+	action?: string;
+	outcome?: "allowed" | "denied" | "succeeded" | "failed";
+	/** Inclusive. */
+	since?: Date | string;
+	/** Exclusive. */
+	until?: Date | string;
+}
+
+export interface AuditVerifyResult {
+	ok: boolean;
+	checked: number;
+	firstBad?: { seq: number; reason: string };
+}
+
+export interface TaskOutcome<R = unknown> {
+	taskId: string;
+	status: "succeeded" | "queued";
+	/** Absent when the task was handed over with `async: true`. */
+	result?: R;
+}
+
+export interface NodeInfo {
+	node: string;
+	version: string;
+	instanceId: string | null;
+	startedAt: string;
+	config: Record<string, unknown>;
+}
+
+export class AgentOSApiError extends Error {
+	constructor(
+		/** The HTTP status; 0 when no answer came. */
+		readonly status: number,
+		readonly type: string,
+		message: string,
+		readonly data?: unknown
+	) {
+		super(message);
+		this.name = "AgentOSApiError";
+	}
+}
+
+const API = "/api/v1";
+const seg = encodeURIComponent;
+
+export class AgentOSHttpClient {
+	readonly url: string;
+	private readonly token: string;
+	private readonly fetchImpl: typeof fetch;
+
+	constructor(opts: AgentOSHttpClientOptions) {
+		this.url = opts.url.replace(/\/+$/, "");
+		this.token = opts.token;
+		this.fetchImpl = opts.fetch ?? fetch;
+	}
+
+	/** `path` is taken from the node's root (`/api/v1/agents`, `/health`). */
+	async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+		const res = await this.send(method, path, body);
+		const text = await res.text().catch(err => {
+			throw this.unreachable(err);
+		});
+		if (!text) return undefined as T;
+		try {
+			return JSON.parse(text) as T;
+		} catch {
+			throw new AgentOSApiError(res.status, "BAD_RESPONSE", `${method} ${path} answered ${res.status} with a body that is not JSON`);
+		}
+	}
+
+	node(): Promise<NodeInfo> {
+		return this.request("GET", `${API}/node`);
+	}
+
+	readonly tokens = {
+		/** The answer is the only time the token itself is seen. */
+		create: (opts: { name: string; scopes: Scope[]; expiresInDays?: number }): Promise<ApiToken & { token: string }> =>
+			this.request("POST", `${API}/tokens`, opts),
+		list: (): Promise<ApiToken[]> => this.request("GET", `${API}/tokens`),
+		revoke: (id: string): Promise<ApiToken> => this.request("DELETE", `${API}/tokens/${seg(id)}`)
+	};
+
+	readonly audit = {
+		/** Newest first. */
+		query: (filters: AuditFilters & { limit?: number; offset?: number } = {}): Promise<Page<AuditRecord>> =>
+			this.request("GET", `${API}/audit${queryString(filters)}`),
+		verify: (): Promise<AuditVerifyResult> => this.request("GET", `${API}/audit/verify`),
+		/** One JSON object a line (without the newline), oldest first, as the node streams them. */
+		export: (filters: AuditFilters = {}): AsyncIterable<string> => this.lines(`${API}/audit/export${queryString(filters)}`)
+	};
+
+	readonly agents = {
+		list: (opts: { state?: string; limit?: number; offset?: number } = {}): Promise<Page<AgentView>> =>
+			this.request("GET", `${API}/agents${queryString(opts)}`),
+		get: (id: string): Promise<AgentView> => this.request("GET", `${API}/agents/${seg(id)}`),
+		spawn: (manifest: AgentManifest | Record<string, unknown>): Promise<AgentView> => this.request("POST", `${API}/agents`, { manifest }),
+		stop: (id: string): Promise<AgentView> => this.request("POST", `${API}/agents/${seg(id)}/stop`),
+		start: (id: string): Promise<AgentView> => this.request("POST", `${API}/agents/${seg(id)}/start`),
+		restart: (id: string): Promise<AgentView> => this.request("POST", `${API}/agents/${seg(id)}/restart`),
+		remove: (id: string): Promise<AgentView> => this.request("DELETE", `${API}/agents/${seg(id)}`),
+		task: <R = unknown>(id: string, task: { type: string } & Record<string, unknown>, opts: { async?: boolean; timeoutMs?: number } = {}): Promise<TaskOutcome<R>> =>
+			this.request("POST", `${API}/agents/${seg(id)}/tasks`, { task, ...opts })
+	};
+
+	/** The raw response, once its status says success. */
+	private async send(method: string, path: string, body?: unknown): Promise<Response> {
+		const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: "application/json" };
+		if (body !== undefined) headers["content-type"] = "application/json";
+		let res: Response;
+		try {
+			res = await this.fetchImpl(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		} catch (err) {
+			throw this.unreachable(err);
+		}
+		if (!res.ok) throw await apiError(res);
+		return res;
+	}
+
+	private async *lines(path: string): AsyncIterable<string> {
+		const res = await this.send("GET", path);
+		if (!res.body) return;
+		const reader = res.body.getReader();
+		const decoder = new TextDecoder();
+		let pending = "";
+		try {
+			for (;;) {
+				const { done, value } = await reader.read().catch(err => {
+					throw this.unreachable(err);
+				});
+				pending += done ? decoder.decode() : decoder.decode(value, { stream: true });
+				const parts = pending.split("\n");
+				pending = parts.pop() ?? "";
+				for (const line of parts) if (line) yield line;
+				if (done) break;
+			}
+			if (pending) yield pending;
+		} finally {
+			// A consumer that stops early must not leave the connection open.
+			await reader.cancel().catch(() => undefined);
+		}
+	}
+
+	private unreachable(err: unknown): AgentOSApiError {
+		const e = err as Error & { cause?: { code?: string; message?: string } };
+		const reason = e.cause?.code ?? e.cause?.message ?? e.message;
+		return new AgentOSApiError(0, "UNREACHABLE", `Cannot reach the AgentOS node at ${this.url} (${reason})`);
+	}
+}
+
+/** The API's error body when there is one; otherwise the status and the start of the text (a proxy's page, say). */
+async function apiError(res: Response): Promise<AgentOSApiError> {
+	const text = await res.text().catch(() => "");
+	try {
+		const { error } = JSON.parse(text) as { error?: { type?: string; message?: string; data?: unknown } };
+		if (error?.type) return new AgentOSApiError(res.status, error.type, error.message ?? res.statusText, error.data);
+	} catch {
+		// Not JSON: fall through.
+	}
+	const snippet = text.trim().slice(0, 200);
+	return new AgentOSApiError(res.status, `HTTP_${res.status}`, snippet || res.statusText || `HTTP ${res.status}`);
+}
+
+function queryString(params: object): string {
+	const q = new URLSearchParams();
+	for (const [key, value] of Object.entries(params)) {
+		if (value === undefined || value === null || value === "") continue;
+		q.set(key, value instanceof Date ? value.toISOString() : String(value));
+	}
+	const s = q.toString();
+	return s ? `?${s}` : "";
+}

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { CONFIG_SCHEMA } from "../../lib/kernel/config-schema";
+import { freePort } from "../support/free-port";
+import { eventually, tempDataDir } from "../support/test-node";
+
+const root = path.resolve(__dirname, "../..");
+const CLI = "dist/cli/agent-os.js";
+
+interface Run {
+	code: number | null;
+	stdout: string;
+	stderr: string;
+}
+
+/** The environment a user has: none of AgentOS's variables but the ones given. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+	const env = { ...process.env };
+	for (const key of [...Object.keys(CONFIG_SCHEMA), "AGENTOS_URL", "AGENTOS_TOKEN", "NODE_OPTIONS"]) delete env[key];
+	return { ...env, LOG_FORMAT: "json", LOG_LEVEL: "warn", ...extra };
+}
+
+/** One CLI command, to its end. */
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+	const child = spawn("node", [CLI, ...args], { cwd: root, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+	let stdout = "";
+	let stderr = "";
+	child.stdout.on("data", d => (stdout += d));
+	child.stderr.on("data", d => (stderr += d));
+	return new Promise(resolve => child.on("close", code => resolve({ code, stdout, stderr })));
+}
+
+describe("the agent-os client commands, against a running node", () => {
+	const dataDir = tempDataDir();
+	let node: ChildProcess;
+	let exited: Promise<number | null>;
+	let url: string;
+	let env: Record<string, string>;
+
+	beforeAll(async () => {
+		const port = await freePort();
+		url = `http://127.0.0.1:${port}`;
+		env = { AGENTOS_DATA_DIR: dataDir, AGENTOS_URL: url };
+		// Its own process group, so a failed test can still kill everything it started.
+		node = spawn("node", [CLI, "start"], { cwd: root, env: cleanEnv({ AGENTOS_DATA_DIR: dataDir, PORT: String(port) }), stdio: ["ignore", "pipe", "pipe"], detached: true });
+		let output = "";
+		node.stdout!.on("data", d => (output += d));
+		node.stderr!.on("data", d => (output += d));
+		exited = new Promise(resolve => node.on("exit", code => resolve(code)));
+		await eventually("the node's /health to answer 200", async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 90000, 200).catch(err => {
+			throw new Error(`${(err as Error).message}; the node said:\n${output}`);
+		});
+	}, 120000);
+
+	afterAll(async () => {
+		if (node.exitCode === null && node.signalCode === null) {
+			node.kill("SIGTERM");
+			const timer = setTimeout(() => process.kill(-node.pid!, "SIGKILL"), 10000);
+			await exited;
+			clearTimeout(timer);
+		}
+	});
+
+	const asToken = (token: string) => fetch(`${url}/api/v1/node`, { headers: { authorization: `Bearer ${token}` } });
+
+	it("creates a token that works, lists it without its value, and revokes it", async () => {
+		const created = await cli(["tokens", "create", "--name", "ci", "--scopes", "node:read,agents:read", "--expires-days=30"], env);
+		expect(created).toMatchObject({ code: 0 });
+		const token = created.stdout.trim();
+		expect(token).toMatch(/^aos_\S+$/);
+		expect(created.stderr).toContain("only time the token is shown");
+		expect((await asToken(token)).status).toBe(200);
+
+		const table = await cli(["tokens", "list"], env);
+		expect(table.code).toBe(0);
+		expect(table.stdout).toMatch(/^ID\s+NAME\s+SCOPES\s+EXPIRES\s+REVOKED\s+LAST USED/);
+		expect(table.stdout).toContain("node:read,agents:read");
+		expect(table.stdout).not.toContain(token);
+		const listed = await cli(["tokens", "list", "--json"], env);
+		expect(listed.stdout).not.toContain(token);
+		const record = (JSON.parse(listed.stdout) as { id: string; name: string; revokedAt: string | null }[]).find(t => t.name === "ci")!;
+		expect(record.revokedAt).toBeNull();
+		expect(table.stdout).toContain(record.id);
+
+		const revoked = await cli(["tokens", "revoke", record.id], env);
+		expect(revoked).toMatchObject({ code: 0, stdout: `Revoked token ${record.id} "ci"\n` });
+		await eventually("the revoked token to stop working", async () => (await asToken(token)).status === 401);
+	});
+
+	it("shows the audit log, verifies its chain and exports it as JSON lines", async () => {
+		await eventually("auth.create to reach the audit log", async () => (await cli(["audit", "--action", "auth.create"], env)).stdout.includes("auth.create"));
+		const table = await cli(["audit", "--action", "auth.create", "--limit", "5"], env);
+		expect(table.stdout).toMatch(/^SEQ\s+TIME\s+ACTOR\s+ACTION\s+TARGET\s+OUTCOME\n\d+\s+\S+\s+user:admin\s+auth\.create\s+-\s+succeeded/);
+
+		const verify = await cli(["audit", "verify"], env);
+		expect(verify.code).toBe(0);
+		expect(verify.stdout).toMatch(/^audit chain ok \(\d+ entries checked\)\n$/);
+
+		const exported = await cli(["audit", "export", "--action=auth.create"], env);
+		expect(exported.code).toBe(0);
+		const lines = exported.stdout.trim().split("\n").map(l => JSON.parse(l) as { action: string; hash: string });
+		expect(lines.length).toBeGreaterThanOrEqual(1);
+		for (const line of lines) expect(line).toMatchObject({ action: "auth.create", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+	});
+
+	it("spawns an agent, lists it running and asks it a task", async () => {
+		const spawned = await cli(["agents", "spawn", "agents/hello/manifest.json"], env);
+		expect(spawned.code).toBe(0);
+		expect(spawned.stdout).toMatch(/^state\s+running$/m);
+
+		const table = await cli(["agents", "list"], env);
+		expect(table.stdout).toMatch(/^hello\s+Hello\s+running\s+running\s/m);
+		const listed = JSON.parse((await cli(["agents", "list", "--json"], env)).stdout) as { items: { id: string; state: string }[] };
+		expect(listed.items).toContainEqual(expect.objectContaining({ id: "hello", state: "running" }));
+
+		const asked = await cli(["ask", "hello", '{"type":"greet","name":"Ada"}'], env);
+		expect(asked.code).toBe(0);
+		expect(JSON.parse(asked.stdout)).toEqual({ greeting: "Hello, Ada!", greetings: 1 });
+	});
+
+	it("answers bad usage with exit 1 and the usage line, and a refusal with exit 3", async () => {
+		const badFlag = await cli(["agents", "list", "--bogus"], env);
+		expect(badFlag.code).toBe(1);
+		expect(badFlag.stderr).toContain("Unknown option --bogus");
+		expect(badFlag.stderr).toContain("Usage: agent-os agents list");
+
+		const badSub = await cli(["tokens", "mint"], env);
+		expect(badSub.code).toBe(1);
+		expect(badSub.stderr).toContain("Usage: agent-os tokens create --name NAME --scopes a,b");
+
+		const noName = await cli(["tokens", "create", "--scopes", "admin"], env);
+		expect(noName.code).toBe(1);
+		expect(noName.stderr).toContain("Missing --name");
+
+		const badTask = await cli(["ask", "hello", "greet"], env);
+		expect(badTask.code).toBe(1);
+		expect(badTask.stderr).toContain("TASK_JSON is not JSON");
+
+		const noToken = await cli(["agents", "list"], { AGENTOS_URL: url, AGENTOS_DATA_DIR: tempDataDir() });
+		expect(noToken.code).toBe(1);
+		expect(noToken.stderr).toContain("No API token: pass --token, or set AGENTOS_TOKEN or GATEWAY_AUTH_TOKEN");
+
+		const missing = await cli(["agents", "get", "nobody"], env);
+		expect(missing.code).toBe(3);
+		expect(missing.stderr.trim()).toBe("error AGENT_NOT_FOUND: Agent nobody not found");
+
+		const wrongToken = await cli(["agents", "list", "--token", "aos_not-a-token"], env);
+		expect(wrongToken.code).toBe(3);
+		expect(wrongToken.stderr).toMatch(/^error \w+: /);
+	});
+
+	it("says the node is unreachable, naming its URL, with exit 4 once it has stopped", async () => {
+		node.kill("SIGTERM");
+		expect(await exited).toBe(0);
+		const run = await cli(["agents", "list"], env);
+		expect(run.code).toBe(4);
+		expect(run.stderr).toContain(`Cannot reach the AgentOS node at ${url}`);
+	});
+});
