@@ -87,6 +87,11 @@ export class AgentRuntime {
 		};
 	}
 
+	/** The worker's last lines of output (stdout and stderr), newest last. */
+	output(lines = 100): string[] {
+		return this.worker?.output(lines) ?? [];
+	}
+
 	/** Starts the worker; resolves once the agent is running or has given up (see `state`). */
 	async start(reason = "spawned"): Promise<void> {
 		clearTimeout(this.restartTimer);

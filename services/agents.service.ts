@@ -259,6 +259,18 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				}
 			},
 
+			logs: {
+				rest: "GET /agents/:id/logs",
+				scope: "agents:read",
+				params: { id: "string", lines: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true } },
+				async handler(ctx: Context<{ id: string; lines?: number }>): Promise<{ id: string; node: string; lines: string[] }> {
+					await this.row(ctx.params.id);
+					const entry = local.get(ctx.params.id);
+					// Output lives with the worker, on the node that runs it.
+					return { id: ctx.params.id, node: this.broker.nodeID, lines: entry ? entry.runtime.output(ctx.params.lines ?? 100) : [] };
+				}
+			},
+
 			transitions: {
 				rest: "GET /agents/:id/transitions",
 				scope: "agents:read",

@@ -124,8 +124,8 @@ export class ChannelWorker implements AgentWorker {
 		}
 	}
 
-	output(): string[] {
-		return this.out.tail(20);
+	output(lines = 20): string[] {
+		return this.out.tail(lines);
 	}
 
 	private send(message: HostMessage): void {
@@ -152,6 +152,8 @@ export class ChannelWorker implements AgentWorker {
 				this.pings.delete(message.n);
 				return;
 			case "log":
+				// ctx.log lines are part of the agent's output too (agents logs shows them).
+				this.out.write(`${message.level}: ${message.msg}\n`);
 				this.hooks.onLog(message.level, `[${this.manifest.id}] ${message.msg}`);
 				return;
 			case "fatal":

@@ -31,5 +31,6 @@ export interface AgentWorker {
 	/** Asks the agent to stop (onStop), killing it after `graceMs`. */
 	stop(graceMs: number): Promise<void>;
 	kill(reason: string): void;
-	output(): string[];
+	/** Its last `lines` lines of output (20 by default). */
+	output(lines?: number): string[];
 }

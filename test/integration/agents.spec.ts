@@ -39,6 +39,11 @@ describe("agents as supervised actors with real worker processes", () => {
 		expect(record!.result).toMatchObject({ slept: 50 });
 	});
 
+	it("keeps the agent's output: its ctx.log lines and what it prints", async () => {
+		const { lines } = await t.json<{ lines: string[] }>("/api/v1/agents/echo-1/logs");
+		expect(lines).toContain("info: echo agent started");
+	});
+
 	it("hands agent code none of the node's environment", async () => {
 		const { body } = await task<{ keys: string[] }>(t, "echo-1", { task: { type: "env" } });
 		expect(body.result.keys).toEqual(["AGENTOS_AGENT_ID", "NODE_ENV", "PATH"]);
