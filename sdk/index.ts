@@ -15,3 +15,7 @@ export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from 
 // Talking to a running node from outside it: scripts, dashboards, the `agent-os` CLI.
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
 export type { AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, NodeInfo, Page, Scope, TaskOutcome } from "./http-client";
+
+// Joining the cluster through its transporter, with no gateway in between.
+export { AgentOSClient } from "./broker-client";
+export type { AgentOSClientOptions } from "./broker-client";
