@@ -6,11 +6,17 @@ const HELP = `Usage: agent-os <command>
 
 Commands:
   start                                  Boot a node on this machine (the default)
+  repl                                   Boot a node with an interactive console (help lists its commands)
+  init [--force] [--dir DIR]             Write a .env with every setting and generated secrets
+  doctor [--infra]                       Check Node, configuration, models, data dir, build (--infra: servers too)
+  sign MANIFEST.json [--out FILE]        Sign a manifest with MANIFEST_SIGNING_SECRET (--verify: check one)
   agents list|get ID|spawn MANIFEST.json Manage agents on a running node
   agents stop|start|restart|delete ID
+  agents logs ID [--lines N]             An agent's latest output lines
   ask ID TASK_JSON [--async]             Run a task on an agent and print its result
   tokens create --name N --scopes a,b    Create a scoped API token (shown once)
   tokens list | tokens revoke ID         List or revoke API tokens
+  chat [MESSAGE] [--model M]             Talk to the model layer (streamed; interactive without MESSAGE)
   audit [--agent ID] [--action A] ...    Query the audit log
   audit verify | audit export            Check the audit hash chain; export JSON lines
   version                                Print the version
@@ -24,12 +30,16 @@ node, 4 node unreachable.
 
 Configuration comes from environment variables; see the README or .env.example.`;
 
-/** Client commands load lazily, so `agent-os ask` does not load the whole node. */
+/** Commands that end with an exit code load lazily, so `agent-os ask` does not load the whole node. */
 const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) => Promise<number>>> = {
 	agents: async () => (await import("./commands/agents")).agentsCommand,
 	ask: async () => (await import("./commands/ask")).askCommand,
 	tokens: async () => (await import("./commands/tokens")).tokensCommand,
-	audit: async () => (await import("./commands/audit")).auditCommand
+	audit: async () => (await import("./commands/audit")).auditCommand,
+	init: async () => (await import("./commands/init")).initCommand,
+	doctor: async () => (await import("./commands/doctor")).doctorCommand,
+	sign: async () => (await import("./commands/sign")).signCommand,
+	chat: async () => (await import("./commands/chat")).chatCommand
 };
 
 async function main(argv: string[]): Promise<number | undefined> {
@@ -46,6 +56,9 @@ async function main(argv: string[]): Promise<number | undefined> {
 		case "start":
 			await (await import("./start")).start();
 			return undefined; // keeps running until a signal
+		case "repl":
+			await (await import("./commands/repl")).repl();
+			return undefined; // keeps running until quit
 		case "version":
 		case "--version":
 		case "-v":

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { BrokerOptions } from "moleculer";
 import { loadConfig } from "../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../lib/node";
 
@@ -10,11 +11,24 @@ const BANNER_WAIT_MS = 5000;
  * SIGINT/SIGTERM (a second signal exits at once).
  */
 export async function start(): Promise<void> {
+	const { node, ready } = await bootNode({}, installSignalHandlers);
+	printBanner(node, ready);
+}
+
+/**
+ * Boots a node from the environment as `start` does, without signal handlers (the REPL
+ * stops its own way). `onStarted` runs once the broker is up, before the wait for the
+ * database; a database that can never be ready stops the node and exits 1.
+ */
+export async function bootNode(
+	brokerOverrides: Partial<BrokerOptions> = {},
+	onStarted: (node: AgentOSNode) => void = () => undefined
+): Promise<{ node: AgentOSNode; ready: boolean }> {
 	// A .env in the working directory fills in what the real environment leaves unset.
 	if (fs.existsSync(".env")) process.loadEnvFile(".env");
 	const config = loadConfig(process.env);
-	const node = await startNode(config);
-	installSignalHandlers(node);
+	const node = await startNode(config, brokerOverrides);
+	onStarted(node);
 
 	const outcome = await Promise.race([
 		node.ready.then(() => "ready" as const),
@@ -27,10 +41,11 @@ export async function start(): Promise<void> {
 		await node.stop();
 		process.exit(1);
 	}
-	printBanner(node, outcome === "ready");
+	return { node, ready: outcome === "ready" };
 }
 
-function printBanner(node: AgentOSNode, ready: boolean): void {
+/** `stop` says how to stop this process. */
+export function printBanner(node: AgentOSNode, ready: boolean, stop = "Ctrl-C"): void {
 	const { config } = node.kernel;
 	const url = node.url() ?? `http://${config.HOST}:${config.PORT}`;
 	const storage = config.DATABASE_URL ? "PostgreSQL" : `PGlite in ${path.resolve(config.AGENTOS_DATA_DIR)}`;
@@ -52,7 +67,7 @@ function printBanner(node: AgentOSNode, ready: boolean): void {
 		`  Metrics    curl ${url}/metrics`,
 		`  API token  ${token}`,
 		`  Try        curl -H "Authorization: Bearer ${tokenArg}" ${url}/api/v1/node`,
-		"  Stop       Ctrl-C",
+		`  Stop       ${stop}`,
 		""
 	];
 	console.log(lines.filter(l => l !== "").join("\n") + "\n");

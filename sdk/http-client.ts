@@ -9,6 +9,8 @@ import type { Scope } from "../lib/security/capabilities";
 import type { ApiToken } from "../lib/security/token-store";
 import type { AgentView } from "../services/agents.service";
 
+import type { ChatRequest } from "../lib/mal/types";
+import type { ChatResult, StreamLine } from "../services/mal.service";
 export type { AgentView } from "../services/agents.service";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord } from "../lib/security/audit-log";
@@ -53,6 +55,13 @@ export interface TaskOutcome<R = unknown> {
 	status: "succeeded" | "queued";
 	/** Absent when the task was handed over with `async: true`. */
 	result?: R;
+}
+
+/** An agent's latest output lines (its console and ctx.log), oldest first, from the node that runs it. */
+export interface AgentLogs {
+	id: string;
+	node: string;
+	lines: string[];
 }
 
 export interface NodeInfo {
@@ -135,8 +144,33 @@ export class AgentOSHttpClient {
 		restart: (id: string): Promise<AgentView> => this.request("POST", `${API}/agents/${seg(id)}/restart`),
 		remove: (id: string): Promise<AgentView> => this.request("DELETE", `${API}/agents/${seg(id)}`),
 		task: <R = unknown>(id: string, task: { type: string } & Record<string, unknown>, opts: { async?: boolean; timeoutMs?: number } = {}): Promise<TaskOutcome<R>> =>
-			this.request("POST", `${API}/agents/${seg(id)}/tasks`, { task, ...opts })
+			this.request("POST", `${API}/agents/${seg(id)}/tasks`, { task, ...opts }),
+		/** `lines`: how many of the latest (1–200; the node's default is 100). */
+		logs: (id: string, lines?: number): Promise<AgentLogs> => this.request("GET", `${API}/agents/${seg(id)}/logs${queryString({ lines })}`)
 	};
+
+	readonly llm = {
+		chat: (request: ChatRequest & { agentId?: string }): Promise<ChatResult> => this.request("POST", `${API}/llm/chat`, request),
+		/** The answer as it comes (server-sent events): text, tool calls, then `{type: "end", result}`. */
+		stream: (request: ChatRequest & { agentId?: string }): AsyncIterable<StreamLine> => this.events(`${API}/llm/chat`, { ...request, stream: true })
+	};
+
+	/** The `data:` lines of a server-sent event stream, parsed. */
+	private async *events(path: string, body: unknown): AsyncIterable<StreamLine> {
+		const res = await this.send("POST", path, body);
+		if (!res.body) return;
+		const decoder = new TextDecoder();
+		let pending = "";
+		for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+			pending += decoder.decode(chunk, { stream: true });
+			const events = pending.split("\n\n");
+			pending = events.pop() ?? "";
+			for (const event of events) {
+				const data = event.split("\n").find(l => l.startsWith("data: "));
+				if (data) yield JSON.parse(data.slice(6)) as StreamLine;
+			}
+		}
+	}
 
 	/** The raw response, once its status says success. */
 	private async send(method: string, path: string, body?: unknown): Promise<Response> {

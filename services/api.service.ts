@@ -7,6 +7,7 @@ import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
+import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
@@ -141,7 +142,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					authentication: true,
 					authorization: true,
 					mappingPolicy: "restrict",
-					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat },
+					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat, "GET openapi.json": openApiRoute(options.schemas, kernel.version) },
 					bodyParsers: { json: { limit: config.GATEWAY_MAX_PAYLOAD_BYTES }, urlencoded: false }
 				}
 			],
@@ -208,6 +209,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 				authenticate: token => auth.resolve(token),
 				maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
 				maxConnections: config.GATEWAY_MAX_CONNECTIONS,
+				chatStreamChunkSize: config.CHAT_STREAM_CHUNK_SIZE,
 				allows: (user, scope) => GatewayAuth.allows(user as GatewayUser, scope as Scope)
 			});
 		},
@@ -228,4 +230,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 	if (res.headersSent) return;
 	res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
 	res.end(JSON.stringify(body));
+}
+
+/** GET /api/v1/openapi.json: built once, from the schemas the routes come from. */
+function openApiRoute(schemas: ServiceSchema[], version: string) {
+	const body = JSON.stringify(buildOpenApi(schemas, { version }));
+	const serve = (req: IncomingRequest, res: ServerResponse) => {
+		res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });
+		res.end(body);
+	};
+	return Object.assign(serve, { scope: "node:read" as Scope });
 }

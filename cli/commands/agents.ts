@@ -1,12 +1,13 @@
 import fs from "node:fs";
 import type { AgentOSHttpClient, AgentView } from "../../sdk/http-client";
-import { expectPositionals, UsageError } from "../args";
+import { expectPositionals, intFlag, UsageError } from "../args";
 import { connect, EXIT, parseClientArgs, printJson, printTable, runClientCommand } from "./common";
 
 export const AGENTS_USAGE = `Usage: agent-os agents list [--json]
        agent-os agents get ID [--json]
        agent-os agents spawn MANIFEST.json [--json]
-       agent-os agents stop|start|restart|delete ID [--json]`;
+       agent-os agents stop|start|restart|delete ID [--json]
+       agent-os agents logs ID [--lines N] [--json]`;
 
 type OneAgent = (client: AgentOSHttpClient, id: string) => Promise<AgentView>;
 
@@ -23,7 +24,7 @@ const BY_ID: Record<string, OneAgent> = {
 export function agentsCommand(argv: readonly string[]): Promise<number> {
 	return runClientCommand(AGENTS_USAGE, argv, async () => {
 		const [sub, ...rest] = argv;
-		const args = parseClientArgs(rest, { booleans: ["json"] });
+		const args = parseClientArgs(rest, { strings: sub === "logs" ? ["lines"] : [], booleans: ["json"] });
 		const json = args.booleans.has("json");
 		if (sub === "list") {
 			expectPositionals(args, []);
@@ -40,6 +41,15 @@ export function agentsCommand(argv: readonly string[]): Promise<number> {
 			else printAgent(view);
 			return EXIT.ok;
 		}
+		if (sub === "logs") {
+			const [id] = expectPositionals(args, ["ID"]);
+			// 200 is the node's own limit; checked here so a typo gets the usage line.
+			const logs = await connect(args).agents.logs(id, intFlag(args, "lines", 1, 200));
+			if (json) printJson(logs);
+			else if (logs.lines.length) console.log(logs.lines.join("\n"));
+			else console.error(`(no output from ${logs.id} on node ${logs.node})`);
+			return EXIT.ok;
+		}
 		const action = sub === undefined ? undefined : BY_ID[sub];
 		if (!action) throw new UsageError(sub ? `Unknown agents command "${sub}"` : "Missing an agents command");
 		const [id] = expectPositionals(args, ["ID"]);
@@ -50,7 +60,8 @@ export function agentsCommand(argv: readonly string[]): Promise<number> {
 	});
 }
 
-function readManifest(file: string): Record<string, unknown> {
+/** A manifest file's JSON object, or a UsageError saying what is wrong with the file. */
+export function readManifest(file: string): Record<string, unknown> {
 	let text: string;
 	try {
 		text = fs.readFileSync(file, "utf8");

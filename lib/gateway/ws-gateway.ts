@@ -1,8 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
-import readline from "node:readline";
-import type { Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
 import { WebSocketServer, type WebSocket } from "ws";
+import { createEventRelay, createHandlers, errorOf, forbiddenScope, send } from "./ws-handlers";
 
 /** One message of the protocol, both ways: `{type, id, payload}`; errors carry `error`. */
 export interface WsMessage {
@@ -29,52 +28,30 @@ export interface WsOptions {
 	allows(user: WsUser, scope: string): boolean;
 	/** Counts a message against the rate limits; rejects (RATE_LIMITED) when one is spent. */
 	limit(user: WsUser | null, ip: string | undefined): Promise<void>;
+	/** chat_stream re-cuts text into pieces of at most this many characters; 0 or absent passes the provider's through. */
+	chatStreamChunkSize?: number;
 }
 
-interface Session {
+/** One connection: who it is, and the broker events it subscribed to. */
+export interface Session {
 	user: WsUser | null;
 	socket: WebSocket;
-}
-
-type Handler = ((payload: Record<string, unknown>, session: Session, reply: (m: WsMessage) => void) => Promise<unknown>) & { scope?: string };
-
-const scoped = (scope: string, handler: Handler): Handler => Object.assign(handler, { scope });
-
-function send(socket: WebSocket, message: WsMessage): void {
-	if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
-}
-
-function errorOf(err: unknown): WsMessage["error"] {
-	const e = err as { type?: string; name?: string; message?: string; data?: unknown };
-	return { type: e.type ?? e.name ?? "ERROR", message: e.message ?? String(err), ...(e.data !== undefined ? { data: e.data } : {}) };
+	events: Set<string>;
 }
 
 /**
  * The WebSocket side of the gateway, on the gateway's own port: authenticate (with
  * `{type:"auth", payload:{token}}` or an `Authorization: Bearer` header on the upgrade),
- * then send requests by `type`. A bad message is answered with an `error` message; the
- * connection is never dropped without a reason.
+ * then send requests by `type` (the handlers are in ws-handlers.ts). A bad message is
+ * answered with an `error` message; the connection is never dropped without a reason.
+ * Subscribed broker events arrive as `event` messages through one relay service per
+ * server, destroyed when the server closes.
  */
 export function attachWebSocket(server: Server, broker: ServiceBroker, options: WsOptions): WebSocketServer {
 	const wss = new WebSocketServer({ server, path: options.path, maxPayload: options.maxPayloadBytes });
-	const call = (action: string, params: unknown, session: Session) => broker.call(action, params, { meta: { user: session.user } });
-
-	const handlers: Record<string, Handler> = {
-		ping: async () => ({ pong: Date.now() }),
-		chat: scoped("llm", (payload, session) => call("mal.chat", payload, session)),
-		/** Streams `chat_stream_chunk` messages (text and tool calls), then `chat_stream_end` with the result. */
-		chat_stream: scoped("llm", async (payload, session, reply) => {
-			const source = (await call("mal.stream", payload, session)) as Readable;
-			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-				if (!line.trim()) continue;
-				const chunk = JSON.parse(line) as { type: string; result?: unknown; error?: WsMessage["error"] };
-				if (chunk.type === "end") reply({ type: "chat_stream_end", payload: chunk.result });
-				else if (chunk.type === "error") reply({ type: "error", error: chunk.error });
-				else reply({ type: "chat_stream_chunk", payload: chunk });
-			}
-			return undefined;
-		})
-	};
+	const relay = createEventRelay(broker, options.allows);
+	const handlers = createHandlers(broker, options, relay);
+	wss.on("close", () => void relay.close());
 
 	wss.on("connection", (socket: WebSocket, req: IncomingMessage) => {
 		socket.on("error", () => undefined);
@@ -83,7 +60,8 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			return socket.close(1013, "too many connections");
 		}
 		const header = req.headers.authorization;
-		const session: Session = { socket, user: null };
+		const session: Session = { socket, user: null, events: new Set() };
+		socket.on("close", () => relay.remove(session));
 		const authenticated = header?.startsWith("Bearer ") ? options.authenticate(header.slice(7)).then(user => void (session.user = user)) : Promise.resolve();
 		socket.on("message", async raw => {
 			await authenticated.catch(() => undefined);
@@ -111,9 +89,7 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			if (!session.user) return reply({ type: "error", error: { type: "NOT_AUTHENTICATED", message: 'Send {"type":"auth","payload":{"token":"…"}} first' } });
 			const handler = handlers[message.type];
 			if (!handler) return reply({ type: "error", error: { type: "UNKNOWN_TYPE", message: `Unknown message type "${message.type}"; known: auth, ${Object.keys(handlers).join(", ")}` } });
-			if (handler.scope && !options.allows(session.user, handler.scope)) {
-				return reply({ type: "error", error: { type: "FORBIDDEN_SCOPE", message: `This token lacks the scope "${handler.scope}"` } });
-			}
+			if (handler.scope && !options.allows(session.user, handler.scope)) return reply({ type: "error", error: errorOf(forbiddenScope(handler.scope)) });
 			try {
 				const result = await handler(payload, session, reply);
 				if (result !== undefined) reply({ type: "result", payload: result });

@@ -438,6 +438,14 @@ export const CONFIG_SCHEMA = {
 		max: 100000000,
 		description: "Largest prompt (all message text) accepted"
 	}),
+	CHAT_STREAM_CHUNK_SIZE: setting({
+		group: "Models",
+		type: "number",
+		default: 0,
+		min: 0,
+		max: 1000000,
+		description: "WebSocket chat_stream re-cuts text into pieces of at most this many characters (0: as the provider sends them)"
+	}),
 
 	LOG_LEVEL: setting({
 		group: "Observability",

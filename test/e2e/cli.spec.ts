@@ -103,6 +103,16 @@ describe("the agent-os client commands, against a running node", () => {
 		for (const line of lines) expect(line).toMatchObject({ action: "auth.create", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
 	});
 
+	it("chats with the model layer, streaming the answer", async () => {
+		const chat = await cli(["chat", "What", "is", "AgentOS?"], env);
+		expect(chat.code).toBe(0);
+		expect(chat.stdout).toContain("(offline model)");
+		expect(chat.stderr).toMatch(/\(offline\/offline-extractive, \d+ tokens\)/);
+		const unknown = await cli(["chat", "hi", "--model", "no-such-model"], env);
+		expect(unknown.code).toBe(3);
+		expect(unknown.stderr).toContain("error UNKNOWN_MODEL");
+	});
+
 	it("spawns an agent, lists it running and asks it a task", async () => {
 		const spawned = await cli(["agents", "spawn", "agents/hello/manifest.json"], env);
 		expect(spawned.code).toBe(0);

@@ -2,47 +2,7 @@ import WebSocket from "ws";
 import type { ChatResult } from "../../services/mal.service";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../support/test-node";
-
-interface Message {
-	type: string;
-	id?: string | number | null;
-	payload?: Record<string, unknown>;
-	error?: { type: string; message: string };
-}
-
-/** A client that collects everything the server says. */
-async function connect(url: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; next(type?: string): Promise<Message>; send(m: unknown): void; all: Message[] }> {
-	const ws = new WebSocket(url, { headers });
-	const all: Message[] = [];
-	const waiting: Array<{ type?: string; resolve(m: Message): void }> = [];
-	let read = 0;
-	ws.on("message", raw => {
-		all.push(JSON.parse(raw.toString()));
-		for (const w of [...waiting]) {
-			const found = all.slice(read).find(m => !w.type || m.type === w.type);
-			if (found) {
-				read = all.indexOf(found) + 1;
-				waiting.splice(waiting.indexOf(w), 1);
-				w.resolve(found);
-			}
-		}
-	});
-	await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-	return {
-		ws,
-		all,
-		send: m => ws.send(typeof m === "string" ? m : JSON.stringify(m)),
-		next: type =>
-			new Promise(resolve => {
-				const found = all.slice(read).find(m => !type || m.type === type);
-				if (found) {
-					read = all.indexOf(found) + 1;
-					return resolve(found);
-				}
-				waiting.push({ type, resolve });
-			})
-	};
-}
+import { connect } from "../support/ws-client";
 
 describe("the WebSocket gateway", () => {
 	let openai: OpenAIServer;

@@ -1,0 +1,229 @@
+import crypto from "node:crypto";
+import readline from "node:readline";
+import type { Readable } from "node:stream";
+import { Errors, type Context, type Service, type ServiceBroker } from "moleculer";
+import type { WebSocket } from "ws";
+import type { Caller } from "../../actors/agent-api";
+import type { Scope } from "../security/capabilities";
+import type { Session, WsMessage, WsOptions } from "./ws-gateway";
+
+type Payload = Record<string, unknown>;
+type Reply = (m: WsMessage) => void;
+
+export type Handler = ((payload: Payload, session: Session, reply: Reply) => Promise<unknown>) & { scope?: Scope };
+
+const scoped = (scope: Scope, handler: Handler): Handler => Object.assign(handler, { scope });
+
+export function send(socket: WebSocket, message: WsMessage): void {
+	if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+}
+
+export function errorOf(err: unknown): WsMessage["error"] {
+	const e = err as { type?: string; name?: string; message?: string; data?: unknown };
+	return { type: e.type ?? e.name ?? "ERROR", message: e.message ?? String(err), ...(e.data !== undefined ? { data: e.data } : {}) };
+}
+
+const clientError = (type: string, message: string, data?: unknown) => new Errors.MoleculerClientError(message, 400, type, data);
+
+export const forbiddenScope = (scope: string) => new Errors.MoleculerClientError(`This token lacks the scope "${scope}"`, 403, "FORBIDDEN_SCOPE", { scope });
+
+/**
+ * Task types the node serves itself instead of handing them to the agent: each names the
+ * action that serves it, called with the task's fields minus `type`. A type whose action is
+ * not installed (yet) answers NOT_AVAILABLE; once its service lands it works as is. The
+ * caller needs the scope the action declares (none: admin), as over REST. Any other type —
+ * `research_query` included — goes to the agent named by `agentId`.
+ */
+interface SystemTask {
+	action: string;
+	/** Builds the call from the task (without `type`) and the request; default: the task's fields as params. */
+	call?(task: Payload, request: Payload): { params: Payload; caller?: Caller };
+}
+
+/** The calling agent's own tools or memory: its `agentId` goes along unless the task names one. */
+const forAgent = (task: Payload, request: Payload) => ({ params: { ...defined({ agentId: request.agentId }), ...task } });
+
+export const SYSTEM_TASKS = {
+	audit_query: { action: "audit.query" },
+	/** `{targetAgentId, task}`: the target runs `task`, recorded as sent by the agent `agentId` (which needs a2a.send). */
+	a2a_task: {
+		action: "agents.submitTask",
+		call: (task, request) => {
+			if (typeof request.agentId !== "string" || !request.agentId) throw clientError("BAD_MESSAGE", "a2a_task needs payload.agentId: the agent that sends it");
+			return {
+				params: defined({ id: task.targetAgentId, task: task.task, async: request.async, timeoutMs: task.timeoutMs ?? request.timeoutMs }),
+				caller: { kind: "agent", id: request.agentId }
+			};
+		}
+	},
+	invoke_tool: { action: "tools.invoke", call: forAgent },
+	search_memory: { action: "memory.search", call: forAgent },
+	forum_create: { action: "forums.create" },
+	forum_list: { action: "forums.list" },
+	forum_post: { action: "forums.post" },
+	forum_posts: { action: "forums.posts" },
+	job_post: { action: "jobs.create" },
+	job_list: { action: "jobs.list" },
+	job_apply: { action: "jobs.apply" },
+	reputation_get: { action: "reputation.get" },
+	reputation_list: { action: "reputation.list" },
+	reputation_adjust: { action: "reputation.adjust" },
+	policy_create: { action: "policies.create" },
+	policy_list: { action: "policies.list" },
+	policy_set_status: { action: "policies.setStatus" },
+	moderation_case_open: { action: "cases.open" },
+	moderation_case_list: { action: "cases.list" },
+	moderation_case_resolve: { action: "cases.resolve" },
+	sanction_apply: { action: "sanctions.apply" },
+	sanction_list: { action: "sanctions.list" },
+	sanction_lift: { action: "sanctions.lift" },
+	appeal_open: { action: "appeals.open" },
+	appeal_list: { action: "appeals.list" },
+	appeal_resolve: { action: "appeals.resolve" },
+	agent_directory: { action: "directory.search" }
+} as const satisfies Record<string, SystemTask>;
+
+/** Broker events a connection may subscribe to, and the scope each needs. */
+export const RELAYED_EVENTS = {
+	"agents.state": "agents:read",
+	"approvals.requested": "approvals",
+	"approvals.decided": "approvals",
+	"audit.recorded": "audit:read",
+	"forum.posted": "agents:read"
+} as const satisfies Record<string, Scope>;
+
+type RelayedEvent = keyof typeof RELAYED_EVENTS;
+
+const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
+function defined(o: Payload): Payload {
+	return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * One service per WebSocket server, `ws-relay-<random>`, that listens to the relayed
+ * events (broadcasts reach every service that declares them, on every node) and passes
+ * each to the sockets subscribed to it as `{type:"event", payload:{event, data, at}}`.
+ */
+export interface EventRelay {
+	add(session: Session): void;
+	remove(session: Session): void;
+	close(): Promise<void>;
+}
+
+export function createEventRelay(broker: ServiceBroker, allows: WsOptions["allows"]): EventRelay {
+	const sessions = new Set<Session>();
+	const deliver = (event: RelayedEvent, data: unknown) => {
+		const at = new Date().toISOString();
+		for (const session of sessions) {
+			// Checked again on delivery: the socket may have authenticated since as someone else.
+			if (!session.events.has(event) || !session.user || !allows(session.user, RELAYED_EVENTS[event])) continue;
+			send(session.socket, { type: "event", payload: { event, data, at } });
+		}
+	};
+	const events = Object.fromEntries(
+		(Object.keys(RELAYED_EVENTS) as RelayedEvent[]).map(event => [event, { handler: (ctx: Context) => deliver(event, ctx.params) }])
+	);
+	let service: Service | undefined = broker.createService({ name: `ws-relay-${crypto.randomUUID().slice(0, 8)}`, events });
+	return {
+		add: session => void sessions.add(session),
+		remove: session => void sessions.delete(session),
+		async close() {
+			sessions.clear();
+			const stopping = service;
+			service = undefined;
+			if (stopping) await broker.destroyService(stopping).catch(() => undefined);
+		}
+	};
+}
+
+/** Text deltas cut into pieces of at most `size` characters (code points); 0 leaves them whole. */
+function recut(text: string, size: number): string[] {
+	if (!size || text.length <= size) return [text];
+	const chars = Array.from(text);
+	const pieces: string[] = [];
+	for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(""));
+	return pieces;
+}
+
+function eventNames(payload: Payload, required: boolean): RelayedEvent[] {
+	const { events } = payload;
+	if (events === undefined && !required) return Object.keys(RELAYED_EVENTS) as RelayedEvent[];
+	const allowed = Object.keys(RELAYED_EVENTS).join(", ");
+	if (!Array.isArray(events) || !events.length || !events.every(e => typeof e === "string")) {
+		throw clientError("BAD_MESSAGE", `payload.events is a list of event names (allowed: ${allowed})`);
+	}
+	const unknown = events.filter(e => !has(RELAYED_EVENTS, e));
+	if (unknown.length) throw clientError("UNKNOWN_EVENT", `Cannot subscribe to ${unknown.join(", ")}; allowed: ${allowed}`, { unknown, allowed: Object.keys(RELAYED_EVENTS) });
+	return events as RelayedEvent[];
+}
+
+/** The message types after `auth`, each with the scope it needs (checked before it runs). */
+export function createHandlers(broker: ServiceBroker, options: WsOptions, relay: EventRelay): Record<string, Handler> {
+	const call = (action: string, params: unknown, session: Session, caller?: Caller) =>
+		broker.call(action, params, { meta: { user: session.user, ...(caller ? { caller } : {}) } });
+	const chunkSize = options.chatStreamChunkSize ?? 0;
+
+	async function systemTask(type: keyof typeof SYSTEM_TASKS, task: Payload, request: Payload, session: Session): Promise<unknown> {
+		const spec: SystemTask = SYSTEM_TASKS[type];
+		const endpoints = broker.registry.getActionEndpoints(spec.action);
+		if (!endpoints?.hasAvailable()) {
+			const capability = spec.action.split(".")[0];
+			throw new Errors.MoleculerError(`The "${capability}" capability is not installed on this node: ${type} needs the action ${spec.action}`, 501, "NOT_AVAILABLE", {
+				taskType: type,
+				capability,
+				action: spec.action
+			});
+		}
+		const scope = endpoints.endpoints.find(e => e.action)?.action.scope ?? "admin";
+		if (!options.allows(session.user!, scope)) throw forbiddenScope(scope);
+		const { type: _type, ...fields } = task;
+		const { params, caller } = spec.call ? spec.call(fields, request) : { params: fields };
+		return call(spec.action, params, session, caller);
+	}
+
+	return {
+		ping: async () => ({ pong: Date.now() }),
+		chat: scoped("llm", (payload, session) => call("mal.chat", payload, session)),
+		/** Streams `chat_stream_chunk` messages (text and tool calls), then `chat_stream_end` with the result. */
+		chat_stream: scoped("llm", async (payload, session, reply) => {
+			const source = (await call("mal.stream", payload, session)) as Readable;
+			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
+				if (!line.trim()) continue;
+				const chunk = JSON.parse(line) as { type: string; text?: string; result?: unknown; error?: WsMessage["error"] };
+				if (chunk.type === "end") reply({ type: "chat_stream_end", payload: chunk.result });
+				else if (chunk.type === "error") reply({ type: "error", error: chunk.error });
+				else if (chunk.type === "text" && typeof chunk.text === "string") {
+					for (const text of recut(chunk.text, chunkSize)) reply({ type: "chat_stream_chunk", payload: { ...chunk, text } });
+				} else reply({ type: "chat_stream_chunk", payload: chunk });
+			}
+			return undefined;
+		}),
+
+		agent_spawn: scoped("agents:write", (payload, session) => call("agents.spawn", { manifest: payload.manifest }, session)),
+		agent_stop: scoped("agents:write", (payload, session) => call("agents.stop", { id: payload.agentId }, session)),
+		/** A system task type goes to the action that serves it (SYSTEM_TASKS); any other to the agent. */
+		agent_task: scoped("tasks", async (payload, session) => {
+			const task = payload.task as Payload | undefined;
+			if (!task || typeof task !== "object" || typeof task.type !== "string") throw clientError("BAD_MESSAGE", "payload.task is an object with a string `type`");
+			if (has(SYSTEM_TASKS, task.type)) return systemTask(task.type as keyof typeof SYSTEM_TASKS, task, payload, session);
+			return call("agents.submitTask", defined({ id: payload.agentId, task, async: payload.async, timeoutMs: payload.timeoutMs }), session);
+		}),
+
+		/** Adds to the connection's subscriptions (all or nothing); answers the full list. */
+		subscribe: async (payload, session) => {
+			const events = eventNames(payload, true);
+			const missing = events.map(e => RELAYED_EVENTS[e]).find(scope => !options.allows(session.user!, scope));
+			if (missing) throw forbiddenScope(missing);
+			for (const event of events) session.events.add(event);
+			relay.add(session);
+			return { subscribed: [...session.events] };
+		},
+		/** Removes the named events (no `events`: all of them); answers what is left. */
+		unsubscribe: async (payload, session) => {
+			for (const event of eventNames(payload, false)) session.events.delete(event);
+			if (!session.events.size) relay.remove(session);
+			return { subscribed: [...session.events] };
+		}
+	};
+}
