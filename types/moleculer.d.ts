@@ -21,6 +21,8 @@ declare module "moleculer/src/service" {
 		scope?: import("../lib/security/capabilities").Scope;
 		/** Recorded in the audit log (actions with a `permission` always are). */
 		audit?: boolean;
+		/** Offered to agents as a tool `action:<name>` (needs a `description`; params become its JSON Schema). */
+		tool?: boolean;
 		/** Waits for a person's approval: always, or when the calling agent is supervised. */
 		approval?: "always" | "supervised";
 	}

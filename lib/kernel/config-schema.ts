@@ -447,6 +447,69 @@ export const CONFIG_SCHEMA = {
 		description: "WebSocket chat_stream re-cuts text into pieces of at most this many characters (0: as the provider sends them)"
 	}),
 
+	ALLOWED_DOMAINS: setting({
+		group: "Tools",
+		type: "string",
+		description: "Comma-separated hosts (host or host:port; *.example.com) http_fetch and browser_snapshot may reach; private addresses only when named exactly"
+	}),
+	ALLOW_ALL_DOMAINS: setting({
+		group: "Tools",
+		type: "boolean",
+		default: false,
+		description: "Let the web tools reach any public host (never private ones; refused in production)"
+	}),
+	ALLOWED_PATHS: setting({
+		group: "Tools",
+		type: "string",
+		default: "./data/workspace",
+		description: "Comma-separated folders the file tools and shell_exec may work in"
+	}),
+	ALLOW_ALL_PATHS: setting({
+		group: "Tools",
+		type: "boolean",
+		default: false,
+		description: "Let the file tools touch any path (refused in production)"
+	}),
+	ALLOWED_COMMANDS: setting({
+		group: "Tools",
+		type: "string",
+		description: "Comma-separated command names shell_exec may run (e.g. git,ls,npm)"
+	}),
+	ALLOW_ALL_COMMANDS: setting({
+		group: "Tools",
+		type: "boolean",
+		default: false,
+		description: "Let shell_exec run any command on the PATH (refused in production)"
+	}),
+	AGENT_EGRESS_PROXY_URL: setting({
+		group: "Tools",
+		type: "url",
+		schemes: ["http", "https"],
+		description: "HTTP proxy the web tools send their traffic through"
+	}),
+	TOOL_TIMEOUT_MS: setting({
+		group: "Tools",
+		type: "number",
+		default: 30000,
+		min: 100,
+		max: 3600000,
+		description: "Time limit of one tool call"
+	}),
+	TOOL_MAX_OUTPUT_BYTES: setting({
+		group: "Tools",
+		type: "number",
+		default: 1048576,
+		min: 1024,
+		max: 104857600,
+		description: "Largest output a tool returns (more is cut, and says so)"
+	}),
+	MCP_SERVERS: setting({
+		group: "Tools",
+		type: "string",
+		secret: true,
+		description: 'MCP servers whose tools agents may use, as JSON: [{"name","transport":"stdio|http","command","args","url","tools":["*"]}]'
+	}),
+
 	LOG_LEVEL: setting({
 		group: "Observability",
 		type: "enum",

@@ -25,6 +25,10 @@ const PRODUCTION_RULES: ReadonlyArray<{ key: ConfigKey; insecure: (c: Config) =>
 		key: "MANIFEST_SIGNING_SECRET",
 		insecure: c => (!c.MANIFEST_SIGNING_SECRET ? "must be set in production, so only signed manifests run" : undefined)
 	},
+	...(["ALLOW_ALL_DOMAINS", "ALLOW_ALL_PATHS", "ALLOW_ALL_COMMANDS"] as const).map(key => ({
+		key,
+		insecure: (c: Config) => (c[key] ? "must not be true in production: name what the tools may reach in the allowlist" : undefined)
+	})),
 	{
 		key: "CLUSTER_SECRET",
 		insecure: c => (c.TRANSPORTER && !c.CLUSTER_SECRET ? "must be set (the same on every node) when TRANSPORTER is set in production" : undefined)

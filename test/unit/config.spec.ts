@@ -94,6 +94,10 @@ describe("configuration", () => {
 			expect(loadConfig({ ...secure, TRANSPORTER: "nats://nats:4222", CLUSTER_SECRET: "c".repeat(32) }).TRANSPORTER).toBe("nats://nats:4222");
 		});
 
+		it.each(["ALLOW_ALL_DOMAINS", "ALLOW_ALL_PATHS", "ALLOW_ALL_COMMANDS"])("refuses %s=true", key => {
+			expect(errorOf({ ...secure, [key]: "true" }).message).toBe(`Insecure configuration: ${key} must not be true in production: name what the tools may reach in the allowlist`);
+		});
+
 		it("runs with a strong token and a signing secret", () => {
 			expect(loadConfig(secure).NODE_ENV).toBe("production");
 		});
