@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker, type BrokerOptions } from "moleculer";
 import { Gauge } from "prom-client";
@@ -12,6 +13,7 @@ import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
 import createMalService from "../services/mal.service";
 import createPermissionsService from "../services/permissions.service";
+import createToolsService from "../services/tools.service";
 import type { Config } from "./kernel/config";
 import { Kernel } from "./kernel/kernel";
 import { NodeMetrics } from "./kernel/metrics";
@@ -23,6 +25,10 @@ import { AuditLog } from "./security/audit-log";
 import { GrantStore } from "./security/grant-store";
 import { SecurityGuard } from "./security/security-guard";
 import { TokenStore } from "./security/token-store";
+import { builtinTools } from "./tools/builtins";
+import { parseMcpServers } from "./tools/mcp/mcp-config";
+import { McpManager } from "./tools/mcp/mcp-manager";
+import { toolPolicy } from "./tools/tool-policy";
 
 /** One running AgentOS node: its broker, its kernel and the services it hosts. */
 export interface AgentOSNode {
@@ -46,6 +52,8 @@ export interface AgentOSNode {
 export async function startNode(config: Config, brokerOverrides: Partial<BrokerOptions> = {}): Promise<AgentOSNode> {
 	// Every configuration problem is found before anything is opened.
 	const mal = loadMalConfig(config);
+	const mcpServers = parseMcpServers(config.MCP_SERVERS);
+	const policy = toolPolicy(config);
 	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
 	const security = new SecurityGuard();
 	const broker = new ServiceBroker({ ...createBrokerOptions(config, { metrics, security }), ...brokerOverrides });
@@ -83,6 +91,10 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		onApprovalRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
 	});
 
+	const mcpLogger = broker.getLogger("mcp");
+	const mcp = new McpManager(mcpServers, { defaultTimeoutMs: config.TOOL_TIMEOUT_MS, logger: mcpLogger });
+	ensureWorkspace(policy.allowedPaths, dataDir);
+
 	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
 	const services = [
 		createHealthService(kernel),
@@ -91,7 +103,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants),
 		createAuditService(kernel, audit),
-		createApprovalsService(kernel, approvals)
+		createApprovalsService(kernel, approvals),
+		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
 	];
 	for (const schema of services) broker.createService(schema);
 	const api = broker.createService(createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics }));
@@ -101,6 +114,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		await kernel.close();
 		throw err;
 	}
+	// MCP servers connect in the background; their tools appear as each one is up.
+	void mcp.start();
 	const ready = kernel.start();
 	// Entries recorded before the database is ready wait in the audit buffer.
 	ready.then(() => audit.start(), () => undefined);
@@ -116,8 +131,14 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		stop: () =>
 			(stopping ??= (async () => {
 				await broker.stop();
+				await mcp.stop();
 				await audit.stop();
 				await kernel.close();
 			})())
 	};
+}
+
+/** The default workspace lives in the data dir; create the allowed folders that do, so the file tools have somewhere to work. */
+function ensureWorkspace(allowedPaths: string[], dataDir: string): void {
+	for (const dir of allowedPaths) if (dir.startsWith(dataDir + path.sep)) fs.mkdirSync(dir, { recursive: true });
 }

@@ -1,0 +1,330 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ToolRefusedError, ToolTimeoutError } from "../../lib/tools/errors";
+import type { ToolContext, ToolDefinition, ToolPolicy } from "../../lib/tools/tool";
+import type { GrantConstraints } from "../../lib/security/capabilities";
+import { fileListTool, fileReadTool, fileWriteTool, type FileListEntry } from "../../lib/tools/builtin/file-tools";
+import { shellExecTool, type ShellExecResult } from "../../lib/tools/builtin/shell-exec";
+import { repoSummaryTool, type RepoSummary } from "../../lib/tools/builtin/repo-summary";
+
+let tmp: string;
+let allowed: string;
+let outside: string;
+let policy: ToolPolicy;
+
+function ctx(constraints: GrantConstraints = {}, signal = new AbortController().signal): ToolContext {
+	return { agentId: "agent-1", caller: { kind: "agent", id: "agent-1", trustLevel: "autonomous" }, constraints, signal };
+}
+
+async function run<T>(tool: ToolDefinition, args: Record<string, unknown>, c = ctx()): Promise<T> {
+	return (await tool.run(args, c)).content as T;
+}
+
+async function refusal(p: Promise<unknown>): Promise<ToolRefusedError> {
+	const err = await p.then(
+		() => null,
+		(e: unknown) => e
+	);
+	expect(err).toBeInstanceOf(ToolRefusedError);
+	return err as ToolRefusedError;
+}
+
+beforeEach(() => {
+	tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "file-shell-tools-")));
+	allowed = path.join(tmp, "allowed");
+	outside = path.join(tmp, "outside");
+	fs.mkdirSync(allowed);
+	fs.mkdirSync(outside);
+	fs.writeFileSync(path.join(outside, "secret.txt"), "top secret");
+	policy = {
+		allowedDomains: [],
+		allowAllDomains: false,
+		allowedPaths: [allowed],
+		allowAllPaths: false,
+		allowedCommands: ["echo", "ls", "env", "sleep", "seq", "cat", "pwd"],
+		allowAllCommands: false,
+		timeoutMs: 10000,
+		maxOutputBytes: 64 * 1024
+	};
+});
+
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("file_read", () => {
+	it("reads a file inside, as text or base64, and truncates at maxBytes on a character boundary", async () => {
+		fs.writeFileSync(path.join(allowed, "hello.txt"), "héllo world");
+		const read = fileReadTool(policy);
+		await expect(run(read, { path: "hello.txt" })).resolves.toEqual({
+			path: path.join(allowed, "hello.txt"),
+			size: 12,
+			content: "héllo world",
+			truncated: false
+		});
+		const b64 = await run<{ content: string }>(read, { path: "hello.txt", encoding: "base64" });
+		expect(Buffer.from(b64.content, "base64").toString()).toBe("héllo world");
+		// "h" + the first byte of "é": the half character is dropped, not turned into U+FFFD.
+		await expect(run(read, { path: "hello.txt", maxBytes: 2 })).resolves.toMatchObject({ content: "h", truncated: true, size: 12 });
+	});
+
+	it.each(["../outside/secret.txt", "../../etc/passwd", "/etc/passwd", "allowed/../outside/secret.txt"])("refuses %s", async p => {
+		const requested = p.startsWith("allowed/") ? path.join(tmp, p) : p;
+		const err = await refusal(run(fileReadTool(policy), { path: requested }));
+		expect(err.message).toContain(allowed);
+	});
+
+	it("refuses a symlink inside that points outside, and a NUL byte", async () => {
+		fs.symlinkSync(path.join(outside, "secret.txt"), path.join(allowed, "innocent.txt"));
+		await refusal(run(fileReadTool(policy), { path: "innocent.txt" }));
+		await refusal(run(fileReadTool(policy), { path: "innocent.txt\0" }));
+	});
+
+	it("narrows to the grant's paths", async () => {
+		fs.mkdirSync(path.join(allowed, "mine"));
+		fs.writeFileSync(path.join(allowed, "mine", "a.txt"), "a");
+		fs.writeFileSync(path.join(allowed, "other.txt"), "o");
+		const grant = { paths: [path.join(allowed, "mine")] };
+		await expect(run(fileReadTool(policy), { path: "mine/a.txt" }, ctx(grant))).resolves.toMatchObject({ content: "a" });
+		await refusal(run(fileReadTool(policy), { path: "other.txt" }, ctx(grant)));
+	});
+});
+
+describe("file_write", () => {
+	it("declares fs.write and asks for confirmation", () => {
+		expect(fileWriteTool(policy)).toMatchObject({ id: "builtin:file_write", capability: "fs.write", requiresConfirmation: true });
+	});
+
+	it("writes atomically (no temp file left, a reader sees old or new), appends, and creates folders on request", async () => {
+		const write = fileWriteTool(policy);
+		const file = path.join(allowed, "notes.txt");
+		fs.writeFileSync(file, "old");
+		const inode = fs.statSync(file).ino;
+		await expect(run(write, { path: "notes.txt", content: "new content" })).resolves.toEqual({ path: file, bytesWritten: 11 });
+		expect(fs.readFileSync(file, "utf8")).toBe("new content");
+		expect(fs.statSync(file).ino).not.toBe(inode); // replaced by rename, not rewritten in place
+		expect(fs.readdirSync(allowed)).toEqual(["notes.txt"]);
+
+		await run(write, { path: "notes.txt", content: "!", append: true });
+		expect(fs.readFileSync(file, "utf8")).toBe("new content!");
+		await run(write, { path: "bin.dat", content: Buffer.from([0, 1, 2]).toString("base64"), encoding: "base64" });
+		expect([...fs.readFileSync(path.join(allowed, "bin.dat"))]).toEqual([0, 1, 2]);
+
+		await expect(run(write, { path: "a/b/c.txt", content: "x" })).rejects.toThrow(/ENOENT/);
+		await run(write, { path: "a/b/c.txt", content: "x", createDirs: true });
+		expect(fs.readFileSync(path.join(allowed, "a", "b", "c.txt"), "utf8")).toBe("x");
+	});
+
+	it("refuses to write through a symlink, even one that points inside", async () => {
+		const write = fileWriteTool(policy);
+		fs.symlinkSync(path.join(outside, "secret.txt"), path.join(allowed, "out-link"));
+		fs.writeFileSync(path.join(allowed, "target.txt"), "target");
+		fs.symlinkSync(path.join(allowed, "target.txt"), path.join(allowed, "in-link"));
+		await refusal(run(write, { path: "out-link", content: "pwned" }));
+		const err = await refusal(run(write, { path: "in-link", content: "pwned" }));
+		expect(err.message).toContain("symlink");
+		expect(fs.readFileSync(path.join(outside, "secret.txt"), "utf8")).toBe("top secret");
+		expect(fs.readFileSync(path.join(allowed, "target.txt"), "utf8")).toBe("target");
+	});
+
+	it("refuses a new file under a linked folder that points outside, and dangling links", async () => {
+		const write = fileWriteTool(policy);
+		fs.symlinkSync(outside, path.join(allowed, "out-dir"));
+		fs.symlinkSync(path.join(outside, "created.txt"), path.join(allowed, "dangling"));
+		await refusal(run(write, { path: "out-dir/planted.txt", content: "x", createDirs: true }));
+		await refusal(run(write, { path: "dangling", content: "x" }));
+		expect(fs.readdirSync(outside)).toEqual(["secret.txt"]);
+	});
+
+	it("refuses traversal and paths outside the grant", async () => {
+		const write = fileWriteTool(policy);
+		await refusal(run(write, { path: "../outside/secret.txt", content: "x" }));
+		await refusal(run(write, { path: "/etc/evil", content: "x" }));
+		await refusal(run(write, { path: "mine.txt", content: "x" }, ctx({ paths: [path.join(allowed, "sub")] })));
+		expect(fs.readFileSync(path.join(outside, "secret.txt"), "utf8")).toBe("top secret");
+	});
+});
+
+describe("file_list", () => {
+	it("lists files, folders and links (links are never followed), recursively and within maxEntries", async () => {
+		fs.mkdirSync(path.join(allowed, "src"));
+		fs.writeFileSync(path.join(allowed, "src", "a.ts"), "12345");
+		fs.writeFileSync(path.join(allowed, "b.md"), "#");
+		fs.symlinkSync(outside, path.join(allowed, "escape"));
+		const list = fileListTool(policy);
+		const flat = await run<{ entries: FileListEntry[]; truncated: boolean }>(list, { path: "." });
+		expect(flat.entries).toEqual([
+			{ name: "b.md", type: "file", size: 1 },
+			{ name: "escape", type: "link", size: expect.any(Number) },
+			{ name: "src", type: "dir", size: 0 }
+		]);
+		const deep = await run<{ entries: FileListEntry[] }>(list, { path: allowed, recursive: true });
+		expect(deep.entries.map(e => e.name)).toEqual(["b.md", "escape", "src", path.join("src", "a.ts")]);
+		expect(deep.entries.some(e => e.name.includes("secret"))).toBe(false);
+		await expect(run(list, { path: ".", recursive: true, maxEntries: 2 })).resolves.toMatchObject({ truncated: true });
+	});
+
+	it("refuses a linked folder that points outside, and traversal", async () => {
+		fs.symlinkSync(outside, path.join(allowed, "escape"));
+		await refusal(run(fileListTool(policy), { path: "escape" }));
+		await refusal(run(fileListTool(policy), { path: ".." }));
+		await refusal(run(fileListTool(policy), { path: "/" }));
+	});
+});
+
+describe("shell_exec", () => {
+	const exec = (args: Record<string, unknown>, c = ctx()): Promise<ShellExecResult> => run<ShellExecResult>(shellExecTool(policy), args, c);
+
+	it("runs an allowed command in the first allowed folder", async () => {
+		fs.writeFileSync(path.join(allowed, "here.txt"), "");
+		const echo = await exec({ command: "echo", args: ["hello", "world"] });
+		expect(echo).toMatchObject({ command: "echo", args: ["hello", "world"], exitCode: 0, signal: null, stdout: "hello world\n" });
+		expect(echo.truncated).toEqual({ stdout: false, stderr: false });
+		expect(echo.durationMs).toBeGreaterThanOrEqual(0);
+		await expect(exec({ command: "ls", args: [] })).resolves.toMatchObject({ exitCode: 0, stdout: "here.txt\n" });
+		await expect(exec({ command: "pwd", args: [] })).resolves.toMatchObject({ stdout: `${allowed}\n` });
+		await expect(exec({ command: "cat", args: [], stdin: "from stdin" })).resolves.toMatchObject({ stdout: "from stdin" });
+	});
+
+	it.each([
+		["rm", ["-rf", "x"]],
+		["/bin/sh", ["-c", "echo hi"]],
+		["bash", ["-c", "echo hi"]],
+		["echo;rm", []],
+		["echo hi", []],
+		["../bin/echo", []],
+		["./echo", []],
+		["$(echo)", []]
+	])("refuses %s", async (command, args) => {
+		await refusal(exec({ command, args }));
+	});
+
+	it("allowAllCommands allows any bare name but still no paths", async () => {
+		const open = shellExecTool({ ...policy, allowedCommands: [], allowAllCommands: true });
+		await expect(run(open, { command: "echo", args: ["ok"] })).resolves.toMatchObject({ stdout: "ok\n" });
+		await refusal(run(open, { command: "/bin/echo", args: ["ok"] }));
+		await refusal(run(open, { command: "no-such-program-here", args: [] }));
+	});
+
+	it("narrows to the grant's commands and paths", async () => {
+		await refusal(exec({ command: "echo", args: ["x"] }, ctx({ commands: ["ls"] })));
+		await expect(exec({ command: "ls", args: [] }, ctx({ commands: ["ls"] }))).resolves.toMatchObject({ exitCode: 0 });
+		fs.mkdirSync(path.join(allowed, "sub"));
+		await refusal(exec({ command: "ls", args: [], cwd: allowed }, ctx({ paths: [path.join(allowed, "sub")] })));
+	});
+
+	it("passes shell syntax in args as literal text", async () => {
+		const victim = path.join(allowed, "victim");
+		fs.writeFileSync(victim, "still here");
+		const args = [`a; rm -rf ${victim}`, `$(rm -rf ${victim})`, `\`rm -rf ${victim}\``, `| rm -rf ${victim}`, "&& rm *", "$HOME"];
+		const result = await exec({ command: "echo", args });
+		expect(result.stdout).toBe(args.join(" ") + "\n");
+		expect(fs.readFileSync(victim, "utf8")).toBe("still here");
+	});
+
+	it("refuses a cwd outside, through a symlink, or outside the grant", async () => {
+		fs.symlinkSync(outside, path.join(allowed, "escape"));
+		await refusal(exec({ command: "ls", args: [], cwd: outside }));
+		await refusal(exec({ command: "ls", args: [], cwd: "escape" }));
+		await refusal(exec({ command: "ls", args: [], cwd: "../outside" }));
+	});
+
+	it("does not pass the node's environment (secrets) to the command", async () => {
+		process.env.GATEWAY_AUTH_TOKEN = "secret-token-value";
+		try {
+			const { stdout } = await exec({ command: "env", args: [] });
+			expect(stdout).not.toContain("GATEWAY_AUTH_TOKEN");
+			expect(stdout).not.toContain("secret-token-value");
+			const names = stdout.trim().split("\n").map(l => l.split("=")[0]).sort();
+			expect(names).toEqual(["HOME", "LANG", "PATH"]);
+			expect(stdout).toContain(`HOME=${allowed}\n`);
+		} finally {
+			delete process.env.GATEWAY_AUTH_TOKEN;
+		}
+	});
+
+	it("kills the command at its time limit and at the call's abort signal", async () => {
+		const started = Date.now();
+		await expect(exec({ command: "sleep", args: ["5"], timeoutMs: 200 })).rejects.toBeInstanceOf(ToolTimeoutError);
+		expect(Date.now() - started).toBeLessThan(2000);
+
+		const abort = new AbortController();
+		setTimeout(() => abort.abort(), 200);
+		const again = Date.now();
+		await expect(exec({ command: "sleep", args: ["5"] }, ctx({}, abort.signal))).rejects.toBeInstanceOf(ToolTimeoutError);
+		expect(Date.now() - again).toBeLessThan(2000);
+	});
+
+	it("cuts output at maxOutputBytes and still reports the exit", async () => {
+		const small = shellExecTool({ ...policy, maxOutputBytes: 1000 });
+		const result = await run<ShellExecResult>(small, { command: "seq", args: ["1", "1000000"] });
+		expect(result.exitCode).toBe(0);
+		expect(result.stdout.length).toBe(1000);
+		expect(result.stdout.startsWith("1\n2\n3\n")).toBe(true);
+		expect(result.truncated).toEqual({ stdout: true, stderr: false });
+	});
+
+	it("returns a non-zero exit as a result", async () => {
+		const result = await exec({ command: "ls", args: ["nonexistent-inside-allowed"] });
+		expect(result.exitCode).not.toBe(0);
+		expect(result.exitCode).not.toBeNull();
+		expect(result.stderr).toContain("nonexistent-inside-allowed");
+	});
+});
+
+describe("repo_summary", () => {
+	function fixture(): string {
+		const repo = path.join(allowed, "repo");
+		const files: Record<string, string> = {
+			"README.md": Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join("\n"),
+			"package.json": JSON.stringify({ name: "demo", version: "1.2.3", scripts: { test: "jest" } }),
+			"Cargo.toml": '[package]\nname = "demo-rs"\nversion = "0.1.0"\n\n[dependencies]\nname = "not-this"\n',
+			"go.mod": "module example.com/demo\n\ngo 1.22\n",
+			"src/index.ts": "export const a = 1;\n",
+			"src/util.ts": "export const b = 2;\n".repeat(10),
+			"src/lib/main.py": "print('hi')\n",
+			"scripts/run.sh": "#!/bin/sh\n",
+			"node_modules/dep/index.js": "x".repeat(10000),
+			".git/HEAD": "ref: refs/heads/main\n",
+			"dist/index.js": "compiled"
+		};
+		for (const [name, text] of Object.entries(files)) {
+			fs.mkdirSync(path.dirname(path.join(repo, name)), { recursive: true });
+			fs.writeFileSync(path.join(repo, name), text);
+		}
+		fs.symlinkSync(outside, path.join(repo, "escape"));
+		return repo;
+	}
+
+	it("summarizes counts, languages, largest files, README and manifests, skipping dependencies and build output", async () => {
+		const repo = fixture();
+		const s = await run<RepoSummary>(repoSummaryTool(policy), { path: "repo" });
+		expect(s.path).toBe(repo);
+		expect(s.files).toBe(8);
+		expect(s.directories).toBe(3); // src, src/lib, scripts — nothing from node_modules, .git or dist
+		const sizes = ["README.md", "package.json", "Cargo.toml", "go.mod", "src/index.ts", "src/util.ts", "src/lib/main.py", "scripts/run.sh"]
+			.map(f => fs.statSync(path.join(repo, f)).size);
+		expect(s.bytes).toBe(sizes.reduce((a, b) => a + b, 0));
+		const byLang = Object.fromEntries(s.languages.map(l => [l.language, l.files]));
+		expect(byLang).toEqual({ TypeScript: 2, Python: 1, Shell: 1, Markdown: 1, JSON: 1, TOML: 1 });
+		expect(s.languages.find(l => l.language === "TypeScript")?.bytes).toBe(20 + 200);
+		expect(s.largestFiles[0].path).toBe("README.md");
+		expect(s.largestFiles.length).toBe(8);
+		expect(s.readme?.file).toBe("README.md");
+		expect(s.readme?.lines.split("\n")).toHaveLength(40);
+		expect(s.readme?.truncated).toBe(true);
+		expect(s.manifests).toEqual([
+			{ file: "package.json", name: "demo", version: "1.2.3", scripts: { test: "jest" } },
+			{ file: "Cargo.toml", name: "demo-rs", version: "0.1.0" },
+			{ file: "go.mod", name: "example.com/demo", version: "1.22" }
+		]);
+		expect(JSON.stringify(s)).not.toContain("secret");
+		expect(s.truncated).toBe(false);
+	});
+
+	it("stops at maxFiles, and refuses paths outside or through a symlink", async () => {
+		fixture();
+		await expect(run(repoSummaryTool(policy), { path: "repo", maxFiles: 3 })).resolves.toMatchObject({ files: 3, truncated: true });
+		await refusal(run(repoSummaryTool(policy), { path: "repo/escape" }));
+		await refusal(run(repoSummaryTool(policy), { path: outside }));
+	});
+});

@@ -1,0 +1,121 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { ErrorBody } from "../../services/api.service";
+import type { ToolInfo } from "../../services/tools.service";
+import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
+import { eventually, startTestNode, type TestNode } from "../support/test-node";
+
+describe("tools through the tools service", () => {
+	let t: TestNode;
+	let site: http.Server;
+	let sitePort: number;
+	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-workspace-"));
+
+	beforeAll(async () => {
+		fs.writeFileSync(path.join(workspace, "notes.txt"), "remember the milk\n");
+		site = http.createServer((req, res) => {
+			res.setHeader("content-type", "text/plain; charset=utf-8");
+			res.end(`hello from ${req.url}`);
+		});
+		await new Promise<void>(resolve => site.listen(0, "127.0.0.1", resolve));
+		sitePort = (site.address() as AddressInfo).port;
+		t = await startTestNode({
+			...FAST_AGENT_ENV,
+			ALLOWED_PATHS: workspace,
+			ALLOWED_COMMANDS: "echo",
+			ALLOWED_DOMAINS: `127.0.0.1:${sitePort}`,
+			APPROVAL_TIMEOUT_MS: "5000"
+		});
+		await t.node.ready;
+		t.node.broker.createService({
+			name: "weather",
+			actions: {
+				forecast: {
+					tool: true,
+					description: "The weather in a city for the next days",
+					params: { city: "string", days: { type: "number", integer: true, min: 1, max: 7, optional: true } },
+					handler: ctx => ({ city: (ctx.params as { city: string }).city, sky: "clear" })
+				}
+			}
+		});
+		await spawnAgent(t, echoManifest("reader", { permissions: ["tools.execute", "fs.read", "network.fetch", "shell.exec"], trustLevel: "autonomous" }));
+		await spawnAgent(t, echoManifest("blind", { permissions: ["tools.execute"], trustLevel: "autonomous" }));
+		await spawnAgent(t, echoManifest("writer", { permissions: ["tools.execute", "fs.write"] }));
+	});
+	afterAll(async () => {
+		await t.stop();
+		site.close();
+	});
+
+	it("lists built-ins and actions that declare tool: true, each with its JSON Schema", async () => {
+		await eventually("the weather action to be listed", async () => (await t.json<ToolInfo[]>("/api/v1/tools")).some(x => x.id === "action:weather.forecast"));
+		const tools = await t.json<ToolInfo[]>("/api/v1/tools");
+		expect(tools.map(x => x.id)).toEqual(
+			expect.arrayContaining(["builtin:http_fetch", "builtin:file_read", "builtin:file_write", "builtin:file_list", "builtin:shell_exec", "builtin:repo_summary", "action:weather.forecast"])
+		);
+		const forecast = tools.find(x => x.id === "action:weather.forecast")!;
+		expect(forecast).toMatchObject({ source: "action", capability: "tools.execute", description: "The weather in a city for the next days" });
+		expect(forecast.parameters).toMatchObject({
+			type: "object",
+			required: ["city"],
+			properties: { city: { type: "string" }, days: { type: "integer", minimum: 1, maximum: 7 } }
+		});
+		expect(tools.find(x => x.id === "builtin:file_write")!.requiresConfirmation).toBe(true);
+	});
+
+	it("lets an agent use a tool through ctx.tools, within its grants", async () => {
+		const { status, body } = await task<{ content: { content: string } }>(t, "reader", { task: { type: "tool", toolId: "builtin:file_read", arguments: { path: "notes.txt" } } });
+		expect(status).toBe(200);
+		expect(body.result.content.content).toBe("remember the milk\n");
+		const action = await task<{ content: unknown }>(t, "reader", { task: { type: "tool", toolId: "action:weather.forecast", arguments: { city: "Oslo" } } });
+		expect(action.body.result.content).toEqual({ city: "Oslo", sky: "clear" });
+	});
+
+	it("refuses a tool whose capability the agent lacks, and audits it", async () => {
+		const { body } = await task(t, "blind", { task: { type: "tool", toolId: "builtin:file_read", arguments: { path: "notes.txt" } } });
+		expect(body.error.data).toMatchObject({ error: { message: expect.stringContaining("fs.read") } });
+		await t.node.audit.flush();
+		const { items } = await t.json<{ items: { action: string; outcome: string }[] }>("/api/v1/audit?agentId=blind&action=tools.*");
+		expect(items.some(i => i.outcome === "failed" || i.outcome === "denied")).toBe(true);
+	});
+
+	it("answers bad arguments with 422 naming the field", async () => {
+		const res = await post<ErrorBody>(t, "/api/v1/agents/reader/tools/action:weather.forecast/invoke", { arguments: { days: 9 } });
+		expect(res.status).toBe(422);
+		expect(res.body.error.type).toBe("TOOL_ARGUMENTS_INVALID");
+		expect(res.body.error.message).toContain("arguments.city");
+		expect(res.body.error.message).toContain("arguments.days");
+		const missing = await post<ErrorBody>(t, "/api/v1/agents/reader/tools/builtin:nope/invoke", { arguments: {} });
+		expect(missing.status).toBe(404);
+	});
+
+	it("fetches an allowlisted site, and refuses one that is not", async () => {
+		const ok = await post<{ content: { status: number; body: string } }>(t, "/api/v1/agents/reader/tools/builtin:http_fetch/invoke", { arguments: { url: `http://127.0.0.1:${sitePort}/page` } });
+		expect(ok.body.content).toMatchObject({ status: 200, body: "hello from /page" });
+		const refused = await post<ErrorBody>(t, "/api/v1/agents/reader/tools/builtin:http_fetch/invoke", { arguments: { url: "http://169.254.169.254/latest/meta-data" } });
+		expect(refused.status).toBe(403);
+		expect(refused.body.error.type).toBe("TOOL_REFUSED");
+	});
+
+	it("runs allowlisted commands only, without a shell", async () => {
+		const ok = await post<{ content: { stdout: string; exitCode: number } }>(t, "/api/v1/agents/reader/tools/builtin:shell_exec/invoke", { arguments: { command: "echo", args: ["a; rm -rf /"] } });
+		expect(ok.body.content).toMatchObject({ stdout: "a; rm -rf /\n", exitCode: 0 });
+		const refused = await post<ErrorBody>(t, "/api/v1/agents/reader/tools/builtin:shell_exec/invoke", { arguments: { command: "rm", args: ["-rf", workspace] } });
+		expect(refused.status).toBe(403);
+		expect(fs.existsSync(workspace)).toBe(true);
+	});
+
+	it("makes a supervised agent wait for a person before writing a file", async () => {
+		const pending = task(t, "writer", { task: { type: "tool", toolId: "builtin:file_write", arguments: { path: "out.txt", content: "approved words" } } });
+		let waiting: { id: string; action: string }[] = [];
+		await eventually("the approval", async () => (waiting = (await t.json<{ items: { id: string; action: string }[] }>("/api/v1/approvals?status=pending")).items).length === 1);
+		expect(waiting[0].action).toBe("builtin:file_write");
+		expect(fs.existsSync(path.join(workspace, "out.txt"))).toBe(false);
+		await post(t, `/api/v1/approvals/${waiting[0].id}/approve`, {});
+		expect((await pending).status).toBe(200);
+		expect(fs.readFileSync(path.join(workspace, "out.txt"), "utf8")).toBe("approved words");
+	});
+});
