@@ -254,6 +254,16 @@ describe("shell_exec", () => {
 		expect(Date.now() - again).toBeLessThan(2000);
 	});
 
+	it("kills the whole process group, so a background child cannot outlive the time limit", async () => {
+		// sh only in this test's policy: a background sleep holds stdout open until it is killed too.
+		const withShell = shellExecTool({ ...policy, allowedCommands: ["sh"] });
+		const started = Date.now();
+		await expect(run(withShell, { command: "sh", args: ["-c", "sleep 5 & wait"], timeoutMs: 200 })).rejects.toBeInstanceOf(
+			ToolTimeoutError
+		);
+		expect(Date.now() - started).toBeLessThan(2000);
+	});
+
 	it("cuts output at maxOutputBytes and still reports the exit", async () => {
 		const small = shellExecTool({ ...policy, maxOutputBytes: 1000 });
 		const result = await run<ShellExecResult>(small, { command: "seq", args: ["1", "1000000"] });

@@ -17,9 +17,10 @@ export interface McpHttpTestServer {
  * A Streamable HTTP MCP server in this process, for tests. Tools: `add {a,b}`, `slow {ms}`
  * (waits, or stops when the client cancels), `fail` (answers isError), and `toggle`, which
  * adds or removes the tool `extra` — the SDK then sends `notifications/tools/list_changed`.
- * Each session has its own McpServer (one server binds one transport).
+ * Each session has its own McpServer (one server binds one transport). Pass `port` to
+ * start again where a stopped server was (the clients' sessions are then unknown: 404).
  */
-export async function startMcpHttpServer(): Promise<McpHttpTestServer> {
+export async function startMcpHttpServer(opts: { port?: number } = {}): Promise<McpHttpTestServer> {
 	const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
 	let count = 0;
 
@@ -104,7 +105,7 @@ export async function startMcpHttpServer(): Promise<McpHttpTestServer> {
 	});
 	await new Promise<void>((resolve, reject) => {
 		http.once("error", reject);
-		http.listen(0, "127.0.0.1", () => resolve());
+		http.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
 	});
 	const { port } = http.address() as AddressInfo;
 
