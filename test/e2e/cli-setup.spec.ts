@@ -2,37 +2,17 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { verifyManifest } from "../../actors/manifest-signature";
-import { CONFIG_SCHEMA } from "../../lib/kernel/config-schema";
 import { freePort } from "../support/free-port";
 import { startPostgres } from "../support/postgres-server";
 import { eventually, tempDataDir } from "../support/test-node";
+import { cleanEnv, runCli } from "../support/cli";
 
 const root = path.resolve(__dirname, "../..");
 // Absolute, because these commands run in a fresh directory as a new user's would.
 const CLI = path.join(root, "dist/cli/agent-os.js");
 const SECRETS = ["GATEWAY_AUTH_TOKEN", "MANIFEST_SIGNING_SECRET", "CLUSTER_SECRET"];
 
-interface Run {
-	code: number | null;
-	stdout: string;
-	stderr: string;
-}
-
-/** The environment a user has: none of AgentOS's variables but the ones given. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-	const env = { ...process.env };
-	for (const key of [...Object.keys(CONFIG_SCHEMA), "AGENTOS_URL", "AGENTOS_TOKEN", "NODE_OPTIONS"]) delete env[key];
-	return { ...env, LOG_FORMAT: "json", LOG_LEVEL: "warn", ...extra };
-}
-
-function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-	const child = spawn("node", [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-	let stdout = "";
-	let stderr = "";
-	child.stdout.on("data", d => (stdout += d));
-	child.stderr.on("data", d => (stderr += d));
-	return new Promise(resolve => child.on("close", code => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], cwd: string, env: Record<string, string> = {}) => runCli(args, env, cwd);
 
 /** `status  check  detail` lines by check name. */
 function doctorLines(stdout: string): Record<string, { status: string; detail: string }> {

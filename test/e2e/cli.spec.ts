@@ -1,34 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { CONFIG_SCHEMA } from "../../lib/kernel/config-schema";
 import { freePort } from "../support/free-port";
 import { eventually, tempDataDir } from "../support/test-node";
+import { cleanEnv, runCli } from "../support/cli";
 
 const root = path.resolve(__dirname, "../..");
 const CLI = "dist/cli/agent-os.js";
 
-interface Run {
-	code: number | null;
-	stdout: string;
-	stderr: string;
-}
-
-/** The environment a user has: none of AgentOS's variables but the ones given. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-	const env = { ...process.env };
-	for (const key of [...Object.keys(CONFIG_SCHEMA), "AGENTOS_URL", "AGENTOS_TOKEN", "NODE_OPTIONS"]) delete env[key];
-	return { ...env, LOG_FORMAT: "json", LOG_LEVEL: "warn", ...extra };
-}
-
-/** One CLI command, to its end. */
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-	const child = spawn("node", [CLI, ...args], { cwd: root, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-	let stdout = "";
-	let stderr = "";
-	child.stdout.on("data", d => (stdout += d));
-	child.stderr.on("data", d => (stderr += d));
-	return new Promise(resolve => child.on("close", code => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 describe("the agent-os client commands, against a running node", () => {
 	const dataDir = tempDataDir();

@@ -121,3 +121,32 @@ export function ensureServerBinaries(): void {
 	}
 	checked = true;
 }
+
+/** Where Debian's `chromium` package puts the browser, unless CHROMIUM_PATH says otherwise. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * Make sure Chromium is installed for the browser tests (browser_snapshot): installs
+ * Debian's `chromium` via apt-get when we are root; otherwise fails loudly with the
+ * exact install command (never skips silently). Returns the executable's path.
+ */
+export function ensureChromium(): string {
+	if (isExecutable(CHROMIUM_PATH)) return CHROMIUM_PATH;
+	const command = "apt-get install -y chromium";
+	if (process.env.CHROMIUM_PATH !== undefined) {
+		throw new Error(`CHROMIUM_PATH=${CHROMIUM_PATH} is not an executable; unset it or install Chromium with: ${command}`);
+	}
+	const apt = process.getuid?.() === 0 ? findExecutable("apt-get") : undefined;
+	if (apt === undefined) {
+		throw new Error(`Chromium is not installed; the browser tests need it. Install it with: ${command}`);
+	}
+	process.stderr.write("[test servers] Chromium missing: running apt-get install -y -q chromium\n");
+	try {
+		aptInstall(apt, "chromium");
+	} catch (err) {
+		const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? "";
+		throw new Error(`Failed to install Chromium (${command}): ${stderr || String(err)}`, { cause: err });
+	}
+	if (!isExecutable(CHROMIUM_PATH)) throw new Error(`Chromium still not found at ${CHROMIUM_PATH} after ${command}`);
+	return CHROMIUM_PATH;
+}

@@ -68,7 +68,10 @@ async function realPathOf(abs: string, requested: string, toolId: string): Promi
 		} catch (err) {
 			const code = errorCode(err);
 			if (code === "ELOOP") throw new ToolRefusedError(toolId, `path ${requested} has a symlink loop`, { path: requested });
-			if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
+			if (code !== "ENOENT" && code !== "ENOTDIR") {
+				// EACCES and the like: what cannot be resolved cannot be checked.
+				throw new ToolRefusedError(toolId, `path ${requested} cannot be resolved (${code ?? "error"})`, { path: requested });
+			}
 		}
 		let isLink = false;
 		try {

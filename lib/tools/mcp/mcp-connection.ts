@@ -81,7 +81,7 @@ export class McpConnection {
 
 	/** Connect once; on failure it rejects and keeps retrying in the background until `close()`. */
 	async connect(): Promise<void> {
-		if (this.state === "closed") throw new Error(`MCP server ${this.name} is closed`);
+		if (this.state === "closed") throw new ToolFailedError(`mcp:${this.name}`, "the connection is closed");
 		if (this.state === "connected" || this.state === "connecting") return;
 		if (this.retryTimer) clearTimeout(this.retryTimer);
 		this.retryTimer = null;
