@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
-import { isIP, type LookupFunction } from "node:net";
+import { isIP, type LookupFunction, type Socket } from "node:net";
+import tls from "node:tls";
 import { ToolFailedError, ToolRefusedError, ToolTimeoutError } from "../errors";
 import type { ToolContext, ToolDefinition, ToolPolicy, ToolResult } from "../tool";
 import { checkUrl, type CheckedUrl, type LookupFn } from "./url-guard";
@@ -95,12 +96,7 @@ function parseArgs(args: Record<string, unknown>, policy: ToolPolicy): FetchArgs
 }
 
 async function fetchUrl(args: FetchArgs, policy: ToolPolicy, ctx: ToolContext, lookup?: LookupFn): Promise<ToolResult> {
-	if (policy.egressProxyUrl !== undefined && policy.egressProxyUrl !== "") {
-		// Not yet: through a proxy the proxy resolves the name again, so the address checked
-		// here would not be the one reached; that needs CONNECT to the checked IP (https) or an
-		// absolute-URI request naming it (http). Refusing is safer than bypassing the proxy.
-		throw new ToolFailedError(TOOL_ID, "fetching through an egress proxy (egressProxyUrl) is not supported yet");
-	}
+	const proxy = parseProxy(policy.egressProxyUrl);
 	const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(policy.timeoutMs)]);
 	const timeout = (): ToolTimeoutError => new ToolTimeoutError(TOOL_ID, policy.timeoutMs);
 	const redirects: string[] = [];
@@ -111,7 +107,7 @@ async function fetchUrl(args: FetchArgs, policy: ToolPolicy, ctx: ToolContext, l
 	for (;;) {
 		if (signal.aborted) throw timeout();
 		const target = await raceSignal(checkUrl(current, policy, ctx.constraints.domains, lookup, TOOL_ID), signal, timeout);
-		const hop = await send(target, method, headers, body, args.maxBytes, signal, timeout);
+		const hop = await send(target, proxy, { method, headers, body, maxBytes: args.maxBytes }, signal, timeout);
 		const location = hop.headers.location;
 		if (REDIRECT_STATUSES.has(hop.status) && typeof location === "string") {
 			if (redirects.length >= MAX_REDIRECTS) throw new ToolFailedError(TOOL_ID, `more than ${MAX_REDIRECTS} redirects`, { redirects });
@@ -150,38 +146,66 @@ async function fetchUrl(args: FetchArgs, policy: ToolPolicy, ctx: ToolContext, l
 }
 
 /** One request to the checked address; a redirect's body is not read. */
-function send(
-	target: CheckedUrl,
-	method: string,
-	headers: Record<string, string>,
-	body: string | undefined,
-	maxBytes: number,
+interface Outgoing {
+	method: string;
+	headers: Record<string, string>;
+	body: string | undefined;
+	maxBytes: number;
+}
+
+/** One request to the checked address, direct or through the egress proxy; a redirect's body is not read. */
+async function send(target: CheckedUrl, proxy: Proxy | null, out: Outgoing, signal: AbortSignal, timeout: () => ToolTimeoutError): Promise<Hop> {
+	const { url, address, family } = target;
+	const hostname = url.hostname.replace(/^\[|\]$/g, "");
+	const isHttps = url.protocol === "https:";
+	const port = url.port !== "" ? Number(url.port) : isHttps ? 443 : 80;
+	// The pin: whatever the name resolves to now, connect to the address checkUrl approved.
+	const pinned: LookupFunction = (_name, opts, callback) => {
+		if (opts.all === true) callback(null, [{ address, family }]);
+		else callback(null, address, family);
+	};
+	const reqHeaders: http.OutgoingHttpHeaders = { "user-agent": USER_AGENT, "accept-encoding": "identity", ...out.headers };
+	if (out.body !== undefined) reqHeaders["content-length"] = Buffer.byteLength(out.body);
+	const options: https.RequestOptions = {
+		hostname,
+		port,
+		path: `${url.pathname}${url.search}`,
+		method: out.method,
+		headers: reqHeaders,
+		lookup: pinned,
+		agent: false
+	};
+	// SNI and certificate checks use the name; Host comes from hostname:port.
+	if (isHttps && isIP(hostname) === 0) options.servername = hostname;
+	if (proxy !== null && isHttps) {
+		// CONNECT to the checked address, then TLS to the name inside the tunnel.
+		const tunnel = await openTunnel(proxy, address, family, port, signal, timeout);
+		delete options.agent; // with an agent, Node would ignore createConnection
+		options.createConnection = () => tls.connect({ socket: tunnel, servername: options.servername, host: hostname });
+	} else if (proxy !== null) {
+		// Absolute-URI request naming the checked address, so the proxy cannot resolve the name
+		// differently; Host keeps the name (a proxy that rewrites Host from the URI breaks
+		// name-based virtual hosts over plain http — https is unaffected).
+		options.hostname = proxy.hostname;
+		options.port = proxy.port;
+		options.path = `http://${family === 6 ? `[${address}]` : address}:${port}${url.pathname}${url.search}`;
+		delete options.lookup;
+		reqHeaders.host = url.host;
+		if (proxy.authorization !== undefined) reqHeaders["proxy-authorization"] = proxy.authorization;
+	}
+	return request(isHttps ? https : http, options, url, out, signal, timeout);
+}
+
+function request(
+	client: typeof http | typeof https,
+	options: https.RequestOptions,
+	url: URL,
+	out: Outgoing,
 	signal: AbortSignal,
 	timeout: () => ToolTimeoutError
 ): Promise<Hop> {
+	const maxBytes = out.maxBytes;
 	return new Promise<Hop>((resolve, reject) => {
-		const { url, address, family } = target;
-		const hostname = url.hostname.replace(/^\[|\]$/g, "");
-		const isHttps = url.protocol === "https:";
-		// The pin: whatever the name resolves to now, connect to the address checkUrl approved.
-		const pinned: LookupFunction = (_name, opts, callback) => {
-			if (opts.all === true) callback(null, [{ address, family }]);
-			else callback(null, address, family);
-		};
-		const reqHeaders: http.OutgoingHttpHeaders = { "user-agent": USER_AGENT, "accept-encoding": "identity", ...headers };
-		if (body !== undefined) reqHeaders["content-length"] = Buffer.byteLength(body);
-		const options: https.RequestOptions = {
-			hostname,
-			port: url.port !== "" ? Number(url.port) : isHttps ? 443 : 80,
-			path: `${url.pathname}${url.search}`,
-			method,
-			headers: reqHeaders,
-			lookup: pinned,
-			agent: false
-		};
-		// SNI and certificate checks use the name; Host comes from hostname:port.
-		if (isHttps && isIP(hostname) === 0) options.servername = hostname;
-
 		let settled = false;
 		const settle = (fn: () => void): void => {
 			if (settled) return;
@@ -199,7 +223,7 @@ function send(
 			settle(() => reject(new ToolFailedError(TOOL_ID, `could not fetch ${url.origin}: ${err.message}`, { code })));
 		};
 
-		const req = (isHttps ? https : http).request(options, (res) => {
+		const req = client.request(options, (res) => {
 			const status = res.statusCode ?? 0;
 			if (REDIRECT_STATUSES.has(status) && typeof res.headers.location === "string") {
 				res.destroy();
@@ -233,7 +257,7 @@ function send(
 		req.on("error", fail);
 		signal.addEventListener("abort", onAbort, { once: true });
 		if (signal.aborted) return onAbort();
-		req.end(body);
+		req.end(out.body);
 	});
 }
 
@@ -263,4 +287,62 @@ function decodeText(body: Buffer, contentType: string): string {
 	} catch {
 		return body.toString("utf8");
 	}
+}
+
+/**
+ * The egress proxy. Covered: an http:// proxy (with optional user:password → Basic
+ * Proxy-Authorization); https targets through CONNECT to the checked IP (pinned, TLS and
+ * SNI to the name end to end); http targets as an absolute-URI request naming the checked
+ * IP. Not covered: an https:// proxy (TLS to the proxy itself), proxy auth schemes other
+ * than Basic, and NO_PROXY exceptions. The proxy's own address is trusted configuration
+ * and is not run through checkUrl.
+ */
+interface Proxy {
+	hostname: string;
+	port: number;
+	authorization?: string;
+}
+
+function parseProxy(raw: string | undefined): Proxy | null {
+	if (raw === undefined || raw === "") return null;
+	let url: URL;
+	try {
+		url = new URL(raw);
+	} catch {
+		throw new ToolFailedError(TOOL_ID, "egressProxyUrl is not a valid URL");
+	}
+	if (url.protocol !== "http:") throw new ToolFailedError(TOOL_ID, `an egress proxy over ${url.protocol} is not supported yet (use http://)`);
+	const proxy: Proxy = { hostname: url.hostname.replace(/^\[|\]$/g, ""), port: url.port !== "" ? Number(url.port) : 80 };
+	if (url.username !== "") {
+		const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+		proxy.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
+	}
+	return proxy;
+}
+
+function openTunnel(proxy: Proxy, address: string, family: number, port: number, signal: AbortSignal, timeout: () => ToolTimeoutError): Promise<Socket> {
+	const authority = `${family === 6 ? `[${address}]` : address}:${port}`;
+	return new Promise<Socket>((resolve, reject) => {
+		const headers: http.OutgoingHttpHeaders = { host: authority };
+		if (proxy.authorization !== undefined) headers["proxy-authorization"] = proxy.authorization;
+		const req = http.request({ hostname: proxy.hostname, port: proxy.port, method: "CONNECT", path: authority, headers, agent: false });
+		const onAbort = (): void => {
+			req.destroy();
+			reject(timeout());
+		};
+		signal.addEventListener("abort", onAbort, { once: true });
+		req.on("connect", (res: http.IncomingMessage, socket: Socket) => {
+			signal.removeEventListener("abort", onAbort);
+			if (res.statusCode === 200 && !signal.aborted) return resolve(socket);
+			socket.destroy();
+			if (signal.aborted) return reject(timeout());
+			reject(new ToolFailedError(TOOL_ID, `the egress proxy refused the tunnel (${res.statusCode ?? 0})`, { status: res.statusCode }));
+		});
+		req.on("error", (err: NodeJS.ErrnoException) => {
+			signal.removeEventListener("abort", onAbort);
+			reject(signal.aborted ? timeout() : new ToolFailedError(TOOL_ID, `could not reach the egress proxy: ${err.message}`, { code: err.code }));
+		});
+		if (signal.aborted) return onAbort();
+		req.end();
+	});
 }
