@@ -82,8 +82,12 @@ describe("the WebSocket protocol: agents, tasks, events", () => {
 			type: "error",
 			error: { type: "NOT_AVAILABLE", message: expect.stringContaining('"forums"'), data: { capability: "forums", action: "forums.create", taskType: "forum_create" } }
 		});
+		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "search_memory", query: "x" } })).toMatchObject({
+			error: { type: "NOT_AVAILABLE", data: { capability: "memory" } }
+		});
+		// Tools are installed: the same message reaches the tools service, which checks the arguments.
 		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "invoke_tool", toolId: "builtin:http_fetch" } })).toMatchObject({
-			error: { type: "NOT_AVAILABLE", data: { capability: "tools" } }
+			error: { type: "TOOL_ARGUMENTS_INVALID" }
 		});
 	});
 

@@ -168,7 +168,8 @@ async function snapshot(args: SnapshotArgs, policy: ToolPolicy, ctx: ToolContext
 		} catch (err) {
 			// Aborted while launching: close the browser when it is up.
 			launching.then((b) => b.close()).catch(() => undefined);
-			if (err instanceof ToolTimeoutError) throw err;
+			// Playwright's own launch timeout and our signal fire together; either way it is our time limit.
+			if (err instanceof ToolTimeoutError || signal.aborted || (err as Error).name === "TimeoutError") throw timeout();
 			const message = err instanceof Error ? err.message : String(err);
 			throw new ToolFailedError(TOOL_ID, `could not launch Chromium (${executablePath}): ${message.split("\n")[0]}; ${INSTALL_HINT}`);
 		}
@@ -254,7 +255,7 @@ async function browse(
 		navError = err;
 	}
 	navigating = false;
-	if (signal.aborted) throw timeout();
+	if (signal.aborted || (navError as Error | undefined)?.name === "TimeoutError") throw timeout();
 	if (refusedDuringGoto !== undefined && (navError !== undefined || page.url() === "about:blank")) {
 		throw new ToolRefusedError(TOOL_ID, `the page led to a refused URL: ${refusedDuringGoto}`, { blocked: [...blocked] });
 	}
