@@ -98,6 +98,10 @@ describe("tools through the tools service", () => {
 		const refused = await post<ErrorBody>(t, "/api/v1/agents/reader/tools/builtin:http_fetch/invoke", { arguments: { url: "http://169.254.169.254/latest/meta-data" } });
 		expect(refused.status).toBe(403);
 		expect(refused.body.error.type).toBe("TOOL_REFUSED");
+		// The refusal is on the record, with why.
+		await t.node.audit.flush();
+		const { items } = await t.json<{ items: { action: string; outcome: string; data: { error?: string } }[] }>("/api/v1/audit?action=tools.invoke&outcome=failed");
+		expect(items.some(i => i.data.error === "TOOL_REFUSED")).toBe(true);
 	});
 
 	it("runs allowlisted commands only, without a shell", async () => {
