@@ -4,6 +4,7 @@ import type { Browser } from "playwright-core";
 import { ToolFailedError, ToolRefusedError, ToolTimeoutError } from "../errors";
 import type { ToolContext, ToolDefinition, ToolPolicy, ToolResult } from "../tool";
 import { checkUrl, type LookupFn } from "./url-guard";
+import { raceSignal } from "./race-signal";
 
 const TOOL_ID = "builtin:browser_snapshot";
 const DEFAULT_CHROMIUM = "/usr/bin/chromium";
@@ -294,22 +295,4 @@ function capBytes(text: string, max: number): { text: string; truncated: boolean
 	let end = max;
 	while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
 	return { text: bytes.subarray(0, end).toString("utf8"), truncated: true };
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, timeout: () => Error): Promise<T> {
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = (): void => reject(timeout());
-		if (signal.aborted) return onAbort();
-		signal.addEventListener("abort", onAbort, { once: true });
-		promise.then(
-			(value) => {
-				signal.removeEventListener("abort", onAbort);
-				resolve(value);
-			},
-			(err: unknown) => {
-				signal.removeEventListener("abort", onAbort);
-				reject(err);
-			}
-		);
-	});
 }

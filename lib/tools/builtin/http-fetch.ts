@@ -5,6 +5,7 @@ import tls from "node:tls";
 import { ToolFailedError, ToolRefusedError, ToolTimeoutError } from "../errors";
 import type { ToolContext, ToolDefinition, ToolPolicy, ToolResult } from "../tool";
 import { checkUrl, type CheckedUrl, type LookupFn } from "./url-guard";
+import { raceSignal } from "./race-signal";
 
 const TOOL_ID = "builtin:http_fetch";
 const MAX_REDIRECTS = 5;
@@ -258,24 +259,6 @@ function request(
 		signal.addEventListener("abort", onAbort, { once: true });
 		if (signal.aborted) return onAbort();
 		req.end(out.body);
-	});
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, timeout: () => Error): Promise<T> {
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = (): void => reject(timeout());
-		if (signal.aborted) return onAbort();
-		signal.addEventListener("abort", onAbort, { once: true });
-		promise.then(
-			(value) => {
-				signal.removeEventListener("abort", onAbort);
-				resolve(value);
-			},
-			(err: unknown) => {
-				signal.removeEventListener("abort", onAbort);
-				reject(err);
-			}
-		);
 	});
 }
 
