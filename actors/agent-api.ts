@@ -24,6 +24,21 @@ export interface AgentContext {
 	llm: {
 		chat(request: Record<string, unknown>): Promise<unknown>;
 		embed(request: Record<string, unknown>): Promise<unknown>;
+		/**
+		 * The framework's tool-calling loop: the model, then the named tools (as this agent,
+		 * under its grants), then the model again, to an answer or a limit. Resolves with
+		 * the answer, the steps taken, usage and cost.
+		 */
+		run(request: {
+			message: string;
+			instructions?: string;
+			model?: string;
+			tools?: string[];
+			history?: unknown[];
+			maxSteps?: number;
+			maxTokens?: number;
+			maxUsd?: number;
+		}): Promise<unknown>;
 	};
 	memory: {
 		store(memory: Record<string, unknown>): Promise<unknown>;

@@ -4,13 +4,28 @@ import type { EnvelopeSigner } from "./envelope";
 import { PermissionDeniedError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 import type { StateStore } from "./state-store";
+
+/** Steps of ctx.llm.run when the agent names none, and the most it may ask for. */
+const DEFAULT_MAX_STEPS = 8;
+const MAX_STEPS = 50;
 import type { CtxMethod } from "./workers/protocol";
+
+/**
+ * The framework's tool-calling loop, handed in by the layer above (the runtime does not
+ * know the framework): model calls and tool calls as this agent, to an answer or a limit.
+ */
+export type ToolLoop = (
+	message: string,
+	deps: { chat(request: object): Promise<unknown>; invokeTool(toolId: string, args: Record<string, unknown>): Promise<unknown> },
+	options: { model?: string; instructions?: string; history: unknown[]; tools: { id: string }[]; maxSteps: number; maxTokens?: number; maxUsd?: number }
+) => Promise<unknown>;
 
 export interface BridgeDeps {
 	broker: ServiceBroker;
 	manifest: AgentManifest;
 	signer: EnvelopeSigner;
 	state: StateStore;
+	toolLoop?: ToolLoop;
 }
 
 type Handler = (args: unknown[], caller: Caller) => Promise<unknown>;
@@ -24,7 +39,7 @@ const obj = (value: unknown): Record<string, unknown> => (value && typeof value 
  * not listed here does not exist for agent code.
  */
 export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unknown[]) => Promise<unknown> {
-	const { broker, manifest, signer, state } = deps;
+	const { broker, manifest, signer, state, toolLoop } = deps;
 	const id = manifest.id;
 	const call = (action: string, params: unknown, caller: Caller, timeout?: number) =>
 		broker.call(action, params, { meta: { caller }, ...(timeout ? { timeout } : {}) });
@@ -36,6 +51,28 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 			return call("mal.chat", { ...obj(req), ...(model ? { model } : {}), agentId: id }, c);
 		},
 		"llm.embed": ([req], c) => call("mal.embed", { ...obj(req), agentId: id }, c),
+		"llm.run": async ([req], c) => {
+			const r = obj(req);
+			const wanted = Array.isArray(r.tools) ? (r.tools as string[]) : [];
+			if (!toolLoop) throw new PermissionDeniedError(id, "llm.run");
+			const tools = wanted.length ? ((await call("tools.list", {}, c)) as { id: string }[]).filter(t => wanted.includes(t.id)) : [];
+			return toolLoop(
+				String(r.message ?? ""),
+				{
+					chat: request => call("mal.chat", { ...request, agentId: id }, c),
+					invokeTool: async (toolId, args) => ((await call("tools.invoke", { agentId: id, toolId, arguments: args }, c)) as { content: unknown }).content
+				},
+				{
+					model: (r.model as string | undefined) ?? manifest.preferredModel,
+					instructions: r.instructions as string | undefined,
+					history: Array.isArray(r.history) ? r.history : [],
+					tools,
+					maxSteps: Math.min(Number(r.maxSteps) || DEFAULT_MAX_STEPS, MAX_STEPS),
+					maxTokens: r.maxTokens as number | undefined,
+					maxUsd: r.maxUsd as number | undefined
+				}
+			);
+		},
 		"memory.store": ([m], c) => call("memory.store", { ...obj(m), agentId: id }, c),
 		"memory.search": ([q], c) => call("memory.search", { ...obj(q), agentId: id }, c),
 		"memory.get": ([memoryId], c) => call("memory.get", { id: memoryId, agentId: id }, c),

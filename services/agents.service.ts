@@ -4,7 +4,8 @@ import { createAgentActor, actorServiceName } from "../actors/agent-actor";
 import type { AgentTask, Caller } from "../actors/agent-api";
 import { AgentRuntime, type RuntimeStatus } from "../actors/agent-runtime";
 import { AGENT_STATES, type Transition } from "../actors/agent-state";
-import { createCtxBridge } from "../actors/ctx-bridge";
+import { createCtxBridge, type ToolLoop } from "../actors/ctx-bridge";
+import { runToolLoop } from "../lib/framework/tool-loop";
 import { parsePathList, resolveEntryPoint } from "../actors/entry-point";
 import type { EnvelopeSigner } from "../actors/envelope";
 import { AgentExistsError, AgentNotFoundError, ManifestInvalidError, ManifestSignatureError } from "../actors/errors";
@@ -301,7 +302,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					stopGraceMs: config.AGENT_STOP_GRACE_MS,
 					createWorker: hooks =>
 						createWorker(manifest, entryPoint, workerSettings, hooks),
-					onCall: createCtxBridge({ broker, manifest, signer, state }),
+					onCall: createCtxBridge({ broker, manifest, signer, state, toolLoop: runToolLoop as unknown as ToolLoop }),
 					onTransition: t => this.record(t, runtime)
 				});
 				local.set(manifest.id, { runtime });

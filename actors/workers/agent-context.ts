@@ -10,7 +10,8 @@ export function createAgentContext(agentId: string, call: CallFn, log: LogFn): A
 		agentId,
 		llm: {
 			chat: request => call("llm.chat", [request]),
-			embed: request => call("llm.embed", [request])
+			embed: request => call("llm.embed", [request]),
+			run: request => call("llm.run", [request])
 		},
 		memory: {
 			store: memory => call("memory.store", [memory]),

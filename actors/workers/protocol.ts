@@ -44,6 +44,7 @@ export type WorkerMessage =
 export const CTX_METHODS = [
 	"llm.chat",
 	"llm.embed",
+	"llm.run",
 	"memory.store",
 	"memory.search",
 	"memory.get",

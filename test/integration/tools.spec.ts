@@ -112,6 +112,20 @@ describe("tools through the tools service", () => {
 		expect(fs.existsSync(workspace)).toBe(true);
 	});
 
+	it("runs the tool-calling loop for a code agent (ctx.llm.run), offline: tool call → result → answer", async () => {
+		await spawnAgent(t, echoManifest("looper", { permissions: ["llm.execute", "tools.execute", "network.fetch"], trustLevel: "autonomous" }));
+		const { status, body } = await task<{
+			answer: string | null;
+			stopReason: string;
+			steps: { toolCalls: { toolId: string; ok: boolean; arguments: Record<string, unknown> }[] }[];
+			provider: string;
+		}>(t, "looper", { task: { type: "run", message: `Fetch http://127.0.0.1:${sitePort}/report please`, tools: ["builtin:http_fetch"] } });
+		expect(status).toBe(200);
+		expect(body.result).toMatchObject({ stopReason: "answer", provider: "offline" });
+		expect(body.result.steps[0].toolCalls[0]).toMatchObject({ toolId: "builtin:http_fetch", ok: true, arguments: { url: `http://127.0.0.1:${sitePort}/report` } });
+		expect(body.result.answer).toContain("hello from /report");
+	});
+
 	it("makes a supervised agent wait for a person before writing a file", async () => {
 		const pending = task(t, "writer", { task: { type: "tool", toolId: "builtin:file_write", arguments: { path: "out.txt", content: "approved words" } } });
 		let waiting: { id: string; action: string }[] = [];
