@@ -17,7 +17,6 @@ import type { AuditLog } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { TokenStore } from "../lib/security/token-store";
 
-export { restAliases } from "../lib/gateway/rest-aliases";
 export const API_PREFIX = "/api/v1";
 
 export interface ErrorBody {
