@@ -278,6 +278,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				params: { id: "string", limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; limit?: number }>) {
 					await this.row(ctx.params.id);
+					// The history includes every transition this node has seen, not only those already written.
+					await persisting;
 					const { rows } = await db.query(
 						"SELECT from_state AS from, to_state AS to, reason, node_id AS node, at FROM agent_transitions WHERE agent_id = $1 ORDER BY id DESC LIMIT $2",
 						[ctx.params.id, ctx.params.limit ?? 100]
