@@ -49,6 +49,11 @@ export interface TaskTypeSpec {
 	schema?: Record<string, unknown>;
 }
 
+export interface PlacementConstraints {
+	/** Only nodes carrying every one of these tags (NODE_TAGS) may host the agent. */
+	nodeTags?: string[];
+}
+
 export interface AgentManifest {
 	/** Lower-case letters, digits and dashes; the agent's service is `agent.<id>`. */
 	id: string;
@@ -66,6 +71,8 @@ export interface AgentManifest {
 	restart: RestartPolicy;
 	/** Task types the agent accepts; when absent, any task type is delivered. */
 	taskTypes?: Record<string, TaskTypeSpec>;
+	/** Where in a cluster the agent may run (see lib/cluster/placement.ts). */
+	placement?: PlacementConstraints;
 	/** Who owns the agent (set by the gateway from the caller when absent). */
 	owner?: string;
 	/** HMAC-SHA256 (hex) over the canonical JSON of the manifest without this field. */

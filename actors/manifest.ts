@@ -11,7 +11,7 @@ import Validator from "fastest-validator";
 import type { ValidationError, ValidationRule, ValidationSchema } from "fastest-validator";
 import { type FieldProblem, ManifestInvalidError, TaskInvalidError } from "./errors";
 import { DEFAULT_LIMITS, DEFAULT_RESTART, RESTART_POLICIES, TRUST_LEVELS, WORKER_RUNTIMES } from "./manifest-types";
-import type { AgentLimits, AgentManifest, RestartPolicy, TaskTypeSpec } from "./manifest-types";
+import type { AgentLimits, AgentManifest, PlacementConstraints, RestartPolicy, TaskTypeSpec } from "./manifest-types";
 
 const TASK_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const MAX_RESTART_DELAY_MS = 3_600_000;
@@ -50,6 +50,10 @@ const RESTART: Record<keyof RestartPolicy, FieldSpec> = {
 	windowMs: whole(1000, 86_400_000)
 };
 
+const PLACEMENT: Record<keyof PlacementConstraints, FieldSpec> = {
+	nodeTags: spec({ type: "array", optional: true, unique: true, max: 16, items: { type: "string", min: 1, max: 64 } }, "a list of at most 16 distinct tags of 1 to 64 characters")
+};
+
 const CAPABILITY = spec(
 	{ type: "string", pattern: /^[a-z][a-z0-9_]*(\.[a-z0-9_*]+)+$/ },
 	"a capability such as memory.read or a2a.send (lower-case words joined by dots)"
@@ -79,6 +83,7 @@ const TOP: Record<keyof AgentManifest, FieldSpec> = {
 	// Entries are checked by hand (checkTaskTypes): their keys are user-chosen, so a path
 	// like "taskTypes.a.b.schema" could not be mapped back to a rule unambiguously.
 	taskTypes: spec({ type: "object", optional: true }, "an object mapping task types to { description?, schema? }"),
+	placement: group(PLACEMENT, "placement constraints"),
 	owner: text(1, 200),
 	signature: spec({ type: "string", pattern: /^[0-9a-f]{64}$/, optional: true }, "64 lower-case hex digits (an HMAC-SHA256)")
 };
@@ -87,6 +92,7 @@ const SPECS = new Map<string, FieldSpec>([
 	...Object.entries(TOP),
 	...Object.entries(LIMITS).map(([k, s]): [string, FieldSpec] => [`limits.${k}`, s]),
 	...Object.entries(RESTART).map(([k, s]): [string, FieldSpec] => [`restart.${k}`, s]),
+	...Object.entries(PLACEMENT).map(([k, s]): [string, FieldSpec] => [`placement.${k}`, s]),
 	["permissions[]", CAPABILITY]
 ]);
 

@@ -9,11 +9,15 @@ import createApiService from "../services/api.service";
 import createApprovalsService from "../services/approvals.service";
 import createAuditService from "../services/audit.service";
 import createAuthService from "../services/auth.service";
+import createClusterService from "../services/cluster.service";
 import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
 import createMalService from "../services/mal.service";
 import createPermissionsService from "../services/permissions.service";
 import createToolsService from "../services/tools.service";
+import { createLeaderElection } from "./cluster/leader-election";
+import { heartbeatOptions } from "./cluster/nodes";
+import { parseNodeTags } from "./cluster/placement";
 import type { Config } from "./kernel/config";
 import { Kernel } from "./kernel/kernel";
 import { NodeMetrics } from "./kernel/metrics";
@@ -56,12 +60,15 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const policy = toolPolicy(config);
 	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
 	const security = new SecurityGuard();
-	const broker = new ServiceBroker({ ...createBrokerOptions(config, { metrics, security }), ...brokerOverrides });
+	const tags = parseNodeTags(config.NODE_TAGS);
+	// Heartbeats find a lost node within CLUSTER_NODE_TIMEOUT_MS; the tags travel with the node's info, for placement.
+	const broker = new ServiceBroker({ ...createBrokerOptions(config, { metrics, security }), ...heartbeatOptions(config), metadata: { tags }, ...brokerOverrides });
 	const dataDir = path.resolve(config.AGENTOS_DATA_DIR);
 	const adminToken = loadAdminToken(config.GATEWAY_AUTH_TOKEN, dataDir);
 	const clusterSecret = loadSecret(config.CLUSTER_SECRET, dataDir, "cluster-secret");
 	const kernel = await Kernel.open(config, broker.getLogger("kernel"), broker.nodeID);
 
+	const election = createLeaderElection(config, kernel.db, broker.nodeID, broker.getLogger("cluster"));
 	const logger = broker.getLogger("security");
 	const grants = new GrantStore(kernel.db);
 	const tokens = new TokenStore(kernel.db);
@@ -99,6 +106,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const services = [
 		createHealthService(kernel),
 		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
+		createClusterService(kernel, election, tags, metrics),
 		createMalService(kernel, mal, metrics),
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants),

@@ -1,6 +1,6 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { Gauge } from "prom-client";
-import { createAgentActor, actorServiceName } from "../actors/agent-actor";
+import { createAgentActor, actorServiceName, type AskParams } from "../actors/agent-actor";
 import type { AgentTask, Caller } from "../actors/agent-api";
 import { AgentRuntime, type RuntimeStatus } from "../actors/agent-runtime";
 import { AGENT_STATES, type Transition } from "../actors/agent-state";
@@ -15,6 +15,8 @@ import type { AgentManifest } from "../actors/manifest-types";
 import { StateStore } from "../actors/state-store";
 import { TaskStore, type TaskRecord } from "../actors/task-store";
 import { IMAGE_ENTRY_SCRIPT, createWorker, type WorkerSettings } from "../actors/worker-factory";
+import { AgentUnavailableError } from "../lib/cluster/errors";
+import { isHosting, placesAcrossNodes } from "../lib/cluster/nodes";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { CAPABILITIES, isCapability, type Capability } from "../lib/security/capabilities";
@@ -92,6 +94,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			requireApparmor: config.AGENT_WORKER_REQUIRE_APPARMOR
 		}
 	};
+	// With a shared database in a cluster, the leader places agents (lib/cluster); alone, they run here.
+	const across = placesAcrossNodes(config);
 	let reconciler: NodeJS.Timeout | undefined;
 	// Transitions are written in the order they happen, one after another.
 	let persisting: Promise<void> = Promise.resolve();
@@ -122,13 +126,13 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					const inserted = await db.query(
 						`INSERT INTO agents (id, manifest, raw_manifest, manifest_digest, owner, desired_state, state, node_id)
 						 VALUES ($1, $2, $3, $4, $5, 'running', 'pending', $6) ON CONFLICT (id) DO NOTHING`,
-						[manifest.id, JSON.stringify(manifest), JSON.stringify(raw), manifestDigest(raw), owner, this.broker.nodeID]
+						[manifest.id, JSON.stringify(manifest), JSON.stringify(raw), manifestDigest(raw), owner, across ? null : this.broker.nodeID]
 					);
 					if (inserted.rowCount === 0) throw new AgentExistsError(manifest.id);
 					// Spawning a manifest approves what it asks for; admins narrow or revoke later.
 					const by = ctx.meta.user?.id ?? ctx.meta.caller?.id ?? "system";
 					for (const permission of new Set(manifest.permissions)) await grants.grant(manifest.id, permission as Capability, by);
-					await this.launch(manifest);
+					await this.place(manifest);
 					ctx.meta.$statusCode = 201;
 					return this.view(manifest.id);
 				}
@@ -169,7 +173,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					const before = await this.view(ctx.params.id);
-					await this.shutdown(ctx.params.id, "deleted");
+					await this.shutdownAnywhere(ctx, await this.row(ctx.params.id), "deleted");
 					await db.query("DELETE FROM agents WHERE id = $1", [ctx.params.id]);
 					await grants.revoke(ctx.params.id, "deleted", {});
 					await state.clear(ctx.params.id);
@@ -184,9 +188,9 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				audit: true,
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
-					await this.row(ctx.params.id);
+					const row = await this.row(ctx.params.id);
 					await db.query("UPDATE agents SET desired_state = 'stopped', updated_at = now() WHERE id = $1", [ctx.params.id]);
-					await this.shutdown(ctx.params.id, "stopped by request");
+					await this.shutdownAnywhere(ctx, row, "stopped by request");
 					return this.view(ctx.params.id);
 				}
 			},
@@ -198,7 +202,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				audit: true,
 				params: { id: "string" },
 				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
-					return this.bringUp(ctx.params.id, "started by request");
+					return this.bringUp(ctx, ctx.params.id, "started by request");
 				}
 			},
 
@@ -209,7 +213,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				audit: true,
 				params: { id: "string" },
 				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
-					return this.bringUp(ctx.params.id, "restarted by request");
+					return this.bringUp(ctx, ctx.params.id, "restarted by request");
 				}
 			},
 
@@ -226,14 +230,13 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				},
 				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number }, Meta>): Promise<unknown> {
 					const { id, task, timeoutMs } = ctx.params;
-					await this.row(id);
+					const row = await this.row(id);
 					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
 					const taskId = TaskStore.newId();
 					await tasks.create(taskId, id, task, caller);
-					const run = ctx
-						.call(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } })
+					const run = this.deliver(row, () => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } }))
 						.then(
-							async result => {
+							async (result: unknown) => {
 								await tasks.finish(taskId, { ok: true, result });
 								return result;
 							},
@@ -265,10 +268,40 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				scope: "agents:read",
 				params: { id: "string", lines: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; lines?: number }>): Promise<{ id: string; node: string; lines: string[] }> {
-					await this.row(ctx.params.id);
+					const row = await this.row(ctx.params.id);
+					const host = this.remoteHost(row);
+					if (host) return ctx.call("agents.logs", ctx.params, { nodeID: host });
 					const entry = local.get(ctx.params.id);
 					// Output lives with the worker, on the node that runs it.
 					return { id: ctx.params.id, node: this.broker.nodeID, lines: entry ? entry.runtime.output(ctx.params.lines ?? 100) : [] };
+				}
+			},
+
+			/** The actor host: starts (or restarts) the agent on this node, as the leader's placement says. */
+			host: {
+				...ONCE,
+				params: { id: "string", reason: { type: "string", optional: true }, restart: { type: "boolean", optional: true } },
+				async handler(ctx: Context<{ id: string; reason?: string; restart?: boolean }>): Promise<AgentView> {
+					const { id, reason = "placed", restart } = ctx.params;
+					const row = await this.row(id);
+					if (row.desired_state !== "running") return this.view(id);
+					const running = local.get(id);
+					if (running && restart) await running.runtime.restart(reason);
+					else if (!running) {
+						await db.query("UPDATE agents SET node_id = $2, updated_at = now() WHERE id = $1", [id, this.broker.nodeID]);
+						await this.launch(row.manifest, reason);
+					}
+					return this.view(id);
+				}
+			},
+
+			/** The actor host: stops the agent here without changing its desired state (it moves elsewhere). */
+			release: {
+				...ONCE,
+				params: { id: "string", reason: { type: "string", optional: true } },
+				async handler(ctx: Context<{ id: string; reason?: string }>): Promise<{ id: string; node: string }> {
+					await this.shutdown(ctx.params.id, ctx.params.reason ?? "released");
+					return { id: ctx.params.id, node: this.broker.nodeID };
 				}
 			},
 
@@ -290,7 +323,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 		},
 
 		methods: {
-			async launch(manifest: AgentManifest): Promise<void> {
+			async launch(manifest: AgentManifest, reason?: string): Promise<void> {
 				// Spawn and the reconciler may race to launch one agent; the first wins.
 				if (local.has(manifest.id)) return;
 				const entryPoint = resolveEntryPoint(manifest, codePaths, inprocessPaths);
@@ -311,16 +344,74 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				await broker.createService(
 					createAgentActor(runtime, { signer, tasks, validators: compileTaskSchemas(manifest), maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS })
 				);
-				await runtime.start();
+				await runtime.start(reason);
+			},
+
+			/** Starts a new agent: here on a lone node; in a cluster, on the node the leader places it on. */
+			async place(manifest: AgentManifest): Promise<void> {
+				if (!across) return this.launch(manifest);
+				try {
+					await this.broker.call("cluster.place", { ids: [manifest.id] });
+				} catch (err) {
+					// The agent stays pending; the leader's next sweep places it.
+					const message = `not placed yet: ${(err as Error).message}`;
+					this.logger.warn(`Agent ${manifest.id} ${message}`);
+					await db.query("UPDATE agents SET last_error = $2 WHERE id = $1", [manifest.id, message]);
+				}
+			},
+
+			/** The other live node that hosts the agent, if it is not here. */
+			remoteHost(row: AgentRow): string | undefined {
+				return across && row.node_id && row.node_id !== this.broker.nodeID && isHosting(this.broker, row.node_id) ? row.node_id : undefined;
+			},
+
+			async shutdownAnywhere(ctx: Context, row: AgentRow, reason: string): Promise<void> {
+				const host = this.remoteHost(row);
+				if (host) await ctx.call("agents.release", { id: row.id, reason }, { nodeID: host });
+				else await this.shutdown(row.id, reason);
+			},
+
+			/**
+			 * Hands a task to the agent's actor wherever it runs. In a cluster an agent that is
+			 * between nodes is waited for (up to CLUSTER_TASK_WAIT_MS) when the task was not
+			 * delivered; a task whose node vanished under it is answered with a retryable
+			 * AGENT_UNAVAILABLE rather than run twice.
+			 */
+			async deliver<T>(row: AgentRow, ask: () => Promise<T>): Promise<T> {
+				if (!across) return ask();
+				const endpoints = () => this.broker.registry.getActionEndpoints(`${actorServiceName(row.id)}.ask`) as { hasAvailable(): boolean } | undefined;
+				const arrives = async (): Promise<boolean> => {
+					if (row.desired_state !== "running") return false;
+					const deadline = Date.now() + config.CLUSTER_TASK_WAIT_MS;
+					while (!endpoints()?.hasAvailable()) {
+						if (Date.now() > deadline) return false;
+						await new Promise(resolve => setTimeout(resolve, 50));
+					}
+					return true;
+				};
+				if (!endpoints()?.hasAvailable() && !(await arrives())) throw new AgentUnavailableError(row.id, `it is not running on any node (${row.state})`);
+				try {
+					return await ask();
+				} catch (err) {
+					const name = (err as Error).name;
+					if (name === "ServiceNotFoundError" || name === "ServiceNotAvailableError") {
+						if (await arrives()) return ask();
+						throw new AgentUnavailableError(row.id, "its node is gone and it has not started on another yet");
+					}
+					if (name === "RequestRejectedError") throw new AgentUnavailableError(row.id, "its node went away while the task was running, so the task may not have finished; the agent is moving to another node");
+					throw err;
+				}
 			},
 
 			/** Desired state running, and a fresh start: a restart (clean crash count) here, or a launch. */
-			async bringUp(id: string, reason: string): Promise<AgentView> {
+			async bringUp(ctx: Context, id: string, reason: string): Promise<AgentView> {
 				const row = await this.row(id);
 				await db.query("UPDATE agents SET desired_state = 'running', updated_at = now() WHERE id = $1", [row.id]);
 				const running = local.get(row.id);
+				const host = this.remoteHost(row);
 				if (running) await running.runtime.restart(reason);
-				else await this.launch(row.manifest);
+				else if (host) await ctx.call("agents.host", { id, reason, restart: true }, { nodeID: host });
+				else await this.place(row.manifest);
 				return this.view(row.id);
 			},
 
@@ -347,7 +438,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 							t.node,
 							t.at
 						]);
-						await db.query("UPDATE agents SET state = $2, node_id = $3, pid = $4, restarts = $5, last_error = $6, updated_at = now() WHERE id = $1", [
+						// In a cluster, a node the agent was moved away from no longer writes its state.
+						await db.query(`UPDATE agents SET state = $2, node_id = $3, pid = $4, restarts = $5, last_error = $6, updated_at = now() WHERE id = $1${across ? " AND node_id = $3" : ""}`, [
 							t.agentId,
 							t.to,
 							t.node,
@@ -390,6 +482,16 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				};
 			},
 
+			/** Stops agents running here that the leader placed elsewhere (this node was taken for lost a while). */
+			async releaseMoved(): Promise<void> {
+				if (local.size === 0) return;
+				const { rows } = await db.query<{ id: string; node_id: string | null }>("SELECT id, node_id FROM agents WHERE id = ANY($1) AND node_id IS DISTINCT FROM $2", [
+					[...local.keys()],
+					this.broker.nodeID
+				]);
+				for (const row of rows) if (row.node_id) await this.shutdown(row.id, `moved to ${row.node_id}`);
+			},
+
 			/** Starts every agent that should be running here but is not (on a single node: all of them). */
 			async restore(): Promise<void> {
 				const clustered = Boolean(config.TRANSPORTER);
@@ -397,6 +499,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					`SELECT * FROM agents WHERE desired_state = 'running' ${clustered ? "AND node_id = $1" : ""} ORDER BY created_at`,
 					clustered ? [this.broker.nodeID] : []
 				);
+				if (across) await this.releaseMoved();
 				const missing = rows.filter(row => !local.has(row.id));
 				for (const row of missing) {
 					await this.launch(row.manifest).catch((err: Error) => this.logger.error(`Could not start agent ${row.id}: ${err.message}`));

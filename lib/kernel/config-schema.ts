@@ -125,6 +125,64 @@ export const CONFIG_SCHEMA = {
 		default: "agentos",
 		description: "Moleculer namespace; only nodes with the same namespace form a cluster"
 	}),
+	NODE_TAGS: setting({
+		group: "Cluster",
+		type: "string",
+		description: "Comma-separated tags of this node (e.g. gpu,eu); agents whose manifest asks for placement.nodeTags go only to nodes with all of them"
+	}),
+	CLUSTER_PLACEMENT: setting({
+		group: "Cluster",
+		type: "enum",
+		values: ["least-agents", "least-cpu"],
+		default: "least-agents",
+		description: "How the leader picks a node for an agent among those its constraints allow"
+	}),
+	CLUSTER_NODE_TIMEOUT_MS: setting({
+		group: "Cluster",
+		type: "number",
+		default: 3000,
+		min: 2000,
+		max: 60000,
+		description: "A node silent this long (no heartbeat) is taken for dead and its agents are re-placed on the others (rounded to whole seconds)"
+	}),
+	CLUSTER_LEADER_LEASE_MS: setting({
+		group: "Cluster",
+		type: "number",
+		default: 6000,
+		min: 1000,
+		max: 600000,
+		description: "Leader lease: renewed every third of it; a leader that cannot renew steps down, and the others try to take over as often"
+	}),
+	CLUSTER_REBALANCE_ON_JOIN: setting({
+		group: "Cluster",
+		type: "boolean",
+		default: false,
+		description: "Move agents onto a node that joins until the agent counts differ by at most one"
+	}),
+	CLUSTER_TASK_WAIT_MS: setting({
+		group: "Cluster",
+		type: "number",
+		default: 10000,
+		min: 0,
+		max: 600000,
+		description: "How long a task for an agent that is being moved waits for it before a retryable 503 AGENT_UNAVAILABLE"
+	}),
+	SCHEDULER_POLL_MS: setting({
+		group: "Cluster",
+		type: "number",
+		default: 500,
+		min: 20,
+		max: 60000,
+		description: "How often the leader looks for scheduled jobs that are due"
+	}),
+	SCHEDULER_MAX_FAILURES: setting({
+		group: "Cluster",
+		type: "number",
+		default: 5,
+		min: 0,
+		max: 1000,
+		description: "Consecutive failed runs after which a scheduled job pauses itself (0: never; a job may set its own)"
+	}),
 
 	GATEWAY_AUTH_TOKEN: setting({
 		group: "Security",

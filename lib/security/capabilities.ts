@@ -44,7 +44,9 @@ export const SCOPES = {
 	tasks: "send tasks to agents and read their results",
 	llm: "call models, read usage",
 	"audit:read": "query, export and verify the audit log",
-	approvals: "list, approve and deny pending approvals"
+	approvals: "list, approve and deny pending approvals",
+	"cluster:read": "read the cluster's nodes, their load and its leader",
+	schedules: "create, list, pause, resume, trigger and delete scheduled jobs that send tasks to agents"
 } as const;
 
 export type Scope = keyof typeof SCOPES;
