@@ -12,6 +12,7 @@ import createAuthService from "../services/auth.service";
 import createClusterService from "../services/cluster.service";
 import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
+import createSchedulerService from "../services/scheduler.service";
 import createMalService from "../services/mal.service";
 import createPermissionsService from "../services/permissions.service";
 import createToolsService from "../services/tools.service";
@@ -107,6 +108,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createHealthService(kernel),
 		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
 		createClusterService(kernel, election, tags, metrics),
+		createSchedulerService(kernel, election, metrics),
 		createMalService(kernel, mal, metrics),
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants),
