@@ -4,6 +4,7 @@
  * call leaves the worker, is checked against the agent's capabilities by its actor and
  * reaches the cluster with the agent's identity. Agent code never holds a secret.
  */
+import type { SocietyApi } from "./society-api";
 
 export interface Caller {
 	kind: "user" | "agent" | "system";
@@ -64,6 +65,8 @@ export interface AgentContext {
 		delete(key: string): Promise<void>;
 		list(): Promise<string[]>;
 	};
+	/** Forums, jobs, reputation, the directory (actors/society-api.ts). */
+	society: SocietyApi;
 	log: {
 		debug(msg: string): void;
 		info(msg: string): void;

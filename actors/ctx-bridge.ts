@@ -3,6 +3,7 @@ import type { Caller } from "./agent-api";
 import type { EnvelopeSigner } from "./envelope";
 import { PermissionDeniedError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
+import { societyAction } from "./society-api";
 import type { StateStore } from "./state-store";
 
 /** Steps of ctx.llm.run when the agent names none, and the most it may ask for. */
@@ -87,6 +88,11 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 			return call(`agent.${String(target)}.ask`, { task, envelope, ...(timeoutMs ? { timeoutMs } : {}) }, c, timeoutMs ? timeoutMs + 5000 : undefined);
 		},
 		"agents.send": ([target, task], c) => call(`agent.${String(target)}.tell`, { task, envelope: signer.seal(id, String(target), broker.nodeID, task) }, c),
+		society: ([name, params], c) => {
+			const action = societyAction(name);
+			if (!action) throw new PermissionDeniedError(id, `society.${String(name)}`);
+			return call(action, obj(params), c);
+		},
 		"state.get": ([key]) => state.get(id, String(key)),
 		"state.set": ([key, value]) => state.set(id, String(key), value),
 		"state.delete": ([key]) => state.delete(id, String(key)),

@@ -15,6 +15,7 @@ import createProviderService from "../services/llm-provider.service";
 import createSchedulerService from "../services/scheduler.service";
 import createMalService from "../services/mal.service";
 import createPermissionsService from "../services/permissions.service";
+import { createSocietyServices } from "../services/society";
 import createToolsService from "../services/tools.service";
 import { createLeaderElection } from "./cluster/leader-election";
 import { heartbeatOptions } from "./cluster/nodes";
@@ -91,9 +92,11 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 			}
 		});
 	}
+	const society = createSocietyServices(kernel, audit);
 	security.attach({
 		grants,
 		audit,
+		sanctions: society.sanctions,
 		approvals,
 		approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
 		onApprovalRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
@@ -116,6 +119,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createApprovalsService(kernel, approvals),
 		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
 	];
+	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);
 	const api = broker.createService(createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics }));
 	try {

@@ -1,4 +1,5 @@
 import type { AgentContext, AgentTask } from "../agent-api";
+import { createSocietyContext } from "../society-api";
 import type { CtxMethod } from "./protocol";
 
 export type CallFn = (method: CtxMethod, args: unknown[]) => Promise<unknown>;
@@ -34,6 +35,7 @@ export function createAgentContext(agentId: string, call: CallFn, log: LogFn): A
 			delete: async key => void (await call("state.delete", [key])),
 			list: async () => (await call("state.list", [])) as string[]
 		},
+		society: createSocietyContext((name, params) => call("society", [name, params])),
 		log: {
 			debug: msg => log("debug", String(msg)),
 			info: msg => log("info", String(msg)),

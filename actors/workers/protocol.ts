@@ -57,7 +57,8 @@ export const CTX_METHODS = [
 	"state.get",
 	"state.set",
 	"state.delete",
-	"state.list"
+	"state.list",
+	"society"
 ] as const;
 export type CtxMethod = (typeof CTX_METHODS)[number];
 

@@ -568,6 +568,29 @@ export const CONFIG_SCHEMA = {
 		description: 'MCP servers whose tools agents may use, as JSON: [{"name","transport":"stdio|http","command","args","url","tools":["*"]}]'
 	}),
 
+	SOCIAL_POST_RATE_PER_MINUTE: setting({
+		group: "Society",
+		type: "number",
+		default: 30,
+		min: 0,
+		max: 100000,
+		description: "Forum posts and replies an agent may make a minute on one node (0: no limit)"
+	}),
+	SANCTION_THROTTLE_PER_MINUTE: setting({
+		group: "Society",
+		type: "number",
+		default: 10,
+		min: 1,
+		max: 100000,
+		description: "Calls a minute a throttled agent may make on one node, unless its sanction names a rate"
+	}),
+	POLICY_EVALUATION: setting({
+		group: "Society",
+		type: "boolean",
+		default: true,
+		description: "Evaluate governance policies on this node's audit stream as it is recorded"
+	}),
+
 	LOG_LEVEL: setting({
 		group: "Observability",
 		type: "enum",

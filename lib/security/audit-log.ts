@@ -107,6 +107,7 @@ export class AuditLog {
 	private lock: Promise<unknown> = Promise.resolve();
 	/** A batch whose commit failed after its rows were sent: it may be in the table already. */
 	private inDoubt: { at: string; hash: string; count: number } | undefined;
+	private readonly listeners = new Set<(entry: AuditHashedFields) => void>();
 
 	constructor(
 		private readonly db: Database,
@@ -126,8 +127,16 @@ export class AuditLog {
 	/** Throws AuditBufferFullError when full, and TypeError for a malformed event (a caller bug). */
 	record(event: AuditEvent): void {
 		if (this.full) throw new AuditBufferFullError(this.buffer.length);
-		this.buffer.push(normalise(event, this.opts.node));
+		const entry = normalise(event, this.opts.node);
+		this.buffer.push(entry);
+		for (const listener of this.listeners) listener(entry);
 		if (this.running && this.timer && !this.soon && this.failures === 0 && this.buffer.length >= this.opts.batchSize) this.schedule(0);
+	}
+
+	/** Hears every entry as it is recorded, before it is written (e.g. to evaluate policies on the stream); returns the unsubscribe. A listener must not throw. */
+	onRecord(listener: (entry: AuditHashedFields) => void): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
 	}
 
 	/** Writes everything buffered when called; rejects (keeping the entries) when the database fails. */

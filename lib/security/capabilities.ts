@@ -46,7 +46,12 @@ export const SCOPES = {
 	"audit:read": "query, export and verify the audit log",
 	approvals: "list, approve and deny pending approvals",
 	"cluster:read": "read the cluster's nodes, their load and its leader",
-	schedules: "create, list, pause, resume, trigger and delete scheduled jobs that send tasks to agents"
+	schedules: "create, list, pause, resume, trigger and delete scheduled jobs that send tasks to agents",
+	"society:read": "read forums, jobs, reputation and the directory",
+	"society:write": "post in forums, post and work on jobs, review, edit directory profiles",
+	"governance:read": "read policies, moderation cases, sanctions and appeals",
+	governance: "moderate: write policies, handle cases, apply and lift sanctions, decide appeals, adjust reputation",
+	appeals: "appeal a sanction on one's own agent"
 } as const;
 
 export type Scope = keyof typeof SCOPES;

@@ -15,6 +15,16 @@ export interface SecurityDeps {
 	approvalTimeoutMs: number;
 	/** Told when an approval is waiting, so people can be notified. */
 	onApprovalRequested?(approval: { id: string; agentId: string; action: string }): void;
+	/** Sanctions (governance): asked on every call an agent makes, and on calls that put an agent to work. */
+	sanctions?: SanctionCheck;
+}
+
+/** Refuses (throws) a sanctioned agent's calls; implemented by the governance layer, which the security layer does not know. */
+export interface SanctionCheck {
+	/** An agent's own call to `action`: refused when the agent is quarantined, banned or over its throttle. */
+	checkCaller(agentId: string, action: string): Promise<void>;
+	/** A call that names an agent as its target (e.g. agents.submitTask): refused when that agent may not work. */
+	checkTarget(agentId: string, action: string): Promise<void>;
 }
 
 export interface SecuredMeta {
@@ -29,6 +39,12 @@ export function callerOf(ctx: Context<unknown, SecuredMeta>): Caller {
 	if (ctx.meta.caller) return ctx.meta.caller;
 	if (ctx.meta.user) return { kind: "user", id: ctx.meta.user.id };
 	return { kind: "system", id: ctx.nodeID ?? "local" };
+}
+
+/** A tool call names its tool in the audit entry, so policies can tell tools apart. */
+function toolOf(params: unknown): { tool?: string } {
+	const toolId = (params as { toolId?: unknown } | undefined)?.toolId;
+	return typeof toolId === "string" ? { tool: toolId.replace(/^builtin:/, "") } : {};
 }
 
 function targetOf(params: unknown): string | null {
@@ -62,12 +78,28 @@ export class SecurityGuard {
 			localAction(next, action) {
 				const capability = action.permission;
 				const approval = action.approval;
-				if (!capability && !action.audit && !approval) return next;
 				const name = action.name ?? "unknown";
 				const run = next as (this: unknown, c: Context) => Promise<unknown>;
+				if (!capability && !action.audit && !approval) {
+					// Nothing to check but sanctions, which only agents' calls have.
+					return function sanctioned(this: unknown, ctx: Context<unknown, SecuredMeta>) {
+						const check = depsOf()?.sanctions;
+						if (ctx.meta.caller?.kind !== "agent" || !check) return run.call(this, ctx);
+						return check.checkCaller(ctx.meta.caller.id, name).then(() => run.call(this, ctx));
+					};
+				}
 				async function checked(this: unknown, ctx: Context<unknown, SecuredMeta>, deps: SecurityDeps, caller: Caller): Promise<unknown> {
 					if (deps.audit.full) throw new AuditBufferFullError();
 					const entry = { actor: { kind: caller.kind, id: caller.id }, action: name, target: targetOf(ctx.params), requestId: ctx.requestID ?? null };
+					if (deps.sanctions) {
+						try {
+							if (caller.kind === "agent") await deps.sanctions.checkCaller(caller.id, name);
+							if (entry.target) await deps.sanctions.checkTarget(entry.target, name);
+						} catch (err) {
+							deps.audit.record({ ...entry, outcome: "denied", data: { ...(capability ? { capability } : {}), reason: (err as { type?: string }).type ?? "sanctioned" } });
+							throw err;
+						}
+					}
 					if (caller.kind === "agent" && (capability || approval)) {
 						const grant = capability ? await deps.grants.find(caller.id, capability) : undefined;
 						if (capability && !grant) {
@@ -88,7 +120,7 @@ export class SecurityGuard {
 					}
 					try {
 						const result = await run.call(this, ctx);
-						deps.audit.record({ ...entry, outcome: "succeeded", data: capability ? { capability } : {} });
+						deps.audit.record({ ...entry, outcome: "succeeded", data: { ...(capability ? { capability } : {}), ...toolOf(ctx.params) } });
 						return result;
 					} catch (err) {
 						const e = err as { type?: string; message?: string };

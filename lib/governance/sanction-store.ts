@@ -1,0 +1,169 @@
+import { Errors } from "moleculer";
+import type { Database, Queryable } from "../kernel/database";
+import type { SanctionCheck } from "../security/security-guard";
+import { WindowCounter } from "../society/society-context";
+
+export const SANCTION_KINDS = ["warn", "throttle", "quarantine", "ban"] as const;
+export type SanctionKind = (typeof SANCTION_KINDS)[number];
+
+export interface Sanction {
+	id: string;
+	agentId: string;
+	kind: SanctionKind;
+	reason: string;
+	caseId: string | null;
+	ratePerMinute: number | null;
+	createdBy: string;
+	createdAt: string;
+	expiresAt: string | null;
+	liftedAt: string | null;
+	liftedBy: string | null;
+	liftReason: string | null;
+}
+
+interface Row {
+	id: string;
+	agent_id: string;
+	kind: SanctionKind;
+	reason: string;
+	case_id: string | null;
+	rate_per_minute: number | null;
+	created_by: string;
+	created_at: Date;
+	expires_at: Date | null;
+	lifted_at: Date | null;
+	lifted_by: string | null;
+	lift_reason: string | null;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toSanction(r: Row): Sanction {
+	return {
+		id: r.id,
+		agentId: r.agent_id,
+		kind: r.kind,
+		reason: r.reason,
+		caseId: r.case_id,
+		ratePerMinute: r.rate_per_minute,
+		createdBy: r.created_by,
+		createdAt: iso(r.created_at)!,
+		expiresAt: iso(r.expires_at),
+		liftedAt: iso(r.lifted_at),
+		liftedBy: r.lifted_by,
+		liftReason: r.lift_reason
+	};
+}
+
+/** How long an agent's sanctions are trusted before they are read again; changes clear it at once, cluster-wide (`sanctions.changed`). */
+const CACHE_MS = 5000;
+/** Actions that set an agent to work: refused while it is quarantined or banned, whoever asks. */
+const PUTS_TO_WORK = new Set(["agents.submitTask", "agents.start", "agents.restart"]);
+
+/** 423 while quarantined, 403 when banned: the agent may do nothing. */
+export class AgentSanctionedError extends Errors.MoleculerClientError {
+	constructor(s: Sanction, doing: string) {
+		const until = s.expiresAt ? ` until ${s.expiresAt}` : "";
+		super(`Agent ${s.agentId} is ${s.kind === "ban" ? "banned" : "quarantined"}${until} (${s.reason}); ${doing} is refused`, s.kind === "ban" ? 403 : 423, s.kind === "ban" ? "AGENT_BANNED" : "AGENT_QUARANTINED", {
+			agentId: s.agentId,
+			sanctionId: s.id,
+			kind: s.kind,
+			expiresAt: s.expiresAt
+		});
+		this.name = "AgentSanctionedError";
+	}
+}
+
+export class AgentThrottledError extends Errors.MoleculerRetryableError {
+	constructor(s: Sanction, rate: number, retryAfterSeconds: number) {
+		super(`Agent ${s.agentId} is throttled to ${rate} calls a minute (${s.reason}); retry in ${retryAfterSeconds} s`, 429, "AGENT_THROTTLED", {
+			agentId: s.agentId,
+			sanctionId: s.id,
+			ratePerMinute: rate,
+			retryAfterSeconds
+		});
+		this.name = "AgentThrottledError";
+	}
+}
+
+/**
+ * Agents' sanctions, read on every call an agent makes (the security middleware asks),
+ * so cached per agent like grants. A sanction is active until lifted or expired; expiry
+ * needs no sweep, it is read from `expires_at`. Throttles count calls per node.
+ */
+export class SanctionStore implements SanctionCheck {
+	private readonly cache = new Map<string, { sanctions: Sanction[]; until: number }>();
+	private readonly throttles = new Map<string, WindowCounter>();
+
+	constructor(
+		private readonly db: () => Database,
+		private readonly defaultRatePerMinute: number
+	) {}
+
+	async active(agentId: string): Promise<Sanction[]> {
+		const now = Date.now();
+		const cached = this.cache.get(agentId);
+		let sanctions = cached && cached.until > now ? cached.sanctions : undefined;
+		if (!sanctions) {
+			const { rows } = await this.db().query<Row>("SELECT * FROM sanctions WHERE agent_id = $1 AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > now())", [agentId]);
+			sanctions = rows.map(toSanction);
+			if (this.cache.size > 50_000) this.cache.clear();
+			this.cache.set(agentId, { sanctions, until: now + CACHE_MS });
+		}
+		return sanctions.filter(s => !s.expiresAt || Date.parse(s.expiresAt) > now);
+	}
+
+	/** For the security middleware: refuses a sanctioned agent's call. */
+	async checkCaller(agentId: string, action: string): Promise<void> {
+		const sanctions = await this.active(agentId);
+		const blocking = sanctions.find(s => s.kind === "ban") ?? sanctions.find(s => s.kind === "quarantine");
+		if (blocking) throw new AgentSanctionedError(blocking, action);
+		const throttle = sanctions.find(s => s.kind === "throttle");
+		if (throttle) {
+			const rate = throttle.ratePerMinute ?? this.defaultRatePerMinute;
+			let counter = this.throttles.get(throttle.id);
+			if (!counter) this.throttles.set(throttle.id, (counter = new WindowCounter(rate, 60_000)));
+			const waitMs = counter.hit(agentId);
+			if (waitMs > 0) throw new AgentThrottledError(throttle, rate, Math.ceil(waitMs / 1000));
+		}
+	}
+
+	/** For the security middleware: a quarantined or banned agent is given no work. */
+	async checkTarget(agentId: string, action: string): Promise<void> {
+		if (!PUTS_TO_WORK.has(action)) return;
+		const sanctions = await this.active(agentId);
+		const blocking = sanctions.find(s => s.kind === "ban") ?? sanctions.find(s => s.kind === "quarantine");
+		if (blocking) throw new AgentSanctionedError(blocking, action);
+	}
+
+	async get(id: string, q: Queryable = this.db()): Promise<Sanction | undefined> {
+		const { rows } = await q.query<Row>("SELECT * FROM sanctions WHERE id = $1", [id]);
+		return rows[0] ? toSanction(rows[0]) : undefined;
+	}
+
+	async apply(
+		q: Queryable,
+		s: { agentId: string; kind: SanctionKind; reason: string; caseId?: string | null; ratePerMinute?: number | null; createdBy: string; durationMs?: number | null }
+	): Promise<Sanction> {
+		const expires = s.durationMs ? new Date(Date.now() + s.durationMs) : null;
+		const { rows } = await q.query<Row>(
+			"INSERT INTO sanctions (agent_id, kind, reason, case_id, rate_per_minute, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+			[s.agentId, s.kind, s.reason, s.caseId ?? null, s.ratePerMinute ?? null, s.createdBy, expires]
+		);
+		this.forget(s.agentId);
+		return toSanction(rows[0]);
+	}
+
+	/** Lifts an active sanction; undefined when there is none by that id or it is lifted already. */
+	async lift(q: Queryable, id: string, by: string, reason: string): Promise<Sanction | undefined> {
+		const { rows } = await q.query<Row>("UPDATE sanctions SET lifted_at = now(), lifted_by = $2, lift_reason = $3 WHERE id = $1 AND lifted_at IS NULL RETURNING *", [id, by, reason]);
+		if (!rows[0]) return undefined;
+		this.forget(rows[0].agent_id);
+		return toSanction(rows[0]);
+	}
+
+	forget(agentId?: string): void {
+		if (agentId) this.cache.delete(agentId);
+		else this.cache.clear();
+	}
+}

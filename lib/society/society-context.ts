@@ -1,0 +1,51 @@
+import type { Context } from "moleculer";
+import type { Caller } from "../../actors/agent-api";
+import { callerOf, type SecuredMeta } from "../security/security-guard";
+
+/** Pagination params every society list takes: limit 1–100 (20), offset ≥ 0. */
+export const PAGE_PARAMS = {
+	limit: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
+	offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+} as const;
+
+export interface Page<T> {
+	items: T[];
+	total: number;
+	limit: number;
+	offset: number;
+}
+
+/** Who acts: an agent (meta.caller), a person (the gateway's user) or the system. */
+export function actorOf(ctx: Context<unknown, SecuredMeta>): Caller {
+	return callerOf(ctx);
+}
+
+/** The agent a call is made for: the calling agent itself, or the id it names when a person or the system calls. */
+export function agentFor(ctx: Context<unknown, SecuredMeta>, named?: string): string | undefined {
+	const caller = callerOf(ctx);
+	return caller.kind === "agent" ? caller.id : named;
+}
+
+/** Per-key fixed-window counter: `allow` answers how long to wait, or 0. In memory, per node. */
+export class WindowCounter {
+	private readonly windows = new Map<string, { start: number; count: number }>();
+
+	constructor(
+		private readonly limit: number,
+		private readonly windowMs: number
+	) {}
+
+	/** Counts a hit; returns 0 when allowed, else the milliseconds until the window resets. */
+	hit(key: string, now = Date.now()): number {
+		if (this.limit <= 0) return 0;
+		let w = this.windows.get(key);
+		if (!w || now - w.start >= this.windowMs) {
+			if (this.windows.size > 50_000) this.windows.clear();
+			w = { start: now, count: 0 };
+			this.windows.set(key, w);
+		}
+		if (w.count >= this.limit) return this.windowMs - (now - w.start);
+		w.count++;
+		return 0;
+	}
+}

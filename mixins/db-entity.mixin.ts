@@ -1,0 +1,77 @@
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { Errors } from "moleculer";
+import DbService from "moleculer-db";
+import type { Kernel } from "../lib/kernel/kernel";
+import { KernelDbAdapter, type TableSpec } from "./kernel-db.adapter";
+import { requiresDatabase } from "./requires-database.mixin";
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** What a change event carries: `<service>.changed` with `{change, entity}`. */
+export interface EntityChange<T = Record<string, unknown>> {
+	change: "created" | "updated" | "removed";
+	entity: T;
+}
+
+export interface DbEntityOptions {
+	/** List params copied into the adapter's `query`, e.g. `state` or `skills`. */
+	filters?: string[];
+}
+
+type Entity = Record<string, unknown>;
+
+/** What the mixin adds to `this` in a service's handlers. */
+export interface DbMethods {
+	adapter: KernelDbAdapter;
+	_create(ctx: Context, entity: Entity): Promise<Entity>;
+	_update(ctx: Context, params: Entity & { id: string }): Promise<Entity>;
+	_get(ctx: Context, params: { id: string }): Promise<Entity>;
+	toEntity(row: Entity): Entity;
+}
+
+/** A service built on dbEntity: its handlers see the mixin's methods. */
+export type DbServiceSchema = ServiceSchema<ServiceSettingSchema, DbMethods>;
+
+type ListParams = Record<string, unknown> & { query?: unknown };
+
+/**
+ * moleculer-db's service mixin (list/find/count/get/create/update/remove, pagination,
+ * search) over the kernel's Database, for one table. Every change is broadcast as
+ * `<service>.changed`, so other nodes, WebSocket subscribers and caches hear of it.
+ * Until the database is migrated its actions answer a retryable 503.
+ */
+export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptions = {}): Partial<ServiceSchema> {
+	const filters = options.filters ?? [];
+	/** A `query` sent as text (REST) is JSON; a bad one is the caller's error, not a 500. */
+	function normaliseQuery(ctx: Context<ListParams>): void {
+		let query = ctx.params.query;
+		if (typeof query === "string") {
+			try {
+				query = JSON.parse(query);
+			} catch {
+				throw new Errors.ValidationError('"query" must be a JSON object', "VALIDATION_ERROR", [{ field: "query", message: '"query" must be a JSON object', type: "field" }]);
+			}
+		}
+		const merged: Record<string, unknown> = { ...((query as Record<string, unknown>) ?? {}) };
+		for (const f of filters) if (ctx.params[f] !== undefined) merged[f] = ctx.params[f];
+		ctx.params = { ...ctx.params, query: merged };
+	}
+	const mixin = {
+		mixins: [DbService as unknown as Partial<ServiceSchema>, requiresDatabase(kernel)],
+		adapter: new KernelDbAdapter(() => kernel.db, spec),
+		settings: { idField: "id", pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE, maxLimit: MAX_PAGE_SIZE },
+		hooks: { before: { list: normaliseQuery, find: normaliseQuery, count: normaliseQuery } },
+		methods: {
+			/** moleculer-db's hook after every create/update/remove: tell the cluster. */
+			async entityChanged(this: Service, change: EntityChange["change"], entity: unknown): Promise<void> {
+				await this.broker.broadcast(`${this.name}.changed`, { change, entity }).catch(() => undefined);
+			},
+			/** A row as the API shows it, for actions that write with SQL of their own. */
+			toEntity(this: Service & { adapter: KernelDbAdapter }, row: Record<string, unknown>): Record<string, unknown> {
+				return this.adapter.entityToObject(row);
+			}
+		}
+	};
+	return mixin as Partial<ServiceSchema>;
+}

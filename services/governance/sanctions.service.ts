@@ -1,0 +1,138 @@
+import type { Context } from "moleculer";
+import type { Kernel } from "../../lib/kernel/kernel";
+import { parseDuration } from "../../lib/governance/policy-dsl";
+import { SANCTION_KINDS, type Sanction, type SanctionKind, type SanctionStore } from "../../lib/governance/sanction-store";
+import type { SecuredMeta } from "../../lib/security/security-guard";
+import { ConflictError, FieldError, NotFoundError } from "../../lib/society/errors";
+import { sanctionDelta } from "../../lib/society/reputation";
+import type { ReputationStore } from "../../lib/society/reputation-store";
+import { actorOf } from "../../lib/society/society-context";
+import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import type { TableSpec } from "../../mixins/kernel-db.adapter";
+
+export interface ApplyParams {
+	agentId: string;
+	kind: SanctionKind;
+	reason: string;
+	/** 30s, 10m, 2h, 7d; none: until lifted. */
+	duration?: string;
+	ratePerMinute?: number;
+	caseId?: string;
+}
+
+type Meta = SecuredMeta & { $statusCode?: number };
+
+const SANCTIONS = {
+	table: "sanctions",
+	columns: {
+		agentId: "text",
+		kind: "text",
+		reason: "text",
+		caseId: "text",
+		ratePerMinute: "number",
+		createdBy: "text",
+		createdAt: "time",
+		expiresAt: "time",
+		liftedAt: "time",
+		liftedBy: "text",
+		liftReason: "text"
+	}
+} as const satisfies TableSpec;
+
+const MODERATE = { scope: "governance", permission: "social.moderate", audit: true } as const;
+
+/**
+ * Sanctions on agents: warn, throttle (a rate limit), quarantine (the actor stopped, tasks
+ * refused), ban; each with an optional expiry. The security middleware enforces them on
+ * every call an agent makes, on every node: `sanctions.changed` clears each node's cache.
+ */
+export default function createSanctionsService(kernel: Kernel, sanctions: SanctionStore, reputation: ReputationStore): DbServiceSchema {
+	return {
+		name: "sanctions",
+		mixins: [dbEntity(kernel, SANCTIONS, { filters: ["agentId", "kind"] })],
+		settings: { rest: "/sanctions" },
+
+		actions: {
+			list: {
+				rest: "GET /",
+				scope: "governance:read",
+				params: { agentId: { type: "string", max: 200, optional: true }, kind: { type: "enum", values: [...SANCTION_KINDS], optional: true } }
+			},
+			get: { rest: "GET /:id", scope: "governance:read" },
+			find: { visibility: "protected" },
+			count: { visibility: "protected" },
+			insert: false,
+			update: false,
+			remove: false,
+			create: false,
+
+			/** The agent's sanctions in force now. */
+			active: {
+				rest: "GET /agents/:agentId",
+				scope: "governance:read",
+				params: { agentId: { type: "string", min: 1, max: 200 } },
+				handler(ctx: Context<{ agentId: string }>): Promise<Sanction[]> {
+					return sanctions.active(ctx.params.agentId);
+				}
+			},
+
+			apply: {
+				...MODERATE,
+				rest: "POST /",
+				params: {
+					agentId: { type: "string", min: 1, max: 200 },
+					kind: { type: "enum", values: [...SANCTION_KINDS] },
+					reason: { type: "string", min: 3, max: 2000 },
+					duration: { type: "string", max: 20, optional: true },
+					ratePerMinute: { type: "number", integer: true, min: 1, max: 100000, optional: true, convert: true },
+					caseId: { type: "uuid", optional: true }
+				},
+				async handler(ctx: Context<ApplyParams, Meta>): Promise<Sanction> {
+					const { agentId, kind, reason, duration, ratePerMinute, caseId } = ctx.params;
+					const durationMs = duration === undefined ? undefined : parseDuration(duration);
+					if (duration !== undefined && !durationMs) throw new FieldError("duration", `"duration" is a duration such as 30s, 10m, 2h or 7d, not "${duration}"`);
+					if (ratePerMinute && kind !== "throttle") throw new FieldError("ratePerMinute", "Only a throttle has a rate");
+					const by = actorOf(ctx).id;
+					const sanction = await kernel.db.transaction(async tx => {
+						const created = await sanctions.apply(tx, { agentId, kind, reason, caseId, ratePerMinute, createdBy: by, durationMs });
+						await reputation.record({ agentId, kind: "sanction", delta: sanctionDelta(kind), reason: `${kind}: ${reason}`, source: created.id, actor: by }, tx);
+						return created;
+					});
+					ctx.meta.$statusCode = 201;
+					await ctx.broadcast("sanctions.changed", { change: "created", entity: sanction });
+					// Quarantine and ban stop the agent's actor; it stays stopped (its desired state) until someone starts it.
+					if (kind === "quarantine" || kind === "ban") {
+						await ctx.call("agents.stop", { id: agentId }).catch((err: Error) => this.logger.info(`Sanctioned agent ${agentId} was not stopped: ${err.message}`));
+					}
+					return sanction;
+				}
+			},
+
+			lift: {
+				...MODERATE,
+				rest: "POST /:id/lift",
+				params: { id: { type: "uuid" }, reason: { type: "string", min: 3, max: 2000 } },
+				async handler(ctx: Context<{ id: string; reason: string }, Meta>): Promise<Sanction> {
+					const by = actorOf(ctx).id;
+					const lifted = await kernel.db.transaction(async tx => {
+						const existing = await sanctions.get(ctx.params.id, tx);
+						if (!existing) throw new NotFoundError("sanction", ctx.params.id);
+						const done = await sanctions.lift(tx, ctx.params.id, by, ctx.params.reason);
+						if (!done) throw new ConflictError("SANCTION_LIFTED", `Sanction ${ctx.params.id} was lifted already`, { sanctionId: ctx.params.id });
+						await reputation.record({ agentId: done.agentId, kind: "appeal", delta: -sanctionDelta(done.kind), reason: `${done.kind} lifted: ${ctx.params.reason}`, source: done.id, actor: by }, tx);
+						return done;
+					});
+					await ctx.broadcast("sanctions.changed", { change: "updated", entity: lifted });
+					return lifted;
+				}
+			}
+		},
+
+		events: {
+			/** Every node forgets what it cached of the agent's sanctions, so the change holds at once everywhere. */
+			"sanctions.changed"(ctx: Context<{ entity?: { agentId?: string } }>) {
+				sanctions.forget(ctx.params.entity?.agentId);
+			}
+		}
+	};
+}

@@ -1,0 +1,137 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { SqlParam } from "../../lib/kernel/database";
+import type { Kernel } from "../../lib/kernel/kernel";
+import type { SecuredMeta } from "../../lib/security/security-guard";
+import { NotAllowedError, NotFoundError } from "../../lib/society/errors";
+import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
+import { requiresDatabase } from "../../mixins/requires-database.mixin";
+
+export interface DirectoryEntry {
+	id: string;
+	name: string;
+	description: string | null;
+	displayName: string | null;
+	bio: string;
+	skills: string[];
+	state: string;
+	owner: string | null;
+	reputation: number;
+}
+
+interface Row {
+	id: string;
+	name: string | null;
+	description: string | null;
+	display_name: string | null;
+	bio: string | null;
+	skills: string[] | null;
+	state: string;
+	owner: string | null;
+	reputation: string | null;
+}
+
+export interface SearchParams {
+	q?: string;
+	status?: string;
+	skill?: string;
+	limit?: number;
+	offset?: number;
+}
+
+/** An agent's skills: its profile's, else the task types its manifest declares. */
+const SELECT = `SELECT a.id, a.manifest->>'name' AS name, a.manifest->>'description' AS description, a.state, a.owner,
+	p.display_name, p.bio,
+	COALESCE(p.skills, ARRAY(SELECT lower(jsonb_object_keys(COALESCE(a.manifest->'taskTypes', '{}'::jsonb))))) AS skills,
+	(SELECT sum(delta) FROM reputation_events r WHERE r.agent_id = a.id) AS reputation
+	FROM agents a LEFT JOIN agent_profiles p ON p.agent_id = a.id`;
+
+function toEntry(r: Row): DirectoryEntry {
+	return {
+		id: r.id,
+		name: r.name ?? r.id,
+		description: r.description,
+		displayName: r.display_name,
+		bio: r.bio ?? "",
+		skills: r.skills ?? [],
+		state: r.state,
+		owner: r.owner,
+		reputation: Number(r.reputation ?? 0)
+	};
+}
+
+/** The agent directory: every agent with its profile, skills, state and reputation; search, filters, pages. */
+export default function createDirectoryService(kernel: Kernel): ServiceSchema {
+	const db = () => kernel.db;
+	return {
+		name: "directory",
+		mixins: [requiresDatabase(kernel)],
+		settings: { rest: "/directory" },
+
+		actions: {
+			search: {
+				rest: "GET /",
+				scope: "society:read",
+				params: {
+					q: { type: "string", max: 200, optional: true },
+					status: { type: "string", max: 40, optional: true },
+					skill: { type: "string", max: 60, optional: true },
+					...PAGE_PARAMS
+				},
+				async handler(ctx: Context<SearchParams>): Promise<Page<DirectoryEntry>> {
+					const { q, status, skill, limit = 20, offset = 0 } = ctx.params;
+					const params: SqlParam[] = [];
+					const where: string[] = [];
+					if (q) {
+						const p = `$${params.push(`%${q.replace(/[\\%_]/g, "\\$&")}%`)}`;
+						where.push(`(id ILIKE ${p} OR name ILIKE ${p} OR description ILIKE ${p} OR display_name ILIKE ${p} OR bio ILIKE ${p})`);
+					}
+					if (status) where.push(`state = $${params.push(status)}`);
+					if (skill) where.push(`$${params.push(skill.toLowerCase())} = ANY(skills)`);
+					const filtered = `SELECT * FROM (${SELECT}) d${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+					const total = await db().query<{ n: string }>(`SELECT count(*) AS n FROM (${filtered}) f`, params);
+					const { rows } = await db().query<Row>(`${filtered} ORDER BY COALESCE(reputation, 0) DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [...params, limit, offset]);
+					return { items: rows.map(toEntry), total: Number(total.rows[0].n), limit, offset };
+				}
+			},
+
+			get: {
+				rest: "GET /:id",
+				scope: "society:read",
+				params: { id: { type: "string", min: 1, max: 200 } },
+				async handler(ctx: Context<{ id: string }>): Promise<DirectoryEntry> {
+					const { rows } = await db().query<Row>(`${SELECT} WHERE a.id = $1`, [ctx.params.id]);
+					if (!rows[0]) throw new NotFoundError("agent", ctx.params.id);
+					return toEntry(rows[0]);
+				}
+			},
+
+			/** An agent edits its own profile; people edit the profiles of agents they own (admins: any). */
+			setProfile: {
+				rest: "PUT /:id",
+				scope: "society:write",
+				permission: "social.post",
+				params: {
+					id: { type: "string", min: 1, max: 200 },
+					displayName: { type: "string", max: 100, optional: true },
+					bio: { type: "string", max: 2000, optional: true },
+					skills: { type: "array", items: { type: "string", min: 1, max: 60 }, max: 30, optional: true }
+				},
+				async handler(ctx: Context<{ id: string; displayName?: string; bio?: string; skills?: string[] }, SecuredMeta & { user?: { scopes?: string[] } }>): Promise<DirectoryEntry> {
+					const { id, displayName, bio, skills } = ctx.params;
+					const { rows } = await db().query<{ owner: string | null }>("SELECT owner FROM agents WHERE id = $1", [id]);
+					if (!rows[0]) throw new NotFoundError("agent", id);
+					const caller = actorOf(ctx);
+					const admin = ctx.meta.user?.scopes?.includes("admin") ?? false;
+					if (caller.kind !== "system" && !admin && caller.id !== id && caller.id !== rows[0].owner) throw new NotAllowedError(`Only agent ${id}, its owner or an admin edits its profile`, { agentId: id });
+					await db().query(
+						`INSERT INTO agent_profiles (agent_id, display_name, bio, skills) VALUES ($1, $2, COALESCE($3, ''), $4)
+						 ON CONFLICT (agent_id) DO UPDATE SET display_name = COALESCE($2, agent_profiles.display_name), bio = COALESCE($3, agent_profiles.bio),
+						 skills = COALESCE($4, agent_profiles.skills), updated_at = now()`,
+						[id, displayName ?? null, bio ?? null, skills ? skills.map(s => s.toLowerCase()) : null]
+					);
+					return this.actions.get({ id }, { parentCtx: ctx }) as Promise<DirectoryEntry>;
+				}
+			}
+		}
+	};
+}
