@@ -62,6 +62,9 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 		adapter: new KernelDbAdapter(() => kernel.db, spec),
 		settings: { idField: "id", pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE, maxLimit: MAX_PAGE_SIZE },
 		hooks: { before: { list: normaliseQuery, find: normaliseQuery, count: normaliseQuery } },
+		// Not cached: the cacher answers before the security middleware, which must see every
+		// agent's call (sanctions), and reads must see writes made on other nodes at once.
+		actions: { find: { cache: false }, count: { cache: false }, list: { cache: false }, get: { cache: false } },
 		methods: {
 			/** moleculer-db's hook after every create/update/remove: tell the cluster. */
 			async entityChanged(this: Service, change: EntityChange["change"], entity: unknown): Promise<void> {

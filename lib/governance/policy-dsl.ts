@@ -5,7 +5,8 @@
  *   then <action> (and <action>)*
  *
  * - event: an audit action (`tools.invoke`, `forums.*`), an alias (`tool.invoked`,
- *   `forum.posted`, `job.posted`, `llm.called`, `task.submitted`, `permission.denied`) or `any`;
+ *   `forum.posted` and `job.posted` (succeeded only), `llm.called`, `task.submitted`,
+ *   `permission.denied`) or `any`;
  * - field: actor, actor.kind, action, target, outcome, node, tool, capability, data.<key>;
  *   op: = != > >= < <= ~ (contains); value: "text", a number, true or false;
  * - count: how many matching events by one agent within the window make the rule fire;

@@ -42,8 +42,8 @@ export interface CompiledPolicy {
 /** Friendly event names and the audit entries they stand for. */
 export const EVENT_ALIASES: Record<string, { actions: string[]; outcome?: string }> = {
 	"tool.invoked": { actions: ["tools.invoke"] },
-	"forum.posted": { actions: ["forums.post", "forums.reply"] },
-	"job.posted": { actions: ["jobs.create"] },
+	"forum.posted": { actions: ["forums.post", "forums.reply"], outcome: "succeeded" },
+	"job.posted": { actions: ["jobs.create"], outcome: "succeeded" },
 	"llm.called": { actions: ["mal.chat", "mal.stream"] },
 	"task.submitted": { actions: ["agents.submitTask"] },
 	"permission.denied": { actions: ["*"], outcome: "denied" }

@@ -88,6 +88,8 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog): 
 					const rule = compile(source);
 					if (await this.adapter.findOne({ name })) throw new ConflictError("POLICY_EXISTS", `A policy named ${name} exists`, { name });
 					const created = await this._create(ctx, { name, source, mode, createdBy: actorOf(ctx).id });
+					// In force here at once; other nodes reload on `policies.changed`.
+					await this.loadPolicies();
 					ctx.meta.$statusCode = 201;
 					return { ...created, rule };
 				}
@@ -103,7 +105,9 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog): 
 				async handler(ctx: Context<{ id: string; source?: string; mode?: PolicyMode }>): Promise<Entity> {
 					if (ctx.params.source !== undefined) compile(ctx.params.source);
 					if (!(await this.adapter.findById(ctx.params.id))) throw new NotFoundError("policy", ctx.params.id);
-					return this._update(ctx, { id: ctx.params.id, source: ctx.params.source, mode: ctx.params.mode });
+					const updated = await this._update(ctx, { id: ctx.params.id, source: ctx.params.source, mode: ctx.params.mode });
+					await this.loadPolicies();
+					return updated;
 				}
 			},
 
@@ -115,7 +119,9 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog): 
 				params: { id: { type: "uuid" }, mode: { type: "enum", values: [...POLICY_MODES] } },
 				async handler(ctx: Context<{ id: string; mode: PolicyMode }>): Promise<Entity> {
 					if (!(await this.adapter.findById(ctx.params.id))) throw new NotFoundError("policy", ctx.params.id);
-					return this._update(ctx, { id: ctx.params.id, mode: ctx.params.mode });
+					const updated = await this._update(ctx, { id: ctx.params.id, mode: ctx.params.mode });
+					await this.loadPolicies();
+					return updated;
 				}
 			},
 
