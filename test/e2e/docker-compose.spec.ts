@@ -19,7 +19,7 @@ import { findExecutable } from "../support/server-binaries";
 const ROOT = path.resolve(__dirname, "../..");
 const COMPOSE_FILE = path.join(ROOT, "docker-compose.yml");
 const DOCKERFILE = path.join(ROOT, "Dockerfile");
-const AGENTOS_SERVICES = ["agentos-1", "agentos-2"] as const;
+const AGENTOS_SERVICES = ["agentos-1", "agentos-2", "agentos-3"] as const;
 const SERVERS = ["nats", "postgres", "redis", "qdrant"] as const;
 const TOKEN = "compose-test-token-0123456789abcdef";
 /** What the compose file refuses to start without. */
@@ -149,7 +149,7 @@ describe("docker-compose.yml (cluster)", () => {
 		expect({ status: valid.status, stderr: valid.stderr.trim() }).toEqual({ status: 0, stderr: "" });
 	});
 
-	it("defines the servers and two AgentOS nodes", () => {
+	it("defines the servers and three AgentOS nodes", () => {
 		expect(Object.keys(resolved.services).sort()).toEqual([...AGENTOS_SERVICES, ...SERVERS].sort());
 		expect(resolved.services.postgres.image).toMatch(/^pgvector\/pgvector:pg16$/);
 		expect(resolved.services.nats.image).toMatch(/^nats:2\.10/);
@@ -181,10 +181,15 @@ describe("docker-compose.yml (cluster)", () => {
 		expect(JSON.stringify(service.volumes)).toContain(`${name}-data`);
 	});
 
-	it("publishes the two gateways on 3000 and 3001", () => {
+	it("publishes the three gateways on 3000, 3001 and 3002", () => {
 		const published = (name: string) => JSON.stringify(resolved.services[name].ports);
 		expect(published("agentos-1")).toMatch(/3000/);
 		expect(published("agentos-2")).toMatch(/3001/);
+		expect(published("agentos-3")).toMatch(/3002/);
+	});
+
+	it("tags the third node, for placement constraints", () => {
+		expect(environmentOf("agentos-3").NODE_TAGS).toBe("batch");
 	});
 
 	it("passes the nodes only variables that the node reads (CONFIG_SCHEMA)", () => {
