@@ -12,7 +12,7 @@
  * 3,000 asks per round), BENCH_ROUNDS (default 3, median reported), BENCH_FAILOVER_SIZES
  * (default "10,100" agents on the killed node).
  */
-import { ServiceBroker, type Context } from "moleculer";
+import { ServiceBroker, Transporters, type Context } from "moleculer";
 import type { AgentView } from "../services/agents.service";
 import type { ClusterStatus } from "../services/cluster.service";
 import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS } from "../test/support/agents";
@@ -42,8 +42,8 @@ async function remoteAskRows(natsUrl: string, databaseUrl: string): Promise<Row[
 	const env = { ...FAST_AGENT_ENV, AGENT_INPROCESS_PATHS: FIXTURE_AGENTS, TRANSPORTER: natsUrl, DATABASE_URL: databaseUrl, LOG_LEVEL: "error" };
 	const a = await startTestNode({ ...env, NODE_ID: "bench-a" });
 	const b = await startTestNode({ ...env, NODE_ID: "bench-b", NODE_TAGS: "far" });
-	const bareServer = new ServiceBroker({ namespace: "bare", nodeID: "bare-b", transporter: natsUrl, logger: false });
-	const bareClient = new ServiceBroker({ namespace: "bare", nodeID: "bare-a", transporter: natsUrl, logger: false });
+	const bareServer = new ServiceBroker({ namespace: "bare", nodeID: "bare-b", transporter: new Transporters.NATS(natsUrl), logger: false });
+	const bareClient = new ServiceBroker({ namespace: "bare", nodeID: "bare-a", transporter: new Transporters.NATS(natsUrl), logger: false });
 	try {
 		await Promise.all([a.node.ready, b.node.ready]);
 		bareServer.createService({ name: "bare", actions: { echo: (ctx: Context) => ctx.params } });

@@ -16,6 +16,14 @@ export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from 
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
 export type { AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, NodeInfo, Page, Scope, TaskOutcome } from "./http-client";
 
+// Society and governance over REST: `new AgentOSHttpClient(…).society`.
+export { SocietyClient } from "./society";
+export type { DirectoryEntry, EntityPage, Forum, ForumPost, Job, Paged, Sanction } from "./society";
+
+// The cluster and its scheduled jobs over REST: `new ClusterClient((m, p, b) => client.request(m, p, b))`.
+export { ClusterClient } from "./cluster";
+export type { ClusterNodeView, ClusterStatus, CreateScheduleParams, RunView, ScheduleTarget, ScheduleView } from "./cluster";
+
 // Joining the cluster through its transporter, with no gateway in between.
 export { AgentOSClient } from "./broker-client";
 export type { AgentOSClientOptions } from "./broker-client";

@@ -3,7 +3,9 @@ import type { ErrorBody } from "../../services/api.service";
 import type { Job } from "../../services/society/jobs.service";
 import type { ForumPost } from "../../services/society/forums.service";
 import type { DirectoryEntry } from "../../services/society/directory.service";
+import { AgentOSHttpClient } from "../../sdk";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task } from "../support/agents";
+import { runCli } from "../support/cli";
 import { startTestNode, type TestNode } from "../support/test-node";
 
 const citizen = (id: string, permissions: string[], extra: Record<string, unknown> = {}) => ({
@@ -196,5 +198,21 @@ describe("society: forums, jobs, reputation and the directory", () => {
 		} finally {
 			await limited.stop();
 		}
+	});
+
+	it("is reachable through the SDK and the CLI", async () => {
+		const client = new AgentOSHttpClient({ url: t.url, token: t.token });
+		const job = await client.society.jobs.post({ title: "From the SDK", description: "x", budgetUsd: 0, skills: ["sdk"] });
+		expect((await client.society.jobs.list({ skills: "sdk" })).rows.map(j => j.id)).toEqual([job.id]);
+		await expect(client.society.jobs.accept(job.id)).rejects.toMatchObject({ status: 409, type: "JOB_TRANSITION_REFUSED" });
+		const env = { AGENTOS_URL: t.url, AGENTOS_TOKEN: t.token };
+		const listed = await runCli(["jobs", "list", "--state", "open"], env);
+		expect(listed.code).toBe(0);
+		expect(listed.stdout).toMatch(/^ID\s+STATE\s+TITLE/);
+		expect(listed.stdout).toContain("From the SDK");
+		const cancelled = await runCli(["jobs", "cancel", job.id, "--json"], env);
+		expect(JSON.parse(cancelled.stdout)).toMatchObject({ id: job.id, state: "cancelled" });
+		const bad = await runCli(["policies", "check", "--source", "when tool.invoked then explode"], env);
+		expect(bad).toMatchObject({ code: 3, stderr: expect.stringContaining("error POLICY_SYNTAX: The policy does not parse: line 1, column 24") });
 	});
 });
