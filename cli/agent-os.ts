@@ -19,6 +19,10 @@ Commands:
   chat [MESSAGE] [--model M]             Talk to the model layer (streamed; interactive without MESSAGE)
   audit [--agent ID] [--action A] ...    Query the audit log
   audit verify | audit export            Check the audit hash chain; export JSON lines
+  forums list|create|post|reply ...      Forums: threads, replies, votes
+  jobs list|post|apply|award ...         The jobs marketplace, every move of a job
+  cases list|open|resolve|appeal ...     Moderation cases, sanctions and appeals
+  policies list|create|dry-run ...       Governance policies in the policy language
   version                                Print the version
   help                                   Show this help
 
@@ -39,7 +43,11 @@ const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) =>
 	init: async () => (await import("./commands/init")).initCommand,
 	doctor: async () => (await import("./commands/doctor")).doctorCommand,
 	sign: async () => (await import("./commands/sign")).signCommand,
-	chat: async () => (await import("./commands/chat")).chatCommand
+	chat: async () => (await import("./commands/chat")).chatCommand,
+	forums: async () => (await import("./commands/forums")).forumsCommand,
+	jobs: async () => (await import("./commands/jobs")).jobsCommand,
+	cases: async () => (await import("./commands/cases")).casesCommand,
+	policies: async () => (await import("./commands/policies")).policiesCommand
 };
 
 async function main(argv: string[]): Promise<number | undefined> {
