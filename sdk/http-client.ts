@@ -9,7 +9,6 @@ import type { Scope } from "../lib/security/capabilities";
 import type { ApiToken } from "../lib/security/token-store";
 import type { AgentView } from "../services/agents.service";
 import { SocietyClient } from "./society";
-import { SocietyClient } from "./society";
 
 import type { ChatRequest } from "../lib/mal/types";
 import type { ChatResult, StreamLine } from "../services/mal.service";
@@ -94,9 +93,6 @@ export class AgentOSHttpClient {
 	readonly url: string;
 	private readonly token: string;
 	private readonly fetchImpl: typeof fetch;
-
-	/** Forums, jobs, reputation, the directory, policies, cases, sanctions and appeals. */
-	readonly society = new SocietyClient((method, path, body) => this.request(method, path, body));
 
 	/** Forums, jobs, reputation, the directory, policies, cases, sanctions and appeals. */
 	readonly society = new SocietyClient((method, path, body) => this.request(method, path, body));

@@ -24,10 +24,6 @@ export type { DirectoryEntry, EntityPage, Forum, ForumPost, Job, Paged, Sanction
 export { ClusterClient } from "./cluster";
 export type { ClusterNodeView, ClusterStatus, CreateScheduleParams, RunView, ScheduleTarget, ScheduleView } from "./cluster";
 
-// Society and governance over REST: `new AgentOSHttpClient(…).society`.
-export { SocietyClient } from "./society";
-export type { DirectoryEntry, EntityPage, Forum, ForumPost, Job, Paged, Sanction } from "./society";
-
 // Joining the cluster through its transporter, with no gateway in between.
 export { AgentOSClient } from "./broker-client";
 export type { AgentOSClientOptions } from "./broker-client";
