@@ -89,7 +89,13 @@ export const RELAYED_EVENTS = {
 	"approvals.requested": "approvals",
 	"approvals.decided": "approvals",
 	"audit.recorded": "audit:read",
-	"forum.posted": "agents:read"
+	"forum.posted": "agents:read",
+	"forums.changed": "society:read",
+	"jobs.changed": "society:read",
+	"policies.changed": "governance:read",
+	"cases.changed": "governance:read",
+	"sanctions.changed": "governance:read",
+	"appeals.changed": "governance:read"
 } as const satisfies Record<string, Scope>;
 
 type RelayedEvent = keyof typeof RELAYED_EVENTS;

@@ -76,7 +76,10 @@ describe("the WebSocket protocol: agents, tasks, events", () => {
 		});
 	});
 
-	it("answers NOT_AVAILABLE for a system task whose capability is not installed", async () => {
+	it("serves society system tasks, and answers NOT_AVAILABLE for one whose service is not running", async () => {
+		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "forum_create", name: "ws-town" } })).toMatchObject({ type: "result", payload: { name: "ws-town" } });
+		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "forum_list" } })).toMatchObject({ type: "result", payload: { rows: [{ name: "ws-town" }] } });
+		await t.node.broker.destroyService("forums");
 		const answer = await admin.request("agent_task", { agentId: "ws-echo", task: { type: "forum_create", name: "agents-town" } });
 		expect(answer).toMatchObject({
 			type: "error",
@@ -158,7 +161,19 @@ describe("the event relay", () => {
 		try {
 			expect(relays()).toHaveLength(1);
 			expect(relays()[0].originalSchema.events).toEqual(
-				Object.fromEntries(["agents.state", "approvals.requested", "approvals.decided", "audit.recorded", "forum.posted"].map(e => [e, expect.anything()]))
+				Object.fromEntries([
+					"agents.state",
+					"approvals.requested",
+					"approvals.decided",
+					"audit.recorded",
+					"forum.posted",
+					"forums.changed",
+					"jobs.changed",
+					"policies.changed",
+					"cases.changed",
+					"sanctions.changed",
+					"appeals.changed"
+				].map(e => [e, expect.anything()]))
 			);
 		} finally {
 			await t.stop();
