@@ -14,10 +14,11 @@ import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
 import createSchedulerService from "../services/scheduler.service";
 import createMalService from "../services/mal.service";
+import createMemoryService from "../services/memory.service";
 import createPermissionsService from "../services/permissions.service";
 import { createSocietyServices } from "../services/society";
 import createToolsService from "../services/tools.service";
-import { createLeaderElection } from "./cluster/leader-election";
+import { createLeaderElection, schedulerElection } from "./cluster/leader-election";
 import { heartbeatOptions } from "./cluster/nodes";
 import { parseNodeTags } from "./cluster/placement";
 import type { Config } from "./kernel/config";
@@ -111,8 +112,9 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createHealthService(kernel),
 		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
 		createClusterService(kernel, election, tags, metrics),
-		createSchedulerService(kernel, election, metrics),
+		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics),
+		createMemoryService(kernel),
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants),
 		createAuditService(kernel, audit),

@@ -57,6 +57,7 @@ export const SYSTEM_TASKS = {
 		}
 	},
 	invoke_tool: { action: "tools.invoke", call: forAgent },
+	store_memory: { action: "memory.store", call: forAgent },
 	search_memory: { action: "memory.search", call: forAgent },
 	forum_create: { action: "forums.create" },
 	forum_list: { action: "forums.list" },

@@ -105,6 +105,99 @@ export const CONFIG_SCHEMA = {
 		description: "API key for QDRANT_URL, if the server wants one"
 	}),
 
+	MEMORY_INDEX: setting({
+		group: "Memory",
+		type: "enum",
+		values: ["local", "vector-store"],
+		default: "local",
+		description: "Where memory vectors are searched: local (exact, in this process, built from the database) or vector-store (pgvector, or Qdrant with QDRANT_URL)"
+	}),
+	MEMORY_MAX_CONTENT_BYTES: setting({
+		group: "Memory",
+		type: "number",
+		default: 32768,
+		min: 256,
+		max: 1048576,
+		description: "Largest memory content, in UTF-8 bytes"
+	}),
+	MEMORY_MIN_SIMILARITY: setting({
+		group: "Memory",
+		type: "number",
+		default: 20,
+		min: 0,
+		max: 100,
+		description: "Percent cosine similarity a memory needs to be a search hit by meaning alone (one matching word also makes it a hit)"
+	}),
+	MEMORY_RECENCY_HALF_LIFE_DAYS: setting({
+		group: "Memory",
+		type: "number",
+		default: 30,
+		min: 0,
+		max: 36500,
+		description: "Age at which a memory's recency weight in search halves (0: recency does not count)"
+	}),
+	EPISODIC_RETENTION_DAYS: setting({
+		group: "Memory",
+		type: "number",
+		default: 90,
+		min: 0,
+		max: 36500,
+		description: "Episodic memories older than this are archived by the daily job (0: never)"
+	}),
+	SEMANTIC_RETENTION_DAYS: setting({
+		group: "Memory",
+		type: "number",
+		default: 0,
+		min: 0,
+		max: 36500,
+		description: "Semantic memories older than this are archived by the daily job (0: never)"
+	}),
+	PROCEDURAL_RETENTION_DAYS: setting({
+		group: "Memory",
+		type: "number",
+		default: 0,
+		min: 0,
+		max: 36500,
+		description: "Procedural memories older than this are archived by the daily job (0: never)"
+	}),
+	MEMORY_ARCHIVE_RETENTION_DAYS: setting({
+		group: "Memory",
+		type: "number",
+		default: 365,
+		min: 0,
+		max: 36500,
+		description: "Archived memories are deleted this many days after archival (0: kept forever)"
+	}),
+	MEMORY_RETENTION_INTERVAL_MS: setting({
+		group: "Memory",
+		type: "number",
+		default: 86400000,
+		min: 1000,
+		max: 604800000,
+		description: "How often the retention job archives and deletes memories"
+	}),
+	MEMORY_HISTORY_WINDOW: setting({
+		group: "Memory",
+		type: "number",
+		default: 20,
+		min: 2,
+		max: 1000,
+		description: "Chat messages a session keeps verbatim in context; older ones are folded into a running summary"
+	}),
+	MEMORY_ENCRYPTION_ENABLED: setting({
+		group: "Memory",
+		type: "boolean",
+		default: false,
+		description: "Encrypt memories and chat history at rest (AES-256-GCM, a key per agent); encrypted memories are found by meaning only, not by full-text"
+	}),
+	MEMORY_ENCRYPTION_KEY: setting({
+		group: "Memory",
+		type: "string",
+		secret: true,
+		min: 32,
+		description: "Master key for memory encryption: 64 hex digits or base64 of 32 random bytes, or a passphrase of 32+ characters"
+	}),
+
 	TRANSPORTER: setting({
 		group: "Cluster",
 		type: "url",

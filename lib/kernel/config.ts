@@ -11,6 +11,9 @@ const MIN_PRODUCTION_TOKEN_LENGTH = 24;
  * Rules that `NODE_ENV=production` enforces: a default that is fine on a laptop but
  * unsafe on a server is refused with the reason.
  */
+/** Settings that mean nothing without another. */
+const REQUIRED_TOGETHER: ReadonlyArray<{ when: ConfigKey; needs: ConfigKey }> = [{ when: "MEMORY_ENCRYPTION_ENABLED", needs: "MEMORY_ENCRYPTION_KEY" }];
+
 const PRODUCTION_RULES: ReadonlyArray<{ key: ConfigKey; insecure: (c: Config) => string | undefined }> = [
 	{
 		key: "GATEWAY_AUTH_TOKEN",
@@ -52,7 +55,7 @@ function ruleFor(spec: SettingSpec): ValidationRule {
 				}
 			};
 		case "string":
-			return { type: "string" };
+			return { type: "string", min: spec.min };
 	}
 }
 
@@ -77,7 +80,7 @@ export function describeAllowed(spec: SettingSpec): string {
 		case "url":
 			return `a URL starting with ${(spec.schemes ?? []).map(s => `${s}://`).join(" or ")}`;
 		case "string":
-			return "text";
+			return spec.min ? `text of at least ${spec.min} characters` : "text";
 	}
 }
 
@@ -112,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 	}
 
 	const config = input as Config;
+	for (const rule of REQUIRED_TOGETHER) {
+		if (config[rule.when] === true && !config[rule.needs]) throw new ConfigError(`Invalid configuration: ${rule.needs} must be set when ${rule.when} is true`, rule.needs);
+	}
 	if (config.NODE_ENV === "production") {
 		for (const rule of PRODUCTION_RULES) {
 			const reason = rule.insecure(config);

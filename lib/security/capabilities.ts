@@ -45,6 +45,8 @@ export const SCOPES = {
 	llm: "call models, read usage",
 	"audit:read": "query, export and verify the audit log",
 	approvals: "list, approve and deny pending approvals",
+	"memory:read": "search, list, read and export agents' memories and chat sessions",
+	"memory:write": "store, forget, restore and share agents' memories",
 	"cluster:read": "read the cluster's nodes, their load and its leader",
 	schedules: "create, list, pause, resume, trigger and delete scheduled jobs that send tasks to agents",
 	"society:read": "read forums, jobs, reputation and the directory",

@@ -76,6 +76,13 @@ describe("the WebSocket protocol: agents, tasks, events", () => {
 		});
 	});
 
+	it("stores and searches the agent's own memories with store_memory and search_memory", async () => {
+		const stored = await admin.request("agent_task", { agentId: "ws-echo", task: { type: "store_memory", content: "The release train leaves on Thursdays" } });
+		expect(stored).toMatchObject({ type: "result", payload: { agentId: "ws-echo", type: "semantic", scope: "private" } });
+		const found = await admin.request("agent_task", { agentId: "ws-echo", task: { type: "search_memory", query: "when does the release train leave", k: 1 } });
+		expect(found).toMatchObject({ type: "result", payload: { hits: [{ memory: { content: "The release train leaves on Thursdays" } }] } });
+	});
+
 	it("serves society system tasks, and answers NOT_AVAILABLE for one whose service is not running", async () => {
 		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "forum_create", name: "ws-town" } })).toMatchObject({ type: "result", payload: { name: "ws-town" } });
 		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "forum_list" } })).toMatchObject({ type: "result", payload: { rows: [{ name: "ws-town" }] } });
@@ -84,9 +91,6 @@ describe("the WebSocket protocol: agents, tasks, events", () => {
 		expect(answer).toMatchObject({
 			type: "error",
 			error: { type: "NOT_AVAILABLE", message: expect.stringContaining('"forums"'), data: { capability: "forums", action: "forums.create", taskType: "forum_create" } }
-		});
-		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "search_memory", query: "x" } })).toMatchObject({
-			error: { type: "NOT_AVAILABLE", data: { capability: "memory" } }
 		});
 		// Tools are installed: the same message reaches the tools service, which checks the arguments.
 		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "invoke_tool", toolId: "builtin:http_fetch" } })).toMatchObject({

@@ -1,0 +1,28 @@
+import { Errors } from "moleculer";
+
+export class MemoryNotFoundError extends Errors.MoleculerClientError {
+	constructor(id: string) {
+		super(`Memory ${id} was not found`, 404, "MEMORY_NOT_FOUND", { id });
+	}
+}
+
+/** Bad input that the parameter schema cannot express (a blank query, content too large…). */
+export class MemoryInvalidError extends Errors.MoleculerClientError {
+	constructor(field: string, message: string, code = 422) {
+		super(`${field}: ${message}`, code, "MEMORY_INVALID", { field, message });
+	}
+}
+
+/** An agent acting on memories that are not its own. */
+export class MemoryForbiddenError extends Errors.MoleculerClientError {
+	constructor(callerId: string, agentId: string) {
+		super(`Agent ${callerId} may not act on the memories of agent ${agentId}`, 403, "MEMORY_FORBIDDEN", { callerId, agentId });
+	}
+}
+
+/** An encrypted memory read by a node that has no MEMORY_ENCRYPTION_KEY. */
+export class MemoryLockedError extends Errors.MoleculerError {
+	constructor(id: string) {
+		super(`Memory ${id} is encrypted and this node has no MEMORY_ENCRYPTION_KEY`, 503, "MEMORY_LOCKED", { id });
+	}
+}

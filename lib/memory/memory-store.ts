@@ -1,0 +1,293 @@
+import type { Database, SqlParam } from "../kernel/database";
+import type { MemoryCipher } from "./memory-crypto";
+import type { IndexEntry, Memory, MemoryScope, MemoryType, Visibility } from "./memory-types";
+import { MemoryLockedError } from "./memory-errors";
+import { decodeVector, encodeVector } from "./vector-codec";
+
+interface Row {
+	id: string;
+	agent_id: string;
+	type: MemoryType;
+	scope: MemoryScope;
+	content: string;
+	metadata: Record<string, unknown>;
+	importance: number;
+	encrypted: boolean;
+	created_at: Date;
+	archived_at: Date | null;
+}
+
+interface VectorRow {
+	id: string;
+	agent_id: string;
+	type: MemoryType;
+	scope: MemoryScope;
+	encrypted: boolean;
+	embedding: Uint8Array;
+}
+
+/** A memory as it is written: its vector comes from the embedding model. */
+export interface MemoryRecord {
+	id: string;
+	agentId: string;
+	type: MemoryType;
+	scope: MemoryScope;
+	content: string;
+	metadata: Record<string, unknown>;
+	importance: number;
+	vector: ArrayLike<number>;
+}
+
+export interface ListQuery {
+	agentId: string;
+	type?: MemoryType;
+	scope?: MemoryScope;
+	archived?: boolean;
+	limit: number;
+	offset: number;
+}
+
+/** A partition of the vector index: one agent's private or shared memories, or all public ones. */
+export interface PartitionKey {
+	scope: MemoryScope;
+	agentId?: string;
+}
+
+const COLUMNS = "id, agent_id, type, scope, content, metadata, importance, encrypted, created_at, archived_at";
+/** Rows per INSERT: well under PostgreSQL's 65,535 parameters, large enough to amortise a round trip. */
+const INSERT_BATCH = 500;
+const LOAD_BATCH = 5000;
+
+/** What a visibility allows, as SQL over `memories`; parameters are appended to `params`. */
+function visibleTo(visibility: Visibility, params: SqlParam[]): string {
+	params.push(visibility.agentId, JSON.stringify(visibility.sharedFrom));
+	const a = params.length - 1;
+	const shared = params.length;
+	return `(agent_id = $${a} OR scope = 'public' OR (scope = 'shared' AND agent_id IN (SELECT jsonb_array_elements_text($${shared}::jsonb))))`;
+}
+
+/**
+ * Memories in the database: the rows are the truth (vector indexes are rebuilt from
+ * them), written in batches, encrypted on the way in and decrypted on the way out when
+ * a cipher is configured.
+ */
+export class MemoryStore {
+	constructor(
+		private readonly db: Database,
+		private readonly cipher?: MemoryCipher
+	) {}
+
+	get encrypting(): boolean {
+		return this.cipher !== undefined;
+	}
+
+	async insert(records: MemoryRecord[]): Promise<Memory[]> {
+		const out: Memory[] = [];
+		for (let start = 0; start < records.length; start += INSERT_BATCH) {
+			const batch = records.slice(start, start + INSERT_BATCH);
+			const params: SqlParam[] = [];
+			const values = batch.map(r => {
+				const sealed = this.seal(r);
+				params.push(r.id, r.agentId, r.type, r.scope, sealed.content, sealed.metadata, r.importance, this.encrypting, sealed.embedding, r.vector.length);
+				const n = params.length;
+				return `($${n - 9}, $${n - 8}, $${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}::jsonb, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+			});
+			const { rows } = await this.db.query<Row>(
+				`INSERT INTO memories (id, agent_id, type, scope, content, metadata, importance, encrypted, embedding, dims) VALUES ${values.join(", ")} RETURNING ${COLUMNS}`,
+				params
+			);
+			const byId = new Map(batch.map(r => [r.id, r]));
+			// The caller's plain text is the answer; decrypting what was just sealed would only cost.
+			for (const row of rows) out.push({ ...this.toMemory({ ...row, encrypted: false }), content: byId.get(row.id)!.content, metadata: byId.get(row.id)!.metadata, encrypted: row.encrypted });
+		}
+		return out;
+	}
+
+	async get(id: string): Promise<Memory | undefined> {
+		const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM memories WHERE id = $1`, [id]);
+		return rows[0] && this.toMemory(rows[0]);
+	}
+
+	/** The memories with these ids that the visibility allows (archived ones excluded). */
+	async fetchVisible(ids: string[], visibility: Visibility): Promise<Memory[]> {
+		if (!ids.length) return [];
+		const params: SqlParam[] = [JSON.stringify(ids)];
+		const { rows } = await this.db.query<Row>(
+			`SELECT ${COLUMNS} FROM memories WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND archived_at IS NULL AND ${visibleTo(visibility, params)}`,
+			params
+		);
+		return rows.map(r => this.toMemory(r));
+	}
+
+	async list(query: ListQuery): Promise<{ items: Memory[]; total: number }> {
+		const params: SqlParam[] = [query.agentId];
+		const where = ["agent_id = $1", query.archived ? "archived_at IS NOT NULL" : "archived_at IS NULL"];
+		if (query.type) where.push(`type = $${params.push(query.type)}`);
+		if (query.scope) where.push(`scope = $${params.push(query.scope)}`);
+		const clause = where.join(" AND ");
+		const total = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${clause}`, params);
+		const { rows } = await this.db.query<Row>(
+			`SELECT ${COLUMNS} FROM memories WHERE ${clause} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+			[...params, query.limit, query.offset]
+		);
+		return { items: rows.map(r => this.toMemory(r)), total: Number(total.rows[0].n) };
+	}
+
+	/**
+	 * Full-text candidates among the visible, unencrypted memories: the query's words are
+	 * stemmed as the memories' are, and any one of them may match, so a missing word does
+	 * not hide a good match; ts_rank_cd favours memories that hold more of them, closer.
+	 */
+	async textCandidates(text: string, visibility: Visibility, options: { type?: MemoryType; limit: number }): Promise<{ id: string; rank: number }[]> {
+		const params: SqlParam[] = [text];
+		const where = [`search_text @@ q`, "archived_at IS NULL", visibleTo(visibility, params)];
+		if (options.type) where.push(`type = $${params.push(options.type)}`);
+		params.push(options.limit);
+		const { rows } = await this.db.query<{ id: string; rank: number }>(
+			`SELECT id, ts_rank_cd(search_text, q) AS rank
+			 FROM memories, (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS q FROM unnest(to_tsvector('english', $1)) ) AS words
+			 WHERE q IS NOT NULL AND ${where.join(" AND ")}
+			 ORDER BY rank DESC LIMIT $${params.length}`,
+			params
+		);
+		return rows.map(r => ({ id: r.id, rank: Number(r.rank) }));
+	}
+
+	/** The words of `text` that a memory's full text contains, as the search saw them. */
+	async matchedWords(text: string, ids: string[]): Promise<Map<string, string[]>> {
+		if (!ids.length) return new Map();
+		const { rows } = await this.db.query<{ id: string; lexeme: string }>(
+			`SELECT m.id, w.lexeme FROM memories m, unnest(to_tsvector('english', $1)) AS w
+			 WHERE m.id IN (SELECT jsonb_array_elements_text($2::jsonb)) AND m.search_text @@ to_tsquery('simple', quote_literal(w.lexeme))`,
+			[text, JSON.stringify(ids)]
+		);
+		const out = new Map<string, string[]>();
+		for (const r of rows) out.set(r.id, [...(out.get(r.id) ?? []), r.lexeme]);
+		return out;
+	}
+
+	/** Every live vector of one index partition, in batches (a partition may hold 100k). */
+	async *partition(key: PartitionKey): AsyncGenerator<IndexEntry[]> {
+		let after = "";
+		for (;;) {
+			const params: SqlParam[] = [key.scope, after, LOAD_BATCH];
+			const owner = key.agentId === undefined ? "" : ` AND agent_id = $${params.push(key.agentId)}`;
+			const { rows } = await this.db.query<VectorRow>(
+				`SELECT id, agent_id, type, scope, encrypted, embedding FROM memories
+				 WHERE scope = $1 AND archived_at IS NULL AND id > $2${owner} ORDER BY id LIMIT $3`,
+				params
+			);
+			if (!rows.length) return;
+			yield rows.map(r => this.toEntry(r));
+			after = rows[rows.length - 1].id;
+			if (rows.length < LOAD_BATCH) return;
+		}
+	}
+
+	/** Removes memories of an agent (all of them when `ids` is absent); the rows removed. */
+	async forget(agentId: string, ids?: string[]): Promise<IndexEntry[]> {
+		const params: SqlParam[] = [agentId];
+		const only = ids ? ` AND id IN (SELECT jsonb_array_elements_text($${params.push(JSON.stringify(ids))}::jsonb))` : "";
+		const { rows } = await this.db.query<VectorRow>(`DELETE FROM memories WHERE agent_id = $1${only} RETURNING id, agent_id, type, scope, encrypted, embedding`, params);
+		return rows.map(r => this.toEntry(r));
+	}
+
+	/** An agent's memories, oldest first, decrypted, one JSON object a line. */
+	async *exportLines(agentId: string): AsyncGenerator<string> {
+		let after = "";
+		for (;;) {
+			const { rows } = await this.db.query<Row>(
+				`SELECT ${COLUMNS} FROM memories WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+				[agentId, after, LOAD_BATCH]
+			);
+			for (const row of rows) yield JSON.stringify(this.toMemory(row));
+			if (rows.length < LOAD_BATCH) return;
+			after = rows[rows.length - 1].id;
+		}
+	}
+
+	/** Archives live memories of a kind created before `before`; the archived rows. */
+	async archive(type: MemoryType, before: Date, now: Date): Promise<IndexEntry[]> {
+		const { rows } = await this.db.query<VectorRow>(
+			`UPDATE memories SET archived_at = $3 WHERE type = $1 AND created_at < $2 AND archived_at IS NULL RETURNING id, agent_id, type, scope, encrypted, embedding`,
+			[type, before, now]
+		);
+		return rows.map(r => this.toEntry(r));
+	}
+
+	/** Deletes memories archived before `before`; how many. */
+	async purgeArchived(before: Date): Promise<number> {
+		const { rowCount } = await this.db.query(`DELETE FROM memories WHERE archived_at < $1`, [before]);
+		return rowCount;
+	}
+
+	/** Brings an archived memory back; undefined when there is no such archived memory of this agent. */
+	async restore(agentId: string, id: string): Promise<{ memory: Memory; entry: IndexEntry } | undefined> {
+		const { rows } = await this.db.query<Row & VectorRow>(
+			`UPDATE memories SET archived_at = NULL WHERE id = $1 AND agent_id = $2 AND archived_at IS NOT NULL RETURNING ${COLUMNS}, embedding`,
+			[id, agentId]
+		);
+		return rows[0] && { memory: this.toMemory(rows[0]), entry: this.toEntry(rows[0]) };
+	}
+
+	async share(ownerId: string, granteeId: string): Promise<void> {
+		await this.db.query(`INSERT INTO memory_shares (owner_id, grantee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [ownerId, granteeId]);
+	}
+
+	async unshare(ownerId: string, granteeId: string): Promise<boolean> {
+		const { rowCount } = await this.db.query(`DELETE FROM memory_shares WHERE owner_id = $1 AND grantee_id = $2`, [ownerId, granteeId]);
+		return rowCount > 0;
+	}
+
+	async sharesOf(ownerId: string): Promise<{ agentId: string; since: string }[]> {
+		const { rows } = await this.db.query<{ grantee_id: string; created_at: Date }>(`SELECT grantee_id, created_at FROM memory_shares WHERE owner_id = $1 ORDER BY grantee_id`, [ownerId]);
+		return rows.map(r => ({ agentId: r.grantee_id, since: new Date(r.created_at).toISOString() }));
+	}
+
+	/** The agents whose shared memories `granteeId` may see. */
+	async sharedWith(granteeId: string): Promise<string[]> {
+		const { rows } = await this.db.query<{ owner_id: string }>(`SELECT owner_id FROM memory_shares WHERE grantee_id = $1`, [granteeId]);
+		return rows.map(r => r.owner_id);
+	}
+
+	private seal(r: MemoryRecord): { content: string; metadata: string; embedding: Buffer } {
+		const embedding = encodeVector(r.vector);
+		if (!this.cipher) return { content: r.content, metadata: JSON.stringify(r.metadata), embedding };
+		return {
+			content: this.cipher.encryptText(r.agentId, r.id, r.content),
+			metadata: JSON.stringify({ $encrypted: this.cipher.encryptText(r.agentId, r.id, JSON.stringify(r.metadata)) }),
+			embedding: this.cipher.encryptBytes(r.agentId, r.id, embedding)
+		};
+	}
+
+	private toMemory(r: Row): Memory {
+		let content = r.content;
+		let metadata = r.metadata ?? {};
+		if (r.encrypted) {
+			if (!this.cipher) throw new MemoryLockedError(r.id);
+			content = this.cipher.decryptText(r.agent_id, r.id, r.content);
+			metadata = JSON.parse(this.cipher.decryptText(r.agent_id, r.id, String(metadata.$encrypted))) as Record<string, unknown>;
+		}
+		return {
+			id: r.id,
+			agentId: r.agent_id,
+			type: r.type,
+			scope: r.scope,
+			content,
+			metadata,
+			importance: Number(r.importance),
+			encrypted: r.encrypted,
+			createdAt: new Date(r.created_at).toISOString(),
+			archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null
+		};
+	}
+
+	private toEntry(r: VectorRow): IndexEntry {
+		let bytes: Uint8Array = r.embedding;
+		if (r.encrypted) {
+			if (!this.cipher) throw new MemoryLockedError(r.id);
+			bytes = this.cipher.decryptBytes(r.agent_id, r.id, bytes);
+		}
+		return { id: r.id, agentId: r.agent_id, scope: r.scope, type: r.type, vector: decodeVector(bytes) };
+	}
+}

@@ -1,0 +1,429 @@
+import crypto from "node:crypto";
+import { Readable } from "node:stream";
+import type { Context, Service, ServiceSchema } from "moleculer";
+import type { Kernel } from "../lib/kernel/kernel";
+import { ConversationStore, HISTORY_ROLES, type HistoryRole } from "../lib/memory/conversation-store";
+import { foldIntoSummary } from "../lib/memory/conversation-summary";
+import { rankHits, type Candidate } from "../lib/memory/hybrid-ranking";
+import { LocalMemoryIndex } from "../lib/memory/local-memory-index";
+import { MemoryCipher } from "../lib/memory/memory-crypto";
+import { MemoryForbiddenError, MemoryInvalidError, MemoryNotFoundError } from "../lib/memory/memory-errors";
+import type { MemoryIndex } from "../lib/memory/memory-index";
+import { MemoryStore, type MemoryRecord } from "../lib/memory/memory-store";
+import { MEMORY_SCOPES, MEMORY_TYPES, type IndexEntry, type Memory, type MemoryScope, type MemoryType, type NewMemory, type Visibility } from "../lib/memory/memory-types";
+import { runRetention } from "../lib/memory/retention";
+import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index";
+import { callerOf, type SecuredMeta } from "../lib/security/security-guard";
+import { requiresDatabase } from "../mixins/requires-database.mixin";
+
+/** Memories a store call may carry at once. */
+const MAX_BATCH = 1000;
+const MAX_METADATA_BYTES = 16_384;
+const MAX_QUERY_CHARS = 2000;
+/** Vector and full-text candidates gathered per wanted hit, before hybrid ranking. */
+const CANDIDATES_PER_HIT = 3;
+const MIN_CANDIDATES = 30;
+
+const AGENT_ID = { type: "string", min: 1, max: 100, optional: true } as const;
+const TYPE = { type: "enum", values: [...MEMORY_TYPES] } as const;
+const SCOPE = { type: "enum", values: [...MEMORY_SCOPES] } as const;
+const NEW_MEMORY = {
+	content: { type: "string", min: 1 },
+	type: { ...TYPE, default: "semantic" },
+	scope: { ...SCOPE, default: "private" },
+	importance: { type: "number", min: 0, max: 1, optional: true, convert: true },
+	metadata: { type: "object", optional: true }
+} as const;
+
+type Meta = SecuredMeta & { $responseType?: string; $responseHeaders?: Record<string, string> };
+type Params<T> = Context<T & { agentId?: string }, Meta>;
+
+interface StoreParams extends Partial<NewMemory> {
+	memories?: NewMemory[];
+}
+
+interface SearchParams {
+	q?: string;
+	query?: string;
+	type?: MemoryType;
+	k?: number;
+	minSimilarity?: number;
+}
+
+/**
+ * Agents' memories (layer 4): episodic, semantic and procedural; private, shared or
+ * public; found by hybrid search (meaning, words, recency, importance); archived and
+ * deleted by age per kind; encrypted at rest when configured; exported and forgotten.
+ * Agents reach it through `ctx.memory` (their own memories, and what others let them
+ * see); people through REST on the agent's behalf. Chat sessions' history lives here too.
+ */
+export default function createMemoryService(kernel: Kernel): ServiceSchema {
+	const config = kernel.config;
+	const cipher = config.MEMORY_ENCRYPTION_ENABLED && config.MEMORY_ENCRYPTION_KEY ? MemoryCipher.fromSetting(config.MEMORY_ENCRYPTION_KEY) : undefined;
+	const store = new MemoryStore(kernel.db, cipher);
+	const conversations = new ConversationStore(kernel.db, cipher);
+	const index: MemoryIndex = config.MEMORY_INDEX === "vector-store" ? new VectorStoreMemoryIndex(kernel.vectors) : new LocalMemoryIndex(store);
+	let retention: NodeJS.Timeout | undefined;
+
+	/** Whose memories a call is about: an agent's own; a person names the agent. */
+	function ownerOf(ctx: Params<object>, param: "agentId" = "agentId"): string {
+		const caller = callerOf(ctx);
+		const named = ctx.params[param];
+		if (caller.kind === "agent") {
+			if (named && named !== caller.id) throw new MemoryForbiddenError(caller.id, named);
+			return caller.id;
+		}
+		if (!named) throw new MemoryInvalidError("agentId", "is required: whose memories?");
+		return named;
+	}
+
+	async function visibilityOf(agentId: string): Promise<Visibility> {
+		return { agentId, sharedFrom: await store.sharedWith(agentId) };
+	}
+
+	/** Embeddings are part of keeping a memory, not the agent's own model use: no llm.execute needed, but the cost is the agent's. */
+	async function embed(ctx: Params<object>, agentId: string, input: string[]): Promise<number[][]> {
+		const vectors: number[][] = [];
+		for (let i = 0; i < input.length; i += 2048) {
+			const result = await ctx.call<{ vectors: number[][] }, object>("mal.embed", { input: input.slice(i, i + 2048), agentId }, { meta: { caller: undefined } });
+			vectors.push(...result.vectors);
+		}
+		return vectors;
+	}
+
+	function checkContent(m: NewMemory, field: string): void {
+		const bytes = Buffer.byteLength(m.content, "utf8");
+		if (bytes > config.MEMORY_MAX_CONTENT_BYTES) throw new MemoryInvalidError(field, `is ${bytes} bytes; at most ${config.MEMORY_MAX_CONTENT_BYTES} (MEMORY_MAX_CONTENT_BYTES)`, 413);
+		if (!m.content.trim()) throw new MemoryInvalidError(field, "is blank");
+		if (m.metadata && Buffer.byteLength(JSON.stringify(m.metadata)) > MAX_METADATA_BYTES) throw new MemoryInvalidError(field.replace(/content$/, "metadata"), `is larger than ${MAX_METADATA_BYTES} bytes as JSON`, 413);
+	}
+
+	/** Other nodes' local indexes drop what they hold of these agents and read it again when next needed. */
+	async function changed(ctx: Context, entries: Pick<IndexEntry, "agentId" | "scope">[]): Promise<void> {
+		if (!entries.length) return;
+		const agents = [...new Set(entries.map(e => e.agentId))];
+		await ctx.broadcast("memory.changed", { agents, publicChanged: entries.some(e => e.scope === "public") }).catch(() => undefined);
+	}
+
+	return {
+		name: "memory",
+		mixins: [requiresDatabase(kernel)],
+		settings: { rest: "/" },
+
+		actions: {
+			store: {
+				rest: "POST /agents/:agentId/memories",
+				scope: "memory:write",
+				permission: "memory.write",
+				retryPolicy: { enabled: false },
+				params: {
+					agentId: AGENT_ID,
+					content: { type: "string", optional: true },
+					type: { ...TYPE, optional: true },
+					scope: { ...SCOPE, optional: true },
+					importance: NEW_MEMORY.importance,
+					metadata: NEW_MEMORY.metadata,
+					memories: { type: "array", optional: true, min: 1, max: MAX_BATCH, items: { type: "object", props: NEW_MEMORY } }
+				},
+				async handler(ctx: Params<StoreParams>): Promise<Memory | { items: Memory[] }> {
+					const agentId = ownerOf(ctx);
+					const { memories, content } = ctx.params;
+					if (memories && content !== undefined) throw new MemoryInvalidError("memories", "give either content or memories, not both");
+					if (!memories && content === undefined) throw new MemoryInvalidError("content", "is required");
+					const batch: NewMemory[] = memories ?? [{ content: content!, type: ctx.params.type ?? "semantic", scope: ctx.params.scope ?? "private", importance: ctx.params.importance, metadata: ctx.params.metadata }];
+					batch.forEach((m, i) => checkContent(m, memories ? `memories[${i}].content` : "content"));
+					const vectors = await embed(ctx, agentId, batch.map(m => m.content));
+					const records: MemoryRecord[] = batch.map((m, i) => ({
+						id: crypto.randomUUID(),
+						agentId,
+						type: m.type,
+						scope: m.scope,
+						content: m.content,
+						metadata: m.metadata ?? {},
+						importance: m.importance ?? 0.5,
+						vector: vectors[i]
+					}));
+					const saved = await store.insert(records);
+					await index.add(records.map(r => ({ id: r.id, agentId, scope: r.scope, type: r.type, vector: Float32Array.from(r.vector) })));
+					await changed(ctx, records);
+					return memories ? { items: saved } : saved[0];
+				}
+			},
+
+			search: {
+				rest: "GET /agents/:agentId/memories/search",
+				scope: "memory:read",
+				permission: "memory.read",
+				params: {
+					agentId: AGENT_ID,
+					q: { type: "string", optional: true },
+					query: { type: "string", optional: true },
+					type: { ...TYPE, optional: true },
+					k: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
+					minSimilarity: { type: "number", min: 0, max: 1, optional: true, convert: true }
+				},
+				async handler(ctx: Params<SearchParams>) {
+					const agentId = ownerOf(ctx);
+					const text = (ctx.params.q ?? ctx.params.query ?? "").trim();
+					if (!text) throw new MemoryInvalidError("q", "is required and may not be blank");
+					if (text.length > MAX_QUERY_CHARS) throw new MemoryInvalidError("q", `is ${text.length} characters; at most ${MAX_QUERY_CHARS}`);
+					const k = ctx.params.k ?? 10;
+					const type = ctx.params.type;
+					const visibility = await visibilityOf(agentId);
+					const wanted = Math.max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES);
+					const [[vector], textHits] = await Promise.all([embed(ctx, agentId, [text]), store.textCandidates(text, visibility, { type, limit: wanted })]);
+					const floor = ctx.params.minSimilarity ?? config.MEMORY_MIN_SIMILARITY / 100;
+					// Unrelated texts still have some similarity: below the floor, only a matching word makes a hit.
+					const vectorHits = (await index.search(vector, visibility, { k: wanted, type })).filter(h => h.similarity >= floor);
+					const similarity = new Map(vectorHits.map(h => [h.id, h.similarity]));
+					const textRank = new Map(textHits.map(h => [h.id, h.rank]));
+					const ids = [...new Set([...similarity.keys(), ...textRank.keys()])];
+					const [memories, words] = await Promise.all([store.fetchVisible(ids, visibility), store.matchedWords(text, [...textRank.keys()])]);
+					const candidates: Candidate[] = memories
+						.filter(m => !type || m.type === type)
+						.map(memory => ({ memory, similarity: similarity.get(memory.id), textRank: textRank.get(memory.id), words: words.get(memory.id) }));
+					return { query: text, hits: rankHits(candidates, { now: new Date(), halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS, k }) };
+				}
+			},
+
+			/** JSON lines, oldest first, decrypted: everything an agent remembers, to keep or to move. */
+			export: {
+				rest: "GET /agents/:agentId/memories/export",
+				scope: "memory:read",
+				permission: "memory.read",
+				audit: true,
+				params: { agentId: AGENT_ID },
+				handler(ctx: Params<object>): Readable {
+					const agentId = ownerOf(ctx);
+					ctx.meta.$responseType = "application/x-ndjson";
+					ctx.meta.$responseHeaders = { "Content-Disposition": `attachment; filename="memories-${agentId}.jsonl"` };
+					return Readable.from((async function* () {
+						for await (const line of store.exportLines(agentId)) yield `${line}\n`;
+					})());
+				}
+			},
+
+			list: {
+				rest: "GET /agents/:agentId/memories",
+				scope: "memory:read",
+				permission: "memory.read",
+				params: {
+					agentId: AGENT_ID,
+					type: { ...TYPE, optional: true },
+					scope: { ...SCOPE, optional: true },
+					archived: { type: "boolean", optional: true, convert: true },
+					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
+					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+				},
+				handler(ctx: Params<{ type?: MemoryType; scope?: MemoryScope; archived?: boolean; limit?: number; offset?: number }>) {
+					const agentId = ownerOf(ctx);
+					const { type, scope, archived, limit = 50, offset = 0 } = ctx.params;
+					return store.list({ agentId, type, scope, archived, limit, offset });
+				}
+			},
+
+			get: {
+				rest: "GET /agents/:agentId/memories/:memoryId",
+				scope: "memory:read",
+				permission: "memory.read",
+				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
+				async handler(ctx: Params<{ memoryId: string }>): Promise<Memory> {
+					const agentId = ownerOf(ctx);
+					const [memory] = await store.fetchVisible([ctx.params.memoryId], await visibilityOf(agentId));
+					// What the agent may not see does not exist for it.
+					if (!memory) throw new MemoryNotFoundError(ctx.params.memoryId);
+					return memory;
+				}
+			},
+
+			forget: {
+				rest: "DELETE /agents/:agentId/memories/:memoryId",
+				scope: "memory:write",
+				permission: "memory.write",
+				audit: true,
+				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
+				async handler(ctx: Params<{ memoryId: string }>) {
+					const agentId = ownerOf(ctx);
+					const removed = await store.forget(agentId, [ctx.params.memoryId]);
+					if (!removed.length) throw new MemoryNotFoundError(ctx.params.memoryId);
+					await index.remove(removed);
+					await changed(ctx, removed);
+					return { forgotten: removed.length };
+				}
+			},
+
+			forgetAll: {
+				rest: "DELETE /agents/:agentId/memories",
+				scope: "memory:write",
+				permission: "memory.write",
+				audit: true,
+				params: { agentId: AGENT_ID },
+				async handler(ctx: Params<object>) {
+					const agentId = ownerOf(ctx);
+					const removed = await store.forget(agentId);
+					await index.remove(removed);
+					await changed(ctx, removed);
+					return { forgotten: removed.length };
+				}
+			},
+
+			restore: {
+				rest: "POST /agents/:agentId/memories/:memoryId/restore",
+				scope: "memory:write",
+				permission: "memory.write",
+				audit: true,
+				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
+				async handler(ctx: Params<{ memoryId: string }>): Promise<Memory> {
+					const agentId = ownerOf(ctx);
+					const restored = await store.restore(agentId, ctx.params.memoryId);
+					if (!restored) throw new MemoryNotFoundError(ctx.params.memoryId);
+					await index.add([restored.entry]);
+					await changed(ctx, [restored.entry]);
+					return restored.memory;
+				}
+			},
+
+			share: {
+				rest: "POST /agents/:agentId/memory-shares",
+				scope: "memory:write",
+				permission: "memory.write",
+				audit: true,
+				params: { agentId: AGENT_ID, granteeId: { type: "string", min: 1, max: 100 } },
+				async handler(ctx: Params<{ granteeId: string }>) {
+					const agentId = ownerOf(ctx);
+					if (ctx.params.granteeId === agentId) throw new MemoryInvalidError("granteeId", "an agent always sees its own memories");
+					await store.share(agentId, ctx.params.granteeId);
+					return { agentId, shares: await store.sharesOf(agentId) };
+				}
+			},
+
+			unshare: {
+				rest: "DELETE /agents/:agentId/memory-shares/:granteeId",
+				scope: "memory:write",
+				permission: "memory.write",
+				audit: true,
+				params: { agentId: AGENT_ID, granteeId: { type: "string", min: 1, max: 100 } },
+				async handler(ctx: Params<{ granteeId: string }>) {
+					const agentId = ownerOf(ctx);
+					if (!(await store.unshare(agentId, ctx.params.granteeId))) throw new MemoryNotFoundError(`share with ${ctx.params.granteeId}`);
+					return { agentId, shares: await store.sharesOf(agentId) };
+				}
+			},
+
+			shares: {
+				rest: "GET /agents/:agentId/memory-shares",
+				scope: "memory:read",
+				permission: "memory.read",
+				params: { agentId: AGENT_ID },
+				async handler(ctx: Params<object>) {
+					const agentId = ownerOf(ctx);
+					return { agentId, shares: await store.sharesOf(agentId) };
+				}
+			},
+
+			/** Adds messages to a chat session and folds those leaving the window into its summary. */
+			appendHistory: {
+				permission: "memory.write",
+				retryPolicy: { enabled: false },
+				params: {
+					agentId: AGENT_ID,
+					sessionId: { type: "string", min: 1, max: 200 },
+					messages: { type: "array", min: 1, max: 100, items: { type: "object", props: { role: { type: "enum", values: [...HISTORY_ROLES] }, content: { type: "string", max: 1_000_000 } } } }
+				},
+				async handler(this: Service, ctx: Params<{ sessionId: string; messages: { role: HistoryRole; content: string }[] }>) {
+					const agentId = ownerOf(ctx);
+					const seqs = await conversations.append(agentId, ctx.params.sessionId, ctx.params.messages);
+					await foldIntoSummary(conversations, agentId, ctx.params.sessionId, {
+						window: config.MEMORY_HISTORY_WINDOW,
+						summarize: prompt =>
+							ctx
+								.call<{ content: string | null }, object>("mal.chat", { messages: prompt, agentId, maxTokens: 400 }, { meta: { caller: undefined } })
+								.then(r => r.content ?? "")
+					}).catch((err: Error) => this.logger.warn(`Summary of session ${ctx.params.sessionId} of ${agentId} failed; the full history is kept: ${err.message}`));
+					return { sessionId: ctx.params.sessionId, seqs };
+				}
+			},
+
+			history: {
+				rest: "GET /agents/:agentId/sessions/:sessionId",
+				scope: "memory:read",
+				permission: "memory.read",
+				params: {
+					agentId: AGENT_ID,
+					sessionId: { type: "string", min: 1, max: 200 },
+					window: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true }
+				},
+				handler(ctx: Params<{ sessionId: string; window?: number }>) {
+					return conversations.window(ownerOf(ctx), ctx.params.sessionId, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW);
+				}
+			},
+
+			sessions: {
+				rest: "GET /agents/:agentId/sessions",
+				scope: "memory:read",
+				permission: "memory.read",
+				params: { agentId: AGENT_ID },
+				async handler(ctx: Params<object>) {
+					return { items: await conversations.sessions(ownerOf(ctx)) };
+				}
+			},
+
+			forgetSession: {
+				rest: "DELETE /agents/:agentId/sessions/:sessionId",
+				scope: "memory:write",
+				permission: "memory.write",
+				audit: true,
+				params: { agentId: AGENT_ID, sessionId: { type: "string", min: 1, max: 200 } },
+				async handler(ctx: Params<{ sessionId: string }>) {
+					const removed = await conversations.remove(ownerOf(ctx), ctx.params.sessionId);
+					if (!removed) throw new MemoryNotFoundError(`session ${ctx.params.sessionId}`);
+					return { forgotten: removed };
+				}
+			},
+
+			/** The daily job, on demand: archive by age per kind, then delete long-archived memories. `now` moves the clock (tests, catch-up). */
+			retention: {
+				rest: "POST /memory/retention",
+				audit: true,
+				params: { now: { type: "date", convert: true, optional: true } },
+				async handler(ctx: Context<{ now?: Date }>) {
+					const result = await runRetention(store, config, ctx.params.now ?? new Date());
+					await index.remove(result.archivedEntries);
+					await changed(ctx, result.archivedEntries);
+					return { archived: result.archived, deleted: result.deleted };
+				}
+			},
+
+			status: {
+				rest: "GET /memory",
+				scope: "node:read",
+				handler() {
+					return { index: index.kind, vectorsInProcess: index.loaded, encryption: cipher !== undefined };
+				}
+			}
+		},
+
+		events: {
+			"memory.changed"(ctx: Context<{ agents: string[]; publicChanged: boolean }>) {
+				if (ctx.nodeID !== this.broker.nodeID) index.invalidate(ctx.params.agents, ctx.params.publicChanged);
+			}
+		},
+
+		started() {
+			retention = setInterval(() => {
+				void kernel
+					.start()
+					.then(() => this.actions.retention({}))
+					.then(
+						(r: { archived: number; deleted: number }) => (r.archived || r.deleted) && this.logger.info(`Memory retention: ${r.archived} archived, ${r.deleted} deleted`),
+						(err: Error) => this.logger.warn(`Memory retention failed: ${err.message}`)
+					);
+			}, config.MEMORY_RETENTION_INTERVAL_MS);
+			retention.unref();
+		},
+
+		stopped() {
+			if (retention) clearInterval(retention);
+		}
+	};
+}
