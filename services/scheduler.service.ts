@@ -39,7 +39,7 @@ const byId = { id: "string" };
  * (see ScheduleStore.claim), so each tick runs once in the cluster, and a new leader
  * carries on from the tick the last one recorded.
  */
-export default function createSchedulerService(kernel: Kernel, election: LeaderElection, metrics?: NodeMetrics): ServiceSchema {
+export default function createSchedulerService(kernel: Kernel, { election, owned }: { election: LeaderElection; owned: boolean }, metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const store = new ScheduleStore(db);
 	const runsTotal = metrics && new Counter({ name: "agentos_schedule_runs_total", help: "Runs of scheduled jobs on this node, by trigger and outcome", labelNames: ["trigger", "status"], registers: [metrics.registry] });
@@ -248,6 +248,7 @@ export default function createSchedulerService(kernel: Kernel, election: LeaderE
 		started() {
 			kernel.start().then(
 				() => {
+					if (owned) election.start();
 					ticker = setInterval(() => {
 						if (!election.isLeader) {
 							leading = false;
@@ -267,6 +268,7 @@ export default function createSchedulerService(kernel: Kernel, election: LeaderE
 
 		async stopped() {
 			clearInterval(ticker);
+			if (owned) await election.stop();
 		}
 	};
 }

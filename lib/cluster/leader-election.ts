@@ -152,9 +152,20 @@ export function createLeaderElection(config: Config, db: Database, nodeID: strin
 	if (config.DATABASE_URL) {
 		lock = new PostgresLeaderLock({ ...common, url: config.DATABASE_URL, onError: err => logger.warn(`Leader lock connection: ${err.message}`) });
 	} else if (config.TRANSPORTER && config.REDIS_URL) {
-		lock = new RedisLeaderLock({ ...common, url: config.REDIS_URL, db });
+		// Each node has a database of its own here: nothing shared to record the term in.
+		lock = new RedisLeaderLock({ ...common, url: config.REDIS_URL });
 	} else {
 		lock = new LocalLeaderLock(db, nodeID, leaseMs);
 	}
 	return new LeaderElection(lock, nodeID, leaseMs, logger);
+}
+
+/**
+ * The election the scheduler fires under. Jobs live in the database: with one shared by
+ * the cluster, only the cluster's leader fires them; with a database of its own (the
+ * Redis-lock case), each node fires the jobs stored in it.
+ */
+export function schedulerElection(cluster: LeaderElection, db: Database, logger: Logger): { election: LeaderElection; owned: boolean } {
+	if (cluster.kind !== "redis") return { election: cluster, owned: false };
+	return { election: new LeaderElection(new LocalLeaderLock(db, cluster.nodeID, cluster.leaseMs), cluster.nodeID, cluster.leaseMs, logger), owned: true };
 }

@@ -5,7 +5,9 @@
 import type { ErrorBody } from "../../services/api.service";
 import type { RunView, ScheduleView } from "../../lib/cluster/schedule-store";
 import { echoManifest, FAST_AGENT_ENV, post, spawnAgent } from "../support/agents";
+import { startNats, type NatsServer } from "../support/nats-server";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
+import { startRedis, type RedisServer } from "../support/redis-server";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -126,5 +128,37 @@ describe("the scheduler", () => {
 		const metrics = await (await t.request("/metrics")).text();
 		expect(metrics).toMatch(/agentos_schedule_runs_total\{[^}]*trigger="tick"[^}]*status="succeeded"[^}]*\} [1-9]/);
 		expect(metrics).toMatch(/agentos_cluster_leader\{[^}]*\} 1/);
+	});
+});
+
+describe("the scheduler on nodes without a shared database (NATS + Redis lock, PGlite each)", () => {
+	let nats: NatsServer;
+	let redis: RedisServer;
+	let nodes: TestNode[] = [];
+
+	beforeAll(async () => {
+		[nats, redis] = await Promise.all([startNats(), startRedis()]);
+		const env = { ...FAST_AGENT_ENV, TRANSPORTER: nats.url, REDIS_URL: redis.url, SCHEDULER_POLL_MS: "50", CLUSTER_LEADER_LEASE_MS: "1500" };
+		nodes = await Promise.all([startTestNode({ ...env, NODE_ID: "solo-a" }), startTestNode({ ...env, NODE_ID: "solo-b" })]);
+		await Promise.all(nodes.map(n => n.node.ready));
+	});
+
+	afterAll(async () => {
+		await Promise.all(nodes.map(n => n.stop()));
+		await Promise.all([nats?.stop(), redis?.stop()]);
+	});
+
+	it("elects one cluster leader with the Redis lock, and each node fires the jobs kept in its own database", async () => {
+		await eventually("one Redis-elected leader that both nodes know", async () => {
+			const views = await Promise.all(nodes.map(n => n.json<{ leader: { node: string } | null; lock: string }>("/api/v1/cluster")));
+			return views.every(v => v.lock === "redis" && v.leader !== null && v.leader.node === views[0].leader?.node);
+		});
+		for (const n of nodes) {
+			await spawnAgent(n, echoManifest(`local-${n.node.broker.nodeID}`));
+			const { status, body } = await post<ScheduleView>(n, "/api/v1/schedules", { intervalMs: 200, target: { agent: `local-${n.node.broker.nodeID}`, task: { type: "echo" } } });
+			expect(status).toBe(201);
+			await eventually(`a run on ${n.node.broker.nodeID}`, async () => (await n.json<RunView[]>(`/api/v1/schedules/${body.id}/runs`)).some(r => r.status === "succeeded" && r.node === n.node.broker.nodeID));
+			await post(n, `/api/v1/schedules/${body.id}/pause`, {});
+		}
 	});
 });

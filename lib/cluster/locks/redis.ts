@@ -17,8 +17,8 @@ export interface RedisLockOptions {
 	nodeID: string;
 	namespace: string;
 	leaseMs: number;
-	/** Where the term is recorded for fencing (the node's database). */
-	db: Database;
+	/** Where the term is recorded for fencing, when a database is shared by the contenders. */
+	db?: Database;
 }
 
 /**
@@ -44,7 +44,7 @@ export class RedisLeaderLock implements LeaderLock {
 	async acquire(): Promise<number | undefined> {
 		const term = Number(await this.client.eval(ACQUIRE, 2, this.key, this.termKey, this.options.nodeID, this.options.leaseMs));
 		if (!term) return undefined;
-		await recordLeadership(this.options.db, { nodeID: this.options.nodeID, term }, this.options.leaseMs);
+		if (this.options.db) await recordLeadership(this.options.db, { nodeID: this.options.nodeID, term }, this.options.leaseMs);
 		return term;
 	}
 
