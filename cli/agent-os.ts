@@ -23,6 +23,9 @@ Commands:
   jobs list|post|apply|award ...         The jobs marketplace, every move of a job
   cases list|open|resolve|appeal ...     Moderation cases, sanctions and appeals
   policies list|create|dry-run ...       Governance policies in the policy language
+  cluster                                The cluster's nodes, their load and agents, and the leader
+  schedules list|create|get|runs ID ...  Scheduled jobs (cron or interval) fired by the leader
+  schedules pause|resume|trigger|delete ID
   version                                Print the version
   help                                   Show this help
 
@@ -40,6 +43,8 @@ const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) =>
 	ask: async () => (await import("./commands/ask")).askCommand,
 	tokens: async () => (await import("./commands/tokens")).tokensCommand,
 	audit: async () => (await import("./commands/audit")).auditCommand,
+	cluster: async () => (await import("./commands/cluster")).clusterCommand,
+	schedules: async () => (await import("./commands/schedules")).schedulesCommand,
 	init: async () => (await import("./commands/init")).initCommand,
 	doctor: async () => (await import("./commands/doctor")).doctorCommand,
 	sign: async () => (await import("./commands/sign")).signCommand,
