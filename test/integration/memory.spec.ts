@@ -134,7 +134,7 @@ describe("memory", () => {
 		).rejects.toMatchObject({ code: 403, type: "MEMORY_FORBIDDEN" });
 		// Without memory.read the call is refused by the security middleware.
 		const denied = await memoryTask("mem-none", "search", { query: "canary" });
-		expect(JSON.stringify(denied.body)).toContain("PERMISSION_DENIED");
+		expect(JSON.stringify(denied.body)).toContain("lacks the permission memory.read");
 	});
 
 	it("answers bad input with a 4xx naming what is wrong", async () => {
