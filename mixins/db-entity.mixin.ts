@@ -2,11 +2,22 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
 import type { Kernel } from "../lib/kernel/kernel";
+import type { Scope } from "../lib/security/capabilities";
 import { KernelDbAdapter, type TableSpec } from "./kernel-db.adapter";
 import { requiresDatabase } from "./requires-database.mixin";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * The mixin's actions as society and governance services expose them: `get` over REST
+ * with `scope`, find/count inside the cluster only, and its generic writes off — each
+ * service writes through actions of its own that check who may (spread, then override).
+ */
+export function entityActions(scope: Scope) {
+	const off = false as const;
+	return { get: { rest: "GET /:id", scope }, find: { visibility: "protected" as const }, count: { visibility: "protected" as const }, insert: off, update: off, remove: off, create: off };
+}
 
 /** What a change event carries: `<service>.changed` with `{change, entity}`. */
 export interface EntityChange<T = Record<string, unknown>> {

@@ -4,7 +4,7 @@ import type { SanctionStore } from "../../lib/governance/sanction-store";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
 
 type Meta = SecuredMeta & { $statusCode?: number; user?: { id: string; scopes?: string[] } };
@@ -41,13 +41,7 @@ export default function createAppealsService(kernel: Kernel, sanctions: Sanction
 				scope: "governance:read",
 				params: { state: { type: "enum", values: ["open", "upheld", "lifted"], optional: true }, agentId: { type: "string", max: 200, optional: true }, sanctionId: { type: "uuid", optional: true } }
 			},
-			get: { rest: "GET /:id", scope: "governance:read" },
-			find: { visibility: "protected" },
-			count: { visibility: "protected" },
-			insert: false,
-			update: false,
-			remove: false,
-			create: false,
+			...entityActions("governance:read"),
 
 			open: {
 				rest: "POST /",

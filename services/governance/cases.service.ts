@@ -3,7 +3,7 @@ import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotFoundError } from "../../lib/society/errors";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
 
 export const CASE_DECISIONS = ["dismiss", "warn", "throttle", "quarantine", "ban"] as const;
@@ -75,13 +75,7 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 					policyId: { type: "uuid", optional: true }
 				}
 			},
-			get: { rest: "GET /:id", scope: "governance:read" },
-			find: { visibility: "protected" },
-			count: { visibility: "protected" },
-			insert: false,
-			update: false,
-			remove: false,
-			create: false,
+			...entityActions("governance:read"),
 
 			open: {
 				rest: "POST /",

@@ -7,7 +7,7 @@ import type { AuditHashedFields, AuditLog, AuditRecord } from "../../lib/securit
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotFoundError } from "../../lib/society/errors";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
 
 export const POLICY_MODES = ["enforce", "dry-run", "disabled"] as const;
@@ -66,11 +66,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog): 
 
 		actions: {
 			list: { rest: "GET /", scope: "governance:read", params: { mode: { type: "enum", values: [...POLICY_MODES], optional: true } } },
-			get: { rest: "GET /:id", scope: "governance:read" },
-			find: { visibility: "protected" },
-			count: { visibility: "protected" },
-			insert: false,
-			update: false,
+			...entityActions("governance:read"),
 			remove: { rest: "DELETE /:id", scope: "governance", permission: "social.moderate", audit: true },
 
 			create: {

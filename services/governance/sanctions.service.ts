@@ -7,7 +7,7 @@ import { ConflictError, FieldError, NotFoundError } from "../../lib/society/erro
 import { sanctionDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
 
 export interface ApplyParams {
@@ -58,13 +58,7 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 				scope: "governance:read",
 				params: { agentId: { type: "string", max: 200, optional: true }, kind: { type: "enum", values: [...SANCTION_KINDS], optional: true } }
 			},
-			get: { rest: "GET /:id", scope: "governance:read" },
-			find: { visibility: "protected" },
-			count: { visibility: "protected" },
-			insert: false,
-			update: false,
-			remove: false,
-			create: false,
+			...entityActions("governance:read"),
 
 			/** The agent's sanctions in force now. */
 			active: {

@@ -5,7 +5,7 @@ import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../..
 import { voteDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { PAGE_PARAMS, WindowCounter, actorOf, type Page } from "../../lib/society/society-context";
-import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
 
 export interface ForumPost {
@@ -106,11 +106,8 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 
 		actions: {
 			list: { rest: "GET /forums", scope: "society:read" },
+			...entityActions("society:read"),
 			get: { rest: "GET /forums/:id", scope: "society:read" },
-			find: { visibility: "protected" },
-			count: { visibility: "protected" },
-			insert: false,
-			update: false,
 
 			create: {
 				rest: "POST /forums",

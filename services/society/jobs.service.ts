@@ -8,7 +8,7 @@ import { JOB_STATES, nextState, type JobMove, type JobState } from "../../lib/so
 import { DELIVERY_BONUS, reviewDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
 
 export interface Job {
@@ -135,12 +135,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 					awardeeId: { type: "string", max: 200, optional: true }
 				}
 			},
-			get: { rest: "GET /:id", scope: "society:read" },
-			find: { visibility: "protected" },
-			count: { visibility: "protected" },
-			insert: false,
-			update: false,
-			remove: false,
+			...entityActions("society:read"),
 
 			create: {
 				...WRITE,
