@@ -380,26 +380,26 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			async deliver<T>(row: AgentRow, ask: () => Promise<T>): Promise<T> {
 				if (!across) return ask();
 				const endpoints = () => this.broker.registry.getActionEndpoints(`${actorServiceName(row.id)}.ask`) as { hasAvailable(): boolean } | undefined;
-				const arrives = async (): Promise<boolean> => {
-					if (row.desired_state !== "running") return false;
-					const deadline = Date.now() + config.CLUSTER_TASK_WAIT_MS;
+				const deadline = Date.now() + (row.desired_state === "running" ? config.CLUSTER_TASK_WAIT_MS : 0);
+				const pause = () => new Promise(resolve => setTimeout(resolve, 50));
+				for (;;) {
 					while (!endpoints()?.hasAvailable()) {
-						if (Date.now() > deadline) return false;
-						await new Promise(resolve => setTimeout(resolve, 50));
+						if (Date.now() >= deadline) throw new AgentUnavailableError(row.id, `it is not running on any node (${row.state})`);
+						await pause();
 					}
-					return true;
-				};
-				if (!endpoints()?.hasAvailable() && !(await arrives())) throw new AgentUnavailableError(row.id, `it is not running on any node (${row.state})`);
-				try {
-					return await ask();
-				} catch (err) {
-					const name = (err as Error).name;
-					if (name === "ServiceNotFoundError" || name === "ServiceNotAvailableError") {
-						if (await arrives()) return ask();
-						throw new AgentUnavailableError(row.id, "its node is gone and it has not started on another yet");
+					try {
+						return await ask();
+					} catch (err) {
+						const name = (err as Error).name;
+						// Not delivered (the registry was behind a move): safe to deliver once the agent is found.
+						if (name === "ServiceNotFoundError" || name === "ServiceNotAvailableError") {
+							if (Date.now() >= deadline) throw new AgentUnavailableError(row.id, "its node is gone and it has not started on another yet");
+							await pause();
+							continue;
+						}
+						if (name === "RequestRejectedError") throw new AgentUnavailableError(row.id, "its node went away while the task was running, so the task may not have finished; the agent is moving to another node");
+						throw err;
 					}
-					if (name === "RequestRejectedError") throw new AgentUnavailableError(row.id, "its node went away while the task was running, so the task may not have finished; the agent is moving to another node");
-					throw err;
 				}
 			},
 

@@ -15,10 +15,11 @@ describe("agents placed across three nodes (NATS + PostgreSQL)", () => {
 	let pg: PostgresServer;
 	let nodes: TestNode[];
 	let a: TestNode, b: TestNode, c: TestNode;
+	let env: Record<string, string>;
 
 	beforeAll(async () => {
 		[nats, pg] = await Promise.all([startNats(), startPostgres()]);
-		const env = { ...FAST_AGENT_ENV, TRANSPORTER: nats.url, DATABASE_URL: await createDatabase(pg, "placement"), GATEWAY_AUTH_TOKEN: "cluster-placement-token", CLUSTER_LEADER_LEASE_MS: "1500" };
+		env = { ...FAST_AGENT_ENV, TRANSPORTER: nats.url, DATABASE_URL: await createDatabase(pg, "placement"), GATEWAY_AUTH_TOKEN: "cluster-placement-token", CLUSTER_LEADER_LEASE_MS: "1500", CLUSTER_REBALANCE_ON_JOIN: "true" };
 		a = await startTestNode({ ...env, NODE_ID: "node-a" });
 		await a.node.ready;
 		[b, c] = await Promise.all([startTestNode({ ...env, NODE_ID: "node-b" }), startTestNode({ ...env, NODE_ID: "node-c", NODE_TAGS: "gpu" })]);
@@ -97,5 +98,20 @@ describe("agents placed across three nodes (NATS + PostgreSQL)", () => {
 		expect(logs.node).toBe((await agent(a, "spread-1")).node);
 		expect((await other.request("/api/v1/agents/spread-1", { method: "DELETE" })).status).toBe(200);
 		await eventually("the actor to be gone everywhere", () => !nodes.some(n => n.node.broker.registry.getServiceList({ onlyAvailable: true }).some(s => s.name === "agent.spread-1")));
+	});
+
+	it("moves agents onto a node that joins until the counts differ by at most one (CLUSTER_REBALANCE_ON_JOIN)", async () => {
+		const d = await startTestNode({ ...env, NODE_ID: "node-d" });
+		nodes.push(d);
+		await d.node.ready;
+		await eventually("node-d to host agents and the counts to even out", async () => {
+			const status = await a.json<ClusterStatus>("/api/v1/cluster");
+			const placed = status.nodes.filter(n => n.available).map(n => n.agents.placed);
+			return placed.length === 4 && (status.nodes.find(n => n.id === "node-d")?.agents.running ?? 0) >= 1 && Math.max(...placed) - Math.min(...placed) <= 1;
+		});
+		const list = await d.json<{ items: AgentView[] }>("/api/v1/agents");
+		expect(list.items.filter(v => v.id !== "on-tpu").every(v => v.state === "running")).toBe(true);
+		expect(list.items.find(v => v.id === "on-gpu")?.node).toBe("node-c");
+		for (const view of list.items.filter(v => v.node === "node-d")) expect((await task(b, view.id, { task: { type: "echo" } })).status).toBe(200);
 	});
 });
