@@ -20,7 +20,8 @@ CREATE TABLE memories (
 );
 CREATE INDEX memories_agent ON memories (agent_id, created_at);
 CREATE INDEX memories_visible ON memories (scope, agent_id) WHERE archived_at IS NULL;
-CREATE INDEX memories_text ON memories USING gin (search_text);
+-- fastupdate off: a pending list would be scanned by every search after a bulk insert.
+CREATE INDEX memories_text ON memories USING gin (search_text) WITH (fastupdate = off);
 CREATE INDEX memories_archived ON memories (archived_at) WHERE archived_at IS NOT NULL;
 
 -- An owner's `shared` memories are visible to the agents it shares with.

@@ -169,19 +169,17 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					if (text.length > MAX_QUERY_CHARS) throw new MemoryInvalidError("q", `is ${text.length} characters; at most ${MAX_QUERY_CHARS}`);
 					const k = ctx.params.k ?? 10;
 					const type = ctx.params.type;
-					const visibility = await visibilityOf(agentId);
 					const wanted = Math.max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES);
-					const [[vector], textHits] = await Promise.all([embed(ctx, agentId, [text]), store.textCandidates(text, visibility, { type, limit: wanted })]);
+					const [visibility, [vector], lexemes] = await Promise.all([visibilityOf(agentId), embed(ctx, agentId, [text]), store.lexemes(text)]);
 					const floor = ctx.params.minSimilarity ?? config.MEMORY_MIN_SIMILARITY / 100;
+					const [vectorHits, textHits] = await Promise.all([index.search(vector, visibility, { k: wanted, type }), store.textCandidates(lexemes, visibility, { type, limit: wanted })]);
 					// Unrelated texts still have some similarity: below the floor, only a matching word makes a hit.
-					const vectorHits = (await index.search(vector, visibility, { k: wanted, type })).filter(h => h.similarity >= floor);
-					const similarity = new Map(vectorHits.map(h => [h.id, h.similarity]));
+					const similarity = new Map(vectorHits.filter(h => h.similarity >= floor).map(h => [h.id, h.similarity]));
 					const textRank = new Map(textHits.map(h => [h.id, h.rank]));
 					const ids = [...new Set([...similarity.keys(), ...textRank.keys()])];
-					const [memories, words] = await Promise.all([store.fetchVisible(ids, visibility), store.matchedWords(text, [...textRank.keys()])]);
-					const candidates: Candidate[] = memories
-						.filter(m => !type || m.type === type)
-						.map(memory => ({ memory, similarity: similarity.get(memory.id), textRank: textRank.get(memory.id), words: words.get(memory.id) }));
+					const candidates: Candidate[] = (await store.fetchHits(ids, visibility, lexemes))
+						.filter(({ memory }) => !type || memory.type === type)
+						.map(({ memory, words }) => ({ memory, similarity: similarity.get(memory.id), textRank: textRank.get(memory.id), words }));
 					return { query: text, hits: rankHits(candidates, { now: new Date(), halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS, k }) };
 				}
 			},

@@ -1,12 +1,12 @@
 import usearch from "usearch";
-import { quantize } from "./vector-codec";
+import { maxAbs, quantize } from "./vector-codec";
 import type { VectorCandidate } from "./memory-types";
 
 /** Below this many vectors a plain float32 scan is as fast as anything and needs no short list. */
 const SCAN_BELOW = 1024;
 /** How many int8 candidates per wanted hit are re-ranked in float32. */
-const RERANK_FACTOR = 4;
-const MIN_RERANK = 40;
+const RERANK_FACTOR = 8;
+const MIN_RERANK = 100;
 
 /**
  * One exact vector index: unit vectors kept twice, as int8 codes and as float32. A search
@@ -22,6 +22,8 @@ export class ExactPartition {
 	private floats: Float32Array;
 	private tags: Uint8Array;
 	private readonly tagCounts = new Map<number, number>();
+	/** The largest component held; codes are the floats times 127 / largest. */
+	private largest = 0;
 
 	constructor(readonly dims: number, capacity = 16) {
 		this.codes = new Int8Array(capacity * dims);
@@ -48,7 +50,13 @@ export class ExactPartition {
 			this.slots.set(id, slot);
 		} else this.count(this.tags[slot], -1);
 		this.floats.set(unit, slot * this.dims);
-		quantize(unit, this.codes, slot * this.dims);
+		const largest = maxAbs(unit);
+		if (largest > this.largest) {
+			// A larger component than any before: the scale shrinks and every code is redone (rare once an index has some size).
+			this.largest = largest;
+			for (let s = 0; s < this.ids.length; s++) if (s !== slot) quantize(this.floats.subarray(s * this.dims, (s + 1) * this.dims), this.scale, this.codes, s * this.dims);
+		}
+		quantize(unit, this.scale, this.codes, slot * this.dims);
 		this.tags[slot] = tag;
 		this.count(tag, 1);
 	}
@@ -78,7 +86,9 @@ export class ExactPartition {
 		if (eligible === 0 || k <= 0) return [];
 		if (this.size < SCAN_BELOW) return this.scan(unit, k, tag);
 		const query = new Int8Array(this.dims);
-		quantize(unit, query);
+		// The query's own scale: one factor on every dot product changes no ranking.
+		const top = maxAbs(unit);
+		quantize(unit, top > 0 ? 127 / top : 0, query);
 		const dataset = this.codes.subarray(0, this.size * this.dims);
 		const wanted = Math.min(eligible, Math.max(k * RERANK_FACTOR, MIN_RERANK));
 		// A filter makes most candidates useless: ask for proportionally more, and more again
@@ -94,6 +104,10 @@ export class ExactPartition {
 			if (slots.length >= wanted || count >= this.size) return this.rerank(unit, slots, k);
 			count = Math.min(this.size, count * 2);
 		}
+	}
+
+	private get scale(): number {
+		return this.largest > 0 ? 127 / this.largest : 0;
 	}
 
 	private scan(unit: Float32Array, k: number, tag?: number): VectorCandidate[] {

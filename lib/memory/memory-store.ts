@@ -60,10 +60,10 @@ const LOAD_BATCH = 5000;
 
 /** What a visibility allows, as SQL over `memories`; parameters are appended to `params`. */
 function visibleTo(visibility: Visibility, params: SqlParam[]): string {
-	params.push(visibility.agentId, JSON.stringify(visibility.sharedFrom));
+	params.push(visibility.agentId, visibility.sharedFrom);
 	const a = params.length - 1;
 	const shared = params.length;
-	return `(agent_id = $${a} OR scope = 'public' OR (scope = 'shared' AND agent_id IN (SELECT jsonb_array_elements_text($${shared}::jsonb))))`;
+	return `(agent_id = $${a} OR scope = 'public' OR (scope = 'shared' AND agent_id = ANY($${shared}::text[])))`;
 }
 
 /**
@@ -110,13 +110,19 @@ export class MemoryStore {
 
 	/** The memories with these ids that the visibility allows (archived ones excluded). */
 	async fetchVisible(ids: string[], visibility: Visibility): Promise<Memory[]> {
+		return (await this.fetchHits(ids, visibility, [])).map(h => h.memory);
+	}
+
+	/** As fetchVisible, with the `lexemes` each memory's full text contains. */
+	async fetchHits(ids: string[], visibility: Visibility, lexemes: string[]): Promise<{ memory: Memory; words: string[] }[]> {
 		if (!ids.length) return [];
-		const params: SqlParam[] = [JSON.stringify(ids)];
-		const { rows } = await this.db.query<Row>(
-			`SELECT ${COLUMNS} FROM memories WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND archived_at IS NULL AND ${visibleTo(visibility, params)}`,
+		const params: SqlParam[] = [ids, lexemes];
+		const { rows } = await this.db.query<Row & { words: string[] }>(
+			`SELECT ${COLUMNS}, ARRAY(SELECT lexeme FROM unnest(search_text) WHERE lexeme = ANY($2::text[])) AS words
+			 FROM memories WHERE id = ANY($1::text[]) AND archived_at IS NULL AND ${visibleTo(visibility, params)}`,
 			params
 		);
-		return rows.map(r => this.toMemory(r));
+		return rows.map(r => ({ memory: this.toMemory(r), words: r.words ?? [] }));
 	}
 
 	async list(query: ListQuery): Promise<{ items: Memory[]; total: number }> {
@@ -133,37 +139,30 @@ export class MemoryStore {
 		return { items: rows.map(r => this.toMemory(r)), total: Number(total.rows[0].n) };
 	}
 
+	/** The words of a search as the full-text index knows them: stemmed, without stop words. */
+	async lexemes(text: string): Promise<string[]> {
+		const { rows } = await this.db.query<{ lexeme: string }>("SELECT lexeme FROM unnest(to_tsvector('english', $1))", [text]);
+		return rows.map(r => r.lexeme);
+	}
+
 	/**
-	 * Full-text candidates among the visible, unencrypted memories: the query's words are
-	 * stemmed as the memories' are, and any one of them may match, so a missing word does
-	 * not hide a good match; ts_rank_cd favours memories that hold more of them, closer.
+	 * Full-text candidates among the visible, unencrypted memories: any one of the query's
+	 * lexemes may match, so a missing word does not hide a good match; ts_rank_cd favours
+	 * memories that hold more of them, closer together. The query goes in as a constant
+	 * tsquery, so the planner uses the GIN index.
 	 */
-	async textCandidates(text: string, visibility: Visibility, options: { type?: MemoryType; limit: number }): Promise<{ id: string; rank: number }[]> {
-		const params: SqlParam[] = [text];
-		const where = [`search_text @@ q`, "archived_at IS NULL", visibleTo(visibility, params)];
+	async textCandidates(lexemes: string[], visibility: Visibility, options: { type?: MemoryType; limit: number }): Promise<{ id: string; rank: number }[]> {
+		if (!lexemes.length) return [];
+		const query = lexemes.map(l => `'${l.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`).join(" | ");
+		const params: SqlParam[] = [query];
+		const where = ["search_text @@ $1::tsquery", "archived_at IS NULL", visibleTo(visibility, params)];
 		if (options.type) where.push(`type = $${params.push(options.type)}`);
 		params.push(options.limit);
 		const { rows } = await this.db.query<{ id: string; rank: number }>(
-			`SELECT id, ts_rank_cd(search_text, q) AS rank
-			 FROM memories, (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS q FROM unnest(to_tsvector('english', $1)) ) AS words
-			 WHERE q IS NOT NULL AND ${where.join(" AND ")}
-			 ORDER BY rank DESC LIMIT $${params.length}`,
+			`SELECT id, ts_rank_cd(search_text, $1::tsquery) AS rank FROM memories WHERE ${where.join(" AND ")} ORDER BY rank DESC LIMIT $${params.length}`,
 			params
 		);
 		return rows.map(r => ({ id: r.id, rank: Number(r.rank) }));
-	}
-
-	/** The words of `text` that a memory's full text contains, as the search saw them. */
-	async matchedWords(text: string, ids: string[]): Promise<Map<string, string[]>> {
-		if (!ids.length) return new Map();
-		const { rows } = await this.db.query<{ id: string; lexeme: string }>(
-			`SELECT m.id, w.lexeme FROM memories m, unnest(to_tsvector('english', $1)) AS w
-			 WHERE m.id IN (SELECT jsonb_array_elements_text($2::jsonb)) AND m.search_text @@ to_tsquery('simple', quote_literal(w.lexeme))`,
-			[text, JSON.stringify(ids)]
-		);
-		const out = new Map<string, string[]>();
-		for (const r of rows) out.set(r.id, [...(out.get(r.id) ?? []), r.lexeme]);
-		return out;
 	}
 
 	/** Every live vector of one index partition, in batches (a partition may hold 100k). */
@@ -187,7 +186,7 @@ export class MemoryStore {
 	/** Removes memories of an agent (all of them when `ids` is absent); the rows removed. */
 	async forget(agentId: string, ids?: string[]): Promise<IndexEntry[]> {
 		const params: SqlParam[] = [agentId];
-		const only = ids ? ` AND id IN (SELECT jsonb_array_elements_text($${params.push(JSON.stringify(ids))}::jsonb))` : "";
+		const only = ids ? ` AND id = ANY($${params.push(ids)}::text[])` : "";
 		const { rows } = await this.db.query<VectorRow>(`DELETE FROM memories WHERE agent_id = $1${only} RETURNING id, agent_id, type, scope, encrypted, embedding`, params);
 		return rows.map(r => this.toEntry(r));
 	}

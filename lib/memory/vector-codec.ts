@@ -22,15 +22,24 @@ export function normalized(vector: ArrayLike<number>): Float32Array {
 	return out;
 }
 
+/** The largest absolute component of a vector. */
+export function maxAbs(vector: ArrayLike<number>): number {
+	let max = 0;
+	for (let i = 0; i < vector.length; i++) {
+		const a = Math.abs(vector[i]);
+		if (a > max) max = a;
+	}
+	return max;
+}
+
 /**
- * Scalar int8 quantization of a unit vector. The components of a unit vector of d
- * dimensions are mostly within ±4/√d, so that range maps onto ±127 (outliers clip);
- * int8 dot products then rank candidates, and float32 re-ranks the short list.
+ * Scalar int8 quantization: each component times `scale`, rounded, clipped to ±127. An
+ * index quantizes all its vectors with one scale (127 over the largest component it
+ * holds), so int8 dot products rank them as float32 ones would, to rounding.
  */
-export function quantize(unit: Float32Array, into: Int8Array, offset = 0): void {
-	const scale = (127 * Math.sqrt(unit.length)) / 4;
-	for (let i = 0; i < unit.length; i++) {
-		const q = Math.round(unit[i] * scale);
+export function quantize(vector: ArrayLike<number>, scale: number, into: Int8Array, offset = 0): void {
+	for (let i = 0; i < vector.length; i++) {
+		const q = Math.round(vector[i] * scale);
 		into[offset + i] = q > 127 ? 127 : q < -127 ? -127 : q;
 	}
 }
