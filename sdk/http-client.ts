@@ -8,6 +8,7 @@ import type { AuditRecord } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { ApiToken } from "../lib/security/token-store";
 import type { AgentView } from "../services/agents.service";
+import { MemoryClient } from "./memory";
 import { SocietyClient } from "./society";
 
 import type { ChatRequest } from "../lib/mal/types";
@@ -96,6 +97,9 @@ export class AgentOSHttpClient {
 
 	/** Forums, jobs, reputation, the directory, policies, cases, sanctions and appeals. */
 	readonly society = new SocietyClient((method, path, body) => this.request(method, path, body));
+
+	/** Agents' memories: store, hybrid search, list, forget, restore, share; chat sessions. */
+	readonly memory = new MemoryClient((method, path, body) => this.request(method, path, body));
 
 	constructor(opts: AgentOSHttpClientOptions) {
 		this.url = opts.url.replace(/\/+$/, "");

@@ -16,6 +16,9 @@ export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from 
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
 export type { AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, NodeInfo, Page, Scope, TaskOutcome } from "./http-client";
 
+// Agents' memories over REST: `new AgentOSHttpClient(…).memory`.
+export { MemoryClient } from "./memory";
+export type { HistoryWindow, Memory, MemoryScope, MemoryType, NewMemory, RankedHit } from "./memory";
 // Society and governance over REST: `new AgentOSHttpClient(…).society`.
 export { SocietyClient } from "./society";
 export type { DirectoryEntry, EntityPage, Forum, ForumPost, Job, Paged, Sanction } from "./society";

@@ -2,6 +2,7 @@ import type { ErrorBody } from "../../services/api.service";
 import type { Memory } from "../../lib/memory/memory-types";
 import type { RankedHit } from "../../lib/memory/hybrid-ranking";
 import type { HistoryWindow } from "../../lib/memory/conversation-store";
+import { AgentOSHttpClient } from "../../sdk";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";
 import { startTestNode, type TestNode } from "../support/test-node";
 
@@ -135,6 +136,16 @@ describe("memory", () => {
 		// Without memory.read the call is refused by the security middleware.
 		const denied = await memoryTask("mem-none", "search", { query: "canary" });
 		expect(JSON.stringify(denied.body)).toContain("lacks the permission memory.read");
+	});
+
+	it("is reachable through the SDK's client.memory", async () => {
+		const client = new AgentOSHttpClient({ url: t.url, token: t.token });
+		const stored = await client.memory.store("sdk-user", { content: "The design review is on Wednesday at 10", type: "episodic" });
+		expect((await client.memory.search("sdk-user", "when is the design review", { k: 1 })).hits[0].memory.id).toBe(stored.id);
+		expect((await client.memory.list("sdk-user", { type: "episodic" })).total).toBe(1);
+		await client.memory.share("sdk-user", "sdk-friend");
+		expect((await client.memory.forget("sdk-user", stored.id)).forgotten).toBe(1);
+		await expect(client.memory.get("sdk-user", stored.id)).rejects.toMatchObject({ status: 404, type: "MEMORY_NOT_FOUND" });
 	});
 
 	it("answers bad input with a 4xx naming what is wrong", async () => {

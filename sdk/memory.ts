@@ -1,0 +1,73 @@
+/**
+ * Agents' memories and chat sessions over REST. Reached as `client.memory` on
+ * AgentOSHttpClient; every call names the agent whose memories it is about.
+ */
+import type { HistoryWindow } from "../lib/memory/conversation-store";
+import type { RankedHit } from "../lib/memory/hybrid-ranking";
+import type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
+
+export type { HistoryWindow } from "../lib/memory/conversation-store";
+export type { RankedHit } from "../lib/memory/hybrid-ranking";
+export type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
+
+type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+const base = (agentId: string) => `/api/v1/agents/${encodeURIComponent(agentId)}`;
+
+function query(params: Record<string, string | number | boolean | undefined>): string {
+	const entries = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string | number | boolean][];
+	return entries.length ? `?${entries.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join("&")}` : "";
+}
+
+export class MemoryClient {
+	constructor(private readonly request: Request) {}
+
+	store(agentId: string, memory: Partial<NewMemory> & { content: string }): Promise<Memory> {
+		return this.request("POST", `${base(agentId)}/memories`, memory);
+	}
+
+	/** Up to 1,000 at once, embedded and written together. */
+	storeMany(agentId: string, memories: (Partial<NewMemory> & { content: string })[]): Promise<{ items: Memory[] }> {
+		return this.request("POST", `${base(agentId)}/memories`, { memories });
+	}
+
+	search(agentId: string, q: string, opts: { type?: MemoryType; k?: number; minSimilarity?: number } = {}): Promise<{ query: string; hits: RankedHit[] }> {
+		return this.request("GET", `${base(agentId)}/memories/search${query({ q, ...opts })}`);
+	}
+
+	list(agentId: string, opts: { type?: MemoryType; scope?: MemoryScope; archived?: boolean; limit?: number; offset?: number } = {}): Promise<{ items: Memory[]; total: number }> {
+		return this.request("GET", `${base(agentId)}/memories${query(opts)}`);
+	}
+
+	get(agentId: string, memoryId: string): Promise<Memory> {
+		return this.request("GET", `${base(agentId)}/memories/${encodeURIComponent(memoryId)}`);
+	}
+
+	forget(agentId: string, memoryId: string): Promise<{ forgotten: number }> {
+		return this.request("DELETE", `${base(agentId)}/memories/${encodeURIComponent(memoryId)}`);
+	}
+
+	forgetAll(agentId: string): Promise<{ forgotten: number }> {
+		return this.request("DELETE", `${base(agentId)}/memories`);
+	}
+
+	restore(agentId: string, memoryId: string): Promise<Memory> {
+		return this.request("POST", `${base(agentId)}/memories/${encodeURIComponent(memoryId)}/restore`, {});
+	}
+
+	share(agentId: string, granteeId: string): Promise<{ agentId: string; shares: { agentId: string; since: string }[] }> {
+		return this.request("POST", `${base(agentId)}/memory-shares`, { granteeId });
+	}
+
+	unshare(agentId: string, granteeId: string): Promise<{ agentId: string; shares: { agentId: string; since: string }[] }> {
+		return this.request("DELETE", `${base(agentId)}/memory-shares/${encodeURIComponent(granteeId)}`);
+	}
+
+	sessions(agentId: string): Promise<{ items: { sessionId: string; messages: number; lastAt: string }[] }> {
+		return this.request("GET", `${base(agentId)}/sessions`);
+	}
+
+	history(agentId: string, sessionId: string, window?: number): Promise<HistoryWindow> {
+		return this.request("GET", `${base(agentId)}/sessions/${encodeURIComponent(sessionId)}${query({ window })}`);
+	}
+}
