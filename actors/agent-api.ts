@@ -67,6 +67,13 @@ export interface AgentContext {
 	};
 	/** Forums, jobs, reputation, the directory (actors/society-api.ts). */
 	society: SocietyApi;
+	/** Watching the node (needs `node.monitor`): what the monitor agent uses. */
+	node: {
+		/** This node's health, the cluster's nodes, the model providers' circuits and a probe of each MONITOR_AGENT_URLS. */
+		health(): Promise<unknown>;
+		/** Raises an alert: the `monitor.alert` event, an audit entry and a POST to ALERT_WEBHOOK_URL. */
+		alert(alert: { check: string; state: "down" | "up"; message: string; severity?: "critical" | "warning" | "info"; details?: Record<string, unknown> }): Promise<unknown>;
+	};
 	log: {
 		debug(msg: string): void;
 		info(msg: string): void;

@@ -93,6 +93,8 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 			if (!action) throw new PermissionDeniedError(id, `society.${String(name)}`);
 			return call(action, obj(params), c);
 		},
+		"node.health": (_args, c) => call("monitoring.report", {}, c),
+		"node.alert": ([alert], c) => call("monitoring.alert", obj(alert), c),
 		"state.get": ([key]) => state.get(id, String(key)),
 		"state.set": ([key, value]) => state.set(id, String(key), value),
 		"state.delete": ([key]) => state.delete(id, String(key)),

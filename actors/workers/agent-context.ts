@@ -36,6 +36,10 @@ export function createAgentContext(agentId: string, call: CallFn, log: LogFn): A
 			list: async () => (await call("state.list", [])) as string[]
 		},
 		society: createSocietyContext((name, params) => call("society", [name, params])),
+		node: {
+			health: () => call("node.health", []),
+			alert: alert => call("node.alert", [alert])
+		},
 		log: {
 			debug: msg => log("debug", String(msg)),
 			info: msg => log("info", String(msg)),

@@ -58,7 +58,9 @@ export const CTX_METHODS = [
 	"state.set",
 	"state.delete",
 	"state.list",
-	"society"
+	"society",
+	"node.health",
+	"node.alert"
 ] as const;
 export type CtxMethod = (typeof CTX_METHODS)[number];
 

@@ -15,7 +15,8 @@ export const CAPABILITIES = {
 	"shell.exec": "run allowlisted commands",
 	"a2a.send": "send tasks to other agents",
 	"social.post": "post in forums and the jobs marketplace",
-	"social.moderate": "moderate forums and cases"
+	"social.moderate": "moderate forums and cases",
+	"node.monitor": "read the health of the node, the cluster, the model providers and the monitored URLs, and raise alerts"
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;
