@@ -15,9 +15,11 @@ import createProviderService from "../services/llm-provider.service";
 import createSchedulerService from "../services/scheduler.service";
 import createMalService from "../services/mal.service";
 import createMemoryService from "../services/memory.service";
+import createMonitoringService, { monitorUrls } from "../services/monitoring.service";
 import createPermissionsService from "../services/permissions.service";
 import { createSocietyServices } from "../services/society";
 import createToolsService from "../services/tools.service";
+import { bootstrapDefaultAgents, type BootstrapResult } from "./bootstrap/default-agents";
 import { createLeaderElection, schedulerElection } from "./cluster/leader-election";
 import { heartbeatOptions } from "./cluster/nodes";
 import { parseNodeTags } from "./cluster/placement";
@@ -45,6 +47,8 @@ export interface AgentOSNode {
 	readonly audit: AuditLog;
 	/** Resolves when the database is migrated and ready; rejects if it never can be. */
 	readonly ready: Promise<void>;
+	/** The default agents' deployment once ready (null with AGENTOS_BOOTSTRAP_AGENTS=false); never rejects. */
+	readonly defaultAgents: Promise<BootstrapResult | null>;
 	/** The gateway's base URL, once started. */
 	url(): string | undefined;
 	stop(): Promise<void>;
@@ -61,6 +65,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const mal = loadMalConfig(config);
 	const mcpServers = parseMcpServers(config.MCP_SERVERS);
 	const policy = toolPolicy(config);
+	monitorUrls(config);
 	const metrics = config.METRICS_ENABLED ? new NodeMetrics() : undefined;
 	const security = new SecurityGuard();
 	const tags = parseNodeTags(config.NODE_TAGS);
@@ -115,6 +120,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics),
 		createMemoryService(kernel),
+		createMonitoringService(kernel, audit),
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants),
 		createAuditService(kernel, audit),
@@ -135,6 +141,12 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const ready = kernel.start();
 	// Entries recorded before the database is ready wait in the audit buffer.
 	ready.then(() => audit.start(), () => undefined);
+	const defaultAgents = config.AGENTOS_BOOTSTRAP_AGENTS
+		? ready.then(
+				() => bootstrapDefaultAgents(broker, config, broker.getLogger("bootstrap")),
+				() => null
+			)
+		: Promise.resolve(null);
 
 	let stopping: Promise<void> | undefined;
 	return {
@@ -143,6 +155,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		adminToken,
 		audit,
 		ready,
+		defaultAgents,
 		url: () => (api as unknown as { listeningUrl(): string | undefined }).listeningUrl(),
 		stop: () =>
 			(stopping ??= (async () => {

@@ -373,6 +373,46 @@ export const CONFIG_SCHEMA = {
 		description: "Refuse to start docker-runtime workers without AGENT_WORKER_APPARMOR_PROFILE"
 	}),
 
+	AGENTOS_BOOTSTRAP_AGENTS: setting({
+		group: "Default agents",
+		type: "boolean",
+		default: true,
+		description: "Deploy the default agents (researcher, monitor, coder) when the node starts; ones already there are kept"
+	}),
+	MONITOR_AGENT_INTERVAL_MS: setting({
+		group: "Default agents",
+		type: "number",
+		default: 60000,
+		min: 100,
+		max: 86400000,
+		description: "How often the monitor agent checks the node, the cluster, the model providers and MONITOR_AGENT_URLS"
+	}),
+	MONITOR_AGENT_CRON: setting({
+		group: "Default agents",
+		type: "string",
+		description: "A cron expression (UTC) for the monitor agent's checks, instead of MONITOR_AGENT_INTERVAL_MS"
+	}),
+	MONITOR_AGENT_URLS: setting({
+		group: "Default agents",
+		type: "string",
+		description: "Comma-separated http(s) URLs the monitor agent probes (an answer below 400 is healthy)"
+	}),
+	MONITOR_PROBE_TIMEOUT_MS: setting({
+		group: "Default agents",
+		type: "number",
+		default: 5000,
+		min: 100,
+		max: 600000,
+		description: "How long one probe of a monitored URL may take before it counts as down"
+	}),
+	ALERT_WEBHOOK_URL: setting({
+		group: "Default agents",
+		type: "url",
+		schemes: ["http", "https"],
+		secret: true,
+		description: "Where alerts are POSTed as JSON (besides the monitor.alert event and the audit log)"
+	}),
+
 	AUDIT_LOG_RETENTION_DAYS: setting({
 		group: "Security",
 		type: "number",

@@ -28,7 +28,7 @@ export async function startNodeProcess(id: string, env: Record<string, string>, 
 	const port = await freePort();
 	const dataDir = tempDataDir();
 	const child = spawn(process.execPath, [ENTRY, "start"], {
-		env: { PATH: process.env.PATH, NODE_ID: id, PORT: String(port), AGENTOS_DATA_DIR: dataDir, GATEWAY_AUTH_TOKEN: token, LOG_LEVEL: "warn", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", ...env },
+		env: { PATH: process.env.PATH, NODE_ID: id, PORT: String(port), AGENTOS_DATA_DIR: dataDir, GATEWAY_AUTH_TOKEN: token, LOG_LEVEL: "warn", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", AGENTOS_BOOTSTRAP_AGENTS: "false", ...env },
 		stdio: ["ignore", "pipe", "pipe"]
 	});
 	let tail = "";

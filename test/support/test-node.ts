@@ -25,7 +25,9 @@ export function tempDataDir(): string {
 export async function startTestNode(env: Record<string, string> = {}, brokerOverrides: Partial<BrokerOptions> = {}): Promise<TestNode> {
 	const dataDir = env.AGENTOS_DATA_DIR ?? tempDataDir();
 	// Tests poll the API far faster than people do: no rate limit unless a test sets one.
-	const config = loadConfig({ PORT: "0", LOG_LEVEL: "error", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", ...env, AGENTOS_DATA_DIR: dataDir });
+	// The default agents only where a test asks for them, so agent counts stay the test's own.
+	const defaults = { PORT: "0", LOG_LEVEL: "error", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", AGENTOS_BOOTSTRAP_AGENTS: "false" };
+	const config = loadConfig({ ...defaults, ...env, AGENTOS_DATA_DIR: dataDir });
 	const node = await startNode(config, { logger: false, ...brokerOverrides });
 	const url = node.url();
 	if (!url) throw new Error("the gateway did not start listening");
