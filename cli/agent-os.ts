@@ -13,6 +13,7 @@ Commands:
   agents list|get ID|spawn MANIFEST.json Manage agents on a running node
   agents stop|start|restart|delete ID
   agents logs ID [--lines N]             An agent's latest output lines
+  agents new NAME [--dir DIR]            Scaffold an agent from the template (code, manifest, test, README)
   ask ID TASK_JSON [--async]             Run a task on an agent and print its result
   tokens create --name N --scopes a,b    Create a scoped API token (shown once)
   tokens list | tokens revoke ID         List or revoke API tokens

@@ -1,13 +1,15 @@
 import fs from "node:fs";
 import type { AgentOSHttpClient, AgentView } from "../../sdk/http-client";
 import { expectPositionals, intFlag, UsageError } from "../args";
+import { agentsNewCommand } from "./agents-new";
 import { connect, EXIT, parseClientArgs, printJson, printTable, runClientCommand } from "./common";
 
 export const AGENTS_USAGE = `Usage: agent-os agents list [--json]
        agent-os agents get ID [--json]
        agent-os agents spawn MANIFEST.json [--json]
        agent-os agents stop|start|restart|delete ID [--json]
-       agent-os agents logs ID [--lines N] [--json]`;
+       agent-os agents logs ID [--lines N] [--json]
+       agent-os agents new NAME [--dir DIR]   (a new agent from the template; see agents new --help)`;
 
 type OneAgent = (client: AgentOSHttpClient, id: string) => Promise<AgentView>;
 
@@ -22,6 +24,8 @@ const BY_ID: Record<string, OneAgent> = {
 
 /** `agent-os agents …`: spawn, list, inspect and control agents. */
 export function agentsCommand(argv: readonly string[]): Promise<number> {
+	// Scaffolding works on files here; it needs no node.
+	if (argv[0] === "new") return agentsNewCommand(argv.slice(1));
 	return runClientCommand(AGENTS_USAGE, argv, async () => {
 		const [sub, ...rest] = argv;
 		const args = parseClientArgs(rest, { strings: sub === "logs" ? ["lines"] : [], booleans: ["json"] });
