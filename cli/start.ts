@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { BrokerOptions } from "moleculer";
+import { DEFAULT_AGENTS } from "../lib/bootstrap/default-agents";
 import { loadConfig } from "../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../lib/node";
 
@@ -67,6 +68,7 @@ export function printBanner(node: AgentOSNode, ready: boolean, stop = "Ctrl-C"):
 		`  Metrics    curl ${url}/metrics`,
 		`  API token  ${token}`,
 		`  Try        curl -H "Authorization: Bearer ${tokenArg}" ${url}/api/v1/node`,
+		config.AGENTOS_BOOTSTRAP_AGENTS ? `  Agents     ${DEFAULT_AGENTS.join(", ")} (the default agents; see the README, "Default agents")` : "",
 		`  Stop       ${stop}`,
 		""
 	];

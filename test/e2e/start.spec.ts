@@ -97,6 +97,12 @@ describe("npm start, as a user runs it", () => {
 			expect(await spawned.json()).toMatchObject({ id: "hello", state: "running" });
 			const greet = await fetch(`${node.url}/api/v1/agents/hello/tasks`, { method: "POST", headers: auth, body: JSON.stringify({ task: { type: "greet", name: "Ada" } }) });
 			expect(await greet.json()).toMatchObject({ status: "succeeded", result: { greeting: "Hello, Ada!", greetings: 1 } });
+
+			// The default agents are deployed and running, and the banner says so.
+			expect(node.output()).toContain("Agents     researcher, monitor, coder");
+			const running = async () => ((await (await fetch(`${node.url}/api/v1/agents?state=running`, { headers: auth })).json()) as { items: { id: string }[] }).items.map(a => a.id).sort();
+			await eventually("the default agents to run", async () => (await running()).length === 4);
+			expect(await running()).toEqual(["coder", "hello", "monitor", "researcher"]);
 		} finally {
 			const { code, ms } = await stop(node);
 			expect(code).toBe(0);
@@ -121,6 +127,8 @@ describe("npm start, as a user runs it", () => {
 			});
 			const greet = await fetch(`${node.url}/api/v1/agents/hello/tasks`, { method: "POST", headers: auth, body: JSON.stringify({ task: { type: "greet", name: "Ada" } }) });
 			expect(await greet.json()).toMatchObject({ result: { greetings: 2 } });
+			// The default agents were kept, not deployed twice.
+			expect(((await (await fetch(`${node.url}/api/v1/agents`, { headers: auth })).json()) as { total: number }).total).toBe(4);
 
 			// A second node on the same data dir would corrupt it: it refuses, saying why.
 			const second = launch("node", ["dist/cli/agent-os.js", "start"], { AGENTOS_DATA_DIR: dataDir, PORT: String(await freePort()) });
