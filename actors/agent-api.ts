@@ -47,6 +47,9 @@ export interface AgentContext {
 		get(id: string): Promise<unknown>;
 		forget(id: string): Promise<unknown>;
 		list(query?: Record<string, unknown>): Promise<unknown>;
+		/** A chat session's recent messages and the running summary of older ones. */
+		history(sessionId: string, window?: number): Promise<unknown>;
+		appendHistory(sessionId: string, messages: { role: "user" | "assistant" | "system" | "tool"; content: string }[]): Promise<unknown>;
 	};
 	tools: {
 		list(): Promise<unknown>;

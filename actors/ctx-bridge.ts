@@ -1,15 +1,17 @@
 import type { ServiceBroker } from "moleculer";
 import type { Caller } from "./agent-api";
+import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
 import type { EnvelopeSigner } from "./envelope";
 import { PermissionDeniedError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 import { societyAction } from "./society-api";
 import type { StateStore } from "./state-store";
 
+import type { CtxMethod } from "./workers/protocol";
+
 /** Steps of ctx.llm.run when the agent names none, and the most it may ask for. */
 const DEFAULT_MAX_STEPS = 8;
 const MAX_STEPS = 50;
-import type { CtxMethod } from "./workers/protocol";
 
 /**
  * The framework's tool-calling loop, handed in by the layer above (the runtime does not
@@ -18,7 +20,7 @@ import type { CtxMethod } from "./workers/protocol";
 export type ToolLoop = (
 	message: string,
 	deps: { chat(request: object): Promise<unknown>; invokeTool(toolId: string, args: Record<string, unknown>): Promise<unknown> },
-	options: { model?: string; instructions?: string; history: unknown[]; tools: { id: string }[]; maxSteps: number; maxTokens?: number; maxUsd?: number }
+	options: { model?: string; instructions?: string; history: unknown[]; tools: { id: string }[]; maxSteps: number; maxTokens?: number; maxUsd?: number; onEvent?(event: unknown): void }
 ) => Promise<unknown>;
 
 export interface BridgeDeps {
@@ -57,28 +59,38 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 			const wanted = Array.isArray(r.tools) ? (r.tools as string[]) : [];
 			if (!toolLoop) throw new PermissionDeniedError(id, "llm.run");
 			const tools = wanted.length ? ((await call("tools.list", {}, c)) as { id: string }[]).filter(t => wanted.includes(t.id)) : [];
-			return toolLoop(
+			// With `stream`, tokens and the loop's events go to the node holding the client's stream as they happen.
+			const relay = isStreamTarget(r.stream) ? relayTo(broker, r.stream) : undefined;
+			const result = await toolLoop(
 				String(r.message ?? ""),
 				{
-					chat: request => call("mal.chat", { ...request, agentId: id }, c),
+					chat: request =>
+						relay
+							? streamedChat(broker, { ...request, agentId: id }, c, text => relay.emit({ type: "token", text }))
+							: call("mal.chat", { ...request, agentId: id }, c),
 					invokeTool: async (toolId, args) => ((await call("tools.invoke", { agentId: id, toolId, arguments: args }, c)) as { content: unknown }).content
 				},
 				{
-					model: (r.model as string | undefined) ?? manifest.preferredModel,
+					model: (r.model as string | undefined) ?? manifest.model ?? manifest.preferredModel,
 					instructions: r.instructions as string | undefined,
 					history: Array.isArray(r.history) ? r.history : [],
 					tools,
 					maxSteps: Math.min(Number(r.maxSteps) || DEFAULT_MAX_STEPS, MAX_STEPS),
 					maxTokens: r.maxTokens as number | undefined,
-					maxUsd: r.maxUsd as number | undefined
+					maxUsd: r.maxUsd as number | undefined,
+					...(relay && { onEvent: (event: unknown) => relay.emit(event) })
 				}
 			);
+			await relay?.flushed();
+			return result;
 		},
 		"memory.store": ([m], c) => call("memory.store", { ...obj(m), agentId: id }, c),
 		"memory.search": ([q], c) => call("memory.search", { ...obj(q), agentId: id }, c),
 		"memory.get": ([memoryId], c) => call("memory.get", { memoryId, agentId: id }, c),
 		"memory.forget": ([memoryId], c) => call("memory.forget", { memoryId, agentId: id }, c),
 		"memory.list": ([q], c) => call("memory.list", { ...obj(q), agentId: id }, c),
+		"memory.history": ([q], c) => call("memory.history", { ...obj(q), agentId: id }, c),
+		"memory.appendHistory": ([q], c) => call("memory.appendHistory", { ...obj(q), agentId: id }, c),
 		"tools.list": (_args, c) => call("tools.list", {}, c),
 		"tools.invoke": ([toolId, args], c) => call("tools.invoke", { agentId: id, toolId, arguments: obj(args) }, c),
 		"agents.ask": ([target, task, options], c) => {

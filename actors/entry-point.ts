@@ -37,6 +37,8 @@ function refuse(message: string): never {
  * agents must also be inside the trusted folders.
  */
 export function resolveEntryPoint(manifest: AgentManifest, codePaths: string[], inprocessPaths: string[]): string {
+	// A declarative agent has no code to load.
+	if (manifest.entryPoint === undefined) return "";
 	const file = realOrNull(path.resolve(manifest.entryPoint));
 	if (!file) refuse(`manifest.entryPoint ${manifest.entryPoint} does not exist`);
 	if (!fs.statSync(file).isFile()) refuse(`manifest.entryPoint ${manifest.entryPoint} is not a file`);

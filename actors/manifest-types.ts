@@ -1,13 +1,14 @@
 /**
  * The agent manifest: everything the runtime needs to know to run an agent. A manifest
- * with an `entryPoint` is a *code* agent (its module runs in a sandboxed worker); the
- * declarative kind (instructions, model, tools, no code) arrives with the framework.
+ * with an `entryPoint` is a *code* agent (its module runs in a sandboxed worker); one
+ * with `instructions` and no entryPoint is a *declarative* agent, run by the framework's
+ * tool-calling loop inside its actor (runtime "declarative").
  */
 
 export const TRUST_LEVELS = ["supervised", "semi-autonomous", "autonomous"] as const;
 export type TrustLevel = (typeof TRUST_LEVELS)[number];
 
-export const WORKER_RUNTIMES = ["process", "docker", "inprocess"] as const;
+export const WORKER_RUNTIMES = ["process", "docker", "inprocess", "declarative"] as const;
 export type WorkerRuntime = (typeof WORKER_RUNTIMES)[number];
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const;
@@ -30,6 +31,20 @@ export interface AgentLimits {
 	diskQuotaMB: number;
 	/** Processes/threads in a container (docker runtime). */
 	pids: number;
+	/** Model calls one chat task of a declarative agent may make. */
+	maxSteps: number;
+	/** Tokens one chat task may spend before the loop stops (0: no limit). */
+	maxTokensPerTask: number;
+	/** US dollars one chat task may spend before the loop stops (0: no limit). */
+	maxUsdPerTask: number;
+}
+
+/** What a declarative agent remembers when it answers. */
+export interface DeclarativeMemory {
+	/** Messages of the session given to the model verbatim (0: no history; default MEMORY_HISTORY_WINDOW). */
+	historyWindow?: number;
+	/** Memories recalled by searching for each message and put into the instructions (0: none). */
+	recall: number;
 }
 
 export interface RestartPolicy {
@@ -60,8 +75,15 @@ export interface AgentManifest {
 	name: string;
 	version: string;
 	description?: string;
-	/** The agent's module, inside one of AGENT_CODE_PATHS. */
-	entryPoint: string;
+	/** The agent's module, inside one of AGENT_CODE_PATHS; absent for a declarative agent. */
+	entryPoint?: string;
+	/** A declarative agent's system instructions. */
+	instructions?: string;
+	/** The model (or alias) a declarative agent's loop uses; for code agents, the same as preferredModel. */
+	model?: string;
+	/** Tool ids (GET /api/v1/tools) a declarative agent may call. */
+	tools?: string[];
+	memory?: DeclarativeMemory;
 	runtime: WorkerRuntime;
 	/** Capabilities the agent asks for (`memory.read`, `a2a.send`, …). */
 	permissions: string[];
@@ -87,8 +109,13 @@ export const DEFAULT_LIMITS: AgentLimits = {
 	maxConcurrency: 1,
 	maxQueue: 100,
 	diskQuotaMB: 512,
-	pids: 64
+	pids: 64,
+	maxSteps: 8,
+	maxTokensPerTask: 0,
+	maxUsdPerTask: 0
 };
+
+export const DEFAULT_RECALL = 3;
 
 export const DEFAULT_RESTART: RestartPolicy = {
 	policy: "on-failure",

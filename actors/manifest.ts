@@ -11,7 +11,8 @@ import Validator from "fastest-validator";
 import type { ValidationError, ValidationRule, ValidationSchema } from "fastest-validator";
 import { type FieldProblem, ManifestInvalidError, TaskInvalidError } from "./errors";
 import { DEFAULT_LIMITS, DEFAULT_RESTART, RESTART_POLICIES, TRUST_LEVELS, WORKER_RUNTIMES } from "./manifest-types";
-import type { AgentLimits, AgentManifest, PlacementConstraints, RestartPolicy, TaskTypeSpec } from "./manifest-types";
+import { DEFAULT_RECALL } from "./manifest-types";
+import type { AgentLimits, AgentManifest, DeclarativeMemory, PlacementConstraints, RestartPolicy, TaskTypeSpec } from "./manifest-types";
 
 const TASK_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const MAX_RESTART_DELAY_MS = 3_600_000;
@@ -38,7 +39,15 @@ const LIMITS: Record<keyof AgentLimits, FieldSpec> = {
 	maxConcurrency: whole(1, 1000),
 	maxQueue: whole(0, 100_000),
 	diskQuotaMB: whole(16, 1_048_576),
-	pids: whole(8, 32_768)
+	pids: whole(8, 32_768),
+	maxSteps: whole(1, 50),
+	maxTokensPerTask: whole(0, 100_000_000),
+	maxUsdPerTask: decimal(0, 10_000)
+};
+
+const MEMORY: Record<keyof DeclarativeMemory, FieldSpec> = {
+	historyWindow: whole(0, 1000),
+	recall: whole(0, 50)
 };
 
 const RESTART: Record<keyof RestartPolicy, FieldSpec> = {
@@ -73,7 +82,11 @@ const TOP: Record<keyof AgentManifest, FieldSpec> = {
 		"a version like 1.2.3, optionally with a -pre or +build suffix"
 	),
 	description: text(0, 1000),
-	entryPoint: spec({ type: "string", min: 1, max: 500, custom: noNul }, "a module path of 1 to 500 characters without NUL bytes"),
+	entryPoint: spec({ type: "string", min: 1, max: 500, custom: noNul, optional: true }, "a module path of 1 to 500 characters without NUL bytes"),
+	instructions: text(1, 20_000),
+	model: text(1, 200),
+	tools: spec({ type: "array", optional: true, unique: true, max: 64, items: { type: "string", min: 1, max: 300 } }, "a list of at most 64 distinct tool ids (GET /api/v1/tools)"),
+	memory: group(MEMORY, "memory settings"),
 	runtime: oneOf(WORKER_RUNTIMES),
 	permissions: spec({ type: "array", optional: true, unique: true, max: 64, items: CAPABILITY.rule }, "a list of at most 64 distinct capabilities"),
 	trustLevel: oneOf(TRUST_LEVELS),
@@ -93,6 +106,8 @@ const SPECS = new Map<string, FieldSpec>([
 	...Object.entries(LIMITS).map(([k, s]): [string, FieldSpec] => [`limits.${k}`, s]),
 	...Object.entries(RESTART).map(([k, s]): [string, FieldSpec] => [`restart.${k}`, s]),
 	...Object.entries(PLACEMENT).map(([k, s]): [string, FieldSpec] => [`placement.${k}`, s]),
+	...Object.entries(MEMORY).map(([k, s]): [string, FieldSpec] => [`memory.${k}`, s]),
+	["tools[]", spec({ type: "string" }, "a tool id of 1 to 300 characters")],
 	["permissions[]", CAPABILITY]
 ]);
 
@@ -192,6 +207,55 @@ function checkTaskTypes(taskTypes: Record<string, unknown>): FieldProblem[] {
 	return problems;
 }
 
+const DECLARATIVE_ONLY = ["instructions", "tools", "memory"] as const;
+
+/** A code agent has an entryPoint; a declarative one has instructions and none. */
+function checkKind(input: Record<string, unknown>): FieldProblem[] {
+	const runtime = input.runtime;
+	if (input.entryPoint == null) {
+		if (input.instructions == null) {
+			const message = "manifest needs an entryPoint (a code agent) or instructions (a declarative agent)";
+			return [{ field: "entryPoint", message }];
+		}
+		if (runtime != null && runtime !== "declarative") {
+			return [{ field: "runtime", message: `manifest.runtime must be declarative for an agent without an entryPoint (got ${JSON.stringify(runtime)})` }];
+		}
+		return [];
+	}
+	const problems: FieldProblem[] = DECLARATIVE_ONLY.filter(key => input[key] != null).map(key => ({
+		field: key,
+		message: `manifest.${key} is for declarative agents, which have no entryPoint`
+	}));
+	if (runtime === "declarative") problems.push({ field: "runtime", message: "manifest.runtime declarative is for agents without an entryPoint" });
+	return problems;
+}
+
+/** The one task a declarative agent takes: a chat message in a session. */
+const DECLARATIVE_TASK_TYPES: Record<string, TaskTypeSpec> = {
+	chat: {
+		description: "A message for the agent; the answer comes back with the steps taken, tokens and cost",
+		schema: {
+			type: "object",
+			required: ["type", "message"],
+			additionalProperties: false,
+			properties: {
+				type: { const: "chat" },
+				message: { type: "string", minLength: 1, maxLength: 100_000 },
+				sessionId: { type: "string", minLength: 1, maxLength: 200 },
+				stream: { type: "object", required: ["nodeID", "streamId"], properties: { nodeID: { type: "string" }, streamId: { type: "string" } } }
+			}
+		}
+	}
+};
+
+/** What a declarative agent's settings need, granted with what it asks for. */
+function declarativePermissions(m: Partial<AgentManifest>): string[] {
+	const needs = ["llm.execute"];
+	if (m.memory?.historyWindow !== 0 || (m.memory?.recall ?? DEFAULT_RECALL) > 0) needs.push("memory.read", "memory.write");
+	if (m.tools?.length) needs.push("tools.execute");
+	return [...new Set([...(m.permissions ?? []), ...needs])];
+}
+
 /** Copies `source`'s set fields over `defaults`, field by field (null counts as unset). */
 function merged<T extends object>(defaults: T, source: unknown): T {
 	const out = { ...defaults } as Record<string, unknown>;
@@ -218,6 +282,7 @@ export function parseManifest(input: unknown): AgentManifest {
 		const allowed = `a whole number from restart.baseDelayMs (${restart.baseDelayMs}) to ${MAX_RESTART_DELAY_MS}`;
 		problems.push({ field: "restart.maxDelayMs", message: `manifest.restart.maxDelayMs must be ${allowed} (${got} ${restart.maxDelayMs})` });
 	}
+	problems.push(...checkKind(input));
 	// fastest-validator reports a field once per broken rule (e.g. too small AND not whole).
 	const unique = problems.filter((p, i) => problems.findIndex(q => q.field === p.field) === i);
 	if (unique.length > 0) throw manifestInvalid(unique);
@@ -225,11 +290,13 @@ export function parseManifest(input: unknown): AgentManifest {
 	// Copies throughout: the caller's input (maybe still needed to check its signature) stays as it was.
 	const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v != null)) as Partial<AgentManifest>;
 	const taskTypes = given.taskTypes && Object.fromEntries(Object.entries(given.taskTypes).map(([k, s]) => [k, copyTaskType(s)]));
+	const declarative = given.entryPoint === undefined;
 	return {
 		...given,
 		version: given.version ?? "0.1.0",
-		runtime: given.runtime ?? "process",
-		permissions: [...(given.permissions ?? [])],
+		runtime: given.runtime ?? (declarative ? "declarative" : "process"),
+		permissions: declarative ? declarativePermissions(given) : [...(given.permissions ?? [])],
+		...(declarative && { memory: { ...given.memory, recall: given.memory?.recall ?? DEFAULT_RECALL }, taskTypes: given.taskTypes ?? DECLARATIVE_TASK_TYPES }),
 		trustLevel: given.trustLevel ?? "supervised",
 		limits: merged(DEFAULT_LIMITS, input.limits),
 		restart,

@@ -6,6 +6,7 @@ import { stdioChannel } from "./workers/channel";
 import { ChannelWorker } from "./workers/channel-worker";
 import type { DockerWorkerOptions } from "./workers/docker-spec";
 import { DockerWorkerLauncher } from "./workers/docker-worker";
+import { DeclarativeWorker } from "./workers/declarative-worker";
 import { InProcessWorker } from "./workers/inprocess-worker";
 import { launchProcess } from "./workers/process-launcher";
 import type { AgentWorker, WorkerHooks } from "./workers/worker";
@@ -29,6 +30,8 @@ let docker: Dockerode | undefined;
 export function createWorker(manifest: AgentManifest, entryPoint: string, settings: WorkerSettings, hooks: WorkerHooks): AgentWorker {
 	const common = { heartbeatMs: settings.heartbeatMs, startTimeoutMs: settings.startTimeoutMs };
 	switch (manifest.runtime) {
+		case "declarative":
+			return new DeclarativeWorker(manifest, hooks);
 		case "inprocess":
 			return new InProcessWorker(manifest, entryPoint, hooks);
 		case "process":

@@ -9,6 +9,7 @@ import createApiService from "../services/api.service";
 import createApprovalsService from "../services/approvals.service";
 import createAuditService from "../services/audit.service";
 import createAuthService from "../services/auth.service";
+import createChatService from "../services/chat.service";
 import createClusterService from "../services/cluster.service";
 import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
@@ -120,6 +121,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics),
 		createMemoryService(kernel),
+		createChatService(),
 		createMonitoringService(kernel, audit),
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants),

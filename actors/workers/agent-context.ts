@@ -19,7 +19,9 @@ export function createAgentContext(agentId: string, call: CallFn, log: LogFn): A
 			search: query => call("memory.search", [query]),
 			get: id => call("memory.get", [id]),
 			forget: id => call("memory.forget", [id]),
-			list: query => call("memory.list", [query ?? {}])
+			list: query => call("memory.list", [query ?? {}]),
+			history: (sessionId, window) => call("memory.history", [{ sessionId, window }]),
+			appendHistory: (sessionId, messages) => call("memory.appendHistory", [{ sessionId, messages }])
 		},
 		tools: {
 			list: () => call("tools.list", []),

@@ -50,6 +50,8 @@ export const CTX_METHODS = [
 	"memory.get",
 	"memory.forget",
 	"memory.list",
+	"memory.history",
+	"memory.appendHistory",
 	"tools.list",
 	"tools.invoke",
 	"agents.ask",

@@ -73,7 +73,7 @@ describe("parseManifest", () => {
 		["entryPoint", "entryPoint", "", "manifest.entryPoint must be a module path of 1 to 500 characters without NUL bytes"],
 		["entryPoint", "entryPoint", "a".repeat(501), "manifest.entryPoint must be a module path"],
 		["entryPoint", "entryPoint", "agent.js\0.png", "manifest.entryPoint must be a module path of 1 to 500 characters without NUL bytes"],
-		["runtime", "runtime", "vm", 'manifest.runtime must be one of process, docker, inprocess (got "vm")'],
+		["runtime", "runtime", "vm", 'manifest.runtime must be one of process, docker, inprocess, declarative (got "vm")'],
 		["permissions", "permissions", "memory.read", "manifest.permissions must be a list of at most 64 distinct capabilities"],
 		["permissions[1]", "permissions", ["memory.read", "Memory.write"], 'manifest.permissions[1] must be a capability such as memory.read or a2a.send (lower-case words joined by dots) (got "Memory.write")'],
 		["permissions[0]", "permissions", ["memory"], "manifest.permissions[0] must be a capability"],
@@ -112,7 +112,7 @@ describe("parseManifest", () => {
 		["owner", "owner", "o".repeat(201), "manifest.owner must be text of 1 to 200 characters"],
 		["signature", "signature", "A".repeat(64), "manifest.signature must be 64 lower-case hex digits (an HMAC-SHA256)"],
 		["signature", "signature", "abc", 'manifest.signature must be 64 lower-case hex digits (an HMAC-SHA256) (got "abc")'],
-		["instructions", "instructions", "Be nice", "manifest.instructions is not a known field; allowed: id, name, version"]
+		["instructions", "instructions", "Be nice", "manifest.instructions is for declarative agents, which have no entryPoint"]
 	])("refuses a bad %s (%s = %j) with MANIFEST_INVALID naming it", (field, key, value, message) => {
 		const input = key === "not an object" ? value : { ...BASE, [key]: value };
 		const err = manifestError(input);

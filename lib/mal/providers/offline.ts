@@ -181,12 +181,28 @@ function reply(messages: ChatMessage[]): string {
 		const summary = summarise(body, question);
 		if (summary) return `${LABEL} Extractive summary (sentences quoted from the text, not written by a language model):\n${summary}`;
 	}
+	const known = factsFor(question || request, system);
+	if (known.length) return `${LABEL} From what I was told (quoted, not reasoned):\n${known.map(f => `- ${f}`).join("\n")}`;
 	const key = keyTerms(request);
 	return (
 		`${LABEL} I can't reason like a language model; the key terms of your request are: ${key.length ? key.join(", ") : "(none)"}. ` +
 		"Offline, I can summarise a text you send me (quoting its most relevant sentences, keeping [n] URL citations) and call the tool " +
 		"that matches a request; configure an LLM provider (OpenAI, Anthropic, or an OpenAI-compatible server such as Ollama) for real answers."
 	);
+}
+
+/**
+ * Facts given in the system prompt as "- " bullet lines (a declarative agent's recalled
+ * memories come that way) that share the most of the question's topic words — at least
+ * half as many as the best one.
+ */
+function factsFor(question: string, system: string[]): string[] {
+	const wanted = new Set(terms(question, true));
+	if (!wanted.size) return [];
+	const facts = system.flatMap(s => s.split("\n").filter(line => line.startsWith("- ")).map(line => line.slice(2).trim()));
+	const scored = facts.map(fact => ({ fact, overlap: terms(fact).filter(t => wanted.has(t)).length }));
+	const best = Math.max(0, ...scored.map(f => f.overlap));
+	return best === 0 ? [] : scored.filter(f => f.overlap * 2 >= best).sort((a, b) => b.overlap - a.overlap).slice(0, 3).map(f => f.fact);
 }
 
 /** The answer to the tool results that end the conversation. */

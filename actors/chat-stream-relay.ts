@@ -1,0 +1,46 @@
+import readline from "node:readline";
+import type { Readable } from "node:stream";
+import type { ServiceBroker } from "moleculer";
+import type { Caller } from "./agent-api";
+
+/** Where a streamed chat's events go: the `chat` service instance that holds the client's stream. */
+export interface StreamTarget {
+	nodeID: string;
+	streamId: string;
+}
+
+export function isStreamTarget(value: unknown): value is StreamTarget {
+	const v = value as Partial<StreamTarget> | null;
+	return typeof v?.nodeID === "string" && typeof v.streamId === "string";
+}
+
+/**
+ * Sends a loop's events, in order, to the node that streams them to the client (any node
+ * of the cluster may run the agent). A lost event never fails the chat itself.
+ */
+export function relayTo(broker: ServiceBroker, target: StreamTarget) {
+	let sent: Promise<unknown> = Promise.resolve();
+	return {
+		emit(event: unknown): void {
+			sent = sent.then(() => broker.call("chat.event", { streamId: target.streamId, event }, { nodeID: target.nodeID }).catch(() => undefined));
+		},
+		/** Resolves when every event emitted so far has been delivered. */
+		flushed: () => sent
+	};
+}
+
+/**
+ * One model turn through mal.stream: each piece of text is handed to `onText` as it
+ * comes, and the turn's full result (as mal.chat would answer) is returned at the end.
+ */
+export async function streamedChat(broker: ServiceBroker, params: object, caller: Caller, onText: (text: string) => void): Promise<unknown> {
+	const source = await broker.call<Readable, object>("mal.stream", params, { meta: { caller } });
+	for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
+		if (!line.trim()) continue;
+		const chunk = JSON.parse(line) as { type: string; text?: string; result?: unknown; error?: { type?: string; message?: string } };
+		if (chunk.type === "text" && chunk.text) onText(chunk.text);
+		else if (chunk.type === "end") return chunk.result;
+		else if (chunk.type === "error") throw Object.assign(new Error(chunk.error?.message ?? "the model stream failed"), { type: chunk.error?.type });
+	}
+	throw new Error("the model stream ended without a result");
+}

@@ -1,0 +1,110 @@
+import type { AgentManifest } from "../manifest-types";
+import type { CtxMethod } from "./protocol";
+import { toWireError } from "./protocol";
+import type { AgentWorker, WorkerHooks } from "./worker";
+
+interface ChatTask {
+	type: "chat";
+	message: string;
+	sessionId?: string;
+	stream?: { nodeID: string; streamId: string };
+}
+
+interface HistoryWindow {
+	summary: string | null;
+	messages: { role: string; content: string }[];
+}
+
+interface RecallHit {
+	memory: { id: string; content: string; type: string };
+	score: number;
+}
+
+interface LoopAnswer {
+	answer: string | null;
+	stopReason: string;
+	[key: string]: unknown;
+}
+
+export const DEFAULT_SESSION = "default";
+
+/** The system prompt: the manifest's instructions, then what the agent remembers. */
+export function composeInstructions(instructions: string, summary: string | null, recalled: RecallHit[]): string {
+	const parts = [instructions];
+	if (summary) parts.push(`Summary of the earlier conversation:\n${summary}`);
+	if (recalled.length) parts.push(`What you remember that may help (from your memory):\n${recalled.map(h => `- ${h.memory.content}`).join("\n")}`);
+	return parts.join("\n\n");
+}
+
+/**
+ * A declarative agent: no code and no process — its actor runs the framework's loop.
+ * A chat task reads the session's history and recalls memories (both through the ctx
+ * bridge, as the agent, so permissions and audit apply as to any agent), runs
+ * `llm.run` with the manifest's instructions, model, tools and limits, and keeps the
+ * exchange in the session's history. Thousands fit on one node.
+ */
+export class DeclarativeWorker implements AgentWorker {
+	readonly runtime = "declarative" as const;
+	readonly pid = undefined;
+
+	constructor(
+		private readonly manifest: AgentManifest,
+		private readonly hooks: WorkerHooks
+	) {}
+
+	async start(): Promise<void> {
+		// Nothing to load: the manifest is the agent.
+	}
+
+	run(_kind: "task" | "message", _id: string, payload: unknown): Promise<unknown> {
+		return this.chat(payload as ChatTask).catch(err => Promise.reject(toWireError(err)));
+	}
+
+	private call<T>(method: CtxMethod, arg: unknown): Promise<T> {
+		return this.hooks.onCall(method, [arg]) as Promise<T>;
+	}
+
+	private async chat(task: ChatTask): Promise<unknown> {
+		const m = this.manifest;
+		const sessionId = task.sessionId ?? DEFAULT_SESSION;
+		const keepsHistory = m.memory?.historyWindow !== 0;
+		const recall = m.memory?.recall ?? 0;
+		const [history, recalled] = await Promise.all([
+			keepsHistory ? this.call<HistoryWindow>("memory.history", { sessionId, window: m.memory?.historyWindow }) : undefined,
+			recall > 0 ? this.call<{ hits: RecallHit[] }>("memory.search", { query: task.message, k: recall }).then(r => r.hits) : []
+		]);
+		const result = await this.call<LoopAnswer>("llm.run", {
+			message: task.message,
+			instructions: composeInstructions(m.instructions ?? "", history?.summary ?? null, recalled),
+			history: history?.messages.map(({ role, content }) => ({ role, content })) ?? [],
+			tools: m.tools ?? [],
+			maxSteps: m.limits.maxSteps,
+			...(m.limits.maxTokensPerTask > 0 && { maxTokens: m.limits.maxTokensPerTask }),
+			...(m.limits.maxUsdPerTask > 0 && { maxUsd: m.limits.maxUsdPerTask }),
+			...(task.stream && { stream: task.stream })
+		});
+		if (keepsHistory) {
+			// The exchange is kept without its tool turns: the next model call sees what was said.
+			const messages = [{ role: "user", content: task.message }, ...(result.answer !== null ? [{ role: "assistant", content: result.answer }] : [])];
+			await this.call("memory.appendHistory", { sessionId, messages });
+		}
+		const { messages: _turns, ...answer } = result;
+		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })) };
+	}
+
+	async ping(): Promise<void> {
+		// The node answers for it: if this code runs, so does the agent.
+	}
+
+	async stop(): Promise<void> {
+		this.hooks.onExit({ reason: "stopped", requested: true, output: [] });
+	}
+
+	kill(reason: string): void {
+		this.hooks.onExit({ reason: `stopped (${reason})`, requested: false, output: [] });
+	}
+
+	output(): string[] {
+		return [];
+	}
+}

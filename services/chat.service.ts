@@ -1,0 +1,113 @@
+import crypto from "node:crypto";
+import { PassThrough, Readable } from "node:stream";
+import type { Context, ServiceSchema } from "moleculer";
+
+interface ChatParams {
+	id: string;
+	message: string;
+	sessionId?: string;
+	stream?: boolean;
+	timeoutMs?: number;
+}
+
+type Meta = { $responseType?: string; $responseHeaders?: Record<string, string> };
+
+const PARAMS = {
+	id: { type: "string", min: 1, max: 100 },
+	message: { type: "string", min: 1, max: 100_000 },
+	sessionId: { type: "string", min: 1, max: 200, optional: true },
+	timeoutMs: { type: "number", integer: true, positive: true, optional: true, convert: true }
+} as const;
+
+/** Server-sent events, one `event: <type>` per JSON line. */
+function asServerSentEvents(lines: Readable): Readable {
+	return Readable.from(
+		(async function* () {
+			let rest = "";
+			for await (const chunk of lines) {
+				rest += String(chunk);
+				let nl: number;
+				while ((nl = rest.indexOf("\n")) >= 0) {
+					const line = rest.slice(0, nl);
+					rest = rest.slice(nl + 1);
+					if (line.trim()) yield `event: ${(JSON.parse(line) as { type: string }).type}\ndata: ${line}\n\n`;
+				}
+			}
+		})()
+	);
+}
+
+/**
+ * Chatting with an agent: `POST /api/v1/agents/:id/chat {message, sessionId?, stream?}`
+ * is a `chat` task delivered like any task (mailbox, supervision, audit). With `stream`,
+ * the answer comes as events — `token` (text as the model writes it), `model`,
+ * `tool_call`, `tool_result`, `answer`, then `end` with the whole result — relayed from
+ * whichever node runs the agent to the node holding the client's connection.
+ */
+export default function createChatService(): ServiceSchema {
+	const streams = new Map<string, PassThrough>();
+	const write = (out: PassThrough, line: object) => out.write(`${JSON.stringify(line)}\n`);
+
+	function open(ctx: Context<ChatParams>): Readable {
+		const streamId = crypto.randomUUID();
+		const out = new PassThrough();
+		streams.set(streamId, out);
+		const { id, message, sessionId, timeoutMs } = ctx.params;
+		ctx
+			.call<{ taskId: string; result: object }, object>("agents.submitTask", { id, task: { type: "chat", message, sessionId, stream: { nodeID: ctx.nodeID, streamId } }, timeoutMs })
+			.then(
+				r => write(out, { type: "end", result: { taskId: r.taskId, ...r.result } }),
+				(err: Error & { type?: string; code?: number; data?: unknown }) =>
+					write(out, { type: "error", error: { type: err.type ?? err.name, code: err.code, message: err.message, data: err.data } })
+			)
+			.finally(() => {
+				streams.delete(streamId);
+				out.end();
+			});
+		return out;
+	}
+
+	return {
+		name: "chat",
+		settings: { rest: "/" },
+
+		actions: {
+			send: {
+				rest: "POST /agents/:id/chat",
+				scope: "tasks",
+				retryPolicy: { enabled: false },
+				params: { ...PARAMS, stream: { type: "boolean", optional: true, convert: true } },
+				async handler(ctx: Context<ChatParams, Meta>): Promise<unknown> {
+					if (ctx.params.stream) {
+						ctx.meta.$responseType = "text/event-stream; charset=utf-8";
+						ctx.meta.$responseHeaders = { "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
+						return asServerSentEvents(open(ctx));
+					}
+					const { id, message, sessionId, timeoutMs } = ctx.params;
+					const r = await ctx.call<{ taskId: string; result: object }, object>("agents.submitTask", { id, task: { type: "chat", message, sessionId }, timeoutMs });
+					return { taskId: r.taskId, ...r.result };
+				}
+			},
+
+			/** The events of a chat as JSON lines (for the WebSocket gateway and broker clients). */
+			stream: {
+				scope: "tasks",
+				retryPolicy: { enabled: false },
+				params: PARAMS,
+				handler(ctx: Context<ChatParams>): Readable {
+					return open(ctx);
+				}
+			},
+
+			/** An event of a streamed chat, from the node that runs the agent. */
+			event: {
+				params: { streamId: "string", event: "object" },
+				handler(ctx: Context<{ streamId: string; event: object }>): boolean {
+					const out = streams.get(ctx.params.streamId);
+					if (out) write(out, ctx.params.event);
+					return out !== undefined;
+				}
+			}
+		}
+	};
+}
