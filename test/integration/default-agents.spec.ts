@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -217,6 +217,14 @@ describe("default agents on the embedded node, offline", () => {
 		} finally {
 			await bare.stop();
 		}
+	});
+});
+
+describe("the default agents' own tests", () => {
+	it.each(["researcher", "monitor", "coder", "templates/basic"])("node --test agents/%s/test.js passes", folder => {
+		const run = spawnSync(process.execPath, ["--test", path.resolve(__dirname, "../../agents", folder, "test.js")], { encoding: "utf8", env: { PATH: process.env.PATH } });
+		expect(run.stdout).toMatch(/^# fail 0$/m);
+		expect(run.status).toBe(0);
 	});
 });
 
