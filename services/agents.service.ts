@@ -351,7 +351,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			async place(manifest: AgentManifest): Promise<void> {
 				if (!across) return this.launch(manifest);
 				try {
-					await this.broker.call("cluster.place", { ids: [manifest.id] });
+					// Placements wait their turn on the leader, then for the agent to start.
+					await this.broker.call("cluster.place", { ids: [manifest.id] }, { timeout: config.AGENT_START_TIMEOUT_MS + 10_000 });
 				} catch (err) {
 					// The agent stays pending; the leader's next sweep places it.
 					const message = `not placed yet: ${(err as Error).message}`;

@@ -123,7 +123,7 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 					if (election.isLeader && placer) return placer.place(ctx.params.ids, ctx.params.reason ?? "placed");
 					const leader = await this.awaitLeader();
 					if (leader.nodeID === this.broker.nodeID) throw new NoLeaderError();
-					return ctx.call("cluster.place", ctx.params, { nodeID: leader.nodeID, retries: 0 });
+					return ctx.call("cluster.place", ctx.params, { nodeID: leader.nodeID, retries: 0, timeout: config.AGENT_START_TIMEOUT_MS + 10_000 });
 				}
 			}
 		},
