@@ -90,6 +90,29 @@ export class AgentOSApiError extends Error {
 const API = "/api/v1";
 const seg = encodeURIComponent;
 
+/** A declarative agent's answer: the loop's result, with the session and what was recalled. */
+export interface AgentChatAnswer {
+	taskId: string;
+	sessionId: string;
+	answer: string | null;
+	stopReason: "answer" | "max_steps" | "budget_tokens" | "budget_usd";
+	steps: { step: number; toolCalls: { id: string; toolId: string; arguments: Record<string, unknown>; ok: boolean; result: string }[] }[];
+	usage: { promptTokens: number; completionTokens: number; totalTokens: number };
+	costUsd: number;
+	provider: string | null;
+	model: string | null;
+	recalled: { id: string; content: string; score: number }[];
+}
+
+export type AgentChatEvent =
+	| { type: "token"; text: string }
+	| { type: "model"; step: number; usage: AgentChatAnswer["usage"]; costUsd: number }
+	| { type: "tool_call"; step: number; call: { id: string; name: string; arguments: Record<string, unknown> } }
+	| { type: "tool_result"; step: number; callId: string; ok: boolean; summary: string }
+	| { type: "answer"; text: string }
+	| { type: "end"; result: AgentChatAnswer }
+	| { type: "error"; error: { type: string; message: string; code?: number; data?: unknown } };
+
 export class AgentOSHttpClient {
 	readonly url: string;
 	private readonly token: string;
@@ -153,6 +176,12 @@ export class AgentOSHttpClient {
 		remove: (id: string): Promise<AgentView> => this.request("DELETE", `${API}/agents/${seg(id)}`),
 		task: <R = unknown>(id: string, task: { type: string } & Record<string, unknown>, opts: { async?: boolean; timeoutMs?: number } = {}): Promise<TaskOutcome<R>> =>
 			this.request("POST", `${API}/agents/${seg(id)}/tasks`, { task, ...opts }),
+		/** A chat message for the agent (declarative agents answer them; code agents get a `chat` task). */
+		chat: (id: string, message: string, opts: { sessionId?: string; timeoutMs?: number } = {}): Promise<AgentChatAnswer> =>
+			this.request("POST", `${API}/agents/${seg(id)}/chat`, { message, ...opts }),
+		/** The chat's events as they happen — `token`, `model`, `tool_call`, `tool_result`, `answer` — then `end` with the answer (or `error`). */
+		chatStream: (id: string, message: string, opts: { sessionId?: string; timeoutMs?: number } = {}): AsyncIterable<AgentChatEvent> =>
+			this.events<AgentChatEvent>(`${API}/agents/${seg(id)}/chat`, { message, ...opts, stream: true }),
 		/** `lines`: how many of the latest (1–200; the node's default is 100). */
 		logs: (id: string, lines?: number): Promise<AgentLogs> => this.request("GET", `${API}/agents/${seg(id)}/logs${queryString({ lines })}`)
 	};
@@ -164,7 +193,7 @@ export class AgentOSHttpClient {
 	};
 
 	/** The `data:` lines of a server-sent event stream, parsed. */
-	private async *events(path: string, body: unknown): AsyncIterable<StreamLine> {
+	private async *events<T = StreamLine>(path: string, body: unknown): AsyncIterable<T> {
 		const res = await this.send("POST", path, body);
 		if (!res.body) return;
 		const decoder = new TextDecoder();
@@ -175,7 +204,7 @@ export class AgentOSHttpClient {
 			pending = events.pop() ?? "";
 			for (const event of events) {
 				const data = event.split("\n").find(l => l.startsWith("data: "));
-				if (data) yield JSON.parse(data.slice(6)) as StreamLine;
+				if (data) yield JSON.parse(data.slice(6)) as T;
 			}
 		}
 	}

@@ -14,7 +14,7 @@ export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from 
 
 // Talking to a running node from outside it: scripts, dashboards, the `agent-os` CLI.
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
-export type { AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, NodeInfo, Page, Scope, TaskOutcome } from "./http-client";
+export type { AgentChatAnswer, AgentChatEvent, AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, NodeInfo, Page, Scope, TaskOutcome } from "./http-client";
 
 // Agents' memories over REST: `new AgentOSHttpClient(…).memory`.
 export { MemoryClient } from "./memory";

@@ -207,6 +207,25 @@ export function createHandlers(broker: ServiceBroker, options: WsOptions, relay:
 			return undefined;
 		}),
 
+		/**
+		 * `{agentId, message, sessionId?, stream?}`: a chat with an agent. With `stream`,
+		 * `agent_chat_event` messages (token, model, tool_call, tool_result, answer) come
+		 * as they happen, then `agent_chat_end` with the whole answer.
+		 */
+		agent_chat: scoped("tasks", async (payload, session, reply) => {
+			const params = defined({ id: payload.agentId, message: payload.message, sessionId: payload.sessionId, timeoutMs: payload.timeoutMs });
+			if (!payload.stream) return call("chat.send", params, session);
+			const source = (await call("chat.stream", params, session)) as Readable;
+			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
+				if (!line.trim()) continue;
+				const event = JSON.parse(line) as { type: string; result?: Payload; error?: WsMessage["error"] };
+				if (event.type === "end") reply({ type: "agent_chat_end", payload: event.result });
+				else if (event.type === "error") reply({ type: "error", error: event.error });
+				else reply({ type: "agent_chat_event", payload: event as unknown as Payload });
+			}
+			return undefined;
+		}),
+
 		agent_spawn: scoped("agents:write", (payload, session) => call("agents.spawn", { manifest: payload.manifest }, session)),
 		agent_stop: scoped("agents:write", (payload, session) => call("agents.stop", { id: payload.agentId }, session)),
 		/** A system task type goes to the action that serves it (SYSTEM_TASKS); any other to the agent. */

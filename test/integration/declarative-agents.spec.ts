@@ -5,6 +5,8 @@ import type { ErrorBody } from "../../services/api.service";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { post, spawnAgent, untilState } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
+import { connect } from "../support/ws-client";
+import { AgentOSHttpClient } from "../../sdk";
 
 interface ChatAnswer {
 	taskId: string;
@@ -178,6 +180,26 @@ describe("declarative agents with a scripted model", () => {
 		expect(types).toEqual(["model", "tool_call", "tool_result", "token", "model", "answer", "end"]);
 		expect(events.filter(e => e.type === "token").map(e => e.text).join("")).toBe("The launch is on the fourteenth of the month.");
 		expect(events.at(-1)!.result).toMatchObject({ answer: "The launch is on the fourteenth of the month.", stopReason: "answer" });
+	});
+
+	it("streams over the WebSocket (agent_chat) and through the SDK", async () => {
+		openai.script({ kind: "text", text: "Streaming over the socket works." });
+		const c = await connect(`${t.url.replace("http", "ws")}/ws`, { authorization: `Bearer ${t.token}` });
+		c.send({ type: "agent_chat", id: "w1", payload: { agentId: "talker", message: "Stream please", sessionId: "ws", stream: true } });
+		const end = await c.next("agent_chat_end");
+		const tokens = c.all.filter(m => m.type === "agent_chat_event" && m.payload?.type === "token");
+		expect(tokens.map(m => m.payload!.text).join("")).toBe("Streaming over the socket works.");
+		expect(end).toMatchObject({ id: "w1", payload: { answer: "Streaming over the socket works.", sessionId: "ws" } });
+		c.ws.close();
+
+		const client = new AgentOSHttpClient({ url: t.url, token: t.token });
+		openai.script({ kind: "text", text: "Hello from the SDK." });
+		expect(await client.agents.chat("talker", "Hi", { sessionId: "sdk" })).toMatchObject({ answer: "Hello from the SDK.", sessionId: "sdk" });
+		openai.script({ kind: "text", text: "Streamed to the SDK." });
+		const events: { type: string; text?: string }[] = [];
+		for await (const event of client.agents.chatStream("talker", "Stream to me", { sessionId: "sdk" })) events.push(event);
+		expect(events.filter(e => e.type === "token").map(e => e.text).join("")).toBe("Streamed to the SDK.");
+		expect(events.at(-1)).toMatchObject({ type: "end", result: { answer: "Streamed to the SDK." } });
 	});
 
 	it("refuses bad chats and bad declarative manifests with a 4xx naming the field", async () => {
