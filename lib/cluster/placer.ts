@@ -136,7 +136,8 @@ export class Placer {
 
 	/** Records the agent on `node`, then has that node's actor host start it. A failure leaves it for the next sweep. */
 	private async assign(id: string, node: string, reason: string): Promise<void> {
-		await this.deps.db.query("UPDATE agents SET node_id = $2, last_error = NULL, updated_at = now() WHERE id = $1 AND desired_state = 'running'", [id, node]);
+		// Pending until the new node reports it running: the row must not claim a state nobody has seen yet.
+		await this.deps.db.query("UPDATE agents SET node_id = $2, state = 'pending', pid = NULL, last_error = NULL, updated_at = now() WHERE id = $1 AND desired_state = 'running'", [id, node]);
 		try {
 			await this.deps.broker.call(`${HOST_SERVICE}.host`, { id, reason }, { nodeID: node, timeout: this.deps.config.AGENT_START_TIMEOUT_MS + 5000 });
 		} catch (err) {
