@@ -3,7 +3,9 @@ import type { ChatMessage } from "../../lib/mal/types";
 import { connect, EXIT, parseClientArgs, runClientCommand } from "./common";
 
 export const CHAT_USAGE = `Usage: agent-os chat [MESSAGE] [--model M] [--system TEXT]
-       with a MESSAGE: one streamed answer; without: an interactive conversation (Ctrl-D or /quit ends it)`;
+       agent-os chat [MESSAGE] --agent ID [--session S]
+       with a MESSAGE: one streamed answer; without: an interactive conversation (Ctrl-D or /quit ends it).
+       --agent talks to an agent (its tools and memory; the session's history is kept by the node, default session "cli")`;
 
 /**
  * `agent-os chat`: talk to the node's model layer, streaming the answer as it comes.
@@ -11,10 +13,23 @@ export const CHAT_USAGE = `Usage: agent-os chat [MESSAGE] [--model M] [--system 
  */
 export function chatCommand(argv: readonly string[]): Promise<number> {
 	return runClientCommand(CHAT_USAGE, argv, async () => {
-		const args = parseClientArgs(argv, { strings: ["model", "system"] });
+		const args = parseClientArgs(argv, { strings: ["model", "system", "agent", "session"] });
 		const client = connect(args);
 		const messages: ChatMessage[] = args.strings.system ? [{ role: "system", content: args.strings.system }] : [];
+		const agentId = args.strings.agent;
+		const toAgent = async (text: string) => {
+			for await (const event of client.agents.chatStream(agentId!, text, { sessionId: args.strings.session ?? "cli" })) {
+				if (event.type === "token") process.stdout.write(event.text);
+				else if (event.type === "tool_call") process.stdout.write(`\n[tool call ${event.call.name} ${JSON.stringify(event.call.arguments)}]\n`);
+				else if (event.type === "tool_result") process.stdout.write(`[${event.ok ? "ok" : "failed"}]\n`);
+				else if (event.type === "end") {
+					const r = event.result;
+					process.stderr.write(`\n(${r.provider}/${r.model}, ${r.usage.totalTokens} tokens, $${r.costUsd.toFixed(4)}, ${r.stopReason})\n`);
+				} else if (event.type === "error") throw Object.assign(new Error(event.error.message), { type: event.error.type });
+			}
+		};
 		const turn = async (text: string) => {
+			if (agentId) return toAgent(text);
 			messages.push({ role: "user", content: text });
 			let answer = "";
 			for await (const line of client.llm.stream({ messages, ...(args.strings.model ? { model: args.strings.model } : {}) })) {

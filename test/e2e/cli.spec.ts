@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { freePort } from "../support/free-port";
 import { eventually, tempDataDir } from "../support/test-node";
@@ -90,6 +92,23 @@ describe("the agent-os client commands, against a running node", () => {
 		const unknown = await cli(["chat", "hi", "--model", "no-such-model"], env);
 		expect(unknown.code).toBe(3);
 		expect(unknown.stderr).toContain("error UNKNOWN_MODEL");
+	});
+
+	it("chats with a declarative agent, which keeps the session's history", async () => {
+		const manifest = path.join(os.tmpdir(), `keeper-${process.pid}.json`);
+		fs.writeFileSync(manifest, JSON.stringify({ id: "cli-keeper", name: "Keeper", instructions: "Answer from what you remember.", memory: { recall: 0 } }));
+		expect((await cli(["agents", "spawn", manifest], env)).code).toBe(0);
+		const first = await cli(["chat", "--agent", "cli-keeper", "--session", "s", "hello there"], env);
+		expect(first.code).toBe(0);
+		expect(first.stdout).toContain("(offline model)");
+		expect(first.stderr).toMatch(/\(offline\/offline-extractive, \d+ tokens, \$0\.0000, answer\)/);
+		await cli(["chat", "--agent", "cli-keeper", "--session", "s", "second message"], env);
+		const token = fs.readFileSync(path.join(env.AGENTOS_DATA_DIR, "admin-token"), "utf8").trim();
+		const history = (await (await fetch(`${env.AGENTOS_URL}/api/v1/agents/cli-keeper/sessions/s`, { headers: { authorization: `Bearer ${token}` } })).json()) as { total: number };
+		expect(history.total).toBe(4);
+		const missing = await cli(["chat", "--agent", "nobody", "hi"], env);
+		expect(missing.code).not.toBe(0);
+		expect(missing.stderr).toContain("Agent nobody not found");
 	});
 
 	it("spawns an agent, lists it running and asks it a task", async () => {
