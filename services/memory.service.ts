@@ -35,6 +35,10 @@ const NEW_MEMORY = {
 	metadata: { type: "object", optional: true }
 } as const;
 
+/** People need the token scope, agents the capability; writes are audited. */
+const READS = { scope: "memory:read", permission: "memory.read" } as const;
+const WRITES = { scope: "memory:write", permission: "memory.write", audit: true } as const;
+
 type Meta = SecuredMeta & { $responseType?: string; $responseHeaders?: Record<string, string> };
 type Params<T> = Context<T & { agentId?: string }, Meta>;
 
@@ -105,6 +109,15 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		await ctx.broadcast("memory.changed", { agents, publicChanged: entries.some(e => e.scope === "public") }).catch(() => undefined);
 	}
 
+	/** Rows and vectors go together; `ids` absent: all of the agent's memories. */
+	async function forget(ctx: Params<object>, ids?: string[]): Promise<{ forgotten: number }> {
+		const removed = await store.forget(ownerOf(ctx), ids);
+		if (ids && !removed.length) throw new MemoryNotFoundError(ids[0]);
+		await index.remove(removed);
+		await changed(ctx, removed);
+		return { forgotten: removed.length };
+	}
+
 	return {
 		name: "memory",
 		mixins: [requiresDatabase(kernel)],
@@ -113,8 +126,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		actions: {
 			store: {
 				rest: "POST /agents/:agentId/memories",
-				scope: "memory:write",
-				permission: "memory.write",
+				...WRITES,
 				retryPolicy: { enabled: false },
 				params: {
 					agentId: AGENT_ID,
@@ -152,8 +164,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			search: {
 				rest: "GET /agents/:agentId/memories/search",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				params: {
 					agentId: AGENT_ID,
 					q: { type: "string", optional: true },
@@ -187,8 +198,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			/** JSON lines, oldest first, decrypted: everything an agent remembers, to keep or to move. */
 			export: {
 				rest: "GET /agents/:agentId/memories/export",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				audit: true,
 				params: { agentId: AGENT_ID },
 				handler(ctx: Params<object>): Readable {
@@ -203,8 +213,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			list: {
 				rest: "GET /agents/:agentId/memories",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				params: {
 					agentId: AGENT_ID,
 					type: { ...TYPE, optional: true },
@@ -222,8 +231,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			get: {
 				rest: "GET /agents/:agentId/memories/:memoryId",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ memoryId: string }>): Promise<Memory> {
 					const agentId = ownerOf(ctx);
@@ -236,40 +244,25 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			forget: {
 				rest: "DELETE /agents/:agentId/memories/:memoryId",
-				scope: "memory:write",
-				permission: "memory.write",
-				audit: true,
+				...WRITES,
 				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
-				async handler(ctx: Params<{ memoryId: string }>) {
-					const agentId = ownerOf(ctx);
-					const removed = await store.forget(agentId, [ctx.params.memoryId]);
-					if (!removed.length) throw new MemoryNotFoundError(ctx.params.memoryId);
-					await index.remove(removed);
-					await changed(ctx, removed);
-					return { forgotten: removed.length };
+				handler(ctx: Params<{ memoryId: string }>) {
+					return forget(ctx, [ctx.params.memoryId]);
 				}
 			},
 
 			forgetAll: {
 				rest: "DELETE /agents/:agentId/memories",
-				scope: "memory:write",
-				permission: "memory.write",
-				audit: true,
+				...WRITES,
 				params: { agentId: AGENT_ID },
-				async handler(ctx: Params<object>) {
-					const agentId = ownerOf(ctx);
-					const removed = await store.forget(agentId);
-					await index.remove(removed);
-					await changed(ctx, removed);
-					return { forgotten: removed.length };
+				handler(ctx: Params<object>) {
+					return forget(ctx);
 				}
 			},
 
 			restore: {
 				rest: "POST /agents/:agentId/memories/:memoryId/restore",
-				scope: "memory:write",
-				permission: "memory.write",
-				audit: true,
+				...WRITES,
 				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ memoryId: string }>): Promise<Memory> {
 					const agentId = ownerOf(ctx);
@@ -283,9 +276,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			share: {
 				rest: "POST /agents/:agentId/memory-shares",
-				scope: "memory:write",
-				permission: "memory.write",
-				audit: true,
+				...WRITES,
 				params: { agentId: AGENT_ID, granteeId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ granteeId: string }>) {
 					const agentId = ownerOf(ctx);
@@ -297,9 +288,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			unshare: {
 				rest: "DELETE /agents/:agentId/memory-shares/:granteeId",
-				scope: "memory:write",
-				permission: "memory.write",
-				audit: true,
+				...WRITES,
 				params: { agentId: AGENT_ID, granteeId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ granteeId: string }>) {
 					const agentId = ownerOf(ctx);
@@ -310,8 +299,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			shares: {
 				rest: "GET /agents/:agentId/memory-shares",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				params: { agentId: AGENT_ID },
 				async handler(ctx: Params<object>) {
 					const agentId = ownerOf(ctx);
@@ -344,8 +332,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			history: {
 				rest: "GET /agents/:agentId/sessions/:sessionId",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				params: {
 					agentId: AGENT_ID,
 					sessionId: { type: "string", min: 1, max: 200 },
@@ -358,8 +345,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			sessions: {
 				rest: "GET /agents/:agentId/sessions",
-				scope: "memory:read",
-				permission: "memory.read",
+				...READS,
 				params: { agentId: AGENT_ID },
 				async handler(ctx: Params<object>) {
 					return { items: await conversations.sessions(ownerOf(ctx)) };
@@ -368,9 +354,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			forgetSession: {
 				rest: "DELETE /agents/:agentId/sessions/:sessionId",
-				scope: "memory:write",
-				permission: "memory.write",
-				audit: true,
+				...WRITES,
 				params: { agentId: AGENT_ID, sessionId: { type: "string", min: 1, max: 200 } },
 				async handler(ctx: Params<{ sessionId: string }>) {
 					const removed = await conversations.remove(ownerOf(ctx), ctx.params.sessionId);
