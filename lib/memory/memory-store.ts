@@ -27,16 +27,7 @@ interface VectorRow {
 }
 
 /** A memory as it is written: its vector comes from the embedding model. */
-export interface MemoryRecord {
-	id: string;
-	agentId: string;
-	type: MemoryType;
-	scope: MemoryScope;
-	content: string;
-	metadata: Record<string, unknown>;
-	importance: number;
-	vector: ArrayLike<number>;
-}
+export type MemoryRecord = Omit<Memory, "encrypted" | "createdAt" | "archivedAt"> & { vector: ArrayLike<number> };
 
 export interface ListQuery {
 	agentId: string;
