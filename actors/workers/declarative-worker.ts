@@ -1,3 +1,4 @@
+import { TaskInvalidError } from "../errors";
 import type { AgentManifest } from "../manifest-types";
 import type { CtxMethod } from "./protocol";
 import { toWireError } from "./protocol";
@@ -56,7 +57,12 @@ export class DeclarativeWorker implements AgentWorker {
 		// Nothing to load: the manifest is the agent.
 	}
 
-	run(_kind: "task" | "message", _id: string, payload: unknown): Promise<unknown> {
+	run(kind: "task" | "message", _id: string, payload: unknown): Promise<unknown> {
+		// Tasks were checked against the chat schema by the actor; a message (tell) is checked here.
+		const message = (payload as Partial<ChatTask> | null)?.message;
+		if (kind === "message" && (typeof message !== "string" || !message.trim())) {
+			return Promise.reject(toWireError(new TaskInvalidError("a declarative agent takes messages as { message: string, sessionId? }", [{ field: "message", message: "is required" }])));
+		}
 		return this.chat(payload as ChatTask).catch(err => Promise.reject(toWireError(err)));
 	}
 
