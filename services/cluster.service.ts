@@ -130,7 +130,8 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 
 		events: {
 			"$node.disconnected"(ctx: Context<{ node: { id: string } }>) {
-				if (election.isLeader && placer) void placer.nodeLost(ctx.params.node.id).catch((err: Error) => this.logger.warn(`Re-placing the agents of ${ctx.params.node.id} failed: ${err.message}`));
+				placer?.nodeLost(ctx.params.node.id);
+				if (election.isLeader && placer) void placer.sweep().catch((err: Error) => this.logger.warn(`Re-placing the agents of ${ctx.params.node.id} failed: ${err.message}`));
 			},
 			"$node.connected"() {
 				if (election.isLeader && placer && config.CLUSTER_REBALANCE_ON_JOIN) {
@@ -172,6 +173,7 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 				if (!change.self || !change.leader) return;
 				this.broker.broadcast("cluster.leader.changed", change.leader).catch(() => undefined);
 				// A new leader first re-places what the old one may have left behind.
+				placer?.startedLeading();
 				void placer?.sweep().catch((err: Error) => this.logger.warn(`Sweeping unplaced agents failed: ${err.message}`));
 			});
 			kernel.start().then(

@@ -31,8 +31,10 @@ export interface PlacerDeps {
 export class Placer {
 	private readonly strategy: PlacementStrategy;
 	private queue: Promise<unknown> = Promise.resolve();
-	/** When each node was last seen hosting, so a node that has just booted is not taken for a lost one. */
+	/** Nodes seen disconnecting: their agents move at once. */
 	private readonly lost = new Set<string>();
+	/** When this node began to lead: a node absent since before then gets the node timeout's grace to show up (a cluster booting). */
+	private leadingSince = Date.now();
 
 	constructor(private readonly deps: PlacerDeps) {
 		this.strategy = resolveStrategy(deps.config.CLUSTER_PLACEMENT);
@@ -60,10 +62,14 @@ export class Placer {
 		return this.serial(() => this.placeNow(ids, reason));
 	}
 
-	/** Marks a node as gone (its disconnect was seen) and re-places its agents. */
-	nodeLost(nodeID: string): Promise<Record<string, string>> {
+	/** This node has just become the leader. */
+	startedLeading(): void {
+		this.leadingSince = Date.now();
+	}
+
+	/** Marks a node as gone (its disconnect was seen, by a leader or not: this node may lead next). */
+	nodeLost(nodeID: string): void {
 		this.lost.add(nodeID);
-		return this.sweep();
 	}
 
 	/**
@@ -82,7 +88,7 @@ export class Placer {
 					this.lost.delete(r.node_id);
 					return false;
 				}
-				return this.lost.has(r.node_id) || Date.now() - new Date(r.updated_at).getTime() > graceMs;
+				return this.lost.has(r.node_id) || Date.now() - Math.max(new Date(r.updated_at).getTime(), this.leadingSince) > graceMs;
 			});
 			if (orphans.length === 0) return {};
 			return this.placeNow(
