@@ -166,12 +166,25 @@ const schemaProblem = (type: string, err: unknown): FieldProblem => ({
 	message: `manifest.taskTypes.${type}.schema must be a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`
 });
 
+/**
+ * Validators by schema text. A fresh Ajv compiles the JSON Schema meta-schema before the
+ * schema itself (~20 ms), and every declarative agent, like many agents spawned from one
+ * manifest, has the same schema: one compile serves them all. Bounded, oldest out first.
+ */
+const compiled = new Map<string, ValidateFunction>();
+const MAX_COMPILED = 500;
+
 /** A fresh Ajv per schema: one schema's `$id` cannot clash with another's. */
 function compileSchema(schema: Record<string, unknown>): ValidateFunction {
+	const key = JSON.stringify(schema);
+	const cached = compiled.get(key);
+	if (cached) return cached;
 	// logger: false because strict: false would print "unknown format … ignored" to the console.
 	const validate = new Ajv({ allErrors: true, strict: false, logger: false }).compile(schema);
 	// An async validator returns a Promise, which checkTask would take as a pass.
 	if ((validate as { $async?: boolean }).$async) throw new Error("async schemas ($async: true) are not supported");
+	if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+	compiled.set(key, validate);
 	return validate;
 }
 
