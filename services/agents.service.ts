@@ -504,6 +504,9 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				const missing = rows.filter(row => !local.has(row.id));
 				for (const row of missing) {
 					await this.launch(row.manifest).catch((err: Error) => this.logger.error(`Could not start agent ${row.id}: ${err.message}`));
+					// Embedded database queries settle as microtasks: without a turn of the event loop,
+					// thousands of launches in a row would hold off every timer (audit writes, heartbeats, the leader's lease).
+					await new Promise(resolve => setImmediate(resolve));
 				}
 				if (missing.length) this.logger.info(`Started ${missing.length} agent(s) whose desired state is running`);
 			}
