@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { Readable } from "node:stream";
-import type { Context, Service, ServiceSchema } from "moleculer";
+import type { Context, Logger, Service, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
 import { ConversationStore, HISTORY_ROLES, type HistoryRole } from "../lib/memory/conversation-store";
 import { foldIntoSummary } from "../lib/memory/conversation-summary";
@@ -12,6 +12,7 @@ import type { MemoryIndex } from "../lib/memory/memory-index";
 import { MemoryStore, type MemoryRecord } from "../lib/memory/memory-store";
 import { MEMORY_SCOPES, MEMORY_TYPES, type IndexEntry, type Memory, type MemoryScope, type MemoryType, type NewMemory, type Visibility } from "../lib/memory/memory-types";
 import { runRetention } from "../lib/memory/retention";
+import { staleStatistics } from "../lib/memory/stale-statistics";
 import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index";
 import { callerOf, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
@@ -68,6 +69,8 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 	const conversations = new ConversationStore(kernel.db, cipher);
 	const index: MemoryIndex = config.MEMORY_INDEX === "vector-store" ? new VectorStoreMemoryIndex(kernel.vectors) : new LocalMemoryIndex(store);
 	let retention: NodeJS.Timeout | undefined;
+	let logger: Logger | undefined;
+	const statistics = staleStatistics(kernel.db.kind === "pglite", () => store.analyze(), err => logger?.warn(`Refreshing the memories table's statistics failed: ${err.message}`));
 
 	/** Whose memories a call is about: an agent's own; a person names the agent. */
 	function ownerOf(ctx: Params<object>, param: "agentId" = "agentId"): string {
@@ -156,6 +159,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 						vector: vectors[i]
 					}));
 					const saved = await store.insert(records);
+					statistics.grew(records.length);
 					await index.add(records.map(r => ({ id: r.id, agentId, scope: r.scope, type: r.type, vector: Float32Array.from(r.vector) })));
 					await changed(ctx, records);
 					return memories ? { items: saved } : saved[0];
@@ -392,6 +396,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		},
 
 		started() {
+			logger = this.logger;
 			retention = setInterval(() => {
 				void kernel
 					.start()

@@ -48,6 +48,7 @@ const COLUMNS = "id, agent_id, type, scope, content, metadata, importance, encry
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters, large enough to amortise a round trip. */
 const INSERT_BATCH = 500;
 const LOAD_BATCH = 5000;
+const TEXT_MATCHES_RANKED = 1000;
 
 /** What a visibility allows, as SQL over `memories`; parameters are appended to `params`. */
 function visibleTo(visibility: Visibility, params: SqlParam[]): string {
@@ -138,9 +139,10 @@ export class MemoryStore {
 
 	/**
 	 * Full-text candidates among the visible, unencrypted memories: any one of the query's
-	 * lexemes may match, so a missing word does not hide a good match; ts_rank_cd favours
-	 * memories that hold more of them, closer together. The query goes in as a constant
-	 * tsquery, so the planner uses the GIN index.
+	 * lexemes may match, so a missing word does not hide a good match; ts_rank favours
+	 * memories that hold more of them. The query goes in as a constant tsquery, so the
+	 * planner can use the GIN index; at most TEXT_MATCHES_RANKED matches are ranked, so a
+	 * query of very common words costs a bounded time (the vector side still sees all).
 	 */
 	async textCandidates(lexemes: string[], visibility: Visibility, options: { type?: MemoryType; limit: number }): Promise<{ id: string; rank: number }[]> {
 		if (!lexemes.length) return [];
@@ -148,12 +150,22 @@ export class MemoryStore {
 		const params: SqlParam[] = [query];
 		const where = ["search_text @@ $1::tsquery", "archived_at IS NULL", visibleTo(visibility, params)];
 		if (options.type) where.push(`type = $${params.push(options.type)}`);
-		params.push(options.limit);
+		params.push(TEXT_MATCHES_RANKED, options.limit);
 		const { rows } = await this.db.query<{ id: string; rank: number }>(
-			`SELECT id, ts_rank_cd(search_text, $1::tsquery) AS rank FROM memories WHERE ${where.join(" AND ")} ORDER BY rank DESC LIMIT $${params.length}`,
+			`WITH matches AS MATERIALIZED (SELECT id, search_text FROM memories WHERE ${where.join(" AND ")} LIMIT $${params.length - 1})
+			 SELECT id, ts_rank(search_text, $1::tsquery) AS rank FROM matches ORDER BY rank DESC LIMIT $${params.length}`,
 			params
 		);
 		return rows.map(r => ({ id: r.id, rank: Number(r.rank) }));
+	}
+
+	/**
+	 * Refreshes the planner's statistics of the memories table. PostgreSQL's autovacuum does
+	 * this on a server; the embedded database has none, and with stale statistics after a
+	 * bulk load the planner scans every row of an agent instead of using the text index.
+	 */
+	async analyze(): Promise<void> {
+		await this.db.exec("ANALYZE memories");
 	}
 
 	/** Every live vector of one index partition, in batches (a partition may hold 100k). */
