@@ -8,7 +8,8 @@
  *   Target ≥ 1,000 memories/s.
  * - search latency: the whole hybrid `memory.search` (embed the query, vector + full-text
  *   candidates, fetch, rank), p50 and p99, vs a plain float32 scan of every vector in
- *   JavaScript (the naive exact search). Target p50 < 10 ms at 100k.
+ *   JavaScript (the naive exact search). Target p50 < 10 ms at 100k. The vector index's
+ *   own p50 is reported beside it.
  * - recall@10 of the vector index against exact search over the same vectors. Target ≥ 0.95.
  * - RSS after the partition is loaded, beside RSS before.
  * Then the same store/search/recall at 10k with MEMORY_INDEX=vector-store (pgvector with
@@ -120,11 +121,12 @@ function similarities(vectors: Float32Array[], query: Float32Array): Float32Arra
  * exact similarity is at least the 10th best (short texts often tie, and any of the tied
  * ones is as good an answer).
  */
-async function recallAndScan(t: TestNode, queries: string[], index: MemoryIndex): Promise<{ recall: number; scanP50: number }> {
+async function recallAndScan(t: TestNode, queries: string[], index: MemoryIndex): Promise<{ recall: number; scanP50: number; indexP50: number }> {
 	const { ids, vectors } = await allVectors(new MemoryStore(t.node.kernel.db));
 	const position = new Map(ids.map((id, i) => [id, i]));
 	let hits = 0;
 	const scans: number[] = [];
+	const searches: number[] = [];
 	const sample = queries.slice(0, Math.min(queries.length, 50));
 	for (const q of sample) {
 		const query = normalized(hashEmbed(q, 384));
@@ -132,11 +134,15 @@ async function recallAndScan(t: TestNode, queries: string[], index: MemoryIndex)
 		const scores = similarities(vectors, query);
 		const kth = [...scores].sort((a, b) => b - a)[K - 1];
 		scans.push(performance.now() - started);
+		const searched = performance.now();
 		const found = await index.search(query, { agentId: "bench", sharedFrom: [] }, { k: K });
+		searches.push(performance.now() - searched);
 		hits += found.filter(h => scores[position.get(h.id)!] >= kth - 1e-6).length;
 	}
 	scans.sort((a, b) => a - b);
-	return { recall: hits / (sample.length * K), scanP50: quantileSorted(scans, 0.5) };
+	// The first search reads the partition from the database; the p50 is of the rest.
+	const warm = searches.slice(1).sort((a, b) => a - b);
+	return { recall: hits / (sample.length * K), scanP50: quantileSorted(scans, 0.5), indexP50: quantileSorted(warm, 0.5) };
 }
 
 async function run(size: number, env: Record<string, string>, label: string): Promise<Row[]> {
@@ -151,7 +157,7 @@ async function run(size: number, env: Record<string, string>, label: string): Pr
 		const latencies = await searchLatencies(t, "bench", queries);
 		const rssAfter = mb();
 		const index: MemoryIndex = env.MEMORY_INDEX === "vector-store" ? new VectorStoreMemoryIndex(t.node.kernel.vectors) : new LocalMemoryIndex(new MemoryStore(t.node.kernel.db));
-		const { recall, scanP50 } = await recallAndScan(t, queries, index);
+		const { recall, scanP50, indexP50 } = await recallAndScan(t, queries, index);
 		const p50 = quantileSorted(latencies, 0.5);
 		const p99 = quantileSorted(latencies, 0.99);
 		const tag = `${label} ${size.toLocaleString("en-US")}`;
@@ -159,6 +165,7 @@ async function run(size: number, env: Record<string, string>, label: string): Pr
 			row({ metric: `${tag}: store (batches of ${BATCH})`, baseline: bare, ours: rate, unit: "memories/s", target: "≥ 1,000/s", met: rate >= 1000, note: "baseline: bare INSERT, no index" }),
 			row({ metric: `${tag}: search p50`, baseline: scanP50, ours: p50, unit: "ms", target: size >= 100_000 ? "< 10 ms" : undefined, met: size >= 100_000 ? p50 < 10 : undefined, note: "baseline: JS float32 scan, vectors only" }),
 			row({ metric: `${tag}: search p99`, baseline: scanP50, ours: p99, unit: "ms" }),
+			row({ metric: `${tag}: vector index alone, p50`, baseline: scanP50, ours: indexP50, unit: "ms", note: "the index's part of a search" }),
 			row({ metric: `${tag}: recall@10 vs exact`, baseline: 1, ours: recall, unit: "", target: "≥ 0.95", met: recall >= 0.95 }),
 			row({ metric: `${tag}: RSS`, baseline: rssBefore, ours: rssAfter, unit: "MB", note: "before the memories → after" })
 		];
