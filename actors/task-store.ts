@@ -31,7 +31,18 @@ interface Row {
 	finished_at: Date | null;
 }
 
-/** Tasks that are handed over, not awaited, are written before they are acknowledged. */
+export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
+
+/**
+ * Tasks and their outcomes. A task handed over (not awaited) is written before it is
+ * acknowledged and updated when it ends; a task its caller waits for is written once, when
+ * it ends.
+ */
+/** status, result, error */
+function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | null] {
+	return outcome.ok ? ["succeeded", JSON.stringify(outcome.result ?? null), null] : ["failed", null, JSON.stringify(outcome.error)];
+}
+
 export class TaskStore {
 	constructor(private readonly db: Database) {}
 
@@ -49,13 +60,16 @@ export class TaskStore {
 		]);
 	}
 
-	async finish(id: string, outcome: { ok: true; result: unknown } | { ok: false; error: unknown }): Promise<void> {
-		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1", [
-			id,
-			outcome.ok ? "succeeded" : "failed",
-			outcome.ok ? JSON.stringify(outcome.result ?? null) : null,
-			outcome.ok ? null : JSON.stringify(outcome.error)
-		]);
+	/** A task that has ended, in one write. */
+	async record(id: string, agentId: string, task: { type: string }, caller: Caller, outcome: TaskOutcome): Promise<void> {
+		await this.db.query(
+			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())",
+			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome)]
+		);
+	}
+
+	async finish(id: string, outcome: TaskOutcome): Promise<void> {
+		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1", [id, ...outcomeColumns(outcome)]);
 	}
 
 	async get(id: string): Promise<TaskRecord> {

@@ -13,7 +13,7 @@ import { compileTaskSchemas, parseManifest } from "../actors/manifest";
 import { manifestDigest, verifyManifest } from "../actors/manifest-signature";
 import type { AgentManifest } from "../actors/manifest-types";
 import { StateStore } from "../actors/state-store";
-import { TaskStore, type TaskRecord } from "../actors/task-store";
+import { TaskStore, type TaskOutcome, type TaskRecord } from "../actors/task-store";
 import { IMAGE_ENTRY_SCRIPT, createWorker, type WorkerSettings } from "../actors/worker-factory";
 import { AgentUnavailableError } from "../lib/cluster/errors";
 import { isHosting, placesAcrossNodes } from "../lib/cluster/nodes";
@@ -233,19 +233,23 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					const row = await this.row(id);
 					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
 					const taskId = TaskStore.newId();
-					await tasks.create(taskId, id, task, caller);
+					const { async: handedOver } = ctx.params;
+					// A task handed over is written before it is acknowledged; one the caller waits for
+					// is written once, with its outcome — the caller holds the only copy meanwhile.
+					if (handedOver) await tasks.create(taskId, id, task, caller);
+					const settle = (outcome: TaskOutcome) => (handedOver ? tasks.finish(taskId, outcome) : tasks.record(taskId, id, task, caller, outcome));
 					const run = this.deliver(row, () => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } }))
 						.then(
 							async (result: unknown) => {
-								await tasks.finish(taskId, { ok: true, result });
+								await settle({ ok: true, result });
 								return result;
 							},
 							async (err: Error & { type?: string; code?: number; data?: unknown }) => {
-								await tasks.finish(taskId, { ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } });
+								await settle({ ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } });
 								throw err;
 							}
 						);
-					if (ctx.params.async) {
+					if (handedOver) {
 						run.catch(() => undefined); // recorded in the task row
 						ctx.meta.$statusCode = 202;
 						return { taskId, status: "queued" };

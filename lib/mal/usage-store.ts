@@ -51,8 +51,13 @@ const MAX_PENDING = 10_000;
  * in batches (one INSERT for many calls): a row each would cost more than the rest of
  * the model layer together. Rows not yet written still count for budgets and totals.
  */
+/** How long a budget read is trusted: a change applies on its own node at once, on others within this. */
+const BUDGET_CACHE_MS = 2000;
+
 export class UsageStore {
 	private pending: (UsageRecord & { at: Date })[] = [];
+	/** Budgets are read on every model call an agent makes, and seldom change. */
+	private readonly budgets = new Map<string, { value: Budget | null; until: number }>();
 	private timer: NodeJS.Timeout | undefined;
 	private flushing: Promise<void> | undefined;
 
@@ -145,6 +150,15 @@ export class UsageStore {
 	}
 
 	async budget(agentId: string): Promise<Budget | null> {
+		const cached = this.budgets.get(agentId);
+		if (cached && cached.until > Date.now()) return cached.value;
+		const value = await this.readBudget(agentId);
+		if (this.budgets.size > 50_000) this.budgets.clear();
+		this.budgets.set(agentId, { value, until: Date.now() + BUDGET_CACHE_MS });
+		return value;
+	}
+
+	private async readBudget(agentId: string): Promise<Budget | null> {
 		const { rows } = await this.db.query<{ daily_tokens: string | null; daily_usd: string | null; monthly_tokens: string | null; monthly_usd: string | null }>(
 			"SELECT daily_tokens, daily_usd, monthly_tokens, monthly_usd FROM llm_budgets WHERE agent_id = $1",
 			[agentId]
@@ -161,6 +175,7 @@ export class UsageStore {
 			 ON CONFLICT (agent_id) DO UPDATE SET daily_tokens = $2, daily_usd = $3, monthly_tokens = $4, monthly_usd = $5, updated_at = now()`,
 			[agentId, b.daily.tokens, b.daily.usd, b.monthly.tokens, b.monthly.usd]
 		);
+		this.budgets.delete(agentId);
 	}
 }
 
