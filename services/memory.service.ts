@@ -323,7 +323,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 				async handler(this: Service, ctx: Params<{ sessionId: string; messages: { role: HistoryRole; content: string }[] }>) {
 					const agentId = ownerOf(ctx);
 					const seqs = await conversations.append(agentId, ctx.params.sessionId, ctx.params.messages);
-					await foldIntoSummary(conversations, agentId, ctx.params.sessionId, {
+					await foldIntoSummary(conversations, agentId, ctx.params.sessionId, seqs[seqs.length - 1], {
 						window: config.MEMORY_HISTORY_WINDOW,
 						summarize: prompt =>
 							ctx

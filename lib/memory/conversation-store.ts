@@ -68,17 +68,25 @@ export class ConversationStore {
 	async window(agentId: string, sessionId: string, size: number): Promise<HistoryWindow> {
 		const [count, summary, recent] = await Promise.all([
 			this.db.query<{ n: string }>("SELECT count(*) AS n FROM conversation_messages WHERE agent_id = $1 AND session_id = $2", [agentId, sessionId]),
-			this.db.query<{ summary: string; covers_seq: number; encrypted: boolean }>("SELECT summary, covers_seq, encrypted FROM conversation_summaries WHERE agent_id = $1 AND session_id = $2", [agentId, sessionId]),
+			this.summary(agentId, sessionId),
 			this.db.query<MessageRow>("SELECT seq, role, content, encrypted, created_at FROM conversation_messages WHERE agent_id = $1 AND session_id = $2 ORDER BY seq DESC LIMIT $3", [agentId, sessionId, size])
 		]);
-		const s = summary.rows[0];
 		return {
 			sessionId,
-			summary: s ? this.open(agentId, `${sessionId}#summary`, s.summary, s.encrypted) : null,
-			summaryCovers: s ? Number(s.covers_seq) : 0,
+			...summary,
 			messages: recent.rows.reverse().map(r => this.toMessage(agentId, sessionId, r)),
 			total: Number(count.rows[0].n)
 		};
+	}
+
+	/** The running summary of a session and the seq of the last message it covers (0 when none). */
+	async summary(agentId: string, sessionId: string): Promise<Pick<HistoryWindow, "summary" | "summaryCovers">> {
+		const { rows } = await this.db.query<{ summary: string; covers_seq: number; encrypted: boolean }>(
+			"SELECT summary, covers_seq, encrypted FROM conversation_summaries WHERE agent_id = $1 AND session_id = $2",
+			[agentId, sessionId]
+		);
+		const s = rows[0];
+		return { summary: s ? this.open(agentId, `${sessionId}#summary`, s.summary, s.encrypted) : null, summaryCovers: s ? Number(s.covers_seq) : 0 };
 	}
 
 	/** Messages after `afterSeq` up to and including `uptoSeq`, oldest first. */

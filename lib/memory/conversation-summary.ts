@@ -25,12 +25,16 @@ export function extractiveSummary(previous: string | null, messages: HistoryMess
 /**
  * Keeps a session's context bounded: once the messages that have slid out of the window
  * (and are not yet summarised) reach half a window, they are folded into the running
- * summary. Returns whether the summary changed.
+ * summary. `total` is the session's message count (its last seq: seqs run from 1).
+ * Returns whether the summary changed.
  */
-export async function foldIntoSummary(store: ConversationStore, agentId: string, sessionId: string, options: SummaryOptions): Promise<boolean> {
-	const current = await store.window(agentId, sessionId, options.window);
-	const outside = current.total - options.window;
-	if (outside - current.summaryCovers < Math.max(1, Math.floor(options.window * STEP_FRACTION))) return false;
+export async function foldIntoSummary(store: ConversationStore, agentId: string, sessionId: string, total: number, options: SummaryOptions): Promise<boolean> {
+	const outside = total - options.window;
+	const step = Math.max(1, Math.floor(options.window * STEP_FRACTION));
+	// Most appends end here, without reading anything: not even half a window has slid out.
+	if (outside < step) return false;
+	const current = await store.summary(agentId, sessionId);
+	if (outside - current.summaryCovers < step) return false;
 	const folding = await store.between(agentId, sessionId, current.summaryCovers, outside);
 	if (!folding.length) return false;
 	const prompt: ChatMessage[] = [
