@@ -9,6 +9,7 @@ import type { Scope } from "../lib/security/capabilities";
 import type { ApiToken } from "../lib/security/token-store";
 import type { AgentView } from "../services/agents.service";
 import { MemoryClient } from "./memory";
+import { queryString } from "./query-string";
 import { SocietyClient } from "./society";
 
 import type { ChatRequest } from "../lib/mal/types";
@@ -267,12 +268,3 @@ async function apiError(res: Response): Promise<AgentOSApiError> {
 	return new AgentOSApiError(res.status, `HTTP_${res.status}`, snippet || res.statusText || `HTTP ${res.status}`);
 }
 
-function queryString(params: object): string {
-	const q = new URLSearchParams();
-	for (const [key, value] of Object.entries(params)) {
-		if (value === undefined || value === null || value === "") continue;
-		q.set(key, value instanceof Date ? value.toISOString() : String(value));
-	}
-	const s = q.toString();
-	return s ? `?${s}` : "";
-}

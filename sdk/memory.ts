@@ -10,14 +10,11 @@ export type { HistoryWindow } from "../lib/memory/conversation-store";
 export type { RankedHit } from "../lib/memory/hybrid-ranking";
 export type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
 
+import { queryString } from "./query-string";
+
 type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 const base = (agentId: string) => `/api/v1/agents/${encodeURIComponent(agentId)}`;
-
-function query(params: Record<string, string | number | boolean | undefined>): string {
-	const entries = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string | number | boolean][];
-	return entries.length ? `?${entries.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join("&")}` : "";
-}
 
 export class MemoryClient {
 	constructor(private readonly request: Request) {}
@@ -32,11 +29,11 @@ export class MemoryClient {
 	}
 
 	search(agentId: string, q: string, opts: { type?: MemoryType; k?: number; minSimilarity?: number } = {}): Promise<{ query: string; hits: RankedHit[] }> {
-		return this.request("GET", `${base(agentId)}/memories/search${query({ q, ...opts })}`);
+		return this.request("GET", `${base(agentId)}/memories/search${queryString({ q, ...opts })}`);
 	}
 
 	list(agentId: string, opts: { type?: MemoryType; scope?: MemoryScope; archived?: boolean; limit?: number; offset?: number } = {}): Promise<{ items: Memory[]; total: number }> {
-		return this.request("GET", `${base(agentId)}/memories${query(opts)}`);
+		return this.request("GET", `${base(agentId)}/memories${queryString(opts)}`);
 	}
 
 	get(agentId: string, memoryId: string): Promise<Memory> {
@@ -68,6 +65,6 @@ export class MemoryClient {
 	}
 
 	history(agentId: string, sessionId: string, window?: number): Promise<HistoryWindow> {
-		return this.request("GET", `${base(agentId)}/sessions/${encodeURIComponent(sessionId)}${query({ window })}`);
+		return this.request("GET", `${base(agentId)}/sessions/${encodeURIComponent(sessionId)}${queryString({ window })}`);
 	}
 }
