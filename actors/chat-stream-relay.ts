@@ -1,6 +1,6 @@
-import readline from "node:readline";
 import type { Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
+import { jsonLines } from "../lib/kernel/json-lines";
 import type { Caller } from "./agent-api";
 
 /** Where a streamed chat's events go: the `chat` service instance that holds the client's stream. */
@@ -35,9 +35,7 @@ export function relayTo(broker: ServiceBroker, target: StreamTarget) {
  */
 export async function streamedChat(broker: ServiceBroker, params: object, caller: Caller, onText: (text: string) => void): Promise<unknown> {
 	const source = await broker.call<Readable, object>("mal.stream", params, { meta: { caller } });
-	for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-		if (!line.trim()) continue;
-		const chunk = JSON.parse(line) as { type: string; text?: string; result?: unknown; error?: { type?: string; message?: string } };
+	for await (const chunk of jsonLines<{ type: string; text?: string; result?: unknown; error?: { type?: string; message?: string } }>(source)) {
 		if (chunk.type === "text" && chunk.text) onText(chunk.text);
 		else if (chunk.type === "end") return chunk.result;
 		else if (chunk.type === "error") throw Object.assign(new Error(chunk.error?.message ?? "the model stream failed"), { type: chunk.error?.type });

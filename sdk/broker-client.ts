@@ -1,5 +1,5 @@
 import os from "node:os";
-import readline from "node:readline";
+import { jsonLines } from "../lib/kernel/json-lines";
 import type { Readable } from "node:stream";
 import { ServiceBroker, Transporters } from "moleculer";
 import type { AgentManifest } from "../actors/manifest-types";
@@ -98,9 +98,7 @@ export class AgentOSClient {
 		/** Text and tool calls as they come, ending with `{type: "end", result}`. */
 		stream: async function* (this: AgentOSClient, request: ChatRequest & { agentId?: string }): AsyncIterable<StreamLine> {
 			const source = await this.call<Readable>("mal.stream", request);
-			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-				if (line.trim()) yield JSON.parse(line) as StreamLine;
-			}
+			yield* jsonLines<StreamLine>(source);
 		}.bind(this) as (request: ChatRequest & { agentId?: string }) => AsyncIterable<StreamLine>
 	};
 

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
+import { jsonLines, sseFrame } from "../lib/kernel/json-lines";
 
 interface ChatParams {
 	id: string;
@@ -23,16 +24,7 @@ const PARAMS = {
 function asServerSentEvents(lines: Readable): Readable {
 	return Readable.from(
 		(async function* () {
-			let rest = "";
-			for await (const chunk of lines) {
-				rest += String(chunk);
-				let nl: number;
-				while ((nl = rest.indexOf("\n")) >= 0) {
-					const line = rest.slice(0, nl);
-					rest = rest.slice(nl + 1);
-					if (line.trim()) yield `event: ${(JSON.parse(line) as { type: string }).type}\ndata: ${line}\n\n`;
-				}
-			}
+			for await (const event of jsonLines<{ type: string }>(lines)) yield sseFrame(event);
 		})()
 	);
 }

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
-import readline from "node:readline";
+import { jsonLines } from "../lib/kernel/json-lines";
 import { Errors, type Context, type ServiceSchema } from "moleculer";
 import type { Caller } from "../actors/agent-api";
 import type { Kernel } from "../lib/kernel/kernel";
@@ -107,9 +107,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 					const out = new PassThrough();
 					const write = (line: StreamLine) => out.write(`${JSON.stringify(line)}\n`);
 					(async () => {
-						for await (const raw of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-							if (!raw.trim()) continue;
-							const chunk = JSON.parse(raw) as ProviderChunk | StreamLine;
+						for await (const chunk of jsonLines<ProviderChunk | StreamLine>(source)) {
 							if (chunk.type === "end" && "content" in chunk.result) {
 								write({ type: "end", result: await this.finish(agentId, "stream", route, chunk.result, { requestId, retries, failovers, started }) });
 							} else write(chunk as StreamLine);

@@ -1,8 +1,8 @@
 import type { ServerResponse } from "node:http";
-import readline from "node:readline";
 import type { Readable } from "node:stream";
 import type { Context, Service } from "moleculer";
 import type { IncomingRequest } from "moleculer-web";
+import { jsonLines, sseFrame } from "../kernel/json-lines";
 
 type Gateway = Service & { sendError(req: IncomingRequest, res: ServerResponse, err: Error): void };
 
@@ -23,15 +23,11 @@ export async function chatRoute(this: Gateway, req: IncomingRequest, res: Server
 		}
 		const source = await ctx.call<Readable, object>("mal.stream", params);
 		res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no" });
-		for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-			if (!line.trim()) continue;
-			const { type } = JSON.parse(line) as { type: string };
-			res.write(`event: ${type}\ndata: ${line}\n\n`);
-		}
+		for await (const event of jsonLines<{ type: string }>(source)) res.write(sseFrame(event));
 		res.end();
 	} catch (err) {
 		if (res.headersSent) {
-			res.write(`event: error\ndata: ${JSON.stringify({ type: "error", error: { type: (err as { type?: string }).type ?? "ERROR", message: (err as Error).message } })}\n\n`);
+			res.write(sseFrame({ type: "error", error: { type: (err as { type?: string }).type ?? "ERROR", message: (err as Error).message } }));
 			res.end();
 		} else this.sendError(req, res, err as Error);
 	}

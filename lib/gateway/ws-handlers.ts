@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
-import readline from "node:readline";
 import type { Readable } from "node:stream";
+import { jsonLines } from "../kernel/json-lines";
 import { Errors, type Context, type Service, type ServiceBroker } from "moleculer";
 import type { WebSocket } from "ws";
 import type { Caller } from "../../actors/agent-api";
@@ -195,9 +195,7 @@ export function createHandlers(broker: ServiceBroker, options: WsOptions, relay:
 		/** Streams `chat_stream_chunk` messages (text and tool calls), then `chat_stream_end` with the result. */
 		chat_stream: scoped("llm", async (payload, session, reply) => {
 			const source = (await call("mal.stream", payload, session)) as Readable;
-			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-				if (!line.trim()) continue;
-				const chunk = JSON.parse(line) as { type: string; text?: string; result?: unknown; error?: WsMessage["error"] };
+			for await (const chunk of jsonLines<{ type: string; text?: string; result?: unknown; error?: WsMessage["error"] }>(source)) {
 				if (chunk.type === "end") reply({ type: "chat_stream_end", payload: chunk.result });
 				else if (chunk.type === "error") reply({ type: "error", error: chunk.error });
 				else if (chunk.type === "text" && typeof chunk.text === "string") {
@@ -216,9 +214,7 @@ export function createHandlers(broker: ServiceBroker, options: WsOptions, relay:
 			const params = defined({ id: payload.agentId, message: payload.message, sessionId: payload.sessionId, timeoutMs: payload.timeoutMs });
 			if (!payload.stream) return call("chat.send", params, session);
 			const source = (await call("chat.stream", params, session)) as Readable;
-			for await (const line of readline.createInterface({ input: source, crlfDelay: Infinity })) {
-				if (!line.trim()) continue;
-				const event = JSON.parse(line) as { type: string; result?: Payload; error?: WsMessage["error"] };
+			for await (const event of jsonLines<{ type: string; result?: Payload; error?: WsMessage["error"] }>(source)) {
 				if (event.type === "end") reply({ type: "agent_chat_end", payload: event.result });
 				else if (event.type === "error") reply({ type: "error", error: event.error });
 				else reply({ type: "agent_chat_event", payload: event as unknown as Payload });
