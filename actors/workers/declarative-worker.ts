@@ -2,7 +2,8 @@ import { TaskInvalidError } from "../errors";
 import type { AgentManifest } from "../manifest-types";
 import type { CtxMethod } from "./protocol";
 import { toWireError } from "./protocol";
-import type { AgentWorker, WorkerHooks } from "./worker";
+import { InNodeWorker } from "./in-node-worker";
+import type { WorkerHooks } from "./worker";
 
 interface ChatTask {
 	type: "chat";
@@ -44,14 +45,15 @@ export function composeInstructions(instructions: string, summary: string | null
  * `llm.run` with the manifest's instructions, model, tools and limits, and keeps the
  * exchange in the session's history. Thousands fit on one node.
  */
-export class DeclarativeWorker implements AgentWorker {
+export class DeclarativeWorker extends InNodeWorker {
 	readonly runtime = "declarative" as const;
-	readonly pid = undefined;
 
 	constructor(
 		private readonly manifest: AgentManifest,
-		private readonly hooks: WorkerHooks
-	) {}
+		hooks: WorkerHooks
+	) {
+		super(hooks);
+	}
 
 	async start(): Promise<void> {
 		// Nothing to load: the manifest is the agent.
@@ -96,21 +98,5 @@ export class DeclarativeWorker implements AgentWorker {
 		}
 		const { messages: _turns, ...answer } = result;
 		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })) };
-	}
-
-	async ping(): Promise<void> {
-		// The node answers for it: if this code runs, so does the agent.
-	}
-
-	async stop(): Promise<void> {
-		this.hooks.onExit({ reason: "stopped", requested: true, output: [] });
-	}
-
-	kill(reason: string): void {
-		this.hooks.onExit({ reason: `stopped (${reason})`, requested: false, output: [] });
-	}
-
-	output(): string[] {
-		return [];
 	}
 }

@@ -2,24 +2,25 @@ import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
 import type { AgentManifest } from "../manifest-types";
 import { createAgentContext, loadDefinition } from "./agent-context";
 import { toWireError } from "./protocol";
-import type { AgentWorker, WorkerHooks } from "./worker";
+import { InNodeWorker } from "./in-node-worker";
+import type { WorkerHooks } from "./worker";
 
 /**
  * Trusted built-in code inside the node itself: no process, no IPC, so it is as cheap
  * as a local action. Only for code in AGENT_INPROCESS_PATHS — it shares the node's
  * memory and could read its secrets, and it cannot be killed, only stopped.
  */
-export class InProcessWorker implements AgentWorker {
+export class InProcessWorker extends InNodeWorker {
 	readonly runtime = "inprocess" as const;
-	readonly pid = undefined;
 	private definition: AgentDefinition | undefined;
 	private readonly ctx;
 
 	constructor(
 		manifest: AgentManifest,
 		private readonly entryPoint: string,
-		private readonly hooks: WorkerHooks
+		hooks: WorkerHooks
 	) {
+		super(hooks);
 		this.ctx = createAgentContext(manifest.id, (method, args) => hooks.onCall(method, args), (level, msg) => hooks.onLog(level, `[${manifest.id}] ${msg}`));
 	}
 
@@ -42,23 +43,7 @@ export class InProcessWorker implements AgentWorker {
 		}
 	}
 
-	async ping(): Promise<void> {
-		// The node answers for it: if this code runs, so does the agent.
-	}
-
-	async stop(): Promise<void> {
-		try {
-			await this.definition?.onStop?.(this.ctx);
-		} finally {
-			this.hooks.onExit({ reason: "stopped", requested: true, output: [] });
-		}
-	}
-
-	kill(reason: string): void {
-		this.hooks.onExit({ reason: `stopped (${reason})`, requested: false, output: [] });
-	}
-
-	output(): string[] {
-		return [];
+	protected override async beforeStop(): Promise<void> {
+		await this.definition?.onStop?.(this.ctx);
 	}
 }
