@@ -54,7 +54,11 @@ export class VectorStoreMemoryIndex implements MemoryIndex {
 
 	private byDims(entries: IndexEntry[]): Map<number, IndexEntry[]> {
 		const out = new Map<number, IndexEntry[]>();
-		for (const e of entries) out.set(e.vector.length, [...(out.get(e.vector.length) ?? []), e]);
+		for (const e of entries) {
+			const group = out.get(e.vector.length);
+			if (group) group.push(e);
+			else out.set(e.vector.length, [e]);
+		}
 		return out;
 	}
 
