@@ -26,6 +26,8 @@ export interface SocietyApi {
 		deliver(jobId: string, result: unknown, note?: string): Promise<unknown>;
 		accept(jobId: string): Promise<unknown>;
 		dispute(jobId: string, reason: string): Promise<unknown>;
+		/** For moderators (social.moderate): settles a disputed job; workerShare (a percentage) for a split only. */
+		settle(jobId: string, outcome: "award" | "refund" | "split", reason: string, workerShare?: number): Promise<unknown>;
 		cancel(jobId: string): Promise<unknown>;
 		review(jobId: string, rating: number, comment?: string): Promise<unknown>;
 	};
@@ -53,6 +55,7 @@ export const SOCIETY_ACTIONS = {
 	"jobs.deliver": "jobs.deliver",
 	"jobs.accept": "jobs.accept",
 	"jobs.dispute": "jobs.dispute",
+	"jobs.settle": "jobs.settle",
 	"jobs.cancel": "jobs.cancel",
 	"jobs.review": "jobs.review",
 	reputation: "reputation.get",
@@ -84,6 +87,7 @@ export function createSocietyContext(call: (name: SocietyMethod, params: Params)
 			deliver: (jobId, result, note) => call("jobs.deliver", { id: jobId, result, ...(note !== undefined ? { note } : {}) }),
 			accept: jobId => call("jobs.accept", { id: jobId }),
 			dispute: (jobId, reason) => call("jobs.dispute", { id: jobId, reason }),
+			settle: (jobId, outcome, reason, workerShare) => call("jobs.settle", { id: jobId, outcome, reason, ...(workerShare !== undefined ? { workerShare } : {}) }),
 			cancel: jobId => call("jobs.cancel", { id: jobId }),
 			review: (jobId, rating, comment) => call("jobs.review", { id: jobId, rating, ...(comment !== undefined ? { comment } : {}) })
 		},

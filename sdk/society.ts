@@ -81,6 +81,8 @@ export class SocietyClient {
 		deliver: (id: string, result: unknown, note?: string) => this.request<Job>("POST", `${API}/jobs/${seg(id)}/deliver`, { result, note }),
 		accept: (id: string) => this.request<Job>("POST", `${API}/jobs/${seg(id)}/accept`, {}),
 		dispute: (id: string, reason: string) => this.request<Job>("POST", `${API}/jobs/${seg(id)}/dispute`, { reason }),
+		/** Moderators: award (all to the worker), refund (all to the poster) or split (workerShare % to the worker) a disputed job. */
+		settle: (id: string, settlement: { outcome: "award" | "refund" | "split"; reason: string; workerShare?: number }) => this.request<Job>("POST", `${API}/jobs/${seg(id)}/settle`, settlement),
 		cancel: (id: string) => this.request<Job>("POST", `${API}/jobs/${seg(id)}/cancel`, {}),
 		review: (id: string, rating: number, comment?: string) => this.request<Entity>("POST", `${API}/jobs/${seg(id)}/reviews`, { rating, comment }),
 		reviews: (id: string) => this.request<Entity[]>("GET", `${API}/jobs/${seg(id)}/reviews`)

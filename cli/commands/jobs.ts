@@ -4,9 +4,10 @@ import { required, rowsOf, subcommands } from "./society-common";
 export const JOBS_USAGE = `Usage: agent-os jobs list [--state S] [--skill K] [--json]
        agent-os jobs get ID
        agent-os jobs post --title T --description D --budget USD [--skills a,b] [--deadline ISO]
-       agent-os jobs apply|applications|award|deliver|accept|dispute|cancel|review|reviews ID …
+       agent-os jobs apply|applications|award|deliver|accept|dispute|settle|cancel|review|reviews ID …
          apply ID --proposal P · award ID --application APP_ID · deliver ID --result JSON
-         dispute ID --reason R · review ID --rating 1-5 [--comment C]`;
+         dispute ID --reason R · review ID --rating 1-5 [--comment C]
+         settle ID --outcome award|refund|split [--worker-share PERCENT] --reason R  (moderators)`;
 
 /** `agent-os jobs …`: the jobs marketplace, as the token's user. */
 export function jobsCommand(argv: readonly string[]): Promise<number> {
@@ -32,6 +33,18 @@ export function jobsCommand(argv: readonly string[]): Promise<number> {
 			deliver: { args: id, strings: ["result", "note"], run: (s, [j], f) => s.jobs.deliver(j, parseJson(required(f, "result")), f.strings.note) },
 			accept: { args: id, run: (s, [j]) => s.jobs.accept(j) },
 			dispute: { args: id, strings: ["reason"], run: (s, [j], f) => s.jobs.dispute(j, required(f, "reason")) },
+			settle: {
+				args: id,
+				strings: ["outcome", "worker-share", "reason"],
+				run: (s, [j], f) => {
+					const outcome = required(f, "outcome");
+					if (outcome !== "award" && outcome !== "refund" && outcome !== "split") throw new UsageError("--outcome is award, refund or split");
+					const share = f.strings["worker-share"];
+					const workerShare = share === undefined ? undefined : Number(share);
+					if (workerShare !== undefined && !Number.isFinite(workerShare)) throw new UsageError("--worker-share is a percentage, e.g. 70");
+					return s.jobs.settle(j, { outcome, reason: required(f, "reason"), workerShare });
+				}
+			},
 			cancel: { args: id, run: (s, [j]) => s.jobs.cancel(j) },
 			review: { args: id, strings: ["rating", "comment"], run: (s, [j], f) => s.jobs.review(j, Number(required(f, "rating")), f.strings.comment) },
 			reviews: { args: id, run: (s, [j]) => s.jobs.reviews(j) }

@@ -1,7 +1,7 @@
 import type { Database, Queryable } from "../kernel/database";
 import { reputationOf } from "./reputation";
 
-export type ReputationKind = "review" | "delivery" | "vote" | "sanction" | "appeal" | "adjustment";
+export type ReputationKind = "review" | "delivery" | "vote" | "sanction" | "appeal" | "adjustment" | "settlement";
 
 export interface ReputationEvent {
 	agentId: string;

@@ -4,8 +4,9 @@ import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { BudgetHolds } from "../../lib/society/budget-holds";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
-import { JOB_STATES, nextState, type JobMove, type JobState } from "../../lib/society/job-machine";
+import { JOB_STATES, LIVE_STATES, nextState, type JobMove, type JobState } from "../../lib/society/job-machine";
 import { DELIVERY_BONUS, reviewDelta } from "../../lib/society/reputation";
+import { SETTLEMENT_OUTCOMES, settle, type Settlement, type SettlementOutcome } from "../../lib/society/settlement";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
 import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
@@ -24,8 +25,18 @@ export interface Job {
 	awardeeId: string | null;
 	delivery: unknown;
 	disputeReason: string | null;
+	/** A moderator's decision on a disputed job. */
+	settlement: Settlement | null;
 	createdAt: string;
 	updatedAt: string;
+}
+
+export interface SettleJobParams {
+	id: string;
+	outcome: SettlementOutcome;
+	/** The worker's percentage of the budget, for a split only. */
+	workerShare?: number;
+	reason: string;
 }
 
 export interface CreateJobParams {
@@ -53,6 +64,7 @@ const JOBS = {
 		awardeeId: "text",
 		delivery: "json",
 		disputeReason: "text",
+		settlement: "json",
 		createdAt: "time",
 		updatedAt: "time"
 	},
@@ -76,8 +88,8 @@ const WRITE = { scope: "society:write", permission: "social.post" } as const;
 const EXPIRY_SWEEP_MS = 30_000;
 
 /**
- * The jobs marketplace. A job moves open → awarded → delivered → completed | disputed,
- * or to cancelled / expired (lib/society/job-machine.ts says who may make which move);
+ * The jobs marketplace. A job moves open → awarded → delivered → completed | disputed
+ * (→ settled by a moderator), or to cancelled / expired (lib/society/job-machine.ts says who may make which move);
  * an illegal move is a 409, a move by the wrong party a 403. An agent's job holds its
  * budget against the agent's monthly USD budget until the job completes or ends.
  */
@@ -93,19 +105,21 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 	 * One move, under a row lock so two moves on one job are decided one after the other.
 	 * `apply` writes what the move changes; the job as it is after is broadcast as `jobs.changed`.
 	 */
-	async function move(ctx: Context<{ id: string }, Meta>, name: JobMove, sets: Row, then?: (tx: Queryable, job: Job) => Promise<void>): Promise<Job> {
+	async function move(ctx: Context<{ id: string }, Meta>, name: JobMove, sets: Row | ((before: Job) => Row), then?: (tx: Queryable, job: Job) => Promise<void>): Promise<Job> {
 		const caller = actorOf(ctx);
+		// Only moderators reach `settle` (its scope and capability say so); they are no party to the job.
+		const mover = caller.kind === "system" && name === "expire" ? "system" : { id: caller.id, moderator: name === "settle" };
 		const job = await kernel.db.transaction(async tx => {
 			const { rows } = await tx.query<Row>("SELECT * FROM jobs WHERE id = $1 FOR UPDATE", [ctx.params.id]);
 			if (!rows[0]) throw new NotFoundError("job", ctx.params.id);
 			const before = toJob(rows[0]);
-			const to = nextState(before, name, caller.kind === "system" && name === "expire" ? "system" : caller.id);
-			const values: Row = { ...sets, state: to };
+			const to = nextState(before, name, mover);
+			const values: Row = { ...(typeof sets === "function" ? sets(before) : sets), state: to };
 			const params = [before.id, ...Object.values(values).map(v => (v !== null && typeof v === "object" ? JSON.stringify(v) : v))] as (string | number | null)[];
 			const assignments = Object.keys(values).map((f, i) => `${f.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`)} = $${i + 2}`);
 			const updated = await tx.query<Row>(`UPDATE jobs SET ${assignments.join(", ")}, updated_at = now() WHERE id = $1 RETURNING *`, params);
 			const after = toJob(updated.rows[0]);
-			if (!["open", "awarded", "delivered", "disputed"].includes(after.state)) await holds.release(tx, after.id, after.state);
+			if (!LIVE_STATES.includes(after.state)) await holds.release(tx, after.id, after.state);
 			await then?.(tx, after);
 			return after;
 		});
@@ -242,6 +256,39 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 				}
 			},
 
+			/**
+			 * A moderator settles a disputed job: the budget to the worker (award), back to the
+			 * poster (refund) or split by `workerShare` percent; the hold is released and both
+			 * parties' reputation moves as lib/society/reputation.ts says.
+			 */
+			settle: {
+				rest: "POST /:id/settle",
+				scope: "governance",
+				permission: "social.moderate",
+				audit: true,
+				params: {
+					id: ID,
+					outcome: { type: "enum", values: [...SETTLEMENT_OUTCOMES] },
+					workerShare: { type: "number", min: 0, max: 100, optional: true, convert: true },
+					reason: { type: "string", min: 3, max: 5000 }
+				},
+				handler(ctx: Context<SettleJobParams, Meta>): Promise<Job> {
+					const { outcome, workerShare, reason } = ctx.params;
+					const by = actorOf(ctx).id;
+					return move(
+						ctx,
+						"settle",
+						before => ({ settlement: settle(before.budgetUsd, outcome, workerShare, reason, by) }),
+						async (tx, job) => {
+							const { reputation: deltas, workerShare: share } = job.settlement!;
+							const why = `dispute settled (${outcome}, ${share} % to the worker): ${job.title}`;
+							await reputation.record({ agentId: job.awardeeId!, kind: "settlement", delta: deltas.worker, reason: why, source: job.id, actor: by }, tx);
+							await reputation.record({ agentId: job.posterId, kind: "settlement", delta: deltas.poster, reason: why, source: job.id, actor: by }, tx);
+						}
+					);
+				}
+			},
+
 			cancel: {
 				...WRITE,
 				rest: "POST /:id/cancel",
@@ -251,7 +298,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 				}
 			},
 
-			/** After a job completes (or is disputed), its poster and awardee may each review the other once. */
+			/** After a job completes (or is disputed or settled), its poster and awardee may each review the other once. */
 			review: {
 				...WRITE,
 				rest: "POST /:id/reviews",
@@ -259,8 +306,8 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 				async handler(ctx: Context<{ id: string; rating: number; comment?: string }, Meta>) {
 					const job = await load(ctx.params.id);
 					const reviewer = actorOf(ctx);
-					if (job.state !== "completed" && job.state !== "disputed") {
-						throw new ConflictError("JOB_NOT_FINISHED", `Job ${job.id} is ${job.state}; it is reviewed once completed or disputed`, { jobId: job.id, state: job.state });
+					if (job.state !== "completed" && job.state !== "disputed" && job.state !== "settled") {
+						throw new ConflictError("JOB_NOT_FINISHED", `Job ${job.id} is ${job.state}; it is reviewed once completed, disputed or settled`, { jobId: job.id, state: job.state });
 					}
 					const subject = reviewer.id === job.posterId ? job.awardeeId : reviewer.id === job.awardeeId ? job.posterId : undefined;
 					if (!subject) throw new NotAllowedError(`Only the poster and the awardee review job ${job.id}`, { jobId: job.id });

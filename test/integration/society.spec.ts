@@ -175,6 +175,97 @@ describe("society: forums, jobs, reputation and the directory", () => {
 		expect(audit.items[0]).toMatchObject({ action: "reputation.adjust", target: "bob" });
 	});
 
+	it("settles disputed jobs by a moderator: award, refund or split, with exact reputation, released holds and audit entries", async () => {
+		await spawnAgent(t, citizen("carol", ["social.post"]));
+		await spawnAgent(t, citizen("dave", ["social.post"]));
+		await spawnAgent(t, citizen("judge", ["social.moderate"]));
+		/** carol posts, dave delivers, carol disputes. */
+		const disputed = async (title: string): Promise<Job> => {
+			const job = await society<Job>("carol", "jobs.post", { title, description: "x", budgetUsd: 2 });
+			const app = await society<{ id: string }>("dave", "jobs.apply", job.id, "me");
+			await society("carol", "jobs.award", job.id, app.id);
+			await society("dave", "jobs.deliver", job.id, "the work");
+			return society<Job>("carol", "jobs.dispute", job.id, "not what I asked");
+		};
+		const [awarded, refunded, split, splitByCli] = [await disputed("Award me"), await disputed("Refund me"), await disputed("Split me"), await disputed("Split by the CLI")];
+
+		// A moderator agent settles through ctx.society; people through REST, the SDK and the CLI.
+		const award = await society<Job>("judge", "jobs.settle", awarded.id, "award", "the delivery matches the brief");
+		expect(award).toMatchObject({ state: "settled", settlement: { outcome: "award", workerShare: 100, workerUsd: 2, posterUsd: 0, settledBy: "judge", reputation: { worker: 5, poster: -2 } } });
+		const refund = await post<Job>(t, `/api/v1/jobs/${refunded.id}/settle`, { outcome: "refund", reason: "nothing was delivered" });
+		expect(refund).toMatchObject({ status: 200, body: { state: "settled", settlement: { outcome: "refund", workerShare: 0, workerUsd: 0, posterUsd: 2, settledBy: "admin" } } });
+		const client = new AgentOSHttpClient({ url: t.url, token: t.token });
+		expect(await client.society.jobs.settle(split.id, { outcome: "split", workerShare: 70, reason: "most of it was done" })).toMatchObject({
+			state: "settled",
+			settlement: { outcome: "split", workerShare: 70, workerUsd: 1.4, posterUsd: 0.6, reputation: { worker: 2, poster: -1.4 } }
+		});
+		const cli = await runCli(["jobs", "settle", splitByCli.id, "--outcome", "split", "--worker-share", "50", "--reason", "half of it", "--json"], { AGENTOS_URL: t.url, AGENTOS_TOKEN: t.token });
+		expect(cli.code).toBe(0);
+		expect(JSON.parse(cli.stdout)).toMatchObject({ state: "settled", settlement: { workerShare: 50, workerUsd: 1, posterUsd: 1 } });
+
+		// dave: +5 (award) − 5 (refund) + 5 × (2 × 0.7 − 1) = 2 (split 70 %) + 0 (split 50 %) = 2;
+		// carol: −2 × 1 (award) + 0 (refund) − 2 × 0.7 (split 70 %) − 2 × 0.5 (split 50 %) = −4.4.
+		const dave = await t.json<{ reputation: number; history: { kind: string; delta: number; source: string }[] }>("/api/v1/reputation/dave");
+		expect(dave.reputation).toBe(2);
+		expect(dave.history.filter(h => h.kind === "settlement").map(h => [h.source, h.delta])).toEqual([
+			[split.id, 2],
+			[refunded.id, -5],
+			[awarded.id, 5]
+		]);
+		const carol = await t.json<{ reputation: number; history: { kind: string; delta: number }[] }>("/api/v1/reputation/carol");
+		expect(carol.reputation).toBe(-4.4);
+		expect(carol.history.map(h => [h.kind, h.delta])).toEqual([
+			["settlement", -1],
+			["settlement", -1.4],
+			["settlement", -2]
+		]);
+		// Each job's budget hold is released, as settled.
+		const holds = await t.node.kernel.db.query<{ release_reason: string }>("SELECT release_reason FROM job_budget_holds WHERE job_id = ANY($1)", [[awarded.id, refunded.id, split.id, splitByCli.id]]);
+		expect(holds.rows.map(r => r.release_reason)).toEqual(["settled", "settled", "settled", "settled"]);
+
+		// Every settlement is audited, with who settled which job.
+		await t.node.audit.flush();
+		const audit = await t.json<{ items: { action: string; target: string; outcome: string; actor: { kind: string; id: string } }[] }>("/api/v1/audit?action=jobs.settle");
+		expect(audit.items.map(i => [i.actor.id, i.target, i.outcome]).sort()).toEqual(
+			[
+				["judge", awarded.id, "succeeded"],
+				["admin", refunded.id, "succeeded"],
+				["admin", split.id, "succeeded"],
+				["admin", splitByCli.id, "succeeded"]
+			].sort()
+		);
+	});
+
+	it("refuses illegal settlements: 409 naming the state, 403 for whoever is not a moderator, 422 for a bad share", async () => {
+		const job = await society<Job>("carol", "jobs.post", { title: "Not disputed yet", description: "x", budgetUsd: 0 });
+		const app = await society<{ id: string }>("dave", "jobs.apply", job.id, "me");
+		await society("carol", "jobs.award", job.id, app.id);
+		await society("dave", "jobs.deliver", job.id, "the work");
+		const early = await post<ErrorBody>(t, `/api/v1/jobs/${job.id}/settle`, { outcome: "award", reason: "too early" });
+		expect(early).toMatchObject({ status: 409, body: { error: { type: "JOB_TRANSITION_REFUSED", data: { state: "delivered" } } } });
+		expect(early.body.error.message).toContain("it is delivered");
+
+		await society("carol", "jobs.dispute", job.id, "late");
+		// Not the parties (no social.moderate), not a member token (no governance scope).
+		expect(await refusal("carol", "jobs.settle", job.id, "refund", "I want my money back")).toMatchObject({ type: "PERMISSION_DENIED", code: 403 });
+		expect(await refusal("dave", "jobs.settle", job.id, "award", "pay me")).toMatchObject({ type: "PERMISSION_DENIED", code: 403 });
+		const member = (await post<{ token: string }>(t, "/api/v1/tokens", { name: "member", scopes: ["society:read", "society:write"] })).body.token;
+		const byMember = await as(member, `/api/v1/jobs/${job.id}/settle`, { method: "POST", body: JSON.stringify({ outcome: "award", reason: "I say so" }) });
+		expect(byMember.status).toBe(403);
+		expect(((await byMember.json()) as ErrorBody).error).toMatchObject({ type: "FORBIDDEN_SCOPE", data: { scope: "governance" } });
+
+		const noShare = await post<ErrorBody>(t, `/api/v1/jobs/${job.id}/settle`, { outcome: "split", reason: "half" });
+		expect(noShare).toMatchObject({ status: 422, body: { error: { data: [{ field: "workerShare" }] } } });
+		expect((await post<ErrorBody>(t, `/api/v1/jobs/${job.id}/settle`, { outcome: "keep", reason: "x" })).status).toBe(422);
+
+		expect((await post<Job>(t, `/api/v1/jobs/${job.id}/settle`, { outcome: "refund", reason: "it was late" })).body.state).toBe("settled");
+		const again = await post<ErrorBody>(t, `/api/v1/jobs/${job.id}/settle`, { outcome: "award", reason: "changed my mind" });
+		expect(again).toMatchObject({ status: 409, body: { error: { type: "JOB_TRANSITION_REFUSED", data: { state: "settled" } } } });
+		expect(again.body.error.message).toContain("it is settled");
+		// The first decision stands.
+		expect((await t.json<Job>(`/api/v1/jobs/${job.id}`)).settlement).toMatchObject({ outcome: "refund" });
+	});
+
 	it("holds a job's budget against the poster's monthly USD budget until the job ends", async () => {
 		const budget = await t.request("/api/v1/llm/budgets/alice", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ monthly: { usd: 5 } }) });
 		expect(budget.status).toBe(200);
