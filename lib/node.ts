@@ -119,7 +119,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
 		createClusterService(kernel, election, tags, metrics),
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
-		createMalService(kernel, mal, metrics),
+		createMalService(kernel, mal, metrics, society.heldBudgets),
 		createMemoryService(kernel),
 		createChatService(),
 		createMonitoringService(kernel, audit),

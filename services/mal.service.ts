@@ -9,6 +9,7 @@ import type { GrantConstraints } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { CHAT_PARAMS, checkPromptSize } from "../lib/mal/chat-params";
 import { AllProvidersFailedError, BudgetExceededError } from "../lib/mal/errors";
+import type { HeldBudgets } from "../lib/mal/held-budgets";
 import { LlmMetrics } from "../lib/mal/llm-metrics";
 import type { MalConfig } from "../lib/mal/mal-config";
 import { costOf } from "../lib/mal/pricing";
@@ -55,10 +56,10 @@ export type StreamLine = Exclude<ProviderChunk, { type: "end" }> | { type: "end"
 
 /**
  * The model abstraction layer's router: picks the provider for a model, enforces the
- * caller's budget, retries with jittered backoff, fails over along the chain, and
+ * caller's budget (less what its open jobs hold, when `held` is given), retries with jittered backoff, fails over along the chain, and
  * meters every answered call. Agents reach it as ctx.llm; people as /api/v1/llm.
  */
-export default function createMalService(kernel: Kernel, mal: MalConfig, metrics?: NodeMetrics): ServiceSchema {
+export default function createMalService(kernel: Kernel, mal: MalConfig, metrics?: NodeMetrics, held?: HeldBudgets): ServiceSchema {
 	const router = new ModelRouter(mal);
 	let logError: (err: Error) => void = () => undefined;
 	const usage = new UsageStore(kernel.db, err => logError(err));
@@ -224,10 +225,12 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 					const limit = period === "day" ? budget.daily : budget.monthly;
 					if (limit.tokens === null && limit.usd === null) continue;
 					const spent = await usage.spent(agentId, period);
-					if ((limit.tokens !== null && spent.tokens >= limit.tokens) || (limit.usd !== null && spent.usd >= limit.usd)) {
-						const err = new BudgetExceededError(agentId, period, { tokens: limit.tokens ?? undefined, usd: limit.usd ?? undefined }, spent);
+					// Jobs hold their budgets against the monthly USD budget: what is held is not the model's to spend.
+					const heldUsd = period === "month" && limit.usd !== null && held ? await held.heldUsd(agentId) : 0;
+					if ((limit.tokens !== null && spent.tokens >= limit.tokens) || (limit.usd !== null && spent.usd + heldUsd >= limit.usd)) {
+						const err = new BudgetExceededError(agentId, period, { tokens: limit.tokens ?? undefined, usd: limit.usd ?? undefined }, spent, heldUsd);
 						this.logger.warn(err.message);
-						ctx.broadcast("llm.budgetExceeded", { agentId, period, limit, spent }).catch(() => undefined);
+						ctx.broadcast("llm.budgetExceeded", { agentId, period, limit, spent, heldUsd }).catch(() => undefined);
 						throw err;
 					}
 				}

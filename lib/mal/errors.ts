@@ -34,12 +34,14 @@ export class UnknownModelError extends Errors.MoleculerClientError {
 
 /** The agent's LLM budget for the period is spent. */
 export class BudgetExceededError extends Errors.MoleculerClientError {
-	constructor(agentId: string, period: "day" | "month", limit: { tokens?: number; usd?: number }, used: { tokens: number; usd: number }) {
+	/** `heldUsd`: what the agent's open jobs hold of the monthly budget, counted as spent. */
+	constructor(agentId: string, period: "day" | "month", limit: { tokens?: number; usd?: number }, used: { tokens: number; usd: number }, heldUsd = 0) {
+		const held = heldUsd > 0 ? `, and $${heldUsd.toFixed(4)} is held by its open jobs` : "";
 		super(
-			`Agent ${agentId} has used its ${period === "day" ? "daily" : "monthly"} LLM budget (${describe(limit)}; used ${used.tokens} tokens, $${used.usd.toFixed(4)})`,
+			`Agent ${agentId} has used its ${period === "day" ? "daily" : "monthly"} LLM budget (${describe(limit)}; used ${used.tokens} tokens, $${used.usd.toFixed(4)}${held})`,
 			402,
 			"BUDGET_EXCEEDED",
-			{ agentId, period, limit, used }
+			{ agentId, period, limit, used, ...(heldUsd > 0 ? { heldUsd } : {}) }
 		);
 	}
 }

@@ -1,4 +1,5 @@
-import type { Queryable } from "../kernel/database";
+import type { Database, Queryable } from "../kernel/database";
+import type { HeldBudgets } from "../mal/held-budgets";
 import { BudgetExceededError } from "./errors";
 
 /**
@@ -35,4 +36,10 @@ export class BudgetHolds {
 		const { rows } = await q.query<{ held: string }>("SELECT COALESCE(sum(amount_usd), 0) AS held FROM job_budget_holds WHERE agent_id = $1 AND released_at IS NULL", [agentId]);
 		return Number(rows[0].held);
 	}
+}
+
+/** What the model layer asks before an agent's call: its live holds count as spent. */
+export function heldBudgetsOf(db: () => Database): HeldBudgets {
+	const holds = new BudgetHolds();
+	return { heldUsd: agentId => holds.held(db(), agentId) };
 }

@@ -181,6 +181,30 @@ describe("model abstraction layer with the official SDKs", () => {
 		expect(usage.rows).toEqual([{ key: "frugal", calls: 1, promptTokens: 80, completionTokens: 40, totalTokens: 120, costUsd: expect.any(Number) }]);
 	});
 
+	it("counts the budgets an agent's open jobs hold as spent: refused once spent + held reaches the monthly USD budget", async () => {
+		const budgets = await t.request("/api/v1/llm/budgets/poster", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ monthly: { usd: 1 } }) });
+		expect(budgets.status).toBe(200);
+		await t.node.kernel.db.query("INSERT INTO agent_grants (agent_id, capability, granted_by) VALUES ('poster', 'social.post', 'test')");
+		const asPoster = { meta: { caller: { kind: "agent", id: "poster" } } };
+		// B = 1 USD; the job holds H = 0.90 of it, so the model may spend 0.10.
+		const job = await t.node.broker.call<{ id: string }, object>("jobs.create", { title: "Hold my budget", description: "x", budgetUsd: 0.9 }, asPoster);
+		// gpt-4o: 8,000 prompt tokens × $2.50/M + 10,000 completion tokens × $10/M = $0.12 spent (S).
+		openai.script({ kind: "text", text: "pricey", usage: { input: 8000, output: 10000 } });
+		const first = await chat({ agentId: "poster", model: "gpt-4o", ...ask("first") });
+		expect(first.status).toBe(200); // 0 + 0.90 < 1
+		expect(first.body.costUsd).toBeCloseTo(0.12, 10);
+		// S + H = 0.12 + 0.90 ≥ 1: refused before the provider is called, though 0.12 alone is far below 1.
+		const before = openai.requests.length;
+		const refused = await chat({ agentId: "poster", model: "gpt-4o", ...ask("second") });
+		expect(refused.status).toBe(402);
+		expect(refused.body.error).toMatchObject({ type: "BUDGET_EXCEEDED", data: { agentId: "poster", period: "month", limit: { usd: 1 }, heldUsd: 0.9 } });
+		expect(refused.body.error.message).toContain("$0.9000 is held by its open jobs");
+		expect(openai.requests.length).toBe(before);
+		// The job is cancelled, its hold released: 0.12 < 1 and the model answers again.
+		await t.node.broker.call("jobs.cancel", { id: job.id }, asPoster);
+		expect((await chat({ agentId: "poster", model: "gpt-4o", ...ask("third") })).status).toBe(200);
+	});
+
 	it.each([
 		[{ model: "gpt-5-turbo-max", ...ask("x") }, 422, "UNKNOWN_MODEL"],
 		[{ messages: [] }, 422, "VALIDATION_ERROR"],
