@@ -19,6 +19,10 @@ export interface Sanction {
 	liftedAt: string | null;
 	liftedBy: string | null;
 	liftReason: string | null;
+	/** For a quarantine or ban: the desired state (running, stopped) the agent gets back when it ends. */
+	restoreState: "running" | "stopped" | null;
+	/** When that state was given back. */
+	restoredAt: string | null;
 }
 
 interface Row {
@@ -34,6 +38,8 @@ interface Row {
 	lifted_at: Date | null;
 	lifted_by: string | null;
 	lift_reason: string | null;
+	restore_state: "running" | "stopped" | null;
+	restored_at: Date | null;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -51,7 +57,9 @@ export function toSanction(r: Row): Sanction {
 		expiresAt: iso(r.expires_at),
 		liftedAt: iso(r.lifted_at),
 		liftedBy: r.lifted_by,
-		liftReason: r.lift_reason
+		liftReason: r.lift_reason,
+		restoreState: r.restore_state,
+		restoredAt: iso(r.restored_at)
 	};
 }
 
@@ -146,8 +154,14 @@ export class SanctionStore implements SanctionCheck {
 		s: { agentId: string; kind: SanctionKind; reason: string; caseId?: string | null; ratePerMinute?: number | null; createdBy: string; durationMs?: number | null }
 	): Promise<Sanction> {
 		const expires = s.durationMs ? new Date(Date.now() + s.durationMs) : null;
+		// A quarantine or ban stops the agent: it keeps the desired state to give back when it ends —
+		// the agent's own, or, when another such sanction already stopped it, the one that one keeps.
 		const { rows } = await q.query<Row>(
-			"INSERT INTO sanctions (agent_id, kind, reason, case_id, rate_per_minute, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+			`INSERT INTO sanctions (agent_id, kind, reason, case_id, rate_per_minute, created_by, expires_at, restore_state)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $2 IN ('quarantine', 'ban') THEN COALESCE(
+			   (SELECT restore_state FROM sanctions WHERE agent_id = $1 AND restore_state IS NOT NULL AND restored_at IS NULL ORDER BY created_at LIMIT 1),
+			   (SELECT desired_state FROM agents WHERE id = $1)) END)
+			 RETURNING *`,
 			[s.agentId, s.kind, s.reason, s.caseId ?? null, s.ratePerMinute ?? null, s.createdBy, expires]
 		);
 		this.forget(s.agentId);
@@ -160,6 +174,25 @@ export class SanctionStore implements SanctionCheck {
 		if (!rows[0]) return undefined;
 		this.forget(rows[0].agent_id);
 		return toSanction(rows[0]);
+	}
+
+	/**
+	 * The agents whose last quarantine or ban has ended (lifted or expired) and whose desired
+	 * state has not been given back yet, with that state; each is claimed once, cluster-wide
+	 * (the row update is the claim), so exactly one node restores it.
+	 */
+	async claimRestorations(q: Queryable = this.db(), agentId?: string): Promise<{ agentId: string; state: "running" | "stopped" }[]> {
+		const { rows } = await q.query<{ agent_id: string; restore_state: "running" | "stopped" }>(
+			`UPDATE sanctions s SET restored_at = now()
+			 WHERE restore_state IS NOT NULL AND restored_at IS NULL AND (lifted_at IS NOT NULL OR expires_at <= now())
+			   ${agentId === undefined ? "" : "AND agent_id = $1"}
+			   AND NOT EXISTS (SELECT 1 FROM sanctions o WHERE o.agent_id = s.agent_id AND o.kind IN ('quarantine', 'ban') AND o.lifted_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > now()))
+			 RETURNING agent_id, restore_state`,
+			agentId === undefined ? [] : [agentId]
+		);
+		const states = new Map<string, "running" | "stopped">();
+		for (const r of rows) if (states.get(r.agent_id) !== "running") states.set(r.agent_id, r.restore_state);
+		return [...states].map(([id, state]) => ({ agentId: id, state }));
 	}
 
 	forget(agentId?: string): void {

@@ -35,11 +35,15 @@ const SANCTIONS = {
 		expiresAt: "time",
 		liftedAt: "time",
 		liftedBy: "text",
-		liftReason: "text"
+		liftReason: "text",
+		restoreState: "text",
+		restoredAt: "time"
 	}
 } as const satisfies TableSpec;
 
 const MODERATE = { scope: "governance", permission: "social.moderate", audit: true } as const;
+/** How often a node looks for quarantines and bans that expired (so their agents get their state back). */
+const RESTORE_SWEEP_MS = 5000;
 
 /**
  * Sanctions on agents: warn, throttle (a rate limit), quarantine (the actor stopped, tasks
@@ -47,6 +51,7 @@ const MODERATE = { scope: "governance", permission: "social.moderate", audit: tr
  * every call an agent makes, on every node: `sanctions.changed` clears each node's cache.
  */
 export default function createSanctionsService(kernel: Kernel, sanctions: SanctionStore, reputation: ReputationStore): DbServiceSchema {
+	let restorer: NodeJS.Timeout | undefined;
 	return {
 		name: "sanctions",
 		mixins: [dbEntity(kernel, SANCTIONS, { filters: ["agentId", "kind"] })],
@@ -94,7 +99,7 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 					});
 					ctx.meta.$statusCode = 201;
 					await ctx.broadcast("sanctions.changed", { change: "created", entity: sanction });
-					// Quarantine and ban stop the agent's actor; it stays stopped (its desired state) until someone starts it.
+					// Quarantine and ban stop the agent's actor; the sanction keeps the desired state it had, given back when the last one ends.
 					if (kind === "quarantine" || kind === "ban") {
 						await ctx.call("agents.stop", { id: agentId }).catch((err: Error) => this.logger.info(`Sanctioned agent ${agentId} was not stopped: ${err.message}`));
 					}
@@ -117,7 +122,26 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 						return done;
 					});
 					await ctx.broadcast("sanctions.changed", { change: "updated", entity: lifted });
+					await this.restoreAgents(ctx, lifted.agentId);
 					return lifted;
+				}
+			}
+		},
+
+		methods: {
+			/**
+			 * Gives agents whose last quarantine or ban ended their desired state back: one that
+			 * was running is started again (on the node placement picks), one that was stopped
+			 * stays stopped. Started from here, where this node's sanction cache is already clear.
+			 */
+			async restoreAgents(ctx: Context | undefined, agentId?: string): Promise<void> {
+				for (const { agentId: id, state } of await sanctions.claimRestorations(undefined, agentId)) {
+					if (state !== "running") continue;
+					const start = ctx ? ctx.call("agents.start", { id }, { nodeID: this.broker.nodeID }) : this.broker.call("agents.start", { id }, { nodeID: this.broker.nodeID });
+					await start.then(
+						() => this.logger.info(`Agent ${id} runs again: the sanction that stopped it has ended`),
+						(err: Error) => this.logger.warn(`Agent ${id} could not be started again after its sanction ended: ${err.message}`)
+					);
 				}
 			}
 		},
@@ -127,6 +151,19 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 			"sanctions.changed"(ctx: Context<{ entity?: { agentId?: string } }>) {
 				sanctions.forget(ctx.params.entity?.agentId);
 			}
+		},
+
+		/** Sanctions expire by time alone; this sweep gives expired quarantines' and bans' agents their state back. */
+		started() {
+			restorer = setInterval(() => {
+				if (kernel.databaseStatus().state !== "ready") return;
+				this.restoreAgents(undefined).catch((err: Error) => this.logger.warn(`Restoring agents after their sanctions failed: ${err.message}`));
+			}, RESTORE_SWEEP_MS);
+			restorer.unref();
+		},
+
+		stopped() {
+			clearInterval(restorer);
 		}
 	};
 }

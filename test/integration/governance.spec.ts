@@ -117,11 +117,39 @@ describe("governance across two nodes over a real NATS server, sharing a real Po
 		for (const [name, t] of Object.entries(nodes())) {
 			await expect(t.node.broker.call("forums.list", {}, { meta: { caller: rogue }, nodeID: name })).resolves.toMatchObject({ total: 1 });
 		}
+		// rogue was running when the quarantine stopped it: it runs again, wherever it is placed.
+		await eventually("rogue to run again", async () => (await beta.json<AgentView>("/api/v1/agents/rogue")).state === "running");
+		expect(await alpha.json<AgentView>("/api/v1/agents/rogue")).toMatchObject({ desiredState: "running", state: "running" });
+		expect(await alpha.json<Sanction>(`/api/v1/sanctions/${sanction.id}`)).toMatchObject({ restoreState: "running", restoredAt: expect.any(String) });
+		expect((await task(alpha, "rogue", { task: { type: "society", method: "forums.list", args: [] } })).status).toBe(200);
 		expect((await alpha.json<{ reputation: number }>("/api/v1/reputation/rogue")).reputation).toBe(0);
 		await Promise.all([alpha.node.audit.flush(), beta.node.audit.flush()]);
 		const audited = await alpha.json<{ items: { action: string }[] }>("/api/v1/audit?action=appeals.*");
 		expect(audited.items.map(i => i.action)).toEqual(expect.arrayContaining(["appeals.open", "appeals.resolve"]));
 	});
+
+	it("gives back the desired state a quarantine took: a stopped agent stays stopped on appeal, a running one runs again when it expires", async () => {
+		await spawnAgent(beta, { id: "napper", name: "Napper", entryPoint: path.join(FIXTURE_AGENTS, "citizen.js"), permissions: ["social.post"] });
+		await spawnAgent(alpha, { id: "dozer", name: "Dozer", entryPoint: path.join(FIXTURE_AGENTS, "citizen.js"), permissions: ["social.post"] });
+		expect((await post<AgentView>(beta, "/api/v1/agents/napper/stop", {})).body).toMatchObject({ desiredState: "stopped", state: "stopped" });
+
+		const napping = await post<Sanction>(alpha, "/api/v1/sanctions", { agentId: "napper", kind: "quarantine", reason: "checking a report" });
+		expect(napping).toMatchObject({ status: 201, body: { restoreState: "stopped" } });
+		const appeal = await post<{ id: string }>(beta, "/api/v1/appeals", { sanctionId: napping.body.id, statement: "It was stopped all along." });
+		expect((await post<{ state: string }>(alpha, `/api/v1/appeals/${appeal.body.id}/resolve`, { decision: "lift", note: "report was wrong" })).body.state).toBe("lifted");
+		expect(await beta.json<Sanction>(`/api/v1/sanctions/${napping.body.id}`)).toMatchObject({ liftedBy: "admin", restoredAt: expect.any(String) });
+		await new Promise(r => setTimeout(r, 1000));
+		for (const t of [alpha, beta]) expect(await t.json<AgentView>("/api/v1/agents/napper")).toMatchObject({ desiredState: "stopped", state: "stopped" });
+
+		// dozer runs; a 3-second quarantine stops it, and it runs again once the quarantine expires.
+		const dozing = await post<Sanction>(beta, "/api/v1/sanctions", { agentId: "dozer", kind: "quarantine", reason: "cool down", duration: "3s" });
+		expect(dozing.body.restoreState).toBe("running");
+		await eventually("dozer to stop", async () => (await alpha.json<AgentView>("/api/v1/agents/dozer")).state === "stopped");
+		expect((await post<ErrorBody>(alpha, "/api/v1/agents/dozer/tasks", { task: { type: "society", method: "forums.list", args: [] } })).status).toBe(423);
+		await eventually("dozer to run again after its quarantine expired", async () => (await beta.json<AgentView>("/api/v1/agents/dozer")).state === "running", 20_000);
+		expect(await alpha.json<AgentView>("/api/v1/agents/dozer")).toMatchObject({ desiredState: "running", state: "running" });
+		expect((await task(beta, "dozer", { task: { type: "society", method: "forums.list", args: [] } })).status).toBe(200);
+	}, 60_000);
 
 	it("dry-runs a policy over the past audit log", async () => {
 		await Promise.all([alpha.node.audit.flush(), beta.node.audit.flush()]);
