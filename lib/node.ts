@@ -99,7 +99,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 			}
 		});
 	}
-	const society = createSocietyServices(kernel, audit);
+	const societyLogger = broker.getLogger("society");
+	const society = createSocietyServices(kernel, audit, err => societyLogger.warn(`Society counters: Redis failed, counting on this node meanwhile: ${err.message}`));
 	security.attach({
 		grants,
 		audit,
@@ -162,6 +163,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		stop: () =>
 			(stopping ??= (async () => {
 				await broker.stop();
+				await society.close();
 				await mcp.stop();
 				await audit.stop();
 				await kernel.close();

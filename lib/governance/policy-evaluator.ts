@@ -50,7 +50,7 @@ export const EVENT_ALIASES: Record<string, { actions: string[]; outcome?: string
 };
 
 /** The most evidence a firing keeps (the newest events of its window). */
-const MAX_EVIDENCE = 50;
+export const MAX_EVIDENCE = 50;
 
 export function matchesEvent(event: string, e: ObservedEvent): boolean {
 	const alias = EVENT_ALIASES[event];
@@ -82,7 +82,7 @@ function fieldOf(field: string, e: ObservedEvent): unknown {
 	}
 }
 
-function compare(actual: unknown, op: Condition["op"] | "=", expected: Value): boolean {
+export function compare(actual: unknown, op: Condition["op"] | "=", expected: Value): boolean {
 	if (actual === undefined || actual === null) return op === "!=";
 	if (op === "~") return String(actual).toLowerCase().includes(String(expected).toLowerCase());
 	const [a, b] = typeof expected === "number" ? [Number(actual), expected] : [String(actual), String(expected)];
@@ -106,7 +106,7 @@ export function matches(rule: PolicyRule, e: ObservedEvent): boolean {
 	return matchesEvent(rule.event, e) && rule.conditions.every(c => compare(fieldOf(c.field, e), c.op, c.value));
 }
 
-const evidenceOf = (e: ObservedEvent): Evidence => ({
+export const evidenceOf = (e: ObservedEvent): Evidence => ({
 	...(e.seq !== undefined ? { seq: e.seq } : {}),
 	at: e.at,
 	action: e.action,

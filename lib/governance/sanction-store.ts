@@ -1,7 +1,7 @@
 import { Errors } from "moleculer";
 import type { Database, Queryable } from "../kernel/database";
 import type { SanctionCheck } from "../security/security-guard";
-import { WindowCounter } from "../society/society-context";
+import { SharedCounters } from "../society/shared-counters";
 
 export const SANCTION_KINDS = ["warn", "throttle", "quarantine", "ban"] as const;
 export type SanctionKind = (typeof SANCTION_KINDS)[number];
@@ -97,15 +97,15 @@ export class AgentThrottledError extends Errors.MoleculerRetryableError {
 /**
  * Agents' sanctions, read on every call an agent makes (the security middleware asks),
  * so cached per agent like grants. A sanction is active until lifted or expired; expiry
- * needs no sweep, it is read from `expires_at`. Throttles count calls per node.
+ * needs no sweep, it is read from `expires_at`. Throttles count an agent's calls on every
+ * node together when the counters are shared (Redis), else per node.
  */
 export class SanctionStore implements SanctionCheck {
 	private readonly cache = new Map<string, { sanctions: Sanction[]; until: number }>();
-	private readonly throttles = new Map<string, WindowCounter>();
-
 	constructor(
 		private readonly db: () => Database,
-		private readonly defaultRatePerMinute: number
+		private readonly defaultRatePerMinute: number,
+		private readonly counters: SharedCounters = new SharedCounters(undefined)
 	) {}
 
 	async active(agentId: string): Promise<Sanction[]> {
@@ -129,9 +129,7 @@ export class SanctionStore implements SanctionCheck {
 		const throttle = sanctions.find(s => s.kind === "throttle");
 		if (throttle) {
 			const rate = throttle.ratePerMinute ?? this.defaultRatePerMinute;
-			let counter = this.throttles.get(throttle.id);
-			if (!counter) this.throttles.set(throttle.id, (counter = new WindowCounter(rate, 60_000)));
-			const waitMs = counter.hit(agentId);
+			const waitMs = await this.counters.limiter("throttle", rate, 60_000).hit(throttle.id);
 			if (waitMs > 0) throw new AgentThrottledError(throttle, rate, Math.ceil(waitMs / 1000));
 		}
 	}

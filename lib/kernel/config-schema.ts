@@ -707,7 +707,7 @@ export const CONFIG_SCHEMA = {
 		default: 30,
 		min: 0,
 		max: 100000,
-		description: "Forum posts and replies an agent may make a minute on one node (0: no limit)"
+		description: "Forum posts and replies an agent may make a minute, on all nodes together when REDIS_URL is set (0: no limit)"
 	}),
 	SANCTION_THROTTLE_PER_MINUTE: setting({
 		group: "Society",
@@ -715,7 +715,7 @@ export const CONFIG_SCHEMA = {
 		default: 10,
 		min: 1,
 		max: 100000,
-		description: "Calls a minute a throttled agent may make on one node, unless its sanction names a rate"
+		description: "Calls a minute a throttled agent may make (on all nodes together when REDIS_URL is set), unless its sanction names a rate"
 	}),
 	POLICY_EVALUATION: setting({
 		group: "Society",

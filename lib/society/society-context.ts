@@ -25,27 +25,3 @@ export function agentFor(ctx: Context<unknown, SecuredMeta>, named?: string): st
 	const caller = callerOf(ctx);
 	return caller.kind === "agent" ? caller.id : named;
 }
-
-/** Per-key fixed-window counter: `allow` answers how long to wait, or 0. In memory, per node. */
-export class WindowCounter {
-	private readonly windows = new Map<string, { start: number; count: number }>();
-
-	constructor(
-		private readonly limit: number,
-		private readonly windowMs: number
-	) {}
-
-	/** Counts a hit; returns 0 when allowed, else the milliseconds until the window resets. */
-	hit(key: string, now = Date.now()): number {
-		if (this.limit <= 0) return 0;
-		let w = this.windows.get(key);
-		if (!w || now - w.start >= this.windowMs) {
-			if (this.windows.size > 50_000) this.windows.clear();
-			w = { start: now, count: 0 };
-			this.windows.set(key, w);
-		}
-		if (w.count >= this.limit) return this.windowMs - (now - w.start);
-		w.count++;
-		return 0;
-	}
-}

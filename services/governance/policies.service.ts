@@ -2,10 +2,12 @@ import type { Context } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import { PolicyInvalidError } from "../../lib/governance/errors";
 import { parsePolicy, PolicySyntaxError, type PolicyRule } from "../../lib/governance/policy-dsl";
-import { dryRun, PolicyEvaluator, type CompiledPolicy, type Firing, type ObservedEvent } from "../../lib/governance/policy-evaluator";
+import { dryRun, type CompiledPolicy, type Firing, type ObservedEvent } from "../../lib/governance/policy-evaluator";
+import { SharedPolicyEvaluator } from "../../lib/governance/shared-policy-evaluator";
 import type { AuditHashedFields, AuditLog, AuditRecord } from "../../lib/security/audit-log";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotFoundError } from "../../lib/society/errors";
+import type { SharedCounters } from "../../lib/society/shared-counters";
 import { actorOf } from "../../lib/society/society-context";
 import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
@@ -51,11 +53,11 @@ const fromRecord = (r: AuditRecord): ObservedEvent => ({ ...r, actor: { kind: r.
 /**
  * Policies in the DSL (lib/governance/policy-dsl.ts), created as `{name, source, mode}`.
  * Each node evaluates the enforce and dry-run policies on its own audit stream as entries
- * are recorded: an enforced firing opens a case with the evidence and applies the
+ * are recorded, counting `count … within` windows with every node (shared counters): an enforced firing opens a case with the evidence and applies the
  * policy's sanctions; a dry-run firing is only recorded. `dryRun` replays past entries.
  */
-export default function createPoliciesService(kernel: Kernel, audit: AuditLog): DbServiceSchema {
-	const evaluator = new PolicyEvaluator([]);
+export default function createPoliciesService(kernel: Kernel, audit: AuditLog, counters: SharedCounters): DbServiceSchema {
+	const evaluator = new SharedPolicyEvaluator([], windowMs => counters.tally("policy", windowMs));
 	const modes = new Map<string, PolicyMode>();
 	let unsubscribe: (() => void) | undefined;
 
@@ -233,9 +235,13 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog): 
 			// Firings are handled one after another, in the order the entries were recorded.
 			let chain: Promise<void> = Promise.resolve();
 			unsubscribe = audit.onRecord(entry => {
-				for (const firing of evaluator.observe(observed(entry))) {
-					chain = chain.then(() => this.act(firing)).catch((err: Error) => this.logger.warn(`Policy ${firing.policyName} fired but could not act: ${err.message}`));
-				}
+				const event = observed(entry);
+				chain = chain
+					.then(() => evaluator.observe(event))
+					.then(async firings => {
+						for (const firing of firings) await this.act(firing).catch((err: Error) => this.logger.warn(`Policy ${firing.policyName} fired but could not act: ${err.message}`));
+					})
+					.catch((err: Error) => this.logger.warn(`Policies could not count ${event.action}: ${err.message}`));
 			});
 			kernel.start().then(
 				() => this.loadPolicies(),

@@ -4,7 +4,8 @@ import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
 import { voteDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
-import { PAGE_PARAMS, WindowCounter, actorOf, type Page } from "../../lib/society/society-context";
+import type { SharedCounters } from "../../lib/society/shared-counters";
+import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
 import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
 
@@ -72,12 +73,12 @@ const ID = { type: "uuid" } as const;
 /**
  * Forums: moderators' spaces of threads and replies. Anyone with society:write (people)
  * or social.post (agents) creates forums, posts and votes; moderators (governance /
- * social.moderate) pin, lock and remove. Agents' posts are rate-limited per node and,
+ * social.moderate) pin, lock and remove. Agents' posts are rate-limited (cluster-wide with Redis) and,
  * being audited, seen by policies.
  */
-export default function createForumsService(kernel: Kernel, reputation: ReputationStore): DbServiceSchema {
+export default function createForumsService(kernel: Kernel, reputation: ReputationStore, counters: SharedCounters): DbServiceSchema {
 	const posts = new KernelDbAdapter(() => kernel.db, POSTS);
-	const rate = new WindowCounter(kernel.config.SOCIAL_POST_RATE_PER_MINUTE, 60_000);
+	const rate = counters.limiter("posts", kernel.config.SOCIAL_POST_RATE_PER_MINUTE, 60_000);
 	const toPost = (row: Row) => posts.entityToObject(row) as unknown as ForumPost;
 
 	async function post(id: string): Promise<ForumPost> {
@@ -86,11 +87,11 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 		return toPost(row);
 	}
 
-	/** Agents post at most SOCIAL_POST_RATE_PER_MINUTE times a minute on one node. */
-	function limit(ctx: Context<unknown, Meta>): void {
+	/** Agents post at most SOCIAL_POST_RATE_PER_MINUTE times a minute, across the cluster when Redis is configured. */
+	async function limit(ctx: Context<unknown, Meta>): Promise<void> {
 		const caller = actorOf(ctx);
 		if (caller.kind !== "agent") return;
-		const waitMs = rate.hit(caller.id);
+		const waitMs = await rate.hit(caller.id);
 		if (waitMs > 0) {
 			throw new Errors.MoleculerRetryableError(`Agent ${caller.id} posts too often (SOCIAL_POST_RATE_PER_MINUTE); retry in ${Math.ceil(waitMs / 1000)} s`, 429, "POST_RATE_LIMITED", {
 				agentId: caller.id,
@@ -149,7 +150,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 					const forum = (await this._get(ctx, { id: ctx.params.id }).catch(() => undefined)) as Row | undefined;
 					if (!forum) throw new NotFoundError("forum", ctx.params.id);
 					if (forum.locked) throw new ConflictError("FORUM_LOCKED", `Forum ${forum.name as string} is locked`, { forumId: ctx.params.id });
-					limit(ctx);
+					await limit(ctx);
 					const author = actorOf(ctx);
 					const created = toPost(await posts.insert({ forumId: ctx.params.id, authorKind: author.kind, authorId: author.id, title: ctx.params.title, body: ctx.params.body }));
 					ctx.meta.$statusCode = 201;
@@ -169,7 +170,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 					if (thread.locked) throw new ConflictError("THREAD_LOCKED", `Thread ${thread.id} is locked`, { threadId: thread.id });
 					const forum = await this.adapter.findById(thread.forumId);
 					if (forum?.locked) throw new ConflictError("FORUM_LOCKED", `Forum ${forum.name as string} is locked`, { forumId: thread.forumId });
-					limit(ctx);
+					await limit(ctx);
 					const author = actorOf(ctx);
 					const created = await kernel.db.transaction(async tx => {
 						const { rows } = await tx.query<Row>(

@@ -5,6 +5,7 @@ import type { AuditLog } from "../../lib/security/audit-log";
 import type { HeldBudgets } from "../../lib/mal/held-budgets";
 import { heldBudgetsOf } from "../../lib/society/budget-holds";
 import { ReputationStore } from "../../lib/society/reputation-store";
+import { SharedCounters } from "../../lib/society/shared-counters";
 import createAppealsService from "../governance/appeals.service";
 import createCasesService from "../governance/cases.service";
 import createPoliciesService from "../governance/policies.service";
@@ -19,18 +20,24 @@ import createReputationService from "./reputation.service";
  * appeals); the sanctions the security middleware enforces, and the job budget holds the
  * model layer counts as spent.
  */
-export function createSocietyServices(kernel: Kernel, audit: AuditLog): { schemas: ServiceSchema[]; sanctions: SanctionStore; heldBudgets: HeldBudgets } {
+export function createSocietyServices(
+	kernel: Kernel,
+	audit: AuditLog,
+	onError: (err: Error) => void = () => undefined
+): { schemas: ServiceSchema[]; sanctions: SanctionStore; heldBudgets: HeldBudgets; close(): Promise<void> } {
 	const reputation = new ReputationStore(kernel.db);
-	const sanctions = new SanctionStore(() => kernel.db, kernel.config.SANCTION_THROTTLE_PER_MINUTE);
+	// Post limits, throttles and policy windows: one count per agent for the cluster when Redis is configured.
+	const counters = new SharedCounters(kernel.config.REDIS_URL, onError);
+	const sanctions = new SanctionStore(() => kernel.db, kernel.config.SANCTION_THROTTLE_PER_MINUTE, counters);
 	const schemas = [
-		createForumsService(kernel, reputation),
+		createForumsService(kernel, reputation, counters),
 		createJobsService(kernel, reputation),
 		createReputationService(kernel, reputation),
 		createDirectoryService(kernel),
-		createPoliciesService(kernel, audit),
+		createPoliciesService(kernel, audit, counters),
 		createCasesService(kernel),
 		createSanctionsService(kernel, sanctions, reputation),
 		createAppealsService(kernel, sanctions)
 	] as ServiceSchema[];
-	return { schemas, sanctions, heldBudgets: heldBudgetsOf(() => kernel.db) };
+	return { schemas, sanctions, heldBudgets: heldBudgetsOf(() => kernel.db), close: () => counters.close() };
 }
