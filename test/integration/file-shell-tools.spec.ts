@@ -248,7 +248,6 @@ describe("shell_exec", () => {
 				"PATH",
 				"XDG_CONFIG_HOME",
 				"npm_config_fund",
-				"npm_config_globalconfig",
 				"npm_config_update_notifier",
 				"npm_config_userconfig"
 			]);
@@ -395,6 +394,17 @@ describe("shell_exec argument policy", () => {
 		fs.writeFileSync(path.join(linked, ".git"), `gitdir: ${path.join(elsewhere, ".git")}\n`);
 		const err = await refusal(exec({ command: "git", args: ["status"], cwd: linked }));
 		expect(err.message).toContain("outside the allowed folders");
+	});
+
+	it("runs npm test, the project's own code, only when ALLOWED_COMMANDS names it", async () => {
+		fs.writeFileSync(path.join(repo, "package.json"), JSON.stringify({ name: "shop", version: "1.0.0", scripts: { test: "echo tests ran" } }));
+		const npm = (allowedCommands: string[], args: string[]) =>
+			run<ShellExecResult>(shellExecTool({ ...policy, allowedCommands, timeoutMs: 60000 }), { command: "npm", args, cwd: repo });
+		const err = await refusal(npm(["npm"], ["test"]));
+		expect(err.data).toMatchObject({ argument: "test", rule: "runs-project-code" });
+		await expect(npm(["npm"], ["--version"])).resolves.toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+		const tested = await npm(["npm test"], ["test"]);
+		expect(tested).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("tests ran") });
 	});
 
 	it("still runs git status, log, diff, ls and find -name in the allowed folders", async () => {

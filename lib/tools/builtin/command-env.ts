@@ -50,7 +50,6 @@ export async function commandEnv(searchPath: string, home: string, policy: Polic
 		GIT_OPTIONAL_LOCKS: "0",
 		...(ceilings.length ? { GIT_CEILING_DIRECTORIES: ceilings.join(path.delimiter) } : {}),
 		npm_config_userconfig: "/dev/null",
-		npm_config_globalconfig: "/dev/null",
 		npm_config_update_notifier: "false",
 		npm_config_fund: "false"
 	};
