@@ -248,6 +248,7 @@ describe("shell_exec", () => {
 				"PATH",
 				"XDG_CONFIG_HOME",
 				"npm_config_fund",
+				"npm_config_global",
 				"npm_config_update_notifier",
 				"npm_config_userconfig"
 			]);

@@ -51,6 +51,8 @@ describe("shell_exec command policy", () => {
 		["find", [".", "-fls", "/tmp/pwned"], "-fls"],
 		["find", [".", "-delete"], "-delete"],
 		["find", ["-L", "."], "-L"],
+		// find reads `--` as the end of -H/-L/-P only: what follows is still its expression.
+		["find", ["--", ".", "-exec", "touch", "/tmp/pwned", ";"], "--"],
 		["grep", ["-f", "/etc/passwd", "x"], "-f"],
 		["grep", ["-R", "x", "."], "-R"],
 		["wc", ["--files0-from=/etc/list"], "--files0-from=/etc/list"],
@@ -72,6 +74,7 @@ describe("shell_exec command policy", () => {
 		expect(refusal("git", ["push", "--force"]).data).toMatchObject({ argument: "push", rule: "subcommand-not-allowed" });
 		expect(refusal("npm", ["exec", "cowsay"]).data).toMatchObject({ argument: "exec", rule: "subcommand-not-allowed" });
 		expect(refusal("npm", ["run", "build"]).data).toMatchObject({ argument: "run", rule: "subcommand-not-allowed" });
+		expect(refusal("npm", ["outdated"]).data).toMatchObject({ argument: "outdated", rule: "subcommand-not-allowed" });
 		expect(refusal("node", ["script.js"]).data).toMatchObject({ argument: "script.js", rule: "operand-not-allowed" });
 		expect(refusal("git", ["branch", "new-branch"]).data).toMatchObject({ argument: "new-branch", rule: "operand-not-allowed" });
 		expect(refusal("head", ["-n", "all", "f"]).data).toMatchObject({ argument: "-n", rule: "not-a-number" });

@@ -48,7 +48,8 @@ class ArgumentWalker {
 		let endOfOptions = false;
 		while (this.i < this.args.length) {
 			const a = this.args[this.i++];
-			if (!endOfOptions && a === "--" && this.rule.operands) {
+			// find's `--` ends only its -H/-L/-P options, and an expression still follows: refused there.
+			if (!endOfOptions && a === "--" && this.rule.operands && !this.rule.wordOptions) {
 				endOfOptions = true;
 			} else if (endOfOptions || !a.startsWith("-") || a === "-") {
 				if (endOfOptions || !this.rule.words?.includes(a)) {

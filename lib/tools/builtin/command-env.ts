@@ -50,6 +50,8 @@ export async function commandEnv(searchPath: string, home: string, policy: Polic
 		GIT_OPTIONAL_LOCKS: "0",
 		...(ceilings.length ? { GIT_CEILING_DIRECTORIES: ceilings.join(path.delimiter) } : {}),
 		npm_config_userconfig: "/dev/null",
+		// The environment beats a .npmrc in the folder: `npm ls` stays in the folder.
+		npm_config_global: "false",
 		npm_config_update_notifier: "false",
 		npm_config_fund: "false"
 	};

@@ -6,7 +6,8 @@ import { GIT_RULE } from "./git-rules";
  * here runs only when the operator allows it with unchecked arguments (`make *` in
  * ALLOWED_COMMANDS). What is left out is left out on purpose: find's -exec, -execdir,
  * -ok, -okdir, -delete, -fprint, -fprintf, -fls and -L; grep's -f and -R; wc's
- * --files0-from; ls's -L; tail's -f; node's everything but --version.
+ * --files0-from; ls's -L; tail's -f; node's everything but --version; npm's outdated, which
+ * asks the registry that the folder's .npmrc (writable by agents) names.
  */
 export const COMMAND_RULES: Readonly<Record<string, CommandRule>> = {
 	git: GIT_RULE,
@@ -56,7 +57,6 @@ export const COMMAND_RULES: Readonly<Record<string, CommandRule>> = {
 		flags: ["--version", "-v"],
 		subcommands: {
 			ls: { flags: ["--all", "-a", "--json", "--long", "-l", "--parseable", "-p", "--prod", "--dev"], options: { "--depth": "number", "--omit": "text" }, operands: "package" },
-			outdated: { flags: ["--all", "-a", "--json", "--long", "-l", "--parseable", "-p"], operands: "package" },
 			test: { runsProjectCode: "runs the test script of the folder's package.json" }
 		}
 	}
