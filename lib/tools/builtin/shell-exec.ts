@@ -96,7 +96,7 @@ export function shellExecTool(policy: ToolPolicy): ToolDefinition {
 	return {
 		id: ID,
 		description:
-			"Run an allowlisted program with arguments (no shell: arguments are passed literally), in a folder inside the allowed ones. A non-zero exit is returned, not thrown.",
+			"Run an allowlisted program with arguments (no shell: arguments are passed literally), in a folder inside the allowed ones. Each argument is checked against the program's rules: unknown options and subcommands, and paths outside the allowed folders, are refused. A non-zero exit is returned, not thrown.",
 		capability: "shell.exec",
 		requiresConfirmation: true,
 		source: "builtin",
