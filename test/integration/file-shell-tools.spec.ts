@@ -376,6 +376,12 @@ describe("shell_exec argument policy", () => {
 		expect(fs.existsSync(marker)).toBe(false);
 	});
 
+	it("runs git in a clone, whose config names its remote and branches", async () => {
+		execFileSync("git", ["clone", "-q", repo, path.join(allowed, "clone")]);
+		const status = await exec({ command: "git", args: ["status", "--short", "--branch"], cwd: path.join(allowed, "clone") });
+		expect(status).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^## \S+\.\.\.origin\/\S+\n$/) });
+	});
+
 	it("runs no hook of the repository", async () => {
 		const hook = path.join(repo, ".git", "hooks", "post-index-change");
 		fs.writeFileSync(hook, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });

@@ -35,7 +35,7 @@ const SAFE_KEYS = [
 	"core.symlinks", "core.autocrlf", "core.eol", "core.safecrlf", "core.quotepath", "core.abbrev", "core.checkstat", "core.trustctime",
 	"extensions.objectformat", "extensions.worktreeconfig",
 	"remote.*.url", "remote.*.fetch", "remote.*.pushurl", "remote.*.tagopt", "remote.*.prune",
-	"branch.*.remote", "branch.*.merge", "branch.*.rebase", "branch.*.pushremote",
+	"branch.*.remote", "branch.*.merge", "branch.*.rebase", "branch.*.pushremote", "submodule.*.url", "submodule.*.active",
 	"user.name", "user.email", "author.name", "author.email", "committer.name", "committer.email",
 	"init.defaultbranch", "pull.rebase", "pull.ff", "push.default", "fetch.prune",
 	"color.ui", "color.*.*", "advice.*",
