@@ -7,7 +7,7 @@
 /** What the coder itself agrees to run: a program and the first arguments allowed with it ("*": any). */
 const COMMANDS = {
 	git: ["status", "diff", "log", "show", "branch", "rev-parse", "ls-files"],
-	npm: ["test", "ls", "outdated", "--version"],
+	npm: ["test", "ls", "--version"],
 	node: ["--version"],
 	ls: "*",
 	wc: "*"

@@ -664,13 +664,14 @@ export const CONFIG_SCHEMA = {
 	ALLOWED_COMMANDS: setting({
 		group: "Tools",
 		type: "string",
-		description: "Comma-separated command names shell_exec may run (e.g. git,ls,npm)"
+		description:
+			'Comma-separated commands shell_exec may run, each with its arguments checked by its own rules (e.g. git,ls,find). "npm test" also allows that subcommand, which runs the project\'s own code; "make *" allows a command with ANY arguments, unchecked (dangerous: code execution for whoever may call the tool)'
 	}),
 	ALLOW_ALL_COMMANDS: setting({
 		group: "Tools",
 		type: "boolean",
 		default: false,
-		description: "Let shell_exec run any command on the PATH (refused in production)"
+		description: "Let shell_exec run any command on the PATH: the known ones still with their argument rules, others with any arguments (refused in production)"
 	}),
 	AGENT_EGRESS_PROXY_URL: setting({
 		group: "Tools",

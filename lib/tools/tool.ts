@@ -46,7 +46,7 @@ export interface ToolPolicy {
 	/** Absolute folders the file tools may touch. */
 	allowedPaths: string[];
 	allowAllPaths: boolean;
-	/** Command names (argv[0]) shell_exec may run. */
+	/** ALLOWED_COMMANDS entries: `git` (arguments checked by its rules), `npm test` (also that subcommand), `make *` (unchecked). */
 	allowedCommands: string[];
 	allowAllCommands: boolean;
 	/** HTTP(S) proxy for http_fetch and browser_snapshot. */

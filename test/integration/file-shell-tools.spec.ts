@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -42,7 +43,7 @@ beforeEach(() => {
 		allowAllDomains: false,
 		allowedPaths: [allowed],
 		allowAllPaths: false,
-		allowedCommands: ["echo", "ls", "env", "sleep", "seq", "cat", "pwd"],
+		allowedCommands: ["echo", "ls", "env *", "sleep", "seq", "cat", "pwd", "git", "find"],
 		allowAllCommands: false,
 		timeoutMs: 10000,
 		maxOutputBytes: 64 * 1024
@@ -234,9 +235,27 @@ describe("shell_exec", () => {
 			const { stdout } = await exec({ command: "env", args: [] });
 			expect(stdout).not.toContain("GATEWAY_AUTH_TOKEN");
 			expect(stdout).not.toContain("secret-token-value");
-			const names = stdout.trim().split("\n").map(l => l.split("=")[0]).sort();
-			expect(names).toEqual(["HOME", "LANG", "PATH"]);
-			expect(stdout).toContain(`HOME=${allowed}\n`);
+			const vars = Object.fromEntries(stdout.trim().split("\n").map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+			expect(Object.keys(vars).sort()).toEqual([
+				"GIT_ATTR_NOSYSTEM",
+				"GIT_CEILING_DIRECTORIES",
+				"GIT_CONFIG_GLOBAL",
+				"GIT_CONFIG_NOSYSTEM",
+				"GIT_OPTIONAL_LOCKS",
+				"GIT_TERMINAL_PROMPT",
+				"HOME",
+				"LANG",
+				"PATH",
+				"XDG_CONFIG_HOME",
+				"npm_config_fund",
+				"npm_config_global",
+				"npm_config_update_notifier",
+				"npm_config_userconfig"
+			]);
+			expect(vars).toMatchObject({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", GIT_CEILING_DIRECTORIES: tmp });
+			// HOME is a new empty folder outside the allowed ones, gone after the command.
+			expect(vars.HOME.startsWith(allowed)).toBe(false);
+			expect(fs.existsSync(vars.HOME)).toBe(false);
 		} finally {
 			delete process.env.GATEWAY_AUTH_TOKEN;
 		}
@@ -256,7 +275,7 @@ describe("shell_exec", () => {
 
 	it("kills the whole process group, so a background child cannot outlive the time limit", async () => {
 		// sh only in this test's policy: a background sleep holds stdout open until it is killed too.
-		const withShell = shellExecTool({ ...policy, allowedCommands: ["sh"] });
+		const withShell = shellExecTool({ ...policy, allowedCommands: ["sh *"] });
 		const started = Date.now();
 		await expect(run(withShell, { command: "sh", args: ["-c", "sleep 5 & wait"], timeoutMs: 200 })).rejects.toBeInstanceOf(
 			ToolTimeoutError
@@ -278,6 +297,133 @@ describe("shell_exec", () => {
 		expect(result.exitCode).not.toBe(0);
 		expect(result.exitCode).not.toBeNull();
 		expect(result.stderr).toContain("nonexistent-inside-allowed");
+	});
+});
+
+describe("shell_exec argument policy", () => {
+	let repo: string;
+	let marker: string;
+	const exec = (args: Record<string, unknown>, c = ctx()): Promise<ShellExecResult> => run<ShellExecResult>(shellExecTool(policy), args, c);
+	const git = (...args: string[]): string => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { cwd: repo, encoding: "utf8" });
+
+	beforeEach(() => {
+		repo = path.join(allowed, "repo");
+		marker = path.join(tmp, "pwned");
+		fs.mkdirSync(path.join(repo, "src"), { recursive: true });
+		fs.writeFileSync(path.join(repo, "src", "a.ts"), "export const a = 1;\n");
+		git("init", "-q");
+		git("add", ".");
+		git("commit", "-qm", "first");
+	});
+
+	it.each<[string, string[], string]>([
+		["git", ["-c", "alias.x=!touch MARKER", "x"], "-c"],
+		["git", ["-c", "core.fsmonitor=touch MARKER", "status"], "-c"],
+		["git", ["--upload-pack=touch MARKER", "ls-remote", "."], "--upload-pack=touch MARKER"],
+		["git", ["-c", "core.pager=touch MARKER", "-p", "log"], "-c"],
+		["find", [".", "-exec", "touch", "MARKER", ";"], "-exec"],
+		["find", [".", "-fprint", "MARKER"], "-fprint"]
+	])("refuses %s %j before anything runs", async (command, args, argument) => {
+		const payload = args.map(a => a.replace("MARKER", marker));
+		const err = await refusal(exec({ command, args: payload, cwd: repo }));
+		expect(err.data).toMatchObject({ argument: argument.replace("MARKER", marker), rule: "option-not-allowed" });
+		expect(fs.existsSync(marker)).toBe(false);
+	});
+
+	it.each<[string, string[]]>([
+		["ls", ["/outside-of-everything"]],
+		["ls", ["-la", "OUTSIDE"]],
+		["ls", ["../outside"]],
+		["ls", ["escape"]],
+		["find", ["/etc", "-name", "passwd"]],
+		["find", [".", "-newer", "OUTSIDE/secret.txt"]],
+		["cat", ["OUTSIDE/secret.txt"]],
+		["cat", ["escape/secret.txt"]],
+		["git", ["log", "/etc"]],
+		["git", ["diff", "--", "../../outside"]]
+	])("refuses %s %j: a path outside the allowed folders", async (command, args) => {
+		fs.symlinkSync(outside, path.join(allowed, "escape"));
+		const err = await refusal(exec({ command, args: args.map(a => a.replace("OUTSIDE", outside)), cwd: command === "git" ? repo : allowed }));
+		expect(err.data).toMatchObject({ rule: "path-outside" });
+		expect(err.message).toMatch(/argument ".*" names a path the command may not touch/);
+	});
+
+	it("never reads a .gitconfig written into the working folder", async () => {
+		fs.writeFileSync(path.join(repo, ".gitconfig"), `[core]\n\tfsmonitor = touch ${marker}\n`);
+		fs.writeFileSync(path.join(repo, "src", "a.ts"), "export const a = 2;\n");
+		const status = await exec({ command: "git", args: ["status", "--short"], cwd: repo });
+		expect(status).toMatchObject({ exitCode: 0, stdout: " M src/a.ts\n?? .gitconfig\n" });
+		expect(fs.existsSync(marker)).toBe(false);
+	});
+
+	it.each([
+		["core", "fsmonitor", `touch MARKER`],
+		["core", "hooksPath", "hooks-elsewhere"],
+		["core", "sshCommand", "touch MARKER"],
+		["diff", "external", "touch MARKER"],
+		['diff "x"', "textconv", "touch MARKER"],
+		['filter "x"', "clean", "touch MARKER"],
+		["include", "path", "/etc/gitconfig"],
+		['alias', "st", "!touch MARKER"]
+	])("refuses a repository whose config sets %s.%s", async (section, key, value) => {
+		fs.appendFileSync(path.join(repo, ".git", "config"), `[${section}]\n\t${key} = ${value.replace("MARKER", marker)}\n`);
+		fs.writeFileSync(path.join(repo, ".gitattributes"), "* diff=x filter=x\n");
+		fs.writeFileSync(path.join(repo, "src", "a.ts"), "export const a = 2;\n");
+		for (const args of [["status"], ["diff"], ["log", "-p"]]) {
+			const err = await refusal(exec({ command: "git", args, cwd: repo }));
+			expect(err.data).toMatchObject({ command: "git", rule: "repository-config", key: expect.stringMatching(new RegExp(`${key}$`, "i")) });
+		}
+		expect(fs.existsSync(marker)).toBe(false);
+	});
+
+	it("runs git in a clone, whose config names its remote and branches", async () => {
+		execFileSync("git", ["clone", "-q", repo, path.join(allowed, "clone")]);
+		const status = await exec({ command: "git", args: ["status", "--short", "--branch"], cwd: path.join(allowed, "clone") });
+		expect(status).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^## \S+\.\.\.origin\/\S+\n$/) });
+	});
+
+	it("runs no hook of the repository", async () => {
+		const hook = path.join(repo, ".git", "hooks", "post-index-change");
+		fs.writeFileSync(hook, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+		// A tracked file with a new time makes git status refresh the index, which would write it and run the hook.
+		const future = new Date(Date.now() + 60000);
+		fs.utimesSync(path.join(repo, "src", "a.ts"), future, future);
+		await expect(exec({ command: "git", args: ["status", "--short"], cwd: repo })).resolves.toMatchObject({ exitCode: 0 });
+		expect(fs.existsSync(marker)).toBe(false);
+	});
+
+	it("refuses a repository whose git folder is outside the allowed folders", async () => {
+		const elsewhere = path.join(outside, "repo");
+		fs.mkdirSync(elsewhere);
+		execFileSync("git", ["init", "-q"], { cwd: elsewhere });
+		const linked = path.join(allowed, "linked");
+		fs.mkdirSync(linked);
+		fs.writeFileSync(path.join(linked, ".git"), `gitdir: ${path.join(elsewhere, ".git")}\n`);
+		const err = await refusal(exec({ command: "git", args: ["status"], cwd: linked }));
+		expect(err.message).toContain("outside the allowed folders");
+	});
+
+	it("runs npm test, the project's own code, only when ALLOWED_COMMANDS names it", async () => {
+		fs.writeFileSync(path.join(repo, "package.json"), JSON.stringify({ name: "shop", version: "1.0.0", scripts: { test: "echo tests ran" } }));
+		const npm = (allowedCommands: string[], args: string[]) =>
+			run<ShellExecResult>(shellExecTool({ ...policy, allowedCommands, timeoutMs: 60000 }), { command: "npm", args, cwd: repo });
+		const err = await refusal(npm(["npm"], ["test"]));
+		expect(err.data).toMatchObject({ argument: "test", rule: "runs-project-code" });
+		await expect(npm(["npm"], ["--version"])).resolves.toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+		const tested = await npm(["npm test"], ["test"]);
+		expect(tested).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("tests ran") });
+	});
+
+	it("still runs git status, log, diff, ls and find -name in the allowed folders", async () => {
+		fs.writeFileSync(path.join(repo, "src", "a.ts"), "export const a = 2;\n");
+		await expect(exec({ command: "git", args: ["status", "--short"], cwd: repo })).resolves.toMatchObject({ exitCode: 0, stdout: " M src/a.ts\n" });
+		const log = await exec({ command: "git", args: ["log", "--oneline", "-1"], cwd: path.join(repo, "src") });
+		expect(log).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("first") });
+		const diff = await exec({ command: "git", args: ["diff", "--", "src"], cwd: repo });
+		expect(diff.stdout).toContain("+export const a = 2;");
+		await expect(exec({ command: "git", args: ["--version"] })).resolves.toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^git version/) });
+		await expect(exec({ command: "ls", args: ["-a", "repo/src"] })).resolves.toMatchObject({ stdout: ".\n..\na.ts\n" });
+		await expect(exec({ command: "find", args: [".", "-name", "*.ts", "-type", "f"], cwd: repo })).resolves.toMatchObject({ stdout: "./src/a.ts\n" });
 	});
 });
 
