@@ -13,7 +13,14 @@ const BANNER_WAIT_MS = 5000;
  */
 export async function start(): Promise<void> {
 	const { node, ready } = await bootNode({}, installSignalHandlers);
+	// The default agents log as they start: the banner waits for them so that it is the last thing printed.
+	await settled(node.defaultAgents);
 	printBanner(node, ready);
+}
+
+/** Waits for `work`, but no longer than the banner waits for the database. */
+async function settled(work: Promise<unknown>): Promise<void> {
+	await Promise.race([work.catch(() => undefined), new Promise(resolve => setTimeout(resolve, BANNER_WAIT_MS).unref())]);
 }
 
 /**
