@@ -1,4 +1,5 @@
 import { Loggers } from "moleculer";
+import { pino } from "pino";
 import { PinoPretty } from "pino-pretty";
 
 type LogHandler = (level: Loggers.LogLevels, args: unknown[]) => void;
@@ -28,9 +29,10 @@ export interface NodeLoggerOptions {
 }
 
 /**
- * The node's logger: pino, one line per entry in both formats. Readable lines are written
- * synchronously on the main thread (not through pino's worker transport) so that they
- * come out in order with what the CLI prints itself — the start banner stays last.
+ * The node's logger: pino, one line per entry in both formats. Both are written
+ * synchronously on the main thread (readable lines not through pino's worker transport,
+ * JSON not through its buffered stdout) so that they come out in order with what the CLI
+ * prints itself — the start banner stays last.
  */
 export class NodeLogger extends Loggers.Pino {
 	constructor({ level, pretty }: NodeLoggerOptions) {
@@ -44,9 +46,9 @@ export class NodeLogger extends Loggers.Pino {
 					ignore: "pid,hostname,nodeID,ns,mod,svc",
 					messageFormat: "{if mod}{mod}: {end}{msg}"
 				})
-			: undefined;
-		// Without a destination pino writes JSON lines to stdout, synchronously.
-		super({ level, pino: destination ? { options: {}, destination } : undefined });
+			: // pino's own default is an asynchronous stdout, which lets lines logged before the banner come after it.
+				pino.destination({ dest: 1, sync: true });
+		super({ level, pino: { options: {}, destination } });
 	}
 
 	override getLogHandler(bindings: Bindings): LogHandler | null {
