@@ -40,8 +40,7 @@ export function chatCommand(argv: readonly string[]): Promise<number> {
 				if (event.type === "token") {
 					streamed = true;
 					process.stdout.write(event.text);
-				}
-				else if (event.type === "tool_call") process.stdout.write(`\n[tool call ${event.call.name} ${JSON.stringify(event.call.arguments)}]\n`);
+				} else if (event.type === "tool_call") process.stdout.write(`\n[tool call ${event.call.name} ${JSON.stringify(event.call.arguments)}]\n`);
 				else if (event.type === "tool_result") process.stdout.write(`[${event.ok ? "ok" : "failed"}]\n`);
 				else if (event.type === "end") {
 					const r: Partial<AgentChatAnswer> = event.result;
