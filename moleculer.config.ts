@@ -1,9 +1,10 @@
 import os from "node:os";
-import { Cachers, Transporters, type BrokerOptions, type Errors, type LoggerConfig } from "moleculer";
+import { Cachers, Transporters, type BrokerOptions, type Errors } from "moleculer";
 import type { Config } from "./lib/kernel/config";
 import type { NodeMetrics } from "./lib/kernel/metrics";
 import type { SecurityGuard } from "./lib/security/security-guard";
 import { NatsTransporter } from "./lib/kernel/nats-transporter";
+import { NodeLogger } from "./lib/kernel/node-logger";
 
 /**
  * The broker options of an AgentOS node, derived from its validated configuration:
@@ -80,16 +81,7 @@ function transporterFor(url: string | undefined): BrokerOptions["transporter"] {
 	return url.startsWith("nats:") ? new NatsTransporter(url) : new Transporters.Redis(url);
 }
 
-function loggerFor(config: Config): LoggerConfig {
+function loggerFor(config: Config): NodeLogger {
 	const pretty = config.LOG_FORMAT === "pretty" || (config.LOG_FORMAT === "auto" && process.stdout.isTTY === true);
-	return {
-		type: "Pino",
-		options: {
-			level: config.LOG_LEVEL,
-			pino: {
-				options: pretty ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } } : {},
-				destination: undefined
-			}
-		}
-	} as LoggerConfig;
+	return new NodeLogger({ level: config.LOG_LEVEL, pretty });
 }

@@ -26,6 +26,7 @@ import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index"
 import { startTestNode, type TestNode } from "../test/support/test-node";
 import { quantileSorted } from "./lib/stats";
 import { log, row, type Row } from "./lib/table";
+import { prng, sentences } from "./lib/words";
 
 export const title = "Memory (embedded, 384-dim)";
 
@@ -35,19 +36,8 @@ const PGVECTOR_SIZE = Number(process.env.BENCH_MEMORY_PGVECTOR ?? 10000);
 const BATCH = 1000;
 const K = 10;
 
-/** A deterministic generator, so runs compare. */
-function prng(seed: number): () => number {
-	let s = seed >>> 0;
-	return () => {
-		s = (s * 1664525 + 1013904223) >>> 0;
-		return s / 2 ** 32;
-	};
-}
-
 const random = prng(42);
-const SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "dor", "len", "mar", "sol", "tan", "vik", "wel", "xan", "yor"];
-const VOCABULARY = Array.from({ length: 3000 }, () => Array.from({ length: 2 + Math.floor(random() * 3) }, () => SYLLABLES[Math.floor(random() * SYLLABLES.length)]).join(""));
-const sentence = (words: number) => Array.from({ length: words }, () => VOCABULARY[Math.floor(random() * VOCABULARY.length)]).join(" ");
+const sentence = sentences(random);
 
 const mb = () => process.memoryUsage().rss / 1e6;
 

@@ -6,6 +6,8 @@ import { loadConfig } from "../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../lib/node";
 
 const BANNER_WAIT_MS = 5000;
+/** How long the banner waits for the default agents to be deployed (well under a second on an idle machine). */
+const AGENTS_WAIT_MS = 15000;
 
 /**
  * `agent-os start`: boots a node, prints where to go next, and stops cleanly on
@@ -16,10 +18,16 @@ export async function start(): Promise<void> {
 	printBanner(node, ready);
 }
 
+/** Waits for `work`, but no longer than `ms`. */
+async function settled(work: Promise<unknown>, ms: number): Promise<void> {
+	await Promise.race([work.catch(() => undefined), new Promise(resolve => setTimeout(resolve, ms).unref())]);
+}
+
 /**
  * Boots a node from the environment as `start` does, without signal handlers (the REPL
  * stops its own way). `onStarted` runs once the broker is up, before the wait for the
- * database; a database that can never be ready stops the node and exits 1.
+ * database (and then the default agents); a database that can never be ready stops the
+ * node and exits 1.
  */
 export async function bootNode(
 	brokerOverrides: Partial<BrokerOptions> = {},
@@ -42,6 +50,8 @@ export async function bootNode(
 		await node.stop();
 		process.exit(1);
 	}
+	// The default agents log as they start: waiting for them keeps the banner the last thing printed.
+	if (outcome === "ready") await settled(node.defaultAgents, AGENTS_WAIT_MS);
 	return { node, ready: outcome === "ready" };
 }
 

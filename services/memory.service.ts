@@ -67,7 +67,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 	const cipher = config.MEMORY_ENCRYPTION_ENABLED && config.MEMORY_ENCRYPTION_KEY ? MemoryCipher.fromSetting(config.MEMORY_ENCRYPTION_KEY) : undefined;
 	const store = new MemoryStore(kernel.db, cipher);
 	const conversations = new ConversationStore(kernel.db, cipher);
-	const index: MemoryIndex = config.MEMORY_INDEX === "vector-store" ? new VectorStoreMemoryIndex(kernel.vectors) : new LocalMemoryIndex(store);
+	const index: MemoryIndex = config.MEMORY_INDEX === "vector-store" ? new VectorStoreMemoryIndex(kernel.vectors) : new LocalMemoryIndex(store, config.MEMORY_INDEX_CACHE_MB * 1024 * 1024);
 	let retention: NodeJS.Timeout | undefined;
 	let logger: Logger | undefined;
 	const statistics = staleStatistics(kernel.db.kind === "pglite", () => store.analyze(), err => logger?.warn(`Refreshing the memories table's statistics failed: ${err.message}`));
@@ -384,7 +384,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 				rest: "GET /memory",
 				scope: "node:read",
 				handler() {
-					return { index: index.kind, vectorsInProcess: index.loaded, encryption: cipher !== undefined };
+					return { index: index.kind, vectorsInProcess: index.loaded, cache: index.cache ?? null, encryption: cipher !== undefined };
 				}
 			}
 		},

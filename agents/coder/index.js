@@ -24,8 +24,10 @@ module.exports = {
 				return explain(task, ctx);
 			case "propose_patch":
 				return proposePatch(task, ctx);
+			case "chat":
+				return chat(task, ctx);
 			default:
-				throw new Error(`coder does not know task type "${task.type}"; it knows repo_summary, run_command, explain, propose_patch`);
+				throw new Error(`coder does not know task type "${task.type}"; it knows repo_summary, run_command, explain, propose_patch, chat`);
 		}
 	}
 };
@@ -59,14 +61,48 @@ async function runCommand(task, ctx) {
 async function explain(task, ctx) {
 	const files = await readFiles(task.files ?? [], ctx);
 	if (!files.length && !task.path) throw new Error("explain needs files (paths of files) or path (a folder)");
-	const context = files.length ? files.map(f => `--- ${f.path}\n${f.content}`).join("\n\n") : (await summarise(task, ctx)).overview;
-	const result = await ctx.llm.chat({
+	const context = files.length ? listing(files) : (await summarise(task, ctx)).overview;
+	const result = await explainWithModel(task.question ?? "Explain this code.", context, ctx);
+	return { explanation: result.message.content, model: `${result.provider}/${result.model}`, files: files.map(f => f.path) };
+}
+
+/**
+ * A chat message is a question about code: the files it names (paths with a "/" or a file
+ * extension) are read and explained with it; without any, the question goes to the model alone.
+ * A file that cannot be read is reported in `unread`, not fatal.
+ */
+async function chat(task, ctx) {
+	const message = String(task.message ?? "").trim();
+	if (!message) throw new Error("chat needs a message: what to explain");
+	const files = [];
+	const unread = [];
+	for (const path of pathsIn(message)) {
+		try {
+			files.push(...(await readFiles([path], ctx)));
+		} catch (err) {
+			unread.push({ path, error: err.message });
+		}
+	}
+	const result = await explainWithModel(message, files.length ? listing(files) : "", ctx);
+	return { answer: result.message.content ?? "", model: `${result.provider}/${result.model}`, files: files.map(f => f.path), ...(unread.length ? { unread } : {}) };
+}
+
+function explainWithModel(question, context, ctx) {
+	return ctx.llm.chat({
 		messages: [
 			{ role: "system", content: "You are a senior engineer. Explain the code you are shown clearly and briefly, naming files and functions." },
-			{ role: "user", content: `${task.question ?? "Explain this code."}\n\n${context}` }
+			{ role: "user", content: context ? `${question}\n\n${context}` : question }
 		]
 	});
-	return { explanation: result.message.content, model: `${result.provider}/${result.model}`, files: files.map(f => f.path) };
+}
+
+const listing = files => files.map(f => `--- ${f.path}\n${f.content}`).join("\n\n");
+
+/** The file paths a message names: words with a "/" or a file extension (not URLs), at most 10. */
+function pathsIn(message) {
+	const words = message.split(/\s+/).map(w => w.replace(/^[("'`]+|[)"'`,;:!?]+$|\.$/g, ""));
+	const paths = words.filter(w => !/^[a-z]+:\/\//i.test(w) && (/^[\w.~-]*\/[\w./-]+$/.test(w) || /^[\w-][\w.-]+\.[a-z][a-z0-9]{0,4}$/i.test(w)) && !/^\d+(\.\d+)+$/.test(w));
+	return [...new Set(paths)].slice(0, 10);
 }
 
 /** With a language model: a unified diff for a person to review (git apply), never applied here. */
@@ -76,7 +112,7 @@ async function proposePatch(task, ctx) {
 	const result = await ctx.llm.chat({
 		messages: [
 			{ role: "system", content: "You are a senior engineer. Answer with ONE unified diff (--- a/… +++ b/… @@ hunks) that makes the requested change, and nothing else." },
-			{ role: "user", content: `${task.instruction}\n\n${files.map(f => `--- ${f.path}\n${f.content}`).join("\n\n")}` }
+			{ role: "user", content: `${task.instruction}\n\n${listing(files)}` }
 		]
 	});
 	const text = result.message.content ?? "";

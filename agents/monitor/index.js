@@ -11,6 +11,7 @@ const DEFAULTS = { failuresBeforeAlert: 2, reminderAfterMs: 3_600_000 };
 module.exports = {
 	async onTask(task, ctx) {
 		if (task.type === "status") return { checks: (await ctx.state.get("checks")) ?? {}, lastCheckAt: (await ctx.state.get("lastCheckAt")) ?? null };
+		if (task.type === "chat") return watching(ctx);
 		if (task.type !== "check") throw new Error(`monitor does not know task type "${task.type}"`);
 		const options = { ...DEFAULTS, ...pick(task, Object.keys(DEFAULTS)) };
 		const now = Date.now();
@@ -54,6 +55,26 @@ module.exports = {
 		};
 	}
 };
+
+/**
+ * What the monitor watches, in words, for a person chatting with it: each check as its last
+ * check saw it; before the first check, as the node's health is now (nothing is recorded or
+ * alerted then — that is the scheduled check's job).
+ */
+async function watching(ctx) {
+	const lastCheckAt = (await ctx.state.get("lastCheckAt")) ?? null;
+	const checks = lastCheckAt
+		? Object.entries((await ctx.state.get("checks")) ?? {}).map(([key, c]) => ({ key, healthy: c.healthy, detail: c.healthy ? `healthy since ${c.since}` : `${c.detail} (down since ${c.since})` }))
+		: observe(await ctx.node.health());
+	const kinds = ["node", "cluster", "provider", "url"].map(kind => checks.filter(c => c.key.split(":")[0] === kind).length);
+	const unhealthy = checks.filter(c => !c.healthy);
+	const answer = [
+		`I watch ${checks.length} check${checks.length === 1 ? "" : "s"}: the node, ${kinds[1]} cluster node${kinds[1] === 1 ? "" : "s"}, ${kinds[2]} model provider${kinds[2] === 1 ? "" : "s"} and ${kinds[3]} URL${kinds[3] === 1 ? "" : "s"} (MONITOR_AGENT_URLS).`,
+		lastCheckAt ? `Last check at ${lastCheckAt}: ${checks.length - unhealthy.length} healthy, ${unhealthy.length} not.` : "I have not checked yet (my schedule sends me checks); this is the node's health now.",
+		...checks.map(c => `- ${c.key}: ${c.detail}`)
+	].join("\n");
+	return { answer, lastCheckAt, checks: checks.map(({ key, healthy, detail }) => ({ check: key, healthy, detail })) };
+}
 
 /** The report as a flat list of checks, each healthy or not, with a line saying why. */
 function observe(report) {

@@ -35,3 +35,25 @@ test("reminds of a check that stays down only after a growing wait", () => {
 	assert.match(first.alert.message, /still down/);
 	assert.equal(monitor.judge(o, first.after, 2500, { failuresBeforeAlert: 1, reminderAfterMs: 1000 }).alert, undefined); // now 2000 ms
 });
+
+test("in a chat, reports what it watches: the node's health now before its first check, without recording or alerting", async () => {
+	const ctx = createFakeContext({ health: nodeWith(() => false) });
+	const { answer, lastCheckAt, checks } = await monitor.onTask({ type: "chat", message: "what do you watch?" }, ctx);
+	assert.equal(lastCheckAt, null);
+	assert.match(answer, /^I watch 4 checks: the node, 1 cluster node, 1 model provider and 1 URL/);
+	assert.match(answer, /I have not checked yet/);
+	assert.match(answer, /- url:https:\/\/shop\.example\/: HTTP 503/);
+	assert.deepEqual(checks.map(c => c.check), ["node", "cluster:n1", "provider:offline", "url:https://shop.example/"]);
+	assert.equal(ctx.calls.filter(c => c.method === "node.alert" || c.method === "memory.store").length, 0);
+	assert.deepEqual(await ctx.state.list(), []);
+});
+
+test("in a chat after checks, reports what the last check saw, down checks with since when", async () => {
+	const ctx = createFakeContext({ health: nodeWith(() => false) });
+	await monitor.onTask({ type: "check", failuresBeforeAlert: 1 }, ctx);
+	const { answer, lastCheckAt, checks } = await monitor.onTask({ type: "chat", message: "status?" }, ctx);
+	assert.ok(lastCheckAt);
+	assert.match(answer, new RegExp(`Last check at ${lastCheckAt}: 3 healthy, 1 not\\.`));
+	assert.match(answer, /- url:https:\/\/shop\.example\/: HTTP 503 \(down since /);
+	assert.deepEqual(checks.find(c => c.check === "node"), { check: "node", healthy: true, detail: `healthy since ${lastCheckAt}` });
+});

@@ -11,44 +11,63 @@ const INSTRUCTIONS =
 	"You are a careful research assistant. Answer the question using only the numbered sources. " +
 	"After every sentence, cite the source it comes from as [n]. If the sources do not answer the question, say so.";
 
+const QUESTION_CHARS = 2000;
+const URLS = /https?:\/\/[^\s<>"'`]+/g;
+
 module.exports = {
 	async onTask(task, ctx) {
+		if (task.type === "chat") return chat(task, ctx);
 		if (task.type !== "research_query") throw new Error(`researcher does not know task type "${task.type}"`);
-		const question = String(task.question ?? "").trim();
-		if (!question) throw new Error("research_query needs a question");
-		const urls = [...new Set(Array.isArray(task.urls) ? task.urls : [])];
-
-		// 1. Read each page and keep the sentences that bear on the question.
-		const fetched = await Promise.all(urls.map(url => read(url, ctx)));
-		const found = fetched.flatMap(page => (page.text ? relevantSentences(page.text, question, FINDINGS_PER_PAGE).map(text => ({ url: page.url, title: page.title, text })) : []));
-
-		// 2. Remember them: the next question on the subject starts from here.
-		if (found.length) {
-			await ctx.memory.store({ memories: found.map(f => ({ content: f.text, type: "semantic", importance: 0.6, metadata: { url: f.url, title: f.title, question } })) });
-		}
-
-		// 3. Recall what earlier research found (this task's findings are already in hand).
-		const recalled = (await recall(question, ctx)).filter(r => !found.some(f => f.url === r.url && f.text === r.text));
-		const evidence = [...found, ...recalled];
-
-		// 4. Nothing to go on: let the model look for itself, with http_fetch as its tool.
-		if (!evidence.length) return explore(question, task, ctx, fetched);
-
-		// 5. One numbered source per URL, and the model writes the answer citing them.
-		const sources = numberSources(evidence);
-		const { text, model } = await write(question, sources, ctx);
-		return {
-			question,
-			answer: text,
-			claims: claimsOf(text, sources),
-			sources: sources.map(({ n, url, title }) => ({ n, url, title })),
-			fetched: fetched.map(({ url, ok, status, error }) => ({ url, ok, status, ...(error ? { error } : {}) })),
-			remembered: found.length,
-			recalled: recalled.length,
-			model
-		};
+		return research(task, ctx);
 	}
 };
+
+/** A chat message is a question to research: the URLs in it are the pages to read, the rest is the question. */
+async function chat(task, ctx) {
+	const message = String(task.message ?? "").trim();
+	const urls = [...message.matchAll(URLS)].map(m => m[0].replace(/[.,;:!?)\]]+$/, ""));
+	const question = (message.replace(URLS, " ").replace(/\s+/g, " ").trim() || message).slice(0, QUESTION_CHARS);
+	if (!question) throw new Error("chat needs a message: the question to research");
+	const result = await research({ question, urls: urls.slice(0, 10) }, ctx);
+	return { ...result, answer: result.answer ?? "I found nothing to answer from. Give me a page to read: put its URL in your message." };
+}
+
+/** Reads the pages, remembers what bears on the question, recalls earlier findings and writes a cited answer. */
+async function research(task, ctx) {
+	const question = String(task.question ?? "").trim();
+	if (!question) throw new Error("research_query needs a question");
+	const urls = [...new Set(Array.isArray(task.urls) ? task.urls : [])];
+
+	// 1. Read each page and keep the sentences that bear on the question.
+	const fetched = await Promise.all(urls.map(url => read(url, ctx)));
+	const found = fetched.flatMap(page => (page.text ? relevantSentences(page.text, question, FINDINGS_PER_PAGE).map(text => ({ url: page.url, title: page.title, text })) : []));
+
+	// 2. Remember them: the next question on the subject starts from here.
+	if (found.length) {
+		await ctx.memory.store({ memories: found.map(f => ({ content: f.text, type: "semantic", importance: 0.6, metadata: { url: f.url, title: f.title, question } })) });
+	}
+
+	// 3. Recall what earlier research found (this task's findings are already in hand).
+	const recalled = (await recall(question, ctx)).filter(r => !found.some(f => f.url === r.url && f.text === r.text));
+	const evidence = [...found, ...recalled];
+
+	// 4. Nothing to go on: let the model look for itself, with http_fetch as its tool.
+	if (!evidence.length) return explore(question, task, ctx, fetched);
+
+	// 5. One numbered source per URL, and the model writes the answer citing them.
+	const sources = numberSources(evidence);
+	const { text, model } = await write(question, sources, ctx);
+	return {
+		question,
+		answer: text,
+		claims: claimsOf(text, sources),
+		sources: sources.map(({ n, url, title }) => ({ n, url, title })),
+		fetched: fetched.map(({ url, ok, status, error }) => ({ url, ok, status, ...(error ? { error } : {}) })),
+		remembered: found.length,
+		recalled: recalled.length,
+		model
+	};
+}
 
 /** One page through the http_fetch tool; a page that cannot be read is reported, not thrown. */
 async function read(url, ctx) {

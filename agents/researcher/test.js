@@ -37,3 +37,24 @@ test("without a model, answers with cited quotes", async () => {
 	assert.equal(result.model, null);
 	assert.deepEqual(result.claims, [{ claim: "Espresso is brewed at nine bars of pressure.", urls: ["https://example.org/coffee"] }]);
 });
+
+test("in a chat, researches the message: reads the URLs in it and answers the rest, citing them", async () => {
+	const ctx = createFakeContext({ tools: { "builtin:http_fetch": fetchTool } });
+	const result = await researcher.onTask({ type: "chat", message: "What pressure is espresso brewed at? See https://example.org/coffee.", sessionId: "cli" }, ctx);
+	assert.equal(result.question, "What pressure is espresso brewed at? See");
+	assert.deepEqual(result.fetched.map(f => f.url), ["https://example.org/coffee"]);
+	assert.match(result.answer, /Espresso is brewed at nine bars of pressure\. \[1\]/);
+	assert.ok(ctx.memories.some(m => m.metadata.url === "https://example.org/coffee"));
+
+	// The next message on the subject needs no URL: the findings are remembered.
+	const again = await researcher.onTask({ type: "chat", message: "espresso pressure?" }, ctx);
+	assert.equal(again.recalled, 1);
+	assert.deepEqual(again.claims, [{ claim: "Espresso is brewed at nine bars of pressure.", urls: ["https://example.org/coffee"] }]);
+});
+
+test("in a chat with nothing to read or recall, hands the message to the tool-calling loop and always answers", async () => {
+	const ctx = createFakeContext({ run: () => ({ answer: null, steps: [], provider: "offline", model: "offline-extractive", stopReason: "answer" }) });
+	const result = await researcher.onTask({ type: "chat", message: "hello" }, ctx);
+	assert.equal(ctx.calls.find(c => c.method === "llm.run").args[0].message, "hello");
+	assert.match(result.answer, /put its URL in your message/);
+});

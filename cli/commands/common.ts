@@ -37,15 +37,16 @@ export async function runClientCommand(usage: string, argv: readonly string[], b
 			return EXIT.usage;
 		}
 		if (err instanceof AgentOSApiError) {
-			if (err.type === "UNREACHABLE") {
-				console.error(`${err.message}; is it running? (set --url or AGENTOS_URL for another node)`);
-				return EXIT.unreachable;
-			}
-			console.error(`error ${err.type}: ${err.message}`);
-			return EXIT.refused;
+			console.error(apiErrorLine(err));
+			return err.type === "UNREACHABLE" ? EXIT.unreachable : EXIT.refused;
 		}
 		throw err;
 	}
+}
+
+/** What a person is told when the node refuses a request, or cannot be reached. */
+export function apiErrorLine(err: AgentOSApiError): string {
+	return err.type === "UNREACHABLE" ? `${err.message}; is it running? (set --url or AGENTOS_URL for another node)` : `error ${err.type}: ${err.message}`;
 }
 
 export function printJson(value: unknown): void {

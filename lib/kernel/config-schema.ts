@@ -112,6 +112,14 @@ export const CONFIG_SCHEMA = {
 		default: "local",
 		description: "Where memory vectors are searched: local (exact, in this process, built from the database) or vector-store (pgvector, or Qdrant with QDRANT_URL)"
 	}),
+	MEMORY_INDEX_CACHE_MB: setting({
+		group: "Memory",
+		type: "number",
+		default: 256,
+		min: 1,
+		max: 1048576,
+		description: "Most memory the local index holds, in MB; past it the least recently searched agents' vectors are dropped and read again from the database when next searched"
+	}),
 	MEMORY_MAX_CONTENT_BYTES: setting({
 		group: "Memory",
 		type: "number",

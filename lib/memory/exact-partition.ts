@@ -7,6 +7,8 @@ const SCAN_BELOW = 1024;
 /** How many int8 candidates per wanted hit are re-ranked in float32. */
 const RERANK_FACTOR = 8;
 const MIN_RERANK = 100;
+/** What an id costs beside its vector: the string, its array slot and its map entry (about 100 bytes measured for 36-character ids; rounded up). */
+const ID_BYTES = 160;
 
 /**
  * One exact vector index: unit vectors kept twice, as int8 codes and as float32. A search
@@ -33,6 +35,11 @@ export class ExactPartition {
 
 	get size(): number {
 		return this.ids.length;
+	}
+
+	/** Bytes held: the vector arrays at their capacity, and each id. */
+	get bytes(): number {
+		return this.codes.byteLength + this.floats.byteLength + this.tags.byteLength + this.ids.length * ID_BYTES;
 	}
 
 	has(id: string): boolean {

@@ -1,6 +1,7 @@
 import { ExactPartition } from "./exact-partition";
 import { TYPE_TAGS, type IndexSearch, type MemoryIndex } from "./memory-index";
 import type { MemoryStore, PartitionKey } from "./memory-store";
+import { PartitionCache, type PartitionCacheStats } from "./partition-cache";
 import type { IndexEntry, MemoryScope, VectorCandidate, Visibility } from "./memory-types";
 import { normalized } from "./vector-codec";
 
@@ -10,6 +11,12 @@ interface Part {
 	/** Set while the partition is read from the database; changes meanwhile wait in `pending`. */
 	loading?: Promise<void>;
 	pending: ((part: Part) => void)[];
+}
+
+function bytesOf(part: Part): number {
+	let bytes = 0;
+	for (const exact of part.byDims.values()) bytes += exact.bytes;
+	return bytes;
 }
 
 function keyOf(scope: MemoryScope, agentId: string): string {
@@ -27,13 +34,23 @@ function partitionOf(key: string): PartitionKey {
  * agent's private memories, each agent's shared ones, and all public ones — so a search
  * scans only what its caller may see. A partition is read from the database the first
  * time a search needs it and is kept up to date by this node's writes; other nodes' writes
- * invalidate it (see `invalidate`), and it is read again when next needed.
+ * invalidate it (see `invalidate`), and it is read again when next needed. Partitions past
+ * `maxBytes` are dropped least recently searched first (see PartitionCache).
  */
 export class LocalMemoryIndex implements MemoryIndex {
 	readonly kind = "local";
-	private readonly parts = new Map<string, Part>();
+	private readonly parts: PartitionCache<Part>;
 
-	constructor(private readonly store: MemoryStore) {}
+	constructor(
+		private readonly store: Pick<MemoryStore, "partition">,
+		maxBytes = Number.POSITIVE_INFINITY
+	) {
+		this.parts = new PartitionCache(bytesOf, maxBytes);
+	}
+
+	get cache(): PartitionCacheStats {
+		return this.parts.stats();
+	}
 
 	get loaded(): number {
 		let n = 0;
@@ -46,6 +63,7 @@ export class LocalMemoryIndex implements MemoryIndex {
 			const unit = normalized(entry.vector);
 			this.change(keyOf(entry.scope, entry.agentId), part => this.exactFor(part, unit.length).upsert(entry.id, unit, TYPE_TAGS[entry.type]));
 		}
+		this.parts.trim();
 	}
 
 	async remove(entries: IndexEntry[]): Promise<void> {
@@ -63,9 +81,11 @@ export class LocalMemoryIndex implements MemoryIndex {
 		const hits: VectorCandidate[] = [];
 		for (const key of new Set(keys)) {
 			const part = await this.ready(key);
+			this.parts.touch(key);
 			const exact = part.byDims.get(unit.length);
 			if (exact) hits.push(...exact.search(unit, options.k, tag));
 		}
+		this.parts.trim();
 		hits.sort((a, b) => b.similarity - a.similarity);
 		return hits.slice(0, options.k);
 	}

@@ -1,3 +1,4 @@
+import type { PartitionCacheStats } from "./partition-cache";
 import type { IndexEntry, MemoryType, VectorCandidate, Visibility } from "./memory-types";
 
 export interface IndexSearch {
@@ -20,6 +21,8 @@ export interface MemoryIndex {
 	invalidate(agentIds: string[], publicChanged: boolean): void;
 	/** Vectors held in this process (0 for an external store). */
 	readonly loaded: number;
+	/** What an index held in this process holds, against its budget (absent for an external store). */
+	readonly cache?: PartitionCacheStats;
 }
 
 export const TYPE_TAGS: Record<MemoryType, number> = { episodic: 1, semantic: 2, procedural: 3 };

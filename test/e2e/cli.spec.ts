@@ -111,6 +111,48 @@ describe("the agent-os client commands, against a running node", () => {
 		expect(missing.stderr).toContain("Agent nobody not found");
 	});
 
+	it("a newcomer's first chat: every default agent answers one, and a chat session shows an error and goes on", async () => {
+		const token = fs.readFileSync(path.join(env.AGENTOS_DATA_DIR, "admin-token"), "utf8").trim();
+		const api = (route: string, method = "GET") => fetch(`${url}/api/v1${route}`, { method, headers: { authorization: `Bearer ${token}` } });
+		const state = async (id: string) => ((await (await api(`/agents/${id}`)).json()) as { state: string }).state;
+		for (const id of ["researcher", "monitor", "coder"]) await eventually(`${id} to run`, async () => (await state(id)) === "running", 30000);
+
+		const researched = await cli(["chat", "--agent", "researcher", "What is AgentOS?"], env);
+		expect(researched).toMatchObject({ code: 0, stdout: expect.stringContaining("(offline model)") });
+		const explained = await cli(["chat", "--agent", "coder", "What does a package.json declare?"], env);
+		expect(explained).toMatchObject({ code: 0, stdout: expect.stringContaining("(offline model)") });
+		expect(explained.stderr).toContain("(offline/offline-extractive)");
+
+		// An interactive session with the monitor, which is stopped and started under it.
+		const child = spawn("node", [CLI, "chat", "--agent", "monitor"], { cwd: root, env: cleanEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", d => (stdout += d));
+		child.stderr.on("data", d => (stderr += d));
+		const closed = new Promise<number | null>(resolve => child.on("close", code => resolve(code)));
+		const answers = () => stdout.split("I watch ").length - 1;
+		try {
+			child.stdin.write("what do you watch?\n");
+			await eventually("the monitor's answer", () => answers() === 1, 30000);
+			expect(stdout).toMatch(/I watch \d+ checks: the node, 1 cluster node, 1 model provider and 0 URLs/);
+
+			expect((await api("/agents/monitor/stop", "POST")).status).toBe(200);
+			await eventually("the monitor to stop", async () => (await state("monitor")) === "stopped");
+			child.stdin.write("and now?\n");
+			await eventually("the refusal", () => /^error [A-Z_]+: .*monitor/m.test(stderr), 30000);
+			expect(child.exitCode).toBeNull();
+
+			expect((await api("/agents/monitor/start", "POST")).status).toBe(200);
+			await eventually("the monitor to run again", async () => (await state("monitor")) === "running");
+			child.stdin.write("and now?\n");
+			await eventually("the monitor's second answer", () => answers() === 2, 30000);
+			child.stdin.write("/quit\n");
+			expect(await closed).toBe(0);
+		} finally {
+			child.kill();
+		}
+	});
+
 	it("spawns an agent, lists it running and asks it a task", async () => {
 		const spawned = await cli(["agents", "spawn", "agents/hello/manifest.json"], env);
 		expect(spawned.code).toBe(0);

@@ -81,6 +81,11 @@ describe("npm start, as a user runs it", () => {
 
 			await eventually("the banner", () => node.output().includes("Stop       Ctrl-C"));
 			expect(node.output()).toContain(`Gateway    ${node.url}`);
+			// Booting logged nothing after the banner, every entry is one JSON line, and Moleculer's per-service lines are debug.
+			expect(node.output().trimEnd().endsWith("Stop       Ctrl-C")).toBe(true);
+			const entries = node.output().slice(0, node.output().indexOf("AgentOS ")).split("\n").filter(l => l.trim() !== "");
+			for (const line of entries) expect(() => JSON.parse(line)).not.toThrow();
+			expect(node.output()).not.toContain("service is registered");
 			const tokenFile = path.join(dataDir, "admin-token");
 			token = fs.readFileSync(tokenFile, "utf8").trim();
 			expect(node.output()).toContain(`API token  ${token}  (generated now; kept in ${tokenFile})`);
@@ -136,6 +141,28 @@ describe("npm start, as a user runs it", () => {
 			expect(second.output()).toContain(`The data dir ${dataDir} is in use by process ${node.child.pid}`);
 		} finally {
 			expect((await stop(node)).code).toBe(0);
+		}
+	});
+
+	it("in a terminal, logs one line per entry and leaves the banner last on the screen", async () => {
+		// `script` gives the node a terminal, as a person running `agent-os start` has.
+		const run = launch("script", ["-qec", "node dist/cli/agent-os.js start", "/dev/null"], { AGENTOS_DATA_DIR: tempDataDir(), PORT: String(await freePort()), LOG_FORMAT: "auto" });
+		try {
+			await eventually("the banner", () => run.output().includes("Stop       Ctrl-C"), 90000);
+			// Anything the node still had to say would come now.
+			await new Promise(resolve => setTimeout(resolve, 1500));
+			// eslint-disable-next-line no-control-regex
+			const screen = run.output().replace(/\x1b\[[0-9;]*m/g, "").split(/\r?\n/).filter(l => l.trim() !== "");
+			const banner = screen.findIndex(l => l.startsWith("AgentOS "));
+			expect(screen.at(-1)).toBe("  Stop       Ctrl-C");
+			expect(screen.slice(banner + 1).every(l => l.startsWith("  "))).toBe(true);
+			const entries = screen.slice(0, banner);
+			for (const line of entries) expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): \S/);
+			expect(entries.some(l => l.includes("Deployed the default agents"))).toBe(true);
+			expect(entries.filter(l => /service is registered|Service '.+' started/.test(l))).toEqual([]);
+		} finally {
+			run.child.kill("SIGTERM");
+			await run.exited;
 		}
 	});
 
