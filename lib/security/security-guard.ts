@@ -29,7 +29,8 @@ export interface SanctionCheck {
 
 export interface SecuredMeta {
 	caller?: Caller;
-	user?: { id: string; kind?: string };
+	/** A person: through the gateway with the token's scopes; inside the cluster (REPL, SDK broker client) without. */
+	user?: { id: string; kind?: string; scopes?: readonly string[] };
 	/** Set for agents: the constraints of the grant that let the call through. */
 	grant?: GrantConstraints;
 }
@@ -39,6 +40,17 @@ export function callerOf(ctx: Context<unknown, SecuredMeta>): Caller {
 	if (ctx.meta.caller) return ctx.meta.caller;
 	if (ctx.meta.user) return { kind: "user", id: ctx.meta.user.id };
 	return { kind: "system", id: ctx.nodeID ?? "local" };
+}
+
+/**
+ * Whether the caller may grant capabilities, and so act as an agent: the node itself, an
+ * operator inside the cluster (the REPL, an SDK broker client — they hold the cluster's
+ * keys and could call any action anyway), or a gateway user with the `admin` scope.
+ * Never an agent, and never a token without `admin`.
+ */
+export function mayGrant(meta: SecuredMeta): boolean {
+	if (meta.caller?.kind === "agent") return false;
+	return meta.user?.scopes ? meta.user.scopes.includes("admin") : true;
 }
 
 /** A tool call names its tool in the audit entry, so policies can tell tools apart. */
