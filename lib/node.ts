@@ -32,6 +32,7 @@ import { loadMalConfig } from "./mal/mal-config";
 import { createProvider } from "./mal/providers/registry";
 import { ApprovalStore } from "./security/approval-store";
 import { AuditLog } from "./security/audit-log";
+import { GrantRequests } from "./security/grant-requests";
 import { GrantStore } from "./security/grant-store";
 import { SecurityGuard } from "./security/security-guard";
 import { TokenStore } from "./security/token-store";
@@ -99,6 +100,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 			}
 		});
 	}
+	const requests = new GrantRequests(grants, approvals, audit, config.GRANT_REQUEST_TIMEOUT_DAYS * 86_400_000);
 	const society = createSocietyServices(kernel, audit);
 	security.attach({
 		grants,
@@ -116,7 +118,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
 	const services = [
 		createHealthService(kernel),
-		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
+		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), { grants, requests }, metrics),
 		createClusterService(kernel, election, tags, metrics),
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics),
@@ -124,9 +126,9 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createChatService(),
 		createMonitoringService(kernel, audit),
 		createAuthService(kernel, tokens),
-		createPermissionsService(kernel, grants),
+		createPermissionsService(kernel, grants, requests),
 		createAuditService(kernel, audit),
-		createApprovalsService(kernel, approvals),
+		createApprovalsService(kernel, approvals, requests),
 		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
 	];
 	services.push(...society.schemas);
