@@ -107,6 +107,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		audit,
 		sanctions: society.sanctions,
 		approvals,
+		requests,
 		approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
 		onApprovalRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
 	});
@@ -129,7 +130,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createPermissionsService(kernel, grants, requests),
 		createAuditService(kernel, audit),
 		createApprovalsService(kernel, approvals, requests),
-		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
+		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, requests, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
 	];
 	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);

@@ -7,6 +7,7 @@ import type { TrustLevel } from "../actors/manifest-types";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { ApprovalStore } from "../lib/security/approval-store";
 import { AdminRequiredError } from "../lib/security/errors";
+import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
 import { mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { actionTools } from "../lib/tools/action-tools";
@@ -19,6 +20,8 @@ export interface ToolsServiceDeps {
 	/** Tools of the configured MCP servers, as they are now (reconnecting servers offer none). */
 	mcpTools?: () => ToolDefinition[];
 	grants: GrantStore;
+	/** Grant requests: a refusal names the one that waits for an admin. */
+	requests?: Pick<GrantRequests, "pendingFor">;
 	approvals: ApprovalStore;
 	approvalTimeoutMs: number;
 	policy: ToolPolicy;
@@ -105,7 +108,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 					const caller = ctx.meta.caller;
 					const agentId = caller.id;
 					const grant = await deps.grants.find(agentId, tool.capability);
-					if (!grant) throw new PermissionDeniedError(agentId, tool.capability);
+					if (!grant) throw new PermissionDeniedError(agentId, tool.capability, await deps.requests?.pendingFor(agentId, tool.capability));
 					if (tool.requiresConfirmation && caller.trustLevel === "supervised") {
 						await deps.approvals.request(agentId, tool.id, args, `supervised agent ${agentId} asks to run ${tool.id}`, deps.approvalTimeoutMs, a =>
 							void ctx.broadcast("approvals.requested", a).catch(() => undefined)

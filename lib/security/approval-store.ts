@@ -93,11 +93,11 @@ export class ApprovalStore {
 		return rows[0] ? toApproval(rows[0]) : undefined;
 	}
 
-	/** The approvals of `action` still open (pending, not past their time) for these agents, oldest first. */
+	/** The approvals of `action` still open (pending, not past their time) for these agents. */
 	async pending(action: string, agentIds: string[]): Promise<Approval[]> {
 		if (!agentIds.length) return [];
 		const { rows } = await this.db.query<Row>(
-			"SELECT * FROM approvals WHERE action = $1 AND agent_id = ANY($2) AND status = 'pending' AND expires_at > now() ORDER BY requested_at, id",
+			"SELECT * FROM approvals WHERE action = $1 AND agent_id = ANY($2) AND status = 'pending' AND expires_at > now()",
 			[action, agentIds]
 		);
 		return rows.map(toApproval);

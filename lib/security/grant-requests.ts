@@ -1,7 +1,7 @@
 import type { Caller } from "../../actors/agent-api";
 import type { Approval, ApprovalStore } from "./approval-store";
 import type { AuditLog } from "./audit-log";
-import { isCapability, isSafeCapability, type Capability } from "./capabilities";
+import { CAPABILITIES, isCapability, isSafeCapability, type Capability } from "./capabilities";
 import type { Grant, GrantStore } from "./grant-store";
 
 /** The approvals' `action` of a grant request; its params are `{capability, requestedBy}`. */
@@ -28,6 +28,8 @@ const capabilityOf = (approval: Approval): Capability | undefined => {
 	const value = (approval.params as { capability?: unknown } | null)?.capability;
 	return typeof value === "string" && isCapability(value) ? value : undefined;
 };
+
+const ORDER = Object.keys(CAPABILITIES);
 
 const actorOf = (c: Caller) => ({ kind: c.kind, id: c.id });
 
@@ -75,7 +77,7 @@ export class GrantRequests {
 		return opened;
 	}
 
-	/** The open grant requests of these agents, by agent. */
+	/** The open grant requests of these agents, by agent, in the order of CAPABILITIES (requests made together have no order of their own). */
 	async pending(agentIds: string[]): Promise<Map<string, PendingGrant[]>> {
 		const byAgent = new Map<string, PendingGrant[]>(agentIds.map(id => [id, []]));
 		for (const approval of await this.approvals.pending(GRANT_REQUEST, agentIds)) {
@@ -90,7 +92,13 @@ export class GrantRequests {
 				expiresAt: approval.expiresAt
 			});
 		}
+		for (const list of byAgent.values()) list.sort((a, b) => ORDER.indexOf(a.capability) - ORDER.indexOf(b.capability));
 		return byAgent;
+	}
+
+	/** The id of the open request for this capability of the agent, if there is one (for the refusal's message). */
+	async pendingFor(agentId: string, capability: string): Promise<string | undefined> {
+		return (await this.pending([agentId])).get(agentId)?.find(p => p.capability === capability)?.approvalId;
 	}
 
 	/** Whether an approval is a grant request (only an admin may decide it). */

@@ -6,6 +6,7 @@ import type { ApprovalStore } from "./approval-store";
 import type { AuditLog } from "./audit-log";
 import type { GrantConstraints } from "./capabilities";
 import { AuditBufferFullError } from "./errors";
+import type { GrantRequests } from "./grant-requests";
 import type { GrantStore } from "./grant-store";
 
 export interface SecurityDeps {
@@ -15,6 +16,8 @@ export interface SecurityDeps {
 	approvalTimeoutMs: number;
 	/** Told when an approval is waiting, so people can be notified. */
 	onApprovalRequested?(approval: { id: string; agentId: string; action: string }): void;
+	/** Grant requests: a refusal names the request that waits for an admin, if there is one. */
+	requests?: Pick<GrantRequests, "pendingFor">;
 	/** Sanctions (governance): asked on every call an agent makes, and on calls that put an agent to work. */
 	sanctions?: SanctionCheck;
 }
@@ -116,7 +119,7 @@ export class SecurityGuard {
 						const grant = capability ? await deps.grants.find(caller.id, capability) : undefined;
 						if (capability && !grant) {
 							deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: "no grant" } });
-							throw new PermissionDeniedError(caller.id, capability);
+							throw new PermissionDeniedError(caller.id, capability, await deps.requests?.pendingFor(caller.id, capability));
 						}
 						if (grant) ctx.meta.grant = grant.constraints;
 						if (approval === "always" || (approval === "supervised" && caller.trustLevel === "supervised")) {

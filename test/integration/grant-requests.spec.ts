@@ -10,7 +10,8 @@ import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support
 import { startTestNode, type TestNode } from "../support/test-node";
 
 const ASKED = ["llm.execute", "memory.read", "tools.execute", "fs.read", "shell.exec", "network.fetch", "a2a.send", "social.moderate"];
-const BEYOND_SAFE = ["tools.execute", "fs.read", "shell.exec", "network.fetch", "a2a.send", "social.moderate"];
+// In the order of the capabilities' list, as the node shows them.
+const BEYOND_SAFE = ["tools.execute", "network.fetch", "fs.read", "shell.exec", "a2a.send", "social.moderate"];
 
 describe("capabilities a manifest asks for, spawned without admin rights", () => {
 	let t: TestNode;
@@ -53,11 +54,13 @@ describe("capabilities a manifest asks for, spawned without admin rights", () =>
 	});
 
 	it("refuses the agent's call that needs a pending capability until an admin approves it; then it works", async () => {
-		const refused = await readNotes("ambitious");
-		expect(refused.body.error.data).toMatchObject({ error: { name: "PermissionDeniedError", message: expect.stringContaining("lacks the permission tools.execute") } });
-
 		const { pending } = await grantsOf("ambitious");
 		const approvalOf = (capability: string) => pending.find(p => p.capability === capability)!.approvalId;
+		const refused = await readNotes("ambitious");
+		// The refusal says what to do about it.
+		expect(refused.body.error.data).toMatchObject({
+			error: { name: "PermissionDeniedError", message: expect.stringContaining(`lacks the permission tools.execute (requested; it waits for an admin: POST /api/v1/approvals/${approvalOf("tools.execute")}/approve)`) }
+		});
 		// The `approvals` scope decides actions, not grants: the spawner cannot approve its own request.
 		const self = await as(operator, `/api/v1/approvals/${approvalOf("tools.execute")}/approve`, { method: "POST", body: "{}" });
 		expect(self.status).toBe(403);
@@ -71,7 +74,7 @@ describe("capabilities a manifest asks for, spawned without admin rights", () =>
 		const allowed = await readNotes("ambitious");
 		expect(allowed.status).toBe(200);
 		expect(allowed.body.result.content.content).toBe("the launch is on the 14th\n");
-		expect((await t.json<AgentView>("/api/v1/agents/ambitious")).pendingCapabilities).toEqual(["shell.exec", "network.fetch", "a2a.send", "social.moderate"]);
+		expect((await t.json<AgentView>("/api/v1/agents/ambitious")).pendingCapabilities).toEqual(["network.fetch", "shell.exec", "a2a.send", "social.moderate"]);
 
 		const granted = await audit("action=permissions.grant&agentId=ambitious&outcome=succeeded");
 		expect(granted.map(e => ({ actor: e.actor, capability: e.data.capability })).sort((a, b) => String(a.capability).localeCompare(String(b.capability)))).toEqual([
