@@ -111,6 +111,16 @@ describe("the agent-os client commands, against a running node", () => {
 		expect(missing.stderr).toContain("Agent nobody not found");
 	});
 
+	it("shows what an agent spawned with a non-admin token waits for", async () => {
+		const token = (await cli(["tokens", "create", "--name", "ops", "--scopes", "agents:write,agents:read"], env)).stdout.trim();
+		const manifest = path.join(dataDir, "scout.json");
+		fs.writeFileSync(manifest, JSON.stringify({ id: "cli-scout", name: "Scout", instructions: "Report what you find.", permissions: ["llm.execute", "shell.exec"] }));
+		const spawned = await cli(["agents", "spawn", manifest, "--token", token], env);
+		expect(spawned.code).toBe(0);
+		expect(spawned.stdout).toMatch(/^trust\s+supervised$/m);
+		expect(spawned.stdout).toMatch(/^pending\s+shell\.exec$/m);
+	});
+
 	it("spawns an agent, lists it running and asks it a task", async () => {
 		const spawned = await cli(["agents", "spawn", "agents/hello/manifest.json"], env);
 		expect(spawned.code).toBe(0);
