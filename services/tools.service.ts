@@ -110,7 +110,9 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 					const grant = await deps.grants.find(agentId, tool.capability);
 					if (!grant) throw new PermissionDeniedError(agentId, tool.capability, await deps.requests?.pendingFor(agentId, tool.capability));
 					if (tool.requiresConfirmation && caller.trustLevel === "supervised") {
-						await deps.approvals.request(agentId, tool.id, args, `supervised agent ${agentId} asks to run ${tool.id}`, deps.approvalTimeoutMs, a =>
+						// The approver sees who asked: the agent itself, or a person acting as it.
+						const asker = ctx.meta.user ? `${ctx.meta.user.id}, as supervised agent ${agentId},` : `supervised agent ${agentId}`;
+						await deps.approvals.request(agentId, tool.id, args, `${asker} asks to run ${tool.id}`, deps.approvalTimeoutMs, a =>
 							void ctx.broadcast("approvals.requested", a).catch(() => undefined)
 						);
 					}

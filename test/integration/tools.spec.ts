@@ -153,9 +153,9 @@ describe("tools through the tools service", () => {
 		it("makes the admin's call for a supervised agent wait for an approval, as the agent's own call does", async () => {
 			const target = path.join(workspace, "by-admin.txt");
 			const call = invoke("writer", "builtin:file_write", { path: "by-admin.txt", content: "asked by a person" });
-			let waiting: { id: string; action: string; agentId: string }[] = [];
+			let waiting: { id: string; action: string; agentId: string; reason: string }[] = [];
 			await eventually("the approval", async () => (waiting = (await t.json<{ items: typeof waiting }>("/api/v1/approvals?status=pending")).items).length === 1);
-			expect(waiting[0]).toMatchObject({ action: "builtin:file_write", agentId: "writer" });
+			expect(waiting[0]).toMatchObject({ action: "builtin:file_write", agentId: "writer", reason: "admin, as supervised agent writer, asks to run builtin:file_write" });
 			expect(fs.existsSync(target)).toBe(false);
 			await post(t, `/api/v1/approvals/${waiting[0].id}/approve`, {});
 			expect((await call).status).toBe(200);
