@@ -17,6 +17,8 @@ Commands:
   ask ID TASK_JSON [--async]             Run a task on an agent and print its result
   tokens create --name N --scopes a,b    Create a scoped API token (shown once)
   tokens list | tokens revoke ID         List or revoke API tokens
+  approvals list [--all]                 Actions and grant requests waiting for a person
+  approvals approve|deny ID [--note T]   Decide one (grant requests need an admin token)
   chat [MESSAGE] [--model M]             Talk to the model layer (streamed; interactive without MESSAGE)
   audit [--agent ID] [--action A] ...    Query the audit log
   audit verify | audit export            Check the audit hash chain; export JSON lines
@@ -43,6 +45,7 @@ const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) =>
 	agents: async () => (await import("./commands/agents")).agentsCommand,
 	ask: async () => (await import("./commands/ask")).askCommand,
 	tokens: async () => (await import("./commands/tokens")).tokensCommand,
+	approvals: async () => (await import("./commands/approvals")).approvalsCommand,
 	audit: async () => (await import("./commands/audit")).auditCommand,
 	cluster: async () => (await import("./commands/cluster")).clusterCommand,
 	schedules: async () => (await import("./commands/schedules")).schedulesCommand,

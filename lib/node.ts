@@ -32,6 +32,7 @@ import { loadMalConfig } from "./mal/mal-config";
 import { createProvider } from "./mal/providers/registry";
 import { ApprovalStore } from "./security/approval-store";
 import { AuditLog } from "./security/audit-log";
+import { GrantRequests } from "./security/grant-requests";
 import { GrantStore } from "./security/grant-store";
 import { SecurityGuard } from "./security/security-guard";
 import { TokenStore } from "./security/token-store";
@@ -99,6 +100,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 			}
 		});
 	}
+	const requests = new GrantRequests(grants, approvals, audit, config.GRANT_REQUEST_TIMEOUT_DAYS * 86_400_000);
 	const societyLogger = broker.getLogger("society");
 	const society = createSocietyServices(kernel, audit, err => societyLogger.warn(`Society counters: Redis failed, counting on this node meanwhile: ${err.message}`));
 	security.attach({
@@ -106,6 +108,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		audit,
 		sanctions: society.sanctions,
 		approvals,
+		requests,
 		approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
 		onApprovalRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
 	});
@@ -117,7 +120,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
 	const services = [
 		createHealthService(kernel),
-		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), grants, metrics),
+		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), { grants, requests }, metrics),
 		createClusterService(kernel, election, tags, metrics),
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics, society.heldBudgets),
@@ -125,10 +128,10 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createChatService(),
 		createMonitoringService(kernel, audit),
 		createAuthService(kernel, tokens),
-		createPermissionsService(kernel, grants),
+		createPermissionsService(kernel, grants, requests),
 		createAuditService(kernel, audit),
-		createApprovalsService(kernel, approvals),
-		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
+		createApprovalsService(kernel, approvals, requests),
+		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, requests, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
 	];
 	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);

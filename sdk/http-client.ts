@@ -4,8 +4,11 @@
  * or type `UNREACHABLE` (status 0) when the node cannot be reached at all.
  */
 import type { AgentManifest } from "../actors/manifest-types";
+import type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 import type { AuditRecord } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
+import type { PendingGrant } from "../lib/security/grant-requests";
+import type { Grant } from "../lib/security/grant-store";
 import type { ApiToken } from "../lib/security/token-store";
 import type { AgentView } from "../services/agents.service";
 import { MemoryClient } from "./memory";
@@ -17,6 +20,9 @@ import type { ChatResult, StreamLine } from "../services/mal.service";
 export type { AgentView } from "../services/agents.service";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord } from "../lib/security/audit-log";
+export type { Approval, ApprovalStatus } from "../lib/security/approval-store";
+export type { PendingGrant } from "../lib/security/grant-requests";
+export type { Grant } from "../lib/security/grant-store";
 export type { Scope } from "../lib/security/capabilities";
 
 export interface AgentOSHttpClientOptions {
@@ -166,7 +172,17 @@ export class AgentOSHttpClient {
 		export: (filters: AuditFilters = {}): AsyncIterable<string> => this.lines(`${API}/audit/export${queryString(filters)}`)
 	};
 
+	readonly approvals = {
+		/** Newest first. */
+		list: (opts: { status?: ApprovalStatus; limit?: number; offset?: number } = {}): Promise<Page<Approval>> => this.request("GET", `${API}/approvals${queryString(opts)}`),
+		/** A grant request (`action: "permissions.grant"`) needs an admin token; approving it grants the capability. */
+		approve: (id: string, note?: string): Promise<Approval> => this.request("POST", `${API}/approvals/${seg(id)}/approve`, note ? { note } : {}),
+		deny: (id: string, note?: string): Promise<Approval> => this.request("POST", `${API}/approvals/${seg(id)}/deny`, note ? { note } : {})
+	};
+
 	readonly agents = {
+		/** The agent's grants, and the capabilities its manifest asked for that wait for an admin. */
+		grants: (id: string): Promise<{ items: Grant[]; pending: PendingGrant[] }> => this.request("GET", `${API}/agents/${seg(id)}/grants`),
 		list: (opts: { state?: string; limit?: number; offset?: number } = {}): Promise<Page<AgentView>> =>
 			this.request("GET", `${API}/agents${queryString(opts)}`),
 		get: (id: string): Promise<AgentView> => this.request("GET", `${API}/agents/${seg(id)}`),

@@ -20,7 +20,9 @@ import { isHosting, placesAcrossNodes } from "../lib/cluster/nodes";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { CAPABILITIES, isCapability, type Capability } from "../lib/security/capabilities";
+import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
+import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
 /**
@@ -30,10 +32,8 @@ import { requiresDatabase } from "../mixins/requires-database.mixin";
  */
 const ONCE = { retryPolicy: { enabled: false } };
 
-interface Meta {
+interface Meta extends SecuredMeta {
 	$statusCode?: number;
-	user?: { id: string };
-	caller?: Caller;
 }
 
 interface AgentRow {
@@ -56,6 +56,7 @@ export interface AgentView {
 	name: string;
 	version: string;
 	runtime: string;
+	trustLevel: AgentManifest["trustLevel"];
 	desiredState: "running" | "stopped";
 	state: string;
 	node: string | null;
@@ -66,6 +67,14 @@ export interface AgentView {
 	lastError: string | null;
 	owner: string | null;
 	createdAt: string;
+	/** Capabilities the manifest asked for that wait for an admin (GET /api/v1/agents/:id/grants has the approval ids). */
+	pendingCapabilities: Capability[];
+}
+
+/** What the agents service needs of the security layer: grants, and the requests for those its caller may not give. */
+export interface AgentGrants {
+	grants: GrantStore;
+	requests: GrantRequests;
 }
 
 interface Local {
@@ -77,7 +86,7 @@ interface Local {
  * records desired and actual state, persists every transition, and on boot brings back
  * the agents that should be running.
  */
-export default function createAgentsService(kernel: Kernel, signer: EnvelopeSigner, grants: GrantStore, metrics?: NodeMetrics): ServiceSchema {
+export default function createAgentsService(kernel: Kernel, signer: EnvelopeSigner, { grants, requests }: AgentGrants, metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const tasks = new TaskStore(db);
 	const state = new StateStore(db);
@@ -129,9 +138,14 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 						[manifest.id, JSON.stringify(manifest), JSON.stringify(raw), manifestDigest(raw), owner, across ? null : this.broker.nodeID]
 					);
 					if (inserted.rowCount === 0) throw new AgentExistsError(manifest.id);
-					// Spawning a manifest approves what it asks for; admins narrow or revoke later.
-					const by = ctx.meta.user?.id ?? ctx.meta.caller?.id ?? "system";
-					for (const permission of new Set(manifest.permissions)) await grants.grant(manifest.id, permission as Capability, by);
+					// An admin's spawn grants what the manifest asks for; anyone else's, the safe set,
+					// and the rest waits for an admin (admins narrow or revoke later either way).
+					const opened = await requests.spawned(manifest.id, manifest.permissions as Capability[], {
+						caller: callerOf(ctx),
+						mayGrant: mayGrant(ctx.meta),
+						requestId: ctx.requestID ?? null
+					});
+					for (const approval of opened) ctx.broadcast("approvals.requested", approval).catch(() => undefined);
 					await this.place(manifest);
 					ctx.meta.$statusCode = 201;
 					return this.view(manifest.id);
@@ -152,7 +166,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					const params = filter ? [limit, offset, filter] : [limit, offset];
 					const { rows } = await db.query<AgentRow>(`SELECT * FROM agents ${where} ORDER BY created_at, id LIMIT $1 OFFSET $2`, params);
 					const total = await db.query<{ n: string }>(`SELECT count(*) AS n FROM agents ${filter ? "WHERE state = $1" : ""}`, filter ? [filter] : []);
-					return { items: rows.map(row => this.toView(row)), total: Number(total.rows[0].n), limit, offset };
+					const pending = await requests.pending(rows.map(row => row.id));
+					return { items: rows.map(row => this.toView(row, pending.get(row.id))), total: Number(total.rows[0].n), limit, offset };
 				}
 			},
 
@@ -176,6 +191,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					await this.shutdownAnywhere(ctx, await this.row(ctx.params.id), "deleted");
 					await db.query("DELETE FROM agents WHERE id = $1", [ctx.params.id]);
 					await grants.revoke(ctx.params.id, "deleted", {});
+					await requests.withdraw(ctx.params.id);
 					await state.clear(ctx.params.id);
 					return { ...before, desiredState: "stopped", state: "stopped", pid: null, mailbox: null, uptimeSeconds: null };
 				}
@@ -464,16 +480,18 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			async view(id: string): Promise<AgentView> {
 				await persisting;
-				return this.toView(await this.row(id));
+				const row = await this.row(id);
+				return this.toView(row, (await requests.pending([id])).get(id));
 			},
 
-			toView(row: AgentRow): AgentView {
+			toView(row: AgentRow, pending: { capability: Capability }[] = []): AgentView {
 				const live = local.get(row.id)?.runtime.status();
 				return {
 					id: row.id,
 					name: row.manifest.name,
 					version: row.manifest.version,
 					runtime: row.manifest.runtime,
+					trustLevel: row.manifest.trustLevel,
 					desiredState: row.desired_state,
 					state: live?.state ?? row.state,
 					node: live?.node ?? row.node_id,
@@ -483,7 +501,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					mailbox: live?.mailbox ?? null,
 					lastError: live?.lastError ?? row.last_error,
 					owner: row.owner,
-					createdAt: new Date(row.created_at).toISOString()
+					createdAt: new Date(row.created_at).toISOString(),
+					pendingCapabilities: pending.map(p => p.capability)
 				};
 			},
 

@@ -1,20 +1,30 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { Approval, ApprovalStatus, ApprovalStore } from "../lib/security/approval-store";
+import { AdminRequiredError } from "../lib/security/errors";
+import { GrantRequests } from "../lib/security/grant-requests";
+import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
-interface Meta {
-	user?: { id: string };
-}
-
-/** Pending approvals: people list them and approve or deny; the waiting action runs or is refused. */
-export default function createApprovalsService(kernel: Kernel, approvals: ApprovalStore): ServiceSchema {
+/**
+ * Pending approvals: people list them and approve or deny; the waiting action runs or is
+ * refused. A grant request (a capability a manifest asked for) is decided by admins only,
+ * and approving it grants the capability.
+ */
+export default function createApprovalsService(kernel: Kernel, approvals: ApprovalStore, requests: GrantRequests): ServiceSchema {
 	const decide = (status: "approved" | "denied") => ({
 		audit: true,
 		scope: "approvals" as const,
 		params: { id: { type: "uuid" }, note: { type: "string", max: 1000, optional: true } },
-		async handler(ctx: Context<{ id: string; note?: string }, Meta>): Promise<Approval> {
+		async handler(ctx: Context<{ id: string; note?: string }, SecuredMeta>): Promise<Approval> {
+			const asked = await approvals.get(ctx.params.id);
+			// The `approvals` scope decides actions; granting capabilities stays with admins.
+			if (asked && GrantRequests.isRequest(asked) && !mayGrant(ctx.meta)) throw new AdminRequiredError("decide a grant request", ctx.meta.user?.scopes);
 			const approval = await approvals.decide(ctx.params.id, status, ctx.meta.user?.id ?? "system", ctx.params.note ?? null);
+			if (GrantRequests.isRequest(approval)) {
+				await requests.decided(approval, { caller: callerOf(ctx), mayGrant: true, requestId: ctx.requestID ?? null });
+				if (approval.status === "approved") ctx.broadcast("permissions.changed", { agentId: approval.agentId }).catch(() => undefined);
+			}
 			// Every node hears it; the one where the action waits lets it run or refuses it.
 			await ctx.broadcast("approvals.decided", approval);
 			return approval;

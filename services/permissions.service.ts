@@ -3,6 +3,7 @@ import { Errors } from "moleculer";
 import { AgentNotFoundError } from "../actors/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import { CAPABILITIES, type Capability, type GrantConstraints } from "../lib/security/capabilities";
+import type { GrantRequests, PendingGrant } from "../lib/security/grant-requests";
 import type { Grant, GrantStore } from "../lib/security/grant-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
@@ -12,8 +13,8 @@ interface Meta {
 
 const LIST = { type: "array", items: { type: "string", min: 1, max: 500 }, max: 100, optional: true };
 
-/** What each agent may do: grants, narrowed and expiring, given and taken by admins. */
-export default function createPermissionsService(kernel: Kernel, grants: GrantStore): ServiceSchema {
+/** What each agent may do: grants, narrowed and expiring, given and taken by admins; and what it asked for that waits for one. */
+export default function createPermissionsService(kernel: Kernel, grants: GrantStore, requests: GrantRequests): ServiceSchema {
 	const { db } = kernel;
 	async function ensureAgent(id: string): Promise<void> {
 		const { rows } = await db.query("SELECT 1 FROM agents WHERE id = $1", [id]);
@@ -30,9 +31,10 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 				rest: "GET /:id/grants",
 				scope: "agents:read",
 				params: { id: "string" },
-				async handler(ctx: Context<{ id: string }>): Promise<Grant[]> {
+				async handler(ctx: Context<{ id: string }>): Promise<{ items: Grant[]; pending: PendingGrant[] }> {
 					await ensureAgent(ctx.params.id);
-					return grants.active(ctx.params.id);
+					const pending = await requests.pending([ctx.params.id]);
+					return { items: await grants.active(ctx.params.id), pending: pending.get(ctx.params.id) ?? [] };
 				}
 			},
 
@@ -51,7 +53,9 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 					if (ctx.params.expiresAt && ctx.params.expiresAt.getTime() <= Date.now()) {
 						throw new Errors.MoleculerClientError("expiresAt must be in the future", 422, "VALIDATION_ERROR", { field: "expiresAt" });
 					}
-					const grant = await grants.grant(ctx.params.id, ctx.params.capability, ctx.meta.user?.id ?? "system", ctx.params.constraints ?? {}, ctx.params.expiresAt ?? null);
+					const by = ctx.meta.user?.id ?? "system";
+					const grant = await grants.grant(ctx.params.id, ctx.params.capability, by, ctx.params.constraints ?? {}, ctx.params.expiresAt ?? null);
+					await requests.grantedDirectly(ctx.params.id, ctx.params.capability, by);
 					ctx.broadcast("permissions.changed", { agentId: ctx.params.id }).catch(() => undefined);
 					ctx.meta.$statusCode = 201;
 					return grant;

@@ -3,9 +3,13 @@ import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { Caller } from "../actors/agent-api";
 import { PermissionDeniedError } from "../actors/errors";
+import type { TrustLevel } from "../actors/manifest-types";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { ApprovalStore } from "../lib/security/approval-store";
+import { AdminRequiredError } from "../lib/security/errors";
+import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
+import { mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { actionTools } from "../lib/tools/action-tools";
 import { ToolTimeoutError } from "../lib/tools/errors";
 import type { ToolDefinition, ToolPolicy, ToolResult } from "../lib/tools/tool";
@@ -16,15 +20,14 @@ export interface ToolsServiceDeps {
 	/** Tools of the configured MCP servers, as they are now (reconnecting servers offer none). */
 	mcpTools?: () => ToolDefinition[];
 	grants: GrantStore;
+	/** Grant requests: a refusal names the one that waits for an admin. */
+	requests?: Pick<GrantRequests, "pendingFor">;
 	approvals: ApprovalStore;
 	approvalTimeoutMs: number;
 	policy: ToolPolicy;
 }
 
-interface Meta {
-	caller?: Caller;
-	user?: { id: string };
-}
+type InvokeParams = { agentId: string; toolId: string; arguments?: Record<string, unknown> };
 
 export interface ToolInfo {
 	id: string;
@@ -53,7 +56,9 @@ function validate(tool: ToolDefinition, args: Record<string, unknown>): void {
  * Every tool an agent may use — built-ins, MCP servers' tools, and actions that declare
  * `tool: true` — with one way in: arguments checked against the tool's schema, the
  * agent's grant of the tool's capability (narrowed by its constraints), a person's
- * approval where the tool asks for one, a time limit, and an audit entry.
+ * approval where the tool asks for one, a time limit, and an audit entry. A person (an
+ * admin) may invoke a tool for an agent: the call is then made as that agent, through
+ * exactly the checks of the agent's own call, and the person's request is audited too.
  */
 export default function createToolsService(kernel: Kernel, deps: ToolsServiceDeps): ServiceSchema {
 	const all = (broker: Parameters<typeof actionTools>[0]) => [...deps.builtins, ...(deps.mcpTools?.() ?? []), ...actionTools(broker)];
@@ -82,7 +87,8 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 
 			invoke: {
 				rest: "POST /agents/:agentId/tools/:toolId/invoke",
-				scope: "tasks",
+				// Acting as an agent is for admins; the agent's grants and approvals apply all the same.
+				scope: "admin",
 				permission: "tools.execute",
 				audit: true,
 				retryPolicy: { enabled: false },
@@ -92,18 +98,21 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 					toolId: { type: "string", min: 1, max: 300 },
 					arguments: { type: "object", optional: true }
 				},
-				async handler(ctx: Context<{ agentId: string; toolId: string; arguments?: Record<string, unknown> }, Meta>): Promise<ToolResult> {
+				async handler(ctx: Context<InvokeParams, SecuredMeta>): Promise<ToolResult> {
+					if (ctx.meta.caller?.kind !== "agent") return asAgent(ctx);
 					const tool = all(this.broker).find(t => t.id === ctx.params.toolId);
 					if (!tool) throw new Errors.MoleculerClientError(`No tool ${ctx.params.toolId}; GET /api/v1/tools lists them`, 404, "TOOL_NOT_FOUND", { toolId: ctx.params.toolId });
 					const args = ctx.params.arguments ?? {};
 					validate(tool, args);
-					// The tool acts for the agent: its grant decides, whether the agent or a person asks.
-					const agentId = ctx.meta.caller?.kind === "agent" ? ctx.meta.caller.id : ctx.params.agentId;
+					// The tool acts for the calling agent: its grant of the tool's capability decides.
+					const caller = ctx.meta.caller;
+					const agentId = caller.id;
 					const grant = await deps.grants.find(agentId, tool.capability);
-					if (!grant) throw new PermissionDeniedError(agentId, tool.capability);
-					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
-					if (tool.requiresConfirmation && caller.kind === "agent" && caller.trustLevel === "supervised") {
-						await deps.approvals.request(agentId, tool.id, args, `supervised agent ${agentId} asks to run ${tool.id}`, deps.approvalTimeoutMs, a =>
+					if (!grant) throw new PermissionDeniedError(agentId, tool.capability, await deps.requests?.pendingFor(agentId, tool.capability));
+					if (tool.requiresConfirmation && caller.trustLevel === "supervised") {
+						// The approver sees who asked: the agent itself, or a person acting as it.
+						const asker = ctx.meta.user ? `${ctx.meta.user.id}, as supervised agent ${agentId},` : `supervised agent ${agentId}`;
+						await deps.approvals.request(agentId, tool.id, args, `${asker} asks to run ${tool.id}`, deps.approvalTimeoutMs, a =>
 							void ctx.broadcast("approvals.requested", a).catch(() => undefined)
 						);
 					}
@@ -118,4 +127,25 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 			}
 		}
 	};
+}
+
+/**
+ * A person's call: made again as the agent it names, so that the security middleware
+ * checks the agent's grant of tools.execute, its sanctions and approvals, then the agent's
+ * grant of the tool's capability — as for the agent's own ctx.tools call. Who asked stays
+ * in the context (`meta.user`) and in the audit entry of this outer call.
+ */
+async function asAgent(ctx: Context<InvokeParams, SecuredMeta>): Promise<ToolResult> {
+	const agentId = ctx.params.agentId;
+	if (!mayGrant(ctx.meta)) throw new AdminRequiredError(`invoke a tool as agent ${agentId}`, ctx.meta.user?.scopes);
+	const agent = await ctx.call<{ trustLevel: TrustLevel }, { id: string }>("agents.get", { id: agentId });
+	const caller: Caller = { kind: "agent", id: agentId, node: ctx.nodeID ?? undefined, trustLevel: agent.trustLevel };
+	const { caller: before, grant } = ctx.meta;
+	try {
+		return await ctx.call<ToolResult, InvokeParams>("tools.invoke", ctx.params, { meta: { caller } });
+	} finally {
+		// The sub-call's meta is merged back into this one; the person stays the caller here.
+		ctx.meta.caller = before;
+		ctx.meta.grant = grant;
+	}
 }

@@ -88,6 +88,7 @@ function printAgent(a: AgentView): void {
 		["id", a.id],
 		["name", `${a.name} ${a.version}`],
 		["runtime", a.runtime],
+		["trust", a.trustLevel],
 		["state", a.state],
 		["desired", a.desiredState],
 		["node", a.node],
@@ -97,7 +98,9 @@ function printAgent(a: AgentView): void {
 		["mailbox", mailbox],
 		["last error", a.lastError],
 		["owner", a.owner],
-		["created", a.createdAt]
+		["created", a.createdAt],
+		// Capabilities its manifest asked for that wait for an admin (see /api/v1/agents/:id/grants).
+		["pending", a.pendingCapabilities?.length ? a.pendingCapabilities.join(", ") : null]
 	];
 	for (const [name, value] of fields) console.log(`${name.padEnd(11)}${value ?? "-"}`);
 }

@@ -445,6 +445,14 @@ export const CONFIG_SCHEMA = {
 		max: 86400000,
 		description: "How long an action waits for a person's approval before it is refused"
 	}),
+	GRANT_REQUEST_TIMEOUT_DAYS: setting({
+		group: "Security",
+		type: "number",
+		default: 30,
+		min: 1,
+		max: 3650,
+		description: "How long a capability a manifest asks for, spawned without admin rights, waits for an admin's approval before the request expires"
+	}),
 	GATEWAY_MESSAGE_RATE_LIMIT: setting({
 		group: "Security",
 		type: "number",

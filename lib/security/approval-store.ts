@@ -62,13 +62,18 @@ export class ApprovalStore {
 
 	constructor(private readonly db: Database) {}
 
-	/** Records a pending approval and resolves when approved; rejects when denied or expired. */
-	async request(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number, onCreated?: (a: Approval) => void): Promise<void> {
+	/** Records a pending approval that nobody waits on (a request decided later, e.g. a grant). */
+	async open(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number): Promise<Approval> {
 		const { rows } = await this.db.query<Row>(
 			"INSERT INTO approvals (id, agent_id, action, params, reason, status, expires_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING *",
 			[crypto.randomUUID(), agentId, action, JSON.stringify(params ?? {}), reason, new Date(Date.now() + timeoutMs)]
 		);
-		const approval = toApproval(rows[0]);
+		return toApproval(rows[0]);
+	}
+
+	/** Records a pending approval and resolves when approved; rejects when denied or expired. */
+	async request(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number, onCreated?: (a: Approval) => void): Promise<void> {
+		const approval = await this.open(agentId, action, params, reason, timeoutMs);
 		onCreated?.(approval);
 		await new Promise<void>((resolve, reject) => {
 			const timer = setTimeout(() => {
@@ -82,6 +87,37 @@ export class ApprovalStore {
 		});
 	}
 
+	/** One approval, or undefined. */
+	async get(id: string): Promise<Approval | undefined> {
+		const { rows } = await this.db.query<Row>("SELECT * FROM approvals WHERE id = $1", [id]);
+		return rows[0] ? toApproval(rows[0]) : undefined;
+	}
+
+	/** The approvals of `action` still open (pending, not past their time) for these agents. */
+	async pending(action: string, agentIds: string[]): Promise<Approval[]> {
+		if (!agentIds.length) return [];
+		const { rows } = await this.db.query<Row>(
+			"SELECT * FROM approvals WHERE action = $1 AND agent_id = ANY($2) AND status = 'pending' AND expires_at > now()",
+			[action, agentIds]
+		);
+		return rows.map(toApproval);
+	}
+
+	/**
+	 * Closes an agent's open approvals of `action` — all, or those whose params have `param`
+	 * equal to `equals` — without a waiter to tell: `expired` (moot) or `approved` (done
+	 * another way), noting why. Returns how many.
+	 */
+	async closeOpen(agentId: string, action: string, close: { status: "approved" | "expired"; by: string | null; note: string; param?: string; equals?: string }): Promise<number> {
+		const params: (string | null)[] = [agentId, action, close.status, close.by, close.note];
+		const only = close.param && close.equals !== undefined ? ` AND params ->> $${params.push(close.param)} = $${params.push(close.equals)}` : "";
+		const { rowCount } = await this.db.query(
+			`UPDATE approvals SET status = $3, decided_at = now(), decided_by = $4, note = $5 WHERE agent_id = $1 AND action = $2 AND status = 'pending'${only}`,
+			params
+		);
+		return rowCount;
+	}
+
 	/** A person's decision; refused when the approval is not pending any more. */
 	async decide(id: string, status: "approved" | "denied", by: string, note: string | null): Promise<Approval> {
 		const { rows } = await this.db.query<Row>(
@@ -89,8 +125,8 @@ export class ApprovalStore {
 			[id, status, by, note]
 		);
 		if (rows[0]) return toApproval(rows[0]);
-		const current = await this.db.query<Row>("SELECT * FROM approvals WHERE id = $1", [id]);
-		throw new ApprovalNotPendingError(id, current.rows[0] ? (current.rows[0].status === "pending" ? "expired" : current.rows[0].status) : null);
+		const current = await this.get(id);
+		throw new ApprovalNotPendingError(id, current ? (current.status === "pending" ? "expired" : current.status) : null);
 	}
 
 	/** Lets a waiting action run, or refuses it (called on every node when a decision is broadcast). */

@@ -21,6 +21,19 @@ export const CAPABILITIES = {
 
 export type Capability = keyof typeof CAPABILITIES;
 
+/**
+ * What an agent gets from whoever may spawn it (`agents:write`): model calls, its own
+ * memory, and posting in forums and jobs (reading them needs no capability). Everything
+ * else reaches outside the agent — tools, files, commands, the network, other agents,
+ * moderation, the node's health and alerts — so only an admin grants it; asked for by a
+ * manifest spawned by anyone else, it waits as a grant request for an admin's decision.
+ */
+export const SAFE_CAPABILITIES: readonly Capability[] = ["llm.execute", "memory.read", "memory.write", "social.post"];
+
+export function isSafeCapability(capability: Capability): boolean {
+	return SAFE_CAPABILITIES.includes(capability);
+}
+
 export function isCapability(value: string): value is Capability {
 	return Object.prototype.hasOwnProperty.call(CAPABILITIES, value);
 }

@@ -20,3 +20,15 @@ export class AuditBufferFullError extends Errors.MoleculerRetryableError {
 		this.name = "AuditBufferFullError";
 	}
 }
+
+/**
+ * Granting capabilities — and acting as an agent, under its grants — is for admins: a
+ * token with `agents:write`, `tasks` or `approvals` alone must not hand an agent more
+ * than the safe defaults. The same type and data as the gateway's scope refusal.
+ */
+export class AdminRequiredError extends Errors.MoleculerClientError {
+	constructor(what: string, scopes?: readonly string[]) {
+		super(`Only a token with the scope "admin" may ${what}`, 403, "FORBIDDEN_SCOPE", { scope: "admin", ...(scopes ? { scopes } : {}) });
+		this.name = "AdminRequiredError";
+	}
+}

@@ -6,6 +6,7 @@ import type { ApprovalStore } from "./approval-store";
 import type { AuditLog } from "./audit-log";
 import type { GrantConstraints } from "./capabilities";
 import { AuditBufferFullError } from "./errors";
+import type { GrantRequests } from "./grant-requests";
 import type { GrantStore } from "./grant-store";
 
 export interface SecurityDeps {
@@ -15,6 +16,8 @@ export interface SecurityDeps {
 	approvalTimeoutMs: number;
 	/** Told when an approval is waiting, so people can be notified. */
 	onApprovalRequested?(approval: { id: string; agentId: string; action: string }): void;
+	/** Grant requests: a refusal names the request that waits for an admin, if there is one. */
+	requests?: Pick<GrantRequests, "pendingFor">;
 	/** Sanctions (governance): asked on every call an agent makes, and on calls that put an agent to work. */
 	sanctions?: SanctionCheck;
 }
@@ -29,7 +32,8 @@ export interface SanctionCheck {
 
 export interface SecuredMeta {
 	caller?: Caller;
-	user?: { id: string; kind?: string };
+	/** A person: through the gateway with the token's scopes; inside the cluster (REPL, SDK broker client) without. */
+	user?: { id: string; kind?: string; scopes?: readonly string[] };
 	/** Set for agents: the constraints of the grant that let the call through. */
 	grant?: GrantConstraints;
 }
@@ -39,6 +43,17 @@ export function callerOf(ctx: Context<unknown, SecuredMeta>): Caller {
 	if (ctx.meta.caller) return ctx.meta.caller;
 	if (ctx.meta.user) return { kind: "user", id: ctx.meta.user.id };
 	return { kind: "system", id: ctx.nodeID ?? "local" };
+}
+
+/**
+ * Whether the caller may grant capabilities, and so act as an agent: the node itself, an
+ * operator inside the cluster (the REPL, an SDK broker client — they hold the cluster's
+ * keys and could call any action anyway), or a gateway user with the `admin` scope.
+ * Never an agent, and never a token without `admin`.
+ */
+export function mayGrant(meta: SecuredMeta): boolean {
+	if (meta.caller?.kind === "agent") return false;
+	return meta.user?.scopes ? meta.user.scopes.includes("admin") : true;
 }
 
 /** A tool call names its tool in the audit entry, so policies can tell tools apart. */
@@ -104,7 +119,7 @@ export class SecurityGuard {
 						const grant = capability ? await deps.grants.find(caller.id, capability) : undefined;
 						if (capability && !grant) {
 							deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: "no grant" } });
-							throw new PermissionDeniedError(caller.id, capability);
+							throw new PermissionDeniedError(caller.id, capability, await deps.requests?.pendingFor(caller.id, capability));
 						}
 						if (grant) ctx.meta.grant = grant.constraints;
 						if (approval === "always" || (approval === "supervised" && caller.trustLevel === "supervised")) {

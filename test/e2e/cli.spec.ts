@@ -153,6 +153,29 @@ describe("the agent-os client commands, against a running node", () => {
 		}
 	});
 
+	it("shows what an agent spawned with a non-admin token waits for, and lets an admin grant it", async () => {
+		const token = (await cli(["tokens", "create", "--name", "ops", "--scopes", "agents:write,agents:read,approvals"], env)).stdout.trim();
+		const manifest = path.join(dataDir, "scout.json");
+		fs.writeFileSync(manifest, JSON.stringify({ id: "cli-scout", name: "Scout", instructions: "Report what you find.", permissions: ["llm.execute", "shell.exec"] }));
+		const spawned = await cli(["agents", "spawn", manifest, "--token", token], env);
+		expect(spawned.code).toBe(0);
+		expect(spawned.stdout).toMatch(/^trust\s+supervised$/m);
+		expect(spawned.stdout).toMatch(/^pending\s+shell\.exec$/m);
+
+		const listed = await cli(["approvals", "list"], env);
+		expect(listed.stdout).toMatch(/^ID\s+AGENT\s+ACTION\s+WHAT\s+STATUS\s+REQUESTED/);
+		expect(listed.stdout).toMatch(/\scli-scout\s+permissions\.grant\s+shell\.exec\s+pending\s/);
+		const { items } = JSON.parse((await cli(["approvals", "list", "--json"], env)).stdout) as { items: { id: string; agentId: string }[] };
+		const request = items.find(a => a.agentId === "cli-scout")!.id;
+		// The approvals scope decides actions; a grant needs an admin.
+		const refused = await cli(["approvals", "approve", request, "--token", token], env);
+		expect(refused.code).toBe(3);
+		expect(refused.stderr).toContain('"admin"');
+		const approved = await cli(["approvals", "approve", request, "--note", "it may run git"], env);
+		expect(approved).toMatchObject({ code: 0, stdout: "Approved permissions.grant shell.exec for cli-scout\n" });
+		expect((await cli(["agents", "get", "cli-scout"], env)).stdout).toMatch(/^pending\s+-$/m);
+	});
+
 	it("spawns an agent, lists it running and asks it a task", async () => {
 		const spawned = await cli(["agents", "spawn", "agents/hello/manifest.json"], env);
 		expect(spawned.code).toBe(0);

@@ -44,6 +44,7 @@ describe("tools through the tools service", () => {
 		await spawnAgent(t, echoManifest("reader", { permissions: ["tools.execute", "fs.read", "network.fetch", "shell.exec"], trustLevel: "autonomous" }));
 		await spawnAgent(t, echoManifest("blind", { permissions: ["tools.execute"], trustLevel: "autonomous" }));
 		await spawnAgent(t, echoManifest("writer", { permissions: ["tools.execute", "fs.write"] }));
+		await spawnAgent(t, echoManifest("handsonly", { permissions: ["fs.read"], trustLevel: "autonomous" }));
 	});
 	afterAll(async () => {
 		await t.stop();
@@ -110,6 +111,56 @@ describe("tools through the tools service", () => {
 		const refused = await post<ErrorBody>(t, "/api/v1/agents/reader/tools/builtin:shell_exec/invoke", { arguments: { command: "rm", args: ["-rf", workspace] } });
 		expect(refused.status).toBe(403);
 		expect(fs.existsSync(workspace)).toBe(true);
+	});
+
+	describe("a person invoking a tool for an agent", () => {
+		const invoke = (agentId: string, toolId: string, args: Record<string, unknown>, token?: string) =>
+			t.request(`/api/v1/agents/${agentId}/tools/${toolId}/invoke`, {
+				method: "POST",
+				headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+				body: JSON.stringify({ arguments: args })
+			});
+
+		it("needs the admin scope: a token that may spawn agents and send them tasks may not act as one", async () => {
+			const { body } = await post<{ token: string }>(t, "/api/v1/tokens", { name: "operator", scopes: ["agents:write", "agents:read", "tasks"] });
+			const res = await invoke("reader", "builtin:file_read", { path: "notes.txt" }, body.token);
+			expect(res.status).toBe(403);
+			const { error } = (await res.json()) as ErrorBody;
+			expect(error).toMatchObject({ type: "FORBIDDEN_SCOPE", data: { scope: "admin" } });
+			expect(error.message).toContain('"admin"');
+		});
+
+		it("holds an admin to the agent's grants: no tools.execute, or no grant of the tool's capability, is the agent's 403", async () => {
+			const noTools = await invoke("handsonly", "builtin:file_read", { path: "notes.txt" });
+			expect(noTools.status).toBe(403);
+			expect(((await noTools.json()) as ErrorBody).error).toMatchObject({ type: "PERMISSION_DENIED", data: { agentId: "handsonly", capability: "tools.execute" } });
+			const noCapability = await invoke("blind", "builtin:file_read", { path: "notes.txt" });
+			expect(noCapability.status).toBe(403);
+			expect(((await noCapability.json()) as ErrorBody).error).toMatchObject({ type: "PERMISSION_DENIED", data: { agentId: "blind", capability: "fs.read" } });
+			// On the record: the agent's refusal, and the person who asked.
+			await t.node.audit.flush();
+			const { items } = await t.json<{ items: { actor: { kind: string; id: string }; outcome: string; data: { capability?: string } }[] }>(
+				"/api/v1/audit?agentId=handsonly&action=tools.invoke"
+			);
+			expect(items).toEqual(
+				expect.arrayContaining([
+					expect.objectContaining({ actor: { kind: "agent", id: "handsonly" }, outcome: "denied", data: expect.objectContaining({ capability: "tools.execute" }) }),
+					expect.objectContaining({ actor: { kind: "user", id: "admin" }, outcome: "failed" })
+				])
+			);
+		});
+
+		it("makes the admin's call for a supervised agent wait for an approval, as the agent's own call does", async () => {
+			const target = path.join(workspace, "by-admin.txt");
+			const call = invoke("writer", "builtin:file_write", { path: "by-admin.txt", content: "asked by a person" });
+			let waiting: { id: string; action: string; agentId: string; reason: string }[] = [];
+			await eventually("the approval", async () => (waiting = (await t.json<{ items: typeof waiting }>("/api/v1/approvals?status=pending")).items).length === 1);
+			expect(waiting[0]).toMatchObject({ action: "builtin:file_write", agentId: "writer", reason: "admin, as supervised agent writer, asks to run builtin:file_write" });
+			expect(fs.existsSync(target)).toBe(false);
+			await post(t, `/api/v1/approvals/${waiting[0].id}/approve`, {});
+			expect((await call).status).toBe(200);
+			expect(fs.readFileSync(target, "utf8")).toBe("asked by a person");
+		});
 	});
 
 	it("runs the tool-calling loop for a code agent (ctx.llm.run), offline: tool call → result → answer", async () => {

@@ -92,9 +92,9 @@ describe("the WebSocket protocol: agents, tasks, events", () => {
 			type: "error",
 			error: { type: "NOT_AVAILABLE", message: expect.stringContaining('"forums"'), data: { capability: "forums", action: "forums.create", taskType: "forum_create" } }
 		});
-		// Tools are installed: the same message reaches the tools service, which checks the arguments.
+		// Tools are installed: the same message reaches the tools service, which holds it to the agent's grants (ws-echo may use no tools).
 		expect(await admin.request("agent_task", { agentId: "ws-echo", task: { type: "invoke_tool", toolId: "builtin:http_fetch" } })).toMatchObject({
-			error: { type: "TOOL_ARGUMENTS_INVALID" }
+			error: { type: "PERMISSION_DENIED", data: { agentId: "ws-echo", capability: "tools.execute" } }
 		});
 	});
 
