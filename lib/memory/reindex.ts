@@ -1,0 +1,59 @@
+import type { MemoryIndex } from "./memory-index";
+import type { MemoryStore } from "./memory-store";
+import type { IndexEntry } from "./memory-types";
+
+export interface ReindexDeps {
+	store: MemoryStore;
+	index: MemoryIndex;
+	/** The vectors of an agent's texts (the cost is that agent's), and the model that made them. */
+	embed(agentId: string, input: string[]): Promise<{ vectors: number[][]; model: string }>;
+}
+
+export interface ReindexBatch {
+	/** The model memories are re-embedded with: the current embedding model. */
+	model: string;
+	/** Memories given a vector of `model` by this call. */
+	reindexed: number;
+	/** Memories another run re-embedded between this one's read and write (left as they were). */
+	skipped: number;
+	/** Memories whose vectors another model still made, after this call. */
+	remaining: number;
+	/** The index entries that changed (for other nodes to hear of). */
+	changed: IndexEntry[];
+}
+
+/**
+ * One step of re-embedding the memories whose vectors another model made than `model`:
+ * at most `limit` of them (of one agent, or of all), oldest id first. Each step is
+ * complete in itself, so a run stopped anywhere resumes where it was by running again,
+ * and a run over memories that are all of the current model does nothing.
+ */
+export async function reindexStep(deps: ReindexDeps, model: string, options: { agentId?: string; limit: number }): Promise<ReindexBatch> {
+	const stale = await deps.store.staleBatch(model, options.limit, options.agentId);
+	const byAgent = new Map<string, typeof stale>();
+	for (const s of stale) byAgent.set(s.memory.agentId, [...(byAgent.get(s.memory.agentId) ?? []), s]);
+	let reindexed = 0;
+	let skipped = 0;
+	let current = model;
+	const changed: IndexEntry[] = [];
+	for (const [agentId, group] of byAgent) {
+		const { vectors, model: made } = await deps.embed(agentId, group.map(s => s.memory.content));
+		current = made;
+		const live: IndexEntry[] = [];
+		for (const [i, { memory, archived }] of group.entries()) {
+			const entry = await deps.store.reembed(memory, made, vectors[i]);
+			if (!entry) {
+				skipped++;
+				continue;
+			}
+			reindexed++;
+			changed.push(entry);
+			// Archived memories are in no index; their new vector waits in the row for a restore.
+			if (!archived) live.push(entry);
+		}
+		// The old vector goes from whichever model's partition held it; the new one joins its model's.
+		await deps.index.remove(live);
+		await deps.index.add(live);
+	}
+	return { model: current, reindexed, skipped, remaining: await deps.store.countStale(current, options.agentId), changed };
+}
