@@ -11,7 +11,7 @@ import { MemoryForbiddenError, MemoryInvalidError, MemoryNotFoundError } from ".
 import type { MemoryIndex } from "../lib/memory/memory-index";
 import { MemoryStore, type MemoryRecord } from "../lib/memory/memory-store";
 import { MEMORY_SCOPES, MEMORY_TYPES, type IndexEntry, type Memory, type MemoryScope, type MemoryType, type NewMemory, type Visibility } from "../lib/memory/memory-types";
-import { reindexStep } from "../lib/memory/reindex";
+import { reindexStep, type ReindexStep } from "../lib/memory/reindex";
 import { runRetention } from "../lib/memory/retention";
 import { staleStatistics } from "../lib/memory/stale-statistics";
 import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index";
@@ -408,7 +408,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					agentId: { type: "string", min: 1, max: 100, optional: true },
 					limit: { type: "number", integer: true, min: 1, max: MAX_BATCH, optional: true, convert: true }
 				},
-				async handler(ctx: Context<{ agentId?: string; limit?: number }>) {
+				async handler(ctx: Context<{ agentId?: string; limit?: number }>): Promise<ReindexStep> {
 					const { embedding } = await ctx.call<{ embedding: { model: string } }>("mal.models");
 					const deps = { store, index, embed: (agentId: string, input: string[]) => embed(ctx, agentId, input) };
 					const { changed: entries, ...step } = await reindexStep(deps, embedding.model, { agentId: ctx.params.agentId, limit: ctx.params.limit ?? REINDEX_STEP });

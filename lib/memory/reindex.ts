@@ -22,6 +22,9 @@ export interface ReindexBatch {
 	changed: IndexEntry[];
 }
 
+/** What `POST /api/v1/memory/reindex` answers: one step's counts. */
+export type ReindexStep = Omit<ReindexBatch, "changed"> & { agentId?: string };
+
 /**
  * One step of re-embedding the memories whose vectors another model made than `model`:
  * at most `limit` of them (of one agent, or of all), oldest id first. Each step is
