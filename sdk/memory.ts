@@ -65,9 +65,10 @@ export class MemoryClient {
 
 	/**
 	 * Admin: re-embeds with the node's current embedding model up to `limit` memories (of
-	 * one agent, or of all) whose vectors another model made. Call again while `remaining` > 0.
+	 * one agent, or of all) whose vectors another model made. Call again while `remaining` > 0
+	 * (with `all`, every memory whatever its model: pass the answer's `next` as `after`).
 	 */
-	reindex(opts: { agentId?: string; limit?: number } = {}): Promise<ReindexStep> {
+	reindex(opts: { agentId?: string; limit?: number; all?: boolean; after?: string } = {}): Promise<ReindexStep> {
 		return this.request("POST", "/api/v1/memory/reindex", opts);
 	}
 

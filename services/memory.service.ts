@@ -398,7 +398,8 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			/**
 			 * Re-embeds, with the current embedding model, up to `limit` memories whose vectors
 			 * another model made (of one agent, or of all): they rank by meaning again. Each call
-			 * is one step that stands alone; call again while `remaining` is above 0.
+			 * is one step that stands alone; call again while `remaining` is above 0 (with `all`,
+			 * every memory whatever its model, passing the answer's `next` as `after`).
 			 */
 			reindex: {
 				rest: "POST /memory/reindex",
@@ -406,12 +407,15 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 				retryPolicy: { enabled: false },
 				params: {
 					agentId: { type: "string", min: 1, max: 100, optional: true },
-					limit: { type: "number", integer: true, min: 1, max: MAX_BATCH, optional: true, convert: true }
+					limit: { type: "number", integer: true, min: 1, max: MAX_BATCH, optional: true, convert: true },
+					all: { type: "boolean", optional: true, convert: true },
+					after: { type: "string", max: 100, optional: true }
 				},
-				async handler(ctx: Context<{ agentId?: string; limit?: number }>): Promise<ReindexStep> {
+				async handler(ctx: Context<{ agentId?: string; limit?: number; all?: boolean; after?: string }>): Promise<ReindexStep> {
 					const { embedding } = await ctx.call<{ embedding: { model: string } }>("mal.models");
 					const deps = { store, index, embed: (agentId: string, input: string[]) => embed(ctx, agentId, input) };
-					const { changed: entries, ...step } = await reindexStep(deps, embedding.model, { agentId: ctx.params.agentId, limit: ctx.params.limit ?? REINDEX_STEP });
+					const { agentId, all, after } = ctx.params;
+					const { changed: entries, ...step } = await reindexStep(deps, embedding.model, { agentId, all, after }, ctx.params.limit ?? REINDEX_STEP);
 					await changed(ctx, entries);
 					return { ...(ctx.params.agentId ? { agentId: ctx.params.agentId } : {}), ...step };
 				}

@@ -60,6 +60,25 @@ const INSERT_BATCH = 500;
 const LOAD_BATCH = 5000;
 const TEXT_MATCHES_RANKED = 1000;
 
+/**
+ * Which memories a reindex re-embeds: those whose vectors another model made than the
+ * current one, of one agent or of all; with `all`, every memory after the id
+ * `after` whatever its model (vectors written to a vector store before memories recorded
+ * their model carry no label there, and only re-embedding gives them one).
+ */
+export interface ReindexScope {
+	agentId?: string;
+	all?: boolean;
+	after?: string;
+}
+
+function staleWhere(model: string, scope: ReindexScope, params: SqlParam[]): string {
+	// Two ranges rather than `<>`, so the planner reads the embedding-model index.
+	const where = [scope.all ? `id > $${params.push(scope.after ?? "")}` : `(embedding_model < $${params.push(model)} OR embedding_model > $${params.length})`];
+	if (scope.agentId !== undefined) where.push(`agent_id = $${params.push(scope.agentId)}`);
+	return where.join(" AND ");
+}
+
 /** What a visibility allows, as SQL over `memories`; parameters are appended to `params`. */
 function visibleTo(visibility: Visibility, params: SqlParam[]): string {
 	params.push(visibility.agentId, visibility.sharedFrom);
@@ -209,22 +228,18 @@ export class MemoryStore {
 		return Number(rows[0].n);
 	}
 
-	/** Memories (archived ones too: they may be restored) whose vectors another model than `model` made; of one agent, or of all. */
-	async countStale(model: string, agentId?: string): Promise<number> {
-		const params: SqlParam[] = [model];
-		const owner = agentId === undefined ? "" : ` AND agent_id = $${params.push(agentId)}`;
-		const { rows } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE (embedding_model < $1 OR embedding_model > $1)${owner}`, params);
+	/** Memories to re-embed (archived ones too: they may be restored): see ReindexScope. */
+	async countStale(model: string, scope: ReindexScope): Promise<number> {
+		const params: SqlParam[] = [];
+		const { rows } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${staleWhere(model, scope, params)}`, params);
 		return Number(rows[0].n);
 	}
 
 	/** The next `limit` of those memories, by id, decrypted: what re-embedding needs. */
-	async staleBatch(model: string, limit: number, agentId?: string): Promise<StaleMemory[]> {
-		const params: SqlParam[] = [model, limit];
-		const owner = agentId === undefined ? "" : ` AND agent_id = $${params.push(agentId)}`;
-		const { rows } = await this.db.query<Row>(
-			`SELECT ${COLUMNS} FROM memories WHERE (embedding_model < $1 OR embedding_model > $1)${owner} ORDER BY id LIMIT $2`,
-			params
-		);
+	async staleBatch(model: string, scope: ReindexScope, limit: number): Promise<StaleMemory[]> {
+		const params: SqlParam[] = [];
+		const where = staleWhere(model, scope, params);
+		const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM memories WHERE ${where} ORDER BY id LIMIT $${params.push(limit)}`, params);
 		return rows.map(r => ({ memory: this.toMemory(r), archived: r.archived_at !== null }));
 	}
 

@@ -1,5 +1,5 @@
 import type { MemoryIndex } from "./memory-index";
-import type { MemoryStore } from "./memory-store";
+import type { MemoryStore, ReindexScope } from "./memory-store";
 import type { IndexEntry } from "./memory-types";
 
 export interface ReindexDeps {
@@ -16,8 +16,10 @@ export interface ReindexBatch {
 	reindexed: number;
 	/** Memories another run re-embedded between this one's read and write (left as they were). */
 	skipped: number;
-	/** Memories whose vectors another model still made, after this call. */
+	/** Memories whose vectors another model still made (with `all`: memories after `next`), after this call. */
 	remaining: number;
+	/** With `all`: the id to go on after. */
+	next?: string;
 	/** The index entries that changed (for other nodes to hear of). */
 	changed: IndexEntry[];
 }
@@ -26,13 +28,14 @@ export interface ReindexBatch {
 export type ReindexStep = Omit<ReindexBatch, "changed"> & { agentId?: string };
 
 /**
- * One step of re-embedding the memories whose vectors another model made than `model`:
- * at most `limit` of them (of one agent, or of all), oldest id first. Each step is
- * complete in itself, so a run stopped anywhere resumes where it was by running again,
- * and a run over memories that are all of the current model does nothing.
+ * One step of re-embedding the memories whose vectors another model made than `model`
+ * (or, with `all`, every memory after `after`): at most `limit` of them, of one agent or
+ * of all, by id. Each step is complete in itself, so a run stopped anywhere resumes where
+ * it was by running again, and a run over memories that are all of the current model
+ * does nothing.
  */
-export async function reindexStep(deps: ReindexDeps, model: string, options: { agentId?: string; limit: number }): Promise<ReindexBatch> {
-	const stale = await deps.store.staleBatch(model, options.limit, options.agentId);
+export async function reindexStep(deps: ReindexDeps, model: string, scope: ReindexScope, limit: number): Promise<ReindexBatch> {
+	const stale = await deps.store.staleBatch(model, scope, limit);
 	const byAgent = new Map<string, typeof stale>();
 	for (const s of stale) byAgent.set(s.memory.agentId, [...(byAgent.get(s.memory.agentId) ?? []), s]);
 	let reindexed = 0;
@@ -58,5 +61,7 @@ export async function reindexStep(deps: ReindexDeps, model: string, options: { a
 		await deps.index.remove(live);
 		await deps.index.add(live);
 	}
-	return { model: current, reindexed, skipped, remaining: await deps.store.countStale(current, options.agentId), changed };
+	if (!scope.all) return { model: current, reindexed, skipped, remaining: await deps.store.countStale(current, scope), changed };
+	const next = stale.at(-1)?.memory.id ?? scope.after;
+	return { model: current, reindexed, skipped, remaining: await deps.store.countStale(current, { ...scope, after: next }), changed, ...(next && { next }) };
 }

@@ -1,4 +1,5 @@
 import { Loggers, type LogLevels } from "moleculer";
+import { hashEmbed } from "../../lib/mal/providers/hash-embedder";
 import type { RankedHit } from "../../lib/memory/hybrid-ranking";
 import type { Memory } from "../../lib/memory/memory-types";
 import type { ErrorBody } from "../../services/api.service";
@@ -102,7 +103,7 @@ describe("local models: a server that speaks chat but has no embedding model", (
 	});
 });
 
-describe("local models: switching the embedding model, then reindexing", () => {
+describe.each(["local", "vector-store"])("local models: switching the embedding model, then reindexing (MEMORY_INDEX=%s)", memoryIndex => {
 	let ollama: OpenAIServer;
 	const dataDir = tempDataDir();
 	let t: TestNode | undefined;
@@ -116,7 +117,7 @@ describe("local models: switching the embedding model, then reindexing", () => {
 	});
 
 	it("records the model, compares like with like after a switch, and reindexing makes memories rank by meaning again", async () => {
-		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir, OPENAI_BASE_URL: ollama.url, LLM_EMBEDDING_MODEL: "nomic-embed-text" });
+		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir, MEMORY_INDEX: memoryIndex, OPENAI_BASE_URL: ollama.url, LLM_EMBEDDING_MODEL: "nomic-embed-text" });
 		await t.node.ready;
 		const stored = await post<{ items: Memory[] } & ErrorBody>(t, "/api/v1/agents/cook/memories", { memories: [RECIPES, KEY, LUNCH].map(content => ({ content })) });
 		expect(stored.status).toBe(200);
@@ -125,7 +126,7 @@ describe("local models: switching the embedding model, then reindexing", () => {
 		await t.stop();
 
 		// The same data, now with the offline embedder (LLM_EMBEDDING_MODEL unset).
-		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir, OPENAI_BASE_URL: ollama.url });
+		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir, MEMORY_INDEX: memoryIndex, OPENAI_BASE_URL: ollama.url });
 		await t.node.ready;
 		const byWords = await search(t, "cook", "Where is the spare key?");
 		expect(byWords).toMatchObject({ model: "offline-hash-384", notComparable: 3 });
@@ -155,5 +156,33 @@ describe("local models: switching the embedding model, then reindexing", () => {
 		expect((await post<Reindexed>(t, "/api/v1/memory/reindex", {})).body).toEqual({ model: "offline-hash-384", reindexed: 1, skipped: 0, remaining: 0 });
 		const usage = await t.json<{ rows: { key: string; calls: number }[] }>("/api/v1/llm/usage?groupBy=agent");
 		expect(usage.rows.map(r => r.key)).toEqual(expect.arrayContaining(["cook", "other"]));
+	});
+});
+
+describe("local models: vectors in a vector store from before memories recorded their model", () => {
+	let t: TestNode;
+	beforeAll(async () => {
+		t = await startTestNode({ MEMORY_INDEX: "vector-store" });
+		await t.node.ready;
+	});
+	afterAll(() => t.stop());
+
+	it("are found by words alone until `reindex all` re-embeds and labels every memory, resumably", async () => {
+		const { body } = await post<{ items: Memory[] }>(t, "/api/v1/agents/old/memories", { memories: [RECIPES, LUNCH].map(content => ({ content })) });
+		expect((await search(t, "old", "handwriting")).hits.map(h => h.memory.content)).toEqual([RECIPES]);
+		// As an earlier version wrote them: the same vectors, with no model in their payload.
+		await t.node.kernel.vectors.upsert(
+			"memories_384",
+			body.items.map(m => ({ id: m.id, vector: hashEmbed(m.content), payload: { agentId: m.agentId, scope: m.scope, type: m.type } }))
+		);
+		expect((await search(t, "old", "handwriting")).hits).toEqual([]);
+		// Their rows say the current model, so a plain reindex has nothing to do.
+		expect((await post<Reindexed>(t, "/api/v1/memory/reindex", { agentId: "old" })).body).toMatchObject({ reindexed: 0, remaining: 0 });
+
+		const first = await post<Reindexed & { next: string }>(t, "/api/v1/memory/reindex", { agentId: "old", all: true, limit: 1 });
+		expect(first.body).toMatchObject({ reindexed: 1, remaining: 1, next: expect.any(String) });
+		const second = await post<Reindexed & { next: string }>(t, "/api/v1/memory/reindex", { agentId: "old", all: true, after: first.body.next });
+		expect(second.body).toMatchObject({ reindexed: 1, remaining: 0 });
+		expect((await search(t, "old", "handwriting")).hits.map(h => h.memory.content)).toEqual([RECIPES]);
 	});
 });
