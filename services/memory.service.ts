@@ -438,6 +438,16 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 		started() {
 			logger = this.logger;
+			// Once, in the background: memories a changed embedding model left behind are found by their words alone until re-embedded.
+			void kernel
+				.start()
+				.then(() => this.broker.waitForServices("mal", 60_000))
+				.then(() => this.broker.call<{ embedding: { model: string } }>("mal.models"))
+				.then(async ({ embedding }) => {
+					const stale = await store.countStale(embedding.model, {});
+					if (stale) this.logger.warn(`${stale} memories have vectors another embedding model made than ${embedding.model}: searches find them by their words alone until agent-os memory reindex re-embeds them`);
+				})
+				.catch((err: Error) => this.logger.debug(`Could not count memories of another embedding model: ${err.message}`));
 			retention = setInterval(() => {
 				void kernel
 					.start()

@@ -5,7 +5,7 @@ import type { Memory } from "../../lib/memory/memory-types";
 import type { ErrorBody } from "../../services/api.service";
 import { post, spawnAgent } from "../support/agents";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
-import { startTestNode, tempDataDir, type TestNode } from "../support/test-node";
+import { eventually, startTestNode, tempDataDir, type TestNode } from "../support/test-node";
 
 /**
  * A local OpenAI-compatible server (Ollama, vLLM, LM Studio) that speaks chat but has no
@@ -126,8 +126,13 @@ describe.each(["local", "vector-store"])("local models: switching the embedding 
 		await t.stop();
 
 		// The same data, now with the offline embedder (LLM_EMBEDDING_MODEL unset).
-		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir, MEMORY_INDEX: memoryIndex, OPENAI_BASE_URL: ollama.url });
+		const log = new WarnLines({ level: "warn" });
+		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir, MEMORY_INDEX: memoryIndex, OPENAI_BASE_URL: ollama.url }, { logger: log });
 		await t.node.ready;
+		await eventually("the node to warn of memories of another model", () => log.lines.some(l => l.includes("memories have vectors another embedding model made")));
+		expect(log.lines.find(l => l.includes("memories have vectors"))).toBe(
+			"4 memories have vectors another embedding model made than offline-hash-384: searches find them by their words alone until agent-os memory reindex re-embeds them"
+		);
 		const byWords = await search(t, "cook", "Where is the spare key?");
 		expect(byWords).toMatchObject({ model: "offline-hash-384", notComparable: 3 });
 		// Found by its words alone: nothing of another model's vectors is compared with the query's.
