@@ -37,7 +37,11 @@ export type ReindexStep = Omit<ReindexBatch, "changed"> & { agentId?: string };
 export async function reindexStep(deps: ReindexDeps, model: string, scope: ReindexScope, limit: number): Promise<ReindexBatch> {
 	const stale = await deps.store.staleBatch(model, scope, limit);
 	const byAgent = new Map<string, typeof stale>();
-	for (const s of stale) byAgent.set(s.memory.agentId, [...(byAgent.get(s.memory.agentId) ?? []), s]);
+	for (const s of stale) {
+		const group = byAgent.get(s.memory.agentId);
+		if (group) group.push(s);
+		else byAgent.set(s.memory.agentId, [s]);
+	}
 	let reindexed = 0;
 	let skipped = 0;
 	let current = model;

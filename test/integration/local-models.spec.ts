@@ -1,5 +1,7 @@
 import { Loggers, type LogLevels } from "moleculer";
 import { hashEmbed } from "../../lib/mal/providers/hash-embedder";
+import { MemoryCipher } from "../../lib/memory/memory-crypto";
+import { MemoryStore } from "../../lib/memory/memory-store";
 import type { RankedHit } from "../../lib/memory/hybrid-ranking";
 import type { Memory } from "../../lib/memory/memory-types";
 import type { ErrorBody } from "../../services/api.service";
@@ -164,15 +166,16 @@ describe.each(["local", "vector-store"])("local models: switching the embedding 
 	});
 });
 
-describe("local models: vectors in a vector store from before memories recorded their model", () => {
+describe("local models: vectors in a vector store from before memories recorded their model (encrypted at rest)", () => {
+	const key = "c".repeat(64);
 	let t: TestNode;
 	beforeAll(async () => {
-		t = await startTestNode({ MEMORY_INDEX: "vector-store" });
+		t = await startTestNode({ MEMORY_INDEX: "vector-store", MEMORY_ENCRYPTION_ENABLED: "true", MEMORY_ENCRYPTION_KEY: key });
 		await t.node.ready;
 	});
 	afterAll(() => t.stop());
 
-	it("are found by words alone until `reindex all` re-embeds and labels every memory, resumably", async () => {
+	it("are not compared with queries until `reindex all` re-embeds and labels every memory, resumably, sealing the new vectors", async () => {
 		const { body } = await post<{ items: Memory[] }>(t, "/api/v1/agents/old/memories", { memories: [RECIPES, LUNCH].map(content => ({ content })) });
 		expect((await search(t, "old", "handwriting")).hits.map(h => h.memory.content)).toEqual([RECIPES]);
 		// As an earlier version wrote them: the same vectors, with no model in their payload.
@@ -189,5 +192,14 @@ describe("local models: vectors in a vector store from before memories recorded 
 		const second = await post<Reindexed & { next: string }>(t, "/api/v1/memory/reindex", { agentId: "old", all: true, after: first.body.next });
 		expect(second.body).toMatchObject({ reindexed: 1, remaining: 0 });
 		expect((await search(t, "old", "handwriting")).hits.map(h => h.memory.content)).toEqual([RECIPES]);
+		// The rows' new vectors are sealed as the rows are: they decrypt to the new embeddings.
+		const rows = new MemoryStore(t.node.kernel.db, MemoryCipher.fromSetting(key));
+		for await (const entries of rows.partition({ scope: "private", agentId: "old" })) {
+			for (const entry of entries) {
+				const content = body.items.find(m => m.id === entry.id)!.content;
+				expect(entry.model).toBe("offline-hash-384");
+				expect(Array.from(entry.vector)).toEqual(Array.from(Float32Array.from(hashEmbed(content))));
+			}
+		}
 	});
 });
