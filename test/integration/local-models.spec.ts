@@ -1,5 +1,8 @@
 import { Loggers, type LogLevels } from "moleculer";
 import { hashEmbed } from "../../lib/mal/providers/hash-embedder";
+import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
+import { migrate, readMigrations } from "../../lib/kernel/migrations";
+import { migrationsDir } from "../../lib/kernel/paths";
 import { MemoryCipher } from "../../lib/memory/memory-crypto";
 import { MemoryStore } from "../../lib/memory/memory-store";
 import type { RankedHit } from "../../lib/memory/hybrid-ranking";
@@ -200,6 +203,29 @@ describe("local models: vectors in a vector store from before memories recorded 
 				expect(entry.model).toBe("offline-hash-384");
 				expect(Array.from(entry.vector)).toEqual(Array.from(Float32Array.from(hashEmbed(content))));
 			}
+		}
+	});
+});
+
+describe("local models: memories written before memories recorded their model", () => {
+	it("are labelled by the default that made vectors of their length, others unknown, so reindex knows which to re-embed", async () => {
+		const db = await PgliteDatabase.open(undefined);
+		try {
+			const all = readMigrations(migrationsDir());
+			await migrate(db, all.filter(m => m.version < 10));
+			for (const [id, dims] of [["small", 384], ["openai", 1536], ["nomic", 768]] as const) {
+				await db.query("INSERT INTO memories (id, agent_id, type, scope, content, embedding, dims) VALUES ($1, 'a', 'semantic', 'private', 'x', $2, $3)", [id, Buffer.alloc(dims * 4), dims]);
+			}
+			expect(await migrate(db, all)).toContain("010_memory_embedding_model");
+			const { rows } = await db.query<{ id: string; embedding_model: string }>("SELECT id, embedding_model FROM memories ORDER BY id");
+			expect(rows).toEqual([
+				{ id: "nomic", embedding_model: "unknown" },
+				{ id: "openai", embedding_model: "text-embedding-3-small" },
+				{ id: "small", embedding_model: "offline-hash-384" }
+			]);
+			expect(await new MemoryStore(db).countStale("offline-hash-384", { agentId: "a" })).toBe(2);
+		} finally {
+			await db.close();
 		}
 	});
 });
