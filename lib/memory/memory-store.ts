@@ -43,6 +43,8 @@ export interface ListQuery {
 /** A memory whose vector another model made, to re-embed. */
 export interface StaleMemory {
 	memory: Memory;
+	/** Its index entry as it is: where the old vector is to be removed from. */
+	entry: IndexEntry;
 	archived: boolean;
 }
 
@@ -239,8 +241,8 @@ export class MemoryStore {
 	async staleBatch(model: string, scope: ReindexScope, limit: number): Promise<StaleMemory[]> {
 		const params: SqlParam[] = [];
 		const where = staleWhere(model, scope, params);
-		const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM memories WHERE ${where} ORDER BY id LIMIT $${params.push(limit)}`, params);
-		return rows.map(r => ({ memory: this.toMemory(r), archived: r.archived_at !== null }));
+		const { rows } = await this.db.query<Row & VectorRow>(`SELECT ${COLUMNS}, embedding FROM memories WHERE ${where} ORDER BY id LIMIT $${params.push(limit)}`, params);
+		return rows.map(r => ({ memory: this.toMemory(r), entry: this.toEntry(r), archived: r.archived_at !== null }));
 	}
 
 	/**

@@ -50,7 +50,8 @@ export async function reindexStep(deps: ReindexDeps, model: string, scope: Reind
 		const { vectors, model: made } = await deps.embed(agentId, group.map(s => s.memory.content));
 		current = made;
 		const live: IndexEntry[] = [];
-		for (const [i, { memory, archived }] of group.entries()) {
+		const old: IndexEntry[] = [];
+		for (const [i, { memory, entry: before, archived }] of group.entries()) {
 			const entry = await deps.store.reembed(memory, made, vectors[i]);
 			if (!entry) {
 				skipped++;
@@ -59,10 +60,12 @@ export async function reindexStep(deps: ReindexDeps, model: string, scope: Reind
 			reindexed++;
 			changed.push(entry);
 			// Archived memories are in no index; their new vector waits in the row for a restore.
-			if (!archived) live.push(entry);
+			if (archived) continue;
+			old.push(before);
+			live.push(entry);
 		}
-		// The old vector goes from whichever model's partition held it; the new one joins its model's.
-		await deps.index.remove(live);
+		// The old vector goes from where its model and length put it; the new one joins its own model's.
+		await deps.index.remove(old);
 		await deps.index.add(live);
 	}
 	if (!scope.all) return { model: current, reindexed, skipped, remaining: await deps.store.countStale(current, scope), changed };

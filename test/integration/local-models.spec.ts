@@ -108,13 +108,17 @@ describe("local models: a server that speaks chat but has no embedding model", (
 	});
 });
 
-describe.each(["local", "vector-store"])("local models: switching the embedding model, then reindexing (MEMORY_INDEX=%s)", memoryIndex => {
+// Locally, the old model's vectors are as long as the offline embedder's, so only their label tells them apart; in the vector store they are longer, in another collection.
+describe.each([
+	["local", 384],
+	["vector-store", 768]
+])("local models: switching the embedding model, then reindexing (MEMORY_INDEX=%s, old vectors of %i dimensions)", (memoryIndex, dims) => {
 	let ollama: OpenAIServer;
 	const dataDir = tempDataDir();
 	let t: TestNode | undefined;
 	beforeAll(async () => {
-		// An Ollama with one embedding model pulled; its vectors are as long as the offline embedder's, so only the label tells them apart.
-		ollama = await startOpenAIServer({ embeddingModels: ["nomic-embed-text"], embeddingDimensions: 384 });
+		// An Ollama with one embedding model pulled.
+		ollama = await startOpenAIServer({ embeddingModels: ["nomic-embed-text"], embeddingDimensions: dims });
 	});
 	afterAll(async () => {
 		await t?.stop();
@@ -151,6 +155,7 @@ describe.each(["local", "vector-store"])("local models: switching the embedding 
 		// Resumed where it stopped; the other agent's memory is not this run's.
 		expect((await post<Reindexed>(t, "/api/v1/memory/reindex", { agentId: "cook" })).body).toMatchObject({ reindexed: 1, remaining: 0 });
 		expect((await post<Reindexed>(t, "/api/v1/memory/reindex", { agentId: "cook" })).body).toMatchObject({ reindexed: 0, skipped: 0, remaining: 0 });
+		if (memoryIndex === "vector-store") expect(await t.node.kernel.vectors.count(`memories_${dims}`, { agentId: "cook" })).toBe(0);
 		const listed = await t.json<{ items: Memory[] }>("/api/v1/agents/cook/memories");
 		expect(listed.items.map(m => m.embeddingModel)).toEqual(["offline-hash-384", "offline-hash-384", "offline-hash-384"]);
 
