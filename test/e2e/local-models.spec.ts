@@ -105,6 +105,10 @@ describe("agent-os memory reindex after the embedding model changed", () => {
 				"re-embedded 3 memories of agent cook with offline-hash-384; 0 to go"
 			]);
 			expect(await runCli(["memory", "reindex", "--agent", "cook"], env)).toMatchObject({ code: 0, stdout: "nothing to do: every memory of agent cook is of offline-hash-384\n", stderr: "" });
+			// --all: every memory, whatever its model, still in steps.
+			const all = await runCli(["memory", "reindex", "--all", "--agent", "cook", "--batch", "2"], env);
+			expect(all).toMatchObject({ code: 0, stdout: "done: 3 memories of agent cook re-embedded with offline-hash-384; all are of that model now\n" });
+			expect(all.stderr.trim().split("\n")).toHaveLength(2);
 			const json = await runCli(["memory", "reindex", "--json"], env);
 			expect(JSON.parse(json.stdout)).toEqual({ model: "offline-hash-384", reindexed: 0, skipped: 0, remaining: 0 });
 			expect((await runCli(["memory", "forget"], env)).code).toBe(1);
