@@ -12,6 +12,7 @@
  * BENCH_MEMCACHE_MB (default 8), BENCH_MEMCACHE_QUERIES (default 50).
  */
 import { hashEmbed } from "../lib/mal/providers/hash-embedder";
+import { OFFLINE_EMBEDDING_MODEL } from "../lib/mal/providers/offline";
 import { LocalMemoryIndex } from "../lib/memory/local-memory-index";
 import { MemoryStore } from "../lib/memory/memory-store";
 import { startTestNode, type TestNode } from "../test/support/test-node";
@@ -31,7 +32,7 @@ const K = 10;
 const sentence = sentences(prng(7));
 const agentIds = Array.from({ length: AGENTS }, (_, i) => `agent-${i}`);
 const query = () => hashEmbed(sentence(4), 384);
-const search = (index: LocalMemoryIndex, agentId: string) => index.search(query(), { agentId, sharedFrom: [] }, { k: K });
+const search = (index: LocalMemoryIndex, agentId: string) => index.search(query(), { agentId, sharedFrom: [] }, { k: K, model: OFFLINE_EMBEDDING_MODEL });
 
 /** The JS heap and the buffers (typed arrays) held, after a full GC, in MB. */
 function heldMb(): number {

@@ -18,6 +18,7 @@
  * BENCH_MEMORY_PGVECTOR (default 10000; 0 skips).
  */
 import { hashEmbed } from "../lib/mal/providers/hash-embedder";
+import { OFFLINE_EMBEDDING_MODEL } from "../lib/mal/providers/offline";
 import { LocalMemoryIndex } from "../lib/memory/local-memory-index";
 import type { MemoryIndex } from "../lib/memory/memory-index";
 import { MemoryStore } from "../lib/memory/memory-store";
@@ -125,7 +126,7 @@ async function recallAndScan(t: TestNode, queries: string[], index: MemoryIndex)
 		const kth = [...scores].sort((a, b) => b - a)[K - 1];
 		scans.push(performance.now() - started);
 		const searched = performance.now();
-		const found = await index.search(query, { agentId: "bench", sharedFrom: [] }, { k: K });
+		const found = await index.search(query, { agentId: "bench", sharedFrom: [] }, { k: K, model: OFFLINE_EMBEDDING_MODEL });
 		searches.push(performance.now() - searched);
 		hits += found.filter(h => scores[position.get(h.id)!] >= kth - 1e-6).length;
 	}

@@ -8,7 +8,7 @@ Commands:
   start                                  Boot a node on this machine (the default)
   repl                                   Boot a node with an interactive console (help lists its commands)
   init [--force] [--dir DIR]             Write a .env with every setting and generated secrets
-  doctor [--infra]                       Check Node, configuration, models, data dir, build (--infra: servers too)
+  doctor [--infra]                       Check Node, configuration, each provider's chat and embeddings, data dir, build (--infra: servers too)
   sign MANIFEST.json [--out FILE]        Sign a manifest with MANIFEST_SIGNING_SECRET (--verify: check one)
   agents list|get ID|spawn MANIFEST.json Manage agents on a running node
   agents stop|start|restart|delete ID
@@ -20,6 +20,7 @@ Commands:
   approvals list [--all]                 Actions and grant requests waiting for a person
   approvals approve|deny ID [--note T]   Decide one (grant requests need an admin token)
   chat [MESSAGE] [--model M]             Talk to the model layer (streamed; interactive without MESSAGE)
+  memory reindex [--agent ID]            Re-embed memories made by another embedding model than the current one
   audit [--agent ID] [--action A] ...    Query the audit log
   audit verify | audit export            Check the audit hash chain; export JSON lines
   forums list|create|post|reply ...      Forums: threads, replies, votes
@@ -53,6 +54,7 @@ const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) =>
 	doctor: async () => (await import("./commands/doctor")).doctorCommand,
 	sign: async () => (await import("./commands/sign")).signCommand,
 	chat: async () => (await import("./commands/chat")).chatCommand,
+	memory: async () => (await import("./commands/memory")).memoryCommand,
 	forums: async () => (await import("./commands/forums")).forumsCommand,
 	jobs: async () => (await import("./commands/jobs")).jobsCommand,
 	cases: async () => (await import("./commands/cases")).casesCommand,

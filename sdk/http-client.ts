@@ -4,6 +4,7 @@
  * or type `UNREACHABLE` (status 0) when the node cannot be reached at all.
  */
 import type { AgentManifest } from "../actors/manifest-types";
+import type { RecallReport } from "../actors/workers/declarative-worker";
 import type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 import type { AuditRecord } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
@@ -109,6 +110,8 @@ export interface AgentChatAnswer {
 	provider: string | null;
 	model: string | null;
 	recalled: { id: string; content: string; score: number }[];
+	/** How recall went (absent when the agent recalls nothing): the query's embedding model and how many memories it could not compare, or why it was skipped. */
+	recall?: RecallReport;
 }
 
 export type AgentChatEvent =

@@ -5,10 +5,12 @@
 import type { HistoryWindow } from "../lib/memory/conversation-store";
 import type { RankedHit } from "../lib/memory/hybrid-ranking";
 import type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
+import type { ReindexStep } from "../lib/memory/reindex";
 
 export type { HistoryWindow } from "../lib/memory/conversation-store";
 export type { RankedHit } from "../lib/memory/hybrid-ranking";
 export type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
+export type { ReindexStep } from "../lib/memory/reindex";
 
 import { queryString } from "./query-string";
 
@@ -28,7 +30,8 @@ export class MemoryClient {
 		return this.request("POST", `${base(agentId)}/memories`, { memories });
 	}
 
-	search(agentId: string, q: string, opts: { type?: MemoryType; k?: number; minSimilarity?: number } = {}): Promise<{ query: string; hits: RankedHit[] }> {
+	/** `model`: the query's embedding model; `notComparable`: visible memories of another model's vectors, found by their words alone. */
+	search(agentId: string, q: string, opts: { type?: MemoryType; k?: number; minSimilarity?: number } = {}): Promise<{ query: string; model: string; hits: RankedHit[]; notComparable: number }> {
 		return this.request("GET", `${base(agentId)}/memories/search${queryString({ q, ...opts })}`);
 	}
 
@@ -58,6 +61,15 @@ export class MemoryClient {
 
 	unshare(agentId: string, granteeId: string): Promise<{ agentId: string; shares: { agentId: string; since: string }[] }> {
 		return this.request("DELETE", `${base(agentId)}/memory-shares/${encodeURIComponent(granteeId)}`);
+	}
+
+	/**
+	 * Admin: re-embeds with the node's current embedding model up to `limit` memories (of
+	 * one agent, or of all) whose vectors another model made. Call again while `remaining` > 0
+	 * (with `all`, every memory whatever its model: pass the answer's `next` as `after`).
+	 */
+	reindex(opts: { agentId?: string; limit?: number; all?: boolean; after?: string } = {}): Promise<ReindexStep> {
+		return this.request("POST", "/api/v1/memory/reindex", opts);
 	}
 
 	sessions(agentId: string): Promise<{ items: { sessionId: string; messages: number; lastAt: string }[] }> {

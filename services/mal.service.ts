@@ -39,6 +39,7 @@ export interface EmbedResult {
 	vectors: number[][];
 	dimensions: number;
 	provider: string;
+	/** The model as routed (not as the server may spell it back): what a stored vector is labelled with. */
 	model: string;
 	usage: { promptTokens: number };
 	costUsd: number;
@@ -61,6 +62,7 @@ export type StreamLine = Exclude<ProviderChunk, { type: "end" }> | { type: "end"
  */
 export default function createMalService(kernel: Kernel, mal: MalConfig, metrics?: NodeMetrics, held?: HeldBudgets): ServiceSchema {
 	const router = new ModelRouter(mal);
+	const embedRoute = router.resolve(undefined, "embed");
 	let logError: (err: Error) => void = () => undefined;
 	const usage = new UsageStore(kernel.db, err => logError(err));
 	const retry = { maxRetries: mal.maxRetries, baseMs: mal.retryBaseMs, maxMs: mal.retryMaxMs };
@@ -146,7 +148,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 					const { usd } = costOf(mal.prices, first.model, { promptTokens: value.usage.promptTokens, completionTokens: 0 });
 					const requestId = ctx.requestID ?? crypto.randomUUID();
 					await this.meter({ agentId, provider: first.provider.name, model: value.model, kind: "embed", promptTokens: value.usage.promptTokens, completionTokens: 0, costUsd: usd, latencyMs: Date.now() - started, requestId });
-					return { vectors: value.vectors, dimensions: value.vectors[0]?.length ?? 0, provider: first.provider.name, model: value.model, usage: value.usage, costUsd: usd, requestId };
+					return { vectors: value.vectors, dimensions: value.vectors[0]?.length ?? 0, provider: first.provider.name, model: first.model, usage: value.usage, costUsd: usd, requestId };
 				}
 			},
 
@@ -157,6 +159,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 					return {
 						defaultModel: mal.defaultModel,
 						embeddingModel: mal.embeddingModel,
+						/** Where embeddings that name no model go: memories' vectors are labelled with this model. */
+						embedding: { provider: embedRoute.provider.name, model: embedRoute.model },
 						aliases: mal.aliases,
 						failover: mal.failover,
 						providers: mal.providers.map(p => ({ name: p.name, type: p.type, models: p.models, embeddingModel: p.embeddingModel ?? null, baseUrl: p.baseUrl ?? null }))

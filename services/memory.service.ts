@@ -11,6 +11,7 @@ import { MemoryForbiddenError, MemoryInvalidError, MemoryNotFoundError } from ".
 import type { MemoryIndex } from "../lib/memory/memory-index";
 import { MemoryStore, type MemoryRecord } from "../lib/memory/memory-store";
 import { MEMORY_SCOPES, MEMORY_TYPES, type IndexEntry, type Memory, type MemoryScope, type MemoryType, type NewMemory, type Visibility } from "../lib/memory/memory-types";
+import { reindexStep, type ReindexStep } from "../lib/memory/reindex";
 import { runRetention } from "../lib/memory/retention";
 import { staleStatistics } from "../lib/memory/stale-statistics";
 import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index";
@@ -21,6 +22,8 @@ import { requiresDatabase } from "../mixins/requires-database.mixin";
 const MAX_BATCH = 1000;
 const MAX_METADATA_BYTES = 16_384;
 const MAX_QUERY_CHARS = 2000;
+/** Memories a reindex call re-embeds when it names no limit: a few seconds of a remote embedder. */
+const REINDEX_STEP = 200;
 /** Vector and full-text candidates gathered per wanted hit, before hybrid ranking. */
 const CANDIDATES_PER_HIT = 3;
 const MIN_CANDIDATES = 30;
@@ -88,14 +91,19 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		return { agentId, sharedFrom: await store.sharedWith(agentId) };
 	}
 
-	/** Embeddings are part of keeping a memory, not the agent's own model use: no llm.execute needed, but the cost is the agent's. */
-	async function embed(ctx: Params<object>, agentId: string, input: string[]): Promise<number[][]> {
+	/**
+	 * Embeddings are part of keeping a memory, not the agent's own model use: no llm.execute
+	 * needed, but the cost is the agent's. The vectors, and the model that made them.
+	 */
+	async function embed(ctx: Context, agentId: string, input: string[]): Promise<{ vectors: number[][]; model: string }> {
 		const vectors: number[][] = [];
+		let model = "";
 		for (let i = 0; i < input.length; i += 2048) {
-			const result = await ctx.call<{ vectors: number[][] }, object>("mal.embed", { input: input.slice(i, i + 2048), agentId }, { meta: { caller: undefined } });
+			const result = await ctx.call<{ vectors: number[][]; model: string }, object>("mal.embed", { input: input.slice(i, i + 2048), agentId }, { meta: { caller: undefined } });
 			vectors.push(...result.vectors);
+			model = result.model;
 		}
-		return vectors;
+		return { vectors, model };
 	}
 
 	function checkContent(m: NewMemory, field: string): void {
@@ -147,7 +155,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					if (!memories && content === undefined) throw new MemoryInvalidError("content", "is required");
 					const batch: NewMemory[] = memories ?? [{ content: content!, type: ctx.params.type ?? "semantic", scope: ctx.params.scope ?? "private", importance: ctx.params.importance, metadata: ctx.params.metadata }];
 					batch.forEach((m, i) => checkContent(m, memories ? `memories[${i}].content` : "content"));
-					const vectors = await embed(ctx, agentId, batch.map(m => m.content));
+					const { vectors, model } = await embed(ctx, agentId, batch.map(m => m.content));
 					const records: MemoryRecord[] = batch.map((m, i) => ({
 						id: crypto.randomUUID(),
 						agentId,
@@ -156,11 +164,12 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 						content: m.content,
 						metadata: m.metadata ?? {},
 						importance: m.importance ?? 0.5,
+						embeddingModel: model,
 						vector: vectors[i]
 					}));
 					const saved = await store.insert(records);
 					statistics.grew(records.length);
-					await index.add(records.map(r => ({ id: r.id, agentId, scope: r.scope, type: r.type, vector: Float32Array.from(r.vector) })));
+					await index.add(records.map(r => ({ id: r.id, agentId, scope: r.scope, type: r.type, model, vector: Float32Array.from(r.vector) })));
 					await changed(ctx, records);
 					return memories ? { items: saved } : saved[0];
 				}
@@ -185,9 +194,15 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					const k = ctx.params.k ?? 10;
 					const type = ctx.params.type;
 					const wanted = Math.max(k * CANDIDATES_PER_HIT, MIN_CANDIDATES);
-					const [visibility, [vector], lexemes] = await Promise.all([visibilityOf(agentId), embed(ctx, agentId, [text]), store.lexemes(text)]);
+					const [visibility, query, lexemes] = await Promise.all([visibilityOf(agentId), embed(ctx, agentId, [text]), store.lexemes(text)]);
+					const { model, vectors: [vector] } = query;
 					const floor = ctx.params.minSimilarity ?? config.MEMORY_MIN_SIMILARITY / 100;
-					const [vectorHits, textHits] = await Promise.all([index.search(vector, visibility, { k: wanted, type }), store.textCandidates(lexemes, visibility, { type, limit: wanted })]);
+					// The query's vector ranks only vectors of its own model; the others are found by their words alone.
+					const [vectorHits, textHits, notComparable] = await Promise.all([
+						index.search(vector, visibility, { k: wanted, type, model }),
+						store.textCandidates(lexemes, visibility, { type, limit: wanted }),
+						store.countOtherModels(model, visibility, type)
+					]);
 					// Unrelated texts still have some similarity: below the floor, only a matching word makes a hit.
 					const similarity = new Map(vectorHits.filter(h => h.similarity >= floor).map(h => [h.id, h.similarity]));
 					const textRank = new Map(textHits.map(h => [h.id, h.rank]));
@@ -195,7 +210,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					const candidates: Candidate[] = (await store.fetchHits(ids, visibility, lexemes))
 						.filter(({ memory }) => !type || memory.type === type)
 						.map(({ memory, words }) => ({ memory, similarity: similarity.get(memory.id), textRank: textRank.get(memory.id), words }));
-					return { query: text, hits: rankHits(candidates, { now: new Date(), halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS, k }) };
+					return { query: text, model, hits: rankHits(candidates, { now: new Date(), halfLifeDays: config.MEMORY_RECENCY_HALF_LIFE_DAYS, k }), notComparable };
 				}
 			},
 
@@ -380,6 +395,32 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 				}
 			},
 
+			/**
+			 * Re-embeds, with the current embedding model, up to `limit` memories whose vectors
+			 * another model made (of one agent, or of all): they rank by meaning again. Each call
+			 * is one step that stands alone; call again while `remaining` is above 0 (with `all`,
+			 * every memory whatever its model, passing the answer's `next` as `after`).
+			 */
+			reindex: {
+				rest: "POST /memory/reindex",
+				audit: true,
+				retryPolicy: { enabled: false },
+				params: {
+					agentId: { type: "string", min: 1, max: 100, optional: true },
+					limit: { type: "number", integer: true, min: 1, max: MAX_BATCH, optional: true, convert: true },
+					all: { type: "boolean", optional: true, convert: true },
+					after: { type: "string", max: 100, optional: true }
+				},
+				async handler(ctx: Context<{ agentId?: string; limit?: number; all?: boolean; after?: string }>): Promise<ReindexStep> {
+					const { embedding } = await ctx.call<{ embedding: { model: string } }>("mal.models");
+					const deps = { store, index, embed: (agentId: string, input: string[]) => embed(ctx, agentId, input) };
+					const { agentId, all, after } = ctx.params;
+					const { changed: entries, ...step } = await reindexStep(deps, embedding.model, { agentId, all, after }, ctx.params.limit ?? REINDEX_STEP);
+					await changed(ctx, entries);
+					return { ...(ctx.params.agentId ? { agentId: ctx.params.agentId } : {}), ...step };
+				}
+			},
+
 			status: {
 				rest: "GET /memory",
 				scope: "node:read",
@@ -397,6 +438,16 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 		started() {
 			logger = this.logger;
+			// Once, in the background: memories a changed embedding model left behind are found by their words alone until re-embedded.
+			void kernel
+				.start()
+				.then(() => this.broker.waitForServices("mal", 60_000))
+				.then(() => this.broker.call<{ embedding: { model: string } }>("mal.models"))
+				.then(async ({ embedding }) => {
+					const stale = await store.countStale(embedding.model, {});
+					if (stale) this.logger.warn(`${stale} memories have vectors another embedding model made than ${embedding.model}: searches find them by their words alone until agent-os memory reindex re-embeds them`);
+				})
+				.catch((err: Error) => this.logger.debug(`Could not count memories of another embedding model: ${err.message}`));
 			retention = setInterval(() => {
 				void kernel
 					.start()

@@ -22,6 +22,15 @@ interface RecallHit {
 	score: number;
 }
 
+interface SearchAnswer {
+	hits: RecallHit[];
+	model: string;
+	notComparable: number;
+}
+
+/** How recall went: the embedding model and how many memories it could not compare, or why it did not run. */
+export type RecallReport = { model: string; notComparable: number } | { skipped: string };
+
 interface LoopAnswer {
 	answer: string | null;
 	stopReason: string;
@@ -77,9 +86,9 @@ export class DeclarativeWorker extends InNodeWorker {
 		const sessionId = task.sessionId ?? DEFAULT_SESSION;
 		const keepsHistory = m.memory?.historyWindow !== 0;
 		const recall = m.memory?.recall ?? 0;
-		const [history, recalled] = await Promise.all([
+		const [history, { recalled, report }] = await Promise.all([
 			keepsHistory ? this.call<HistoryWindow>("memory.history", { sessionId, window: m.memory?.historyWindow }) : undefined,
-			recall > 0 ? this.call<{ hits: RecallHit[] }>("memory.search", { query: task.message, k: recall }).then(r => r.hits) : []
+			recall > 0 ? this.recall(task.message, recall) : { recalled: [], report: undefined }
 		]);
 		const result = await this.call<LoopAnswer>("llm.run", {
 			message: task.message,
@@ -97,6 +106,23 @@ export class DeclarativeWorker extends InNodeWorker {
 			await this.call("memory.appendHistory", { sessionId, messages });
 		}
 		const { messages: _turns, ...answer } = result;
-		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })) };
+		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })), ...(report && { recall: report }) };
+	}
+
+	/**
+	 * What the agent remembers of the message. Recall is an aid, never a reason for a chat to
+	 * fail: when it cannot run (the embedding model is missing on a local server, say) the
+	 * chat goes on without it, and the answer and the log say why.
+	 */
+	private async recall(message: string, k: number): Promise<{ recalled: RecallHit[]; report: RecallReport }> {
+		try {
+			const found = await this.call<SearchAnswer>("memory.search", { query: message, k });
+			return { recalled: found.hits, report: { model: found.model, notComparable: found.notComparable } };
+		} catch (err) {
+			const e = err as Error & { type?: string };
+			const skipped = `${e.type ?? e.name}: ${e.message}`;
+			this.hooks.onLog("warn", `Agent ${this.manifest.id} chats without recall: ${skipped}`);
+			return { recalled: [], report: { skipped } };
+		}
 	}
 }

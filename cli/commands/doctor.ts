@@ -4,18 +4,20 @@ import path from "node:path";
 import { loadConfig, type Config } from "../../lib/kernel/config";
 import { ConfigError } from "../../lib/kernel/errors";
 import { projectRoot } from "../../lib/kernel/paths";
-import { loadMalConfig } from "../../lib/mal/mal-config";
+import { loadMalConfig, type MalConfig } from "../../lib/mal/mal-config";
+import { ModelRouter } from "../../lib/mal/router";
 import { expectPositionals, parseArgs } from "../args";
 import { EXIT, printJson } from "./common";
 import { runLocalCommand } from "./init";
 
 export const DOCTOR_USAGE = `Usage: agent-os doctor [--infra] [--json]
-       checks Node, the configuration (.env here and the environment), models, the data dir
-       and the build; --infra also connects to the database, vector store, transporter,
-       Redis and a running node (2 s each)`;
+       checks Node, the configuration (.env here and the environment), models (a one-token
+       chat and a one-word embedding with each provider), the data dir and the build;
+       --infra also connects to the database, vector store, transporter, Redis and a
+       running node (2 s each)`;
 
 type Status = "ok" | "warn" | "fail";
-interface Check {
+export interface Check {
 	check: string;
 	status: Status;
 	detail: string;
@@ -47,7 +49,10 @@ export function doctorCommand(argv: readonly string[]): Promise<number> {
 		}
 		// Everything else reads the configuration; a bad one is the only thing worth fixing first.
 		if (config) {
-			checks.push(secrets(config), models(config), dataDir(config), build());
+			const [modelsCheck, mal] = models(config);
+			checks.push(secrets(config), modelsCheck);
+			if (mal) checks.push(...(await (await import("./doctor-models")).providerChecks(mal)));
+			checks.push(dataDir(config), build());
 			if (args.booleans.has("infra")) checks.push(...(await Promise.all(infraChecks(config).map(bounded))));
 		} else {
 			checks.push(build());
@@ -76,13 +81,19 @@ function secrets(config: Config): Check {
 	return warn("secrets", `${unset.join(", ")} unset (fine on a laptop: generated in the data dir, manifests unsigned); agent-os init writes them`);
 }
 
-function models(config: Config): Check {
+/** The providers configured, and where embeddings go; the configuration to check them with when it is valid. */
+function models(config: Config): [Check, MalConfig | undefined] {
 	try {
-		const names = loadMalConfig(config).providers.map(p => p.name);
-		if (names.length === 1) return warn("models", "only the offline model, which is not a language model; set OPENAI_API_KEY, ANTHROPIC_API_KEY or LLM_PROVIDERS");
-		return ok("models", `${names.join(", ")}`);
+		const mal = loadMalConfig(config);
+		const names = mal.providers.map(p => p.name);
+		const embed = new ModelRouter(mal).resolve(undefined, "embed");
+		const embeddings = `; memories are embedded by ${embed.provider.name}/${embed.model}`;
+		if (names.length === 1) return [warn("models", `only the offline model, which is not a language model; set OPENAI_API_KEY, ANTHROPIC_API_KEY or LLM_PROVIDERS${embeddings}`), mal];
+		return [ok("models", `${names.join(", ")}${embeddings}`), mal];
 	} catch (err) {
-		if (err instanceof ConfigError) return fail("models", err.message);
+		if (err instanceof ConfigError) return [fail("models", err.message), undefined];
+		// LLM_EMBEDDING_MODEL naming a model no provider serves.
+		if ((err as { type?: string }).type === "UNKNOWN_MODEL") return [fail("models", `LLM_EMBEDDING_MODEL: ${(err as Error).message}`), undefined];
 		throw err;
 	}
 }

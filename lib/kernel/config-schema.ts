@@ -572,7 +572,7 @@ export const CONFIG_SCHEMA = {
 	LLM_EMBEDDING_MODEL: setting({
 		group: "Models",
 		type: "string",
-		description: "Model for embeddings (default: text-embedding-3-small with OPENAI_API_KEY, else offline-hash-384)"
+		description: "Model for embeddings, as `model` or `provider/model` (default: text-embedding-3-small with OPENAI_API_KEY and no OPENAI_BASE_URL, else offline-hash-384; with OPENAI_BASE_URL it names a model that server has)"
 	}),
 	LLM_MODEL_ALIASES: setting({
 		group: "Models",

@@ -51,6 +51,26 @@ function json<T>(key: string, raw: string | undefined, fallback: T): T {
 
 const list = (raw: string | undefined) => (raw ?? "").split(",").map(s => s.trim()).filter(Boolean);
 
+/** OpenAI's own embedding model, used by default only against OpenAI's own API. */
+export const OPENAI_EMBEDDING_MODEL = "text-embedding-3-small";
+
+/**
+ * The embedding model of the provider `openai`. Against OpenAI's API it is
+ * text-embedding-3-small; against another server (Ollama, vLLM, LM Studio) only the model
+ * LLM_EMBEDDING_MODEL names, because such a server rarely has that one, and a vector of an
+ * unknown model is worth less than the offline embedder's.
+ */
+function openaiEmbeddingModel(config: Config, others: ProviderConfig[]): string | undefined {
+	const custom = config.OPENAI_BASE_URL !== undefined && new URL(config.OPENAI_BASE_URL).hostname !== "api.openai.com";
+	if (!custom) return OPENAI_EMBEDDING_MODEL;
+	const named = config.LLM_EMBEDDING_MODEL?.trim();
+	if (!named || named === OFFLINE_EMBEDDING_MODEL) return undefined;
+	const slash = named.indexOf("/");
+	// A model another provider declares is that provider's; "openai/model" is this one's.
+	if (slash <= 0) return others.some(p => p.models.includes(named) || p.embeddingModel === named) ? undefined : named;
+	return named.slice(0, slash) === "openai" ? named.slice(slash + 1) : undefined;
+}
+
 /**
  * The providers and routing rules, from the environment. The offline provider is always
  * there (so the node answers with no keys at all); OPENAI_* and ANTHROPIC_* add one each,
@@ -58,6 +78,13 @@ const list = (raw: string | undefined) => (raw ?? "").split(",").map(s => s.trim
  */
 export function loadMalConfig(config: Config): MalConfig {
 	const common = { concurrency: config.LLM_CONCURRENCY, timeoutMs: config.LLM_TIMEOUT_MS };
+	const extra = json<unknown>("LLM_PROVIDERS", config.LLM_PROVIDERS, []);
+	const valid = checkProviders(extra);
+	if (valid !== true) {
+		const first = Array.isArray(valid) ? valid[0] : undefined;
+		throw new ConfigError(`Invalid configuration: LLM_PROVIDERS ${first?.field ?? ""} ${first?.message ?? "is not valid"}`.replace(/\s+/g, " "), "LLM_PROVIDERS");
+	}
+	const others = (extra as ProviderConfig[]).map(p => ({ ...common, ...p }));
 	const providers: ProviderConfig[] = [];
 	if (config.OPENAI_API_KEY || config.OPENAI_BASE_URL) {
 		providers.push({
@@ -66,20 +93,14 @@ export function loadMalConfig(config: Config): MalConfig {
 			apiKey: config.OPENAI_API_KEY,
 			baseUrl: config.OPENAI_BASE_URL,
 			models: list(config.OPENAI_MODELS),
-			embeddingModel: "text-embedding-3-small",
+			embeddingModel: openaiEmbeddingModel(config, others),
 			...common
 		});
 	}
 	if (config.ANTHROPIC_API_KEY) {
 		providers.push({ name: "anthropic", type: "anthropic", apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL, models: list(config.ANTHROPIC_MODELS), ...common });
 	}
-	const extra = json<unknown>("LLM_PROVIDERS", config.LLM_PROVIDERS, []);
-	const valid = checkProviders(extra);
-	if (valid !== true) {
-		const first = Array.isArray(valid) ? valid[0] : undefined;
-		throw new ConfigError(`Invalid configuration: LLM_PROVIDERS ${first?.field ?? ""} ${first?.message ?? "is not valid"}`.replace(/\s+/g, " "), "LLM_PROVIDERS");
-	}
-	for (const p of extra as ProviderConfig[]) providers.push({ ...common, ...p });
+	providers.push(...others);
 	providers.push({ name: "offline", type: "offline", models: [OFFLINE_CHAT_MODEL], embeddingModel: OFFLINE_EMBEDDING_MODEL, ...common });
 
 	const names = providers.map(p => p.name);

@@ -6,8 +6,8 @@ import type { IndexEntry, MemoryScope, VectorCandidate, Visibility } from "./mem
 import { normalized } from "./vector-codec";
 
 interface Part {
-	/** One exact index per vector length (memories embedded by different models do not compare). */
-	byDims: Map<number, ExactPartition>;
+	/** One exact index per embedding model and vector length (vectors of different models do not compare). */
+	byModel: Map<string, ExactPartition>;
 	/** Set while the partition is read from the database; changes meanwhile wait in `pending`. */
 	loading?: Promise<void>;
 	pending: ((part: Part) => void)[];
@@ -15,12 +15,16 @@ interface Part {
 
 function bytesOf(part: Part): number {
 	let bytes = 0;
-	for (const exact of part.byDims.values()) bytes += exact.bytes;
+	for (const exact of part.byModel.values()) bytes += exact.bytes;
 	return bytes;
 }
 
 function keyOf(scope: MemoryScope, agentId: string): string {
 	return scope === "public" ? "public" : `${scope}:${agentId}`;
+}
+
+function vectorsOf(model: string, dims: number): string {
+	return `${dims}:${model}`;
 }
 
 function partitionOf(key: string): PartitionKey {
@@ -54,14 +58,14 @@ export class LocalMemoryIndex implements MemoryIndex {
 
 	get loaded(): number {
 		let n = 0;
-		for (const part of this.parts.values()) for (const p of part.byDims.values()) n += p.size;
+		for (const part of this.parts.values()) for (const p of part.byModel.values()) n += p.size;
 		return n;
 	}
 
 	async add(entries: IndexEntry[]): Promise<void> {
 		for (const entry of entries) {
 			const unit = normalized(entry.vector);
-			this.change(keyOf(entry.scope, entry.agentId), part => this.exactFor(part, unit.length).upsert(entry.id, unit, TYPE_TAGS[entry.type]));
+			this.change(keyOf(entry.scope, entry.agentId), part => this.exactFor(part, entry.model, unit.length).upsert(entry.id, unit, TYPE_TAGS[entry.type]));
 		}
 		this.parts.trim();
 	}
@@ -69,7 +73,7 @@ export class LocalMemoryIndex implements MemoryIndex {
 	async remove(entries: IndexEntry[]): Promise<void> {
 		for (const entry of entries) {
 			this.change(keyOf(entry.scope, entry.agentId), part => {
-				for (const p of part.byDims.values()) if (p.remove(entry.id)) return;
+				for (const p of part.byModel.values()) if (p.remove(entry.id)) return;
 			});
 		}
 	}
@@ -82,7 +86,7 @@ export class LocalMemoryIndex implements MemoryIndex {
 		for (const key of new Set(keys)) {
 			const part = await this.ready(key);
 			this.parts.touch(key);
-			const exact = part.byDims.get(unit.length);
+			const exact = part.byModel.get(vectorsOf(options.model, unit.length));
 			if (exact) hits.push(...exact.search(unit, options.k, tag));
 		}
 		this.parts.trim();
@@ -109,7 +113,7 @@ export class LocalMemoryIndex implements MemoryIndex {
 	private async ready(key: string): Promise<Part> {
 		let part = this.parts.get(key);
 		if (!part) {
-			const created: Part = { byDims: new Map(), pending: [] };
+			const created: Part = { byModel: new Map(), pending: [] };
 			created.loading = this.load(key, created);
 			this.parts.set(key, (part = created));
 		}
@@ -122,7 +126,7 @@ export class LocalMemoryIndex implements MemoryIndex {
 			for await (const batch of this.store.partition(partitionOf(key))) {
 				for (const entry of batch) {
 					const unit = normalized(entry.vector);
-					this.exactFor(part, unit.length).upsert(entry.id, unit, TYPE_TAGS[entry.type]);
+					this.exactFor(part, entry.model, unit.length).upsert(entry.id, unit, TYPE_TAGS[entry.type]);
 				}
 			}
 			for (const apply of part.pending) apply(part);
@@ -134,9 +138,10 @@ export class LocalMemoryIndex implements MemoryIndex {
 		}
 	}
 
-	private exactFor(part: Part, dims: number): ExactPartition {
-		let exact = part.byDims.get(dims);
-		if (!exact) part.byDims.set(dims, (exact = new ExactPartition(dims)));
+	private exactFor(part: Part, model: string, dims: number): ExactPartition {
+		const key = vectorsOf(model, dims);
+		let exact = part.byModel.get(key);
+		if (!exact) part.byModel.set(key, (exact = new ExactPartition(dims)));
 		return exact;
 	}
 }

@@ -3,6 +3,8 @@ import type { IndexEntry, MemoryType, VectorCandidate, Visibility } from "./memo
 
 export interface IndexSearch {
 	k: number;
+	/** The embedding model of the query: only vectors of this model are compared with it. */
+	model: string;
 	type?: MemoryType;
 }
 

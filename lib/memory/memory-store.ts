@@ -13,6 +13,7 @@ interface Row {
 	metadata: Record<string, unknown>;
 	importance: number;
 	encrypted: boolean;
+	embedding_model: string;
 	created_at: Date;
 	archived_at: Date | null;
 }
@@ -23,6 +24,7 @@ interface VectorRow {
 	type: MemoryType;
 	scope: MemoryScope;
 	encrypted: boolean;
+	embedding_model: string;
 	embedding: Uint8Array;
 }
 
@@ -38,17 +40,46 @@ export interface ListQuery {
 	offset: number;
 }
 
+/** A memory whose vector another model made, to re-embed. */
+export interface StaleMemory {
+	memory: Memory;
+	/** Its index entry as it is: where the old vector is to be removed from. */
+	entry: IndexEntry;
+	archived: boolean;
+}
+
 /** A partition of the vector index: one agent's private or shared memories, or all public ones. */
 export interface PartitionKey {
 	scope: MemoryScope;
 	agentId?: string;
 }
 
-const COLUMNS = "id, agent_id, type, scope, content, metadata, importance, encrypted, created_at, archived_at";
+const COLUMNS = "id, agent_id, type, scope, content, metadata, importance, encrypted, embedding_model, created_at, archived_at";
+/** What an index entry needs of a row. */
+const ENTRY_COLUMNS = "id, agent_id, type, scope, encrypted, embedding_model, embedding";
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters, large enough to amortise a round trip. */
 const INSERT_BATCH = 500;
 const LOAD_BATCH = 5000;
 const TEXT_MATCHES_RANKED = 1000;
+
+/**
+ * Which memories a reindex re-embeds: those whose vectors another model made than the
+ * current one, of one agent or of all; with `all`, every memory after the id
+ * `after` whatever its model (vectors written to a vector store before memories recorded
+ * their model carry no label there, and only re-embedding gives them one).
+ */
+export interface ReindexScope {
+	agentId?: string;
+	all?: boolean;
+	after?: string;
+}
+
+function staleWhere(model: string, scope: ReindexScope, params: SqlParam[]): string {
+	// Two ranges rather than `<>`, so the planner reads the embedding-model index.
+	const where = [scope.all ? `id > $${params.push(scope.after ?? "")}` : `(embedding_model < $${params.push(model)} OR embedding_model > $${params.length})`];
+	if (scope.agentId !== undefined) where.push(`agent_id = $${params.push(scope.agentId)}`);
+	return where.join(" AND ");
+}
 
 /** What a visibility allows, as SQL over `memories`; parameters are appended to `params`. */
 function visibleTo(visibility: Visibility, params: SqlParam[]): string {
@@ -80,12 +111,12 @@ export class MemoryStore {
 			const params: SqlParam[] = [];
 			const values = batch.map(r => {
 				const sealed = this.seal(r);
-				params.push(r.id, r.agentId, r.type, r.scope, sealed.content, sealed.metadata, r.importance, this.encrypting, sealed.embedding, r.vector.length);
+				params.push(r.id, r.agentId, r.type, r.scope, sealed.content, sealed.metadata, r.importance, this.encrypting, sealed.embedding, r.vector.length, r.embeddingModel);
 				const n = params.length;
-				return `($${n - 9}, $${n - 8}, $${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}::jsonb, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+				return `($${n - 10}, $${n - 9}, $${n - 8}, $${n - 7}, $${n - 6}, $${n - 5}::jsonb, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
 			});
 			const { rows } = await this.db.query<Row>(
-				`INSERT INTO memories (id, agent_id, type, scope, content, metadata, importance, encrypted, embedding, dims) VALUES ${values.join(", ")} RETURNING ${COLUMNS}`,
+				`INSERT INTO memories (id, agent_id, type, scope, content, metadata, importance, encrypted, embedding, dims, embedding_model) VALUES ${values.join(", ")} RETURNING ${COLUMNS}`,
 				params
 			);
 			const byId = new Map(batch.map(r => [r.id, r]));
@@ -175,7 +206,7 @@ export class MemoryStore {
 			const params: SqlParam[] = [key.scope, after, LOAD_BATCH];
 			const owner = key.agentId === undefined ? "" : ` AND agent_id = $${params.push(key.agentId)}`;
 			const { rows } = await this.db.query<VectorRow>(
-				`SELECT id, agent_id, type, scope, encrypted, embedding FROM memories
+				`SELECT ${ENTRY_COLUMNS} FROM memories
 				 WHERE scope = $1 AND archived_at IS NULL AND id > $2${owner} ORDER BY id LIMIT $3`,
 				params
 			);
@@ -186,11 +217,53 @@ export class MemoryStore {
 		}
 	}
 
+	/**
+	 * Visible live memories whose vectors another model made (so a query of `model` cannot
+	 * rank them by meaning). Written as two ranges rather than `<>` so the planner reads
+	 * the embedding-model index: when every memory has the current model, both are empty.
+	 */
+	async countOtherModels(model: string, visibility: Visibility, type?: MemoryType): Promise<number> {
+		const params: SqlParam[] = [model];
+		const where = ["(embedding_model < $1 OR embedding_model > $1)", "archived_at IS NULL", visibleTo(visibility, params)];
+		if (type) where.push(`type = $${params.push(type)}`);
+		const { rows } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${where.join(" AND ")}`, params);
+		return Number(rows[0].n);
+	}
+
+	/** Memories to re-embed (archived ones too: they may be restored): see ReindexScope. */
+	async countStale(model: string, scope: ReindexScope): Promise<number> {
+		const params: SqlParam[] = [];
+		const { rows } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE ${staleWhere(model, scope, params)}`, params);
+		return Number(rows[0].n);
+	}
+
+	/** The next `limit` of those memories, by id, decrypted: what re-embedding needs. */
+	async staleBatch(model: string, scope: ReindexScope, limit: number): Promise<StaleMemory[]> {
+		const params: SqlParam[] = [];
+		const where = staleWhere(model, scope, params);
+		const { rows } = await this.db.query<Row & VectorRow>(`SELECT ${COLUMNS}, embedding FROM memories WHERE ${where} ORDER BY id LIMIT $${params.push(limit)}`, params);
+		return rows.map(r => ({ memory: this.toMemory(r), entry: this.toEntry(r), archived: r.archived_at !== null }));
+	}
+
+	/**
+	 * Replaces a memory's vector with one of another model, only while its model is still the
+	 * one it was read with: a memory re-embedded meanwhile (a second run) is left as it is.
+	 * The new index entry, or undefined when nothing changed.
+	 */
+	async reembed(memory: Memory, model: string, vector: ArrayLike<number>): Promise<IndexEntry | undefined> {
+		const embedding = this.sealVector(memory.agentId, memory.id, memory.encrypted, vector);
+		const { rows } = await this.db.query<VectorRow>(
+			`UPDATE memories SET embedding = $3, dims = $4, embedding_model = $5 WHERE id = $1 AND embedding_model = $2 RETURNING ${ENTRY_COLUMNS}`,
+			[memory.id, memory.embeddingModel, embedding, vector.length, model]
+		);
+		return rows[0] && this.toEntry(rows[0]);
+	}
+
 	/** Removes memories of an agent (all of them when `ids` is absent); the rows removed. */
 	async forget(agentId: string, ids?: string[]): Promise<IndexEntry[]> {
 		const params: SqlParam[] = [agentId];
 		const only = ids ? ` AND id = ANY($${params.push(ids)}::text[])` : "";
-		const { rows } = await this.db.query<VectorRow>(`DELETE FROM memories WHERE agent_id = $1${only} RETURNING id, agent_id, type, scope, encrypted, embedding`, params);
+		const { rows } = await this.db.query<VectorRow>(`DELETE FROM memories WHERE agent_id = $1${only} RETURNING ${ENTRY_COLUMNS}`, params);
 		return rows.map(r => this.toEntry(r));
 	}
 
@@ -211,7 +284,7 @@ export class MemoryStore {
 	/** Archives live memories of a kind created before `before`; the archived rows. */
 	async archive(type: MemoryType, before: Date, now: Date): Promise<IndexEntry[]> {
 		const { rows } = await this.db.query<VectorRow>(
-			`UPDATE memories SET archived_at = $3 WHERE type = $1 AND created_at < $2 AND archived_at IS NULL RETURNING id, agent_id, type, scope, encrypted, embedding`,
+			`UPDATE memories SET archived_at = $3 WHERE type = $1 AND created_at < $2 AND archived_at IS NULL RETURNING ${ENTRY_COLUMNS}`,
 			[type, before, now]
 		);
 		return rows.map(r => this.toEntry(r));
@@ -262,6 +335,14 @@ export class MemoryStore {
 		};
 	}
 
+	/** A vector as the row keeps it: sealed when the row is encrypted. */
+	private sealVector(agentId: string, id: string, encrypted: boolean, vector: ArrayLike<number>): Buffer {
+		const bytes = encodeVector(vector);
+		if (!encrypted) return bytes;
+		if (!this.cipher) throw new MemoryLockedError(id);
+		return this.cipher.encryptBytes(agentId, id, bytes);
+	}
+
 	private toMemory(r: Row): Memory {
 		let content = r.content;
 		let metadata = r.metadata ?? {};
@@ -279,6 +360,7 @@ export class MemoryStore {
 			metadata,
 			importance: Number(r.importance),
 			encrypted: r.encrypted,
+			embeddingModel: r.embedding_model,
 			createdAt: new Date(r.created_at).toISOString(),
 			archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null
 		};
@@ -290,6 +372,6 @@ export class MemoryStore {
 			if (!this.cipher) throw new MemoryLockedError(r.id);
 			bytes = this.cipher.decryptBytes(r.agent_id, r.id, bytes);
 		}
-		return { id: r.id, agentId: r.agent_id, scope: r.scope, type: r.type, vector: decodeVector(bytes) };
+		return { id: r.id, agentId: r.agent_id, scope: r.scope, type: r.type, model: r.embedding_model, vector: decodeVector(bytes) };
 	}
 }

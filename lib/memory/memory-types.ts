@@ -19,6 +19,8 @@ export interface Memory {
 	/** 0 (trivia) to 1 (essential); weighs in search ranking. */
 	importance: number;
 	encrypted: boolean;
+	/** The embedding model that made its vector: searches compare it only with queries of that model. */
+	embeddingModel: string;
 	createdAt: string;
 	archivedAt: string | null;
 }
@@ -43,6 +45,8 @@ export interface IndexEntry {
 	agentId: string;
 	scope: MemoryScope;
 	type: MemoryType;
+	/** The embedding model of `vector`; vectors of different models are never compared. */
+	model: string;
 	vector: Float32Array;
 }
 

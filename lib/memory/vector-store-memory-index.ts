@@ -5,8 +5,9 @@ import { normalized } from "./vector-codec";
 
 /**
  * Memories' vectors in the kernel's VectorStore — pgvector in the database, or Qdrant —
- * one collection per vector length. What a caller may see is three filtered searches
- * (its own, the shared memories of those who share with it, the public ones) merged.
+ * one collection per vector length, each vector labelled with its embedding model. What a
+ * caller may see is three filtered searches (its own, the shared memories of those who
+ * share with it, the public ones) merged, each among vectors of the query's model alone.
  * Vectors there are plain even when memories are encrypted at rest.
  */
 export class VectorStoreMemoryIndex implements MemoryIndex {
@@ -23,7 +24,7 @@ export class VectorStoreMemoryIndex implements MemoryIndex {
 			const collection = await this.collection(dims);
 			await this.store.upsert(
 				collection,
-				group.map(e => ({ id: e.id, vector: Array.from(normalized(e.vector)), payload: { agentId: e.agentId, scope: e.scope, type: e.type } }))
+				group.map(e => ({ id: e.id, vector: Array.from(normalized(e.vector)), payload: { agentId: e.agentId, scope: e.scope, type: e.type, model: e.model } }))
 			);
 		}
 	}
@@ -35,7 +36,7 @@ export class VectorStoreMemoryIndex implements MemoryIndex {
 	async search(query: ArrayLike<number>, visibility: Visibility, options: IndexSearch): Promise<VectorCandidate[]> {
 		const collection = await this.collection(query.length);
 		const vector = Array.from(normalized(query));
-		const type: VectorFilter = options.type ? { type: options.type } : {};
+		const type: VectorFilter = { model: options.model, ...(options.type ? { type: options.type } : {}) };
 		const filters: VectorFilter[] = [{ agentId: visibility.agentId, ...type }, { scope: "public", ...type }];
 		if (visibility.sharedFrom.length) filters.push({ scope: "shared", agentId: visibility.sharedFrom, ...type });
 		const hits = new Map<string, number>();

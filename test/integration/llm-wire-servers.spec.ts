@@ -162,6 +162,31 @@ describe("OpenAI wire server, driven by the openai SDK", () => {
 		expect(ids).toEqual(["gpt-4o-mini", "text-embedding-3-small"]);
 	});
 
+	it("as a chat-only server answers chat and 404s every embedding as Ollama does for a model not pulled", async () => {
+		const local = await startOpenAIServer({ embeddingModels: [] });
+		try {
+			const sdk = new OpenAI({ baseURL: local.url, apiKey: "none", maxRetries: 0 });
+			expect((await sdk.chat.completions.create({ model: "llama3.2", messages: [{ role: "user", content: "hi" }] })).choices[0].message.content).toBe("echo: hi");
+			const missing = await rejection(sdk.embeddings.create({ model: "text-embedding-3-small", input: "x" }));
+			expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+			expect(missing).toMatchObject({ status: 404, type: "not_found_error", message: '404 model "text-embedding-3-small" not found, try pulling it first' });
+		} finally {
+			await local.stop();
+		}
+	});
+
+	it("embeds only with the embedding models it has, in the length it is given", async () => {
+		const local = await startOpenAIServer({ embeddingModels: ["nomic-embed-text"], embeddingDimensions: 384 });
+		try {
+			const sdk = new OpenAI({ baseURL: local.url, apiKey: "none", maxRetries: 0 });
+			const result = await sdk.embeddings.create({ model: "nomic-embed-text", input: "alpha" });
+			expect(result.data[0].embedding).toEqual(fakeEmbedding("alpha", 384));
+			expect(await rejection(sdk.embeddings.create({ model: "mxbai-embed-large", input: "alpha" }))).toBeInstanceOf(OpenAI.NotFoundError);
+		} finally {
+			await local.stop();
+		}
+	});
+
 	it("surfaces scripted errors as the SDK's APIError subclasses", async () => {
 		server.script({ kind: "error", status: 429, message: "slow down", retryAfterSeconds: 7 }, { kind: "error", status: 500 }, { kind: "error", status: 400, message: "bad" });
 		const ask = () => client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });

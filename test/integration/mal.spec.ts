@@ -29,6 +29,8 @@ describe("model abstraction layer with the official SDKs", () => {
 			ANTHROPIC_API_KEY: "ak-test",
 			ANTHROPIC_BASE_URL: anthropic.url,
 			ANTHROPIC_MODELS: "claude-3-5-haiku-latest",
+			// A server at OPENAI_BASE_URL serves embeddings only when named (else the offline embedder does).
+			LLM_EMBEDDING_MODEL: "text-embedding-3-small",
 			LLM_MODEL_ALIASES: JSON.stringify({ smart: "claude-3-5-haiku-latest" }),
 			LLM_RETRY_BASE_MS: "10",
 			LLM_RETRY_MAX_MS: "3000",

@@ -12,6 +12,7 @@ const memory = (id: string, daysOld: number, importance = 0.5): Memory => ({
 	metadata: {},
 	importance,
 	encrypted: false,
+	embeddingModel: "offline-hash-384",
 	createdAt: new Date(now.getTime() - daysOld * 86_400_000).toISOString(),
 	archivedAt: null
 });

@@ -26,7 +26,7 @@ class FakeStore implements Pick<MemoryStore, "partition"> {
 }
 
 function memoriesOf(agentId: string, n: number): IndexEntry[] {
-	return Array.from({ length: n }, (_, i) => ({ id: `${agentId}-${i}`, agentId, scope: "private", type: "semantic", vector: axis(i) }));
+	return Array.from({ length: n }, (_, i) => ({ id: `${agentId}-${i}`, agentId, scope: "private", type: "semantic", vector: axis(i), model: "test-model" }));
 }
 
 /** The bytes one agent's partition of `n` memories holds, as the index counts them. */
@@ -36,7 +36,7 @@ function partitionBytes(n: number): number {
 	return exact.bytes;
 }
 
-const search = (index: LocalMemoryIndex, agentId: string, i = 3) => index.search(axis(i), { agentId, sharedFrom: [] }, { k: 1 });
+const search = (index: LocalMemoryIndex, agentId: string, i = 3) => index.search(axis(i), { agentId, sharedFrom: [] }, { k: 1, model: "test-model" });
 
 describe("LocalMemoryIndex under a memory bound", () => {
 	const agents = ["a", "b", "c"];

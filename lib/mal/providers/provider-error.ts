@@ -12,7 +12,9 @@ export function toProviderError(provider: string, err: unknown, signal?: AbortSi
 	if (err instanceof ProviderError) return err;
 	const e = err as { status?: number; headers?: Headers | Record<string, string>; message?: string; name?: string };
 	if (typeof e.status === "number") {
-		return new ProviderError(provider, `HTTP ${e.status}: ${cleanMessage(e.message)}`, e.status, RETRYABLE_STATUS.has(e.status), retryAfter(e.headers));
+		// The SDKs start their message with the status again ("404 model … not found").
+		const message = cleanMessage(e.message).replace(new RegExp(`^${e.status}\\s+`), "");
+		return new ProviderError(provider, `HTTP ${e.status}: ${message}`, e.status, RETRYABLE_STATUS.has(e.status), retryAfter(e.headers));
 	}
 	if (signal?.aborted) return new ProviderError(provider, "timed out", undefined, true);
 	// No status: the request never got an answer (refused, reset, timed out, DNS).

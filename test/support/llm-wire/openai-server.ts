@@ -23,6 +23,14 @@ import {
 export interface OpenAIServerOptions extends WireServerOptions {
 	/** Ids listed by `GET /v1/models`. */
 	models?: string[];
+	/**
+	 * The embedding models the server has (default: any). Asked for another, `/v1/embeddings`
+	 * answers 404 as Ollama's OpenAI layer does for a model not pulled; `[]` is a chat-only
+	 * server, like a local server with no embedding model.
+	 */
+	embeddingModels?: string[];
+	/** Length of the vectors it answers when the request names none (default 8). */
+	embeddingDimensions?: number;
 }
 
 export interface OpenAIServer extends WireServer {
@@ -96,11 +104,14 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
 	}
 
 	async function embed({ request, res, play }: Exchange): Promise<void> {
-		if (!(await play(embeddings))) return;
 		const { input, dimensions, encoding_format: format, model } = request.body;
+		if (options.embeddingModels && !options.embeddingModels.includes(String(model))) {
+			return sendJson(res, 404, { error: { message: `model "${String(model)}" not found, try pulling it first`, type: "not_found_error", param: null, code: null } });
+		}
+		if (!(await play(embeddings))) return;
 		const items = (Array.isArray(input) && input.some((x) => typeof x !== "number") ? input : [input]) as unknown[];
 		const texts = items.map((item) => (typeof item === "string" ? item : JSON.stringify(item)));
-		const size = typeof dimensions === "number" ? dimensions : 8;
+		const size = typeof dimensions === "number" ? dimensions : (options.embeddingDimensions ?? 8);
 		// The SDK asks for base64 (little-endian float32) unless the caller chose a format, and decodes it itself.
 		const encode = (v: number[]) => (format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v);
 		const data = texts.map((text, index) => ({ object: "embedding", index, embedding: encode(fakeEmbedding(text, size)) }));
