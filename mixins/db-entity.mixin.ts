@@ -1,6 +1,7 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
+import { parseJsonInput } from "../lib/kernel/input-guard";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { Scope } from "../lib/security/capabilities";
 import { KernelDbAdapter, type TableSpec } from "./kernel-db.adapter";
@@ -59,12 +60,18 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 		let query = ctx.params.query;
 		if (typeof query === "string") {
 			try {
-				query = JSON.parse(query);
-			} catch {
+				// Held to the input rules like a body: a deep or NUL-laden query is a 400 naming it.
+				query = parseJsonInput(query);
+			} catch (err) {
+				if (err instanceof Errors.MoleculerClientError) throw err;
+				query = undefined;
+			}
+			if (!query || typeof query !== "object" || Array.isArray(query)) {
 				throw new Errors.ValidationError('"query" must be a JSON object', "VALIDATION_ERROR", [{ field: "query", message: '"query" must be a JSON object', type: "field" }]);
 			}
 		}
-		const merged: Record<string, unknown> = { ...((query as Record<string, unknown>) ?? {}) };
+		// A map without a prototype: the fields named by the request are its only keys.
+		const merged: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, query ?? {});
 		for (const f of filters) if (ctx.params[f] !== undefined) merged[f] = ctx.params[f];
 		ctx.params = { ...ctx.params, query: merged };
 	}

@@ -53,7 +53,7 @@ export const EVENT_ALIASES: Record<string, { actions: string[]; outcome?: string
 const MAX_EVIDENCE = 50;
 
 export function matchesEvent(event: string, e: ObservedEvent): boolean {
-	const alias = EVENT_ALIASES[event];
+	const alias = Object.hasOwn(EVENT_ALIASES, event) ? EVENT_ALIASES[event] : undefined;
 	if (alias) return (!alias.outcome || e.outcome === alias.outcome) && alias.actions.some(a => actionMatches(a, e.action));
 	return event === "any" || actionMatches(event, e.action);
 }

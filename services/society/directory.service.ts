@@ -124,7 +124,7 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 					const admin = ctx.meta.user?.scopes?.includes("admin") ?? false;
 					if (caller.kind !== "system" && !admin && caller.id !== id && caller.id !== rows[0].owner) throw new NotAllowedError(`Only agent ${id}, its owner or an admin edits its profile`, { agentId: id });
 					await db().query(
-						`INSERT INTO agent_profiles (agent_id, display_name, bio, skills) VALUES ($1, $2, COALESCE($3, ''), $4)
+						`INSERT INTO agent_profiles (agent_id, display_name, bio, skills) VALUES ($1, $2::text, COALESCE($3::text, ''), $4::text[])
 						 ON CONFLICT (agent_id) DO UPDATE SET display_name = COALESCE($2, agent_profiles.display_name), bio = COALESCE($3, agent_profiles.bio),
 						 skills = COALESCE($4, agent_profiles.skills), updated_at = now()`,
 						[id, displayName ?? null, bio ?? null, skills ? skills.map(s => s.toLowerCase()) : null]
