@@ -2,6 +2,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
 import { parseJsonInput } from "../lib/kernel/input-guard";
+import { INT_MAX } from "../lib/schema/number-bounds";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { Scope } from "../lib/security/capabilities";
 import { KernelDbAdapter, type TableSpec } from "./kernel-db.adapter";
@@ -47,6 +48,24 @@ export type DbServiceSchema = ServiceSchema<ServiceSettingSchema, DbMethods>;
 
 type ListParams = Record<string, unknown> & { query?: unknown };
 
+/** moleculer-db's paging numbers with the bounds it leaves out; a number id is no id (ids are uuids). */
+const PAGING_BOUNDS: Record<string, Record<string, number>> = {
+	list: { page: INT_MAX, pageSize: MAX_PAGE_SIZE },
+	find: { limit: INT_MAX, offset: INT_MAX }
+};
+
+/** Once the mixins are merged: every number moleculer-db's actions take gets its `max` (number-bounds.ts). */
+function boundPaging(schema: ServiceSchema): void {
+	for (const [name, bounds] of Object.entries(PAGING_BOUNDS)) {
+		const action = schema.actions?.[name];
+		const params = action && typeof action === "object" ? (action.params as Record<string, Record<string, unknown>> | undefined) : undefined;
+		for (const [field, max] of Object.entries(bounds)) if (params?.[field]) params[field] = { ...params[field], max };
+	}
+	const get = schema.actions?.get;
+	const getParams = get && typeof get === "object" ? (get.params as Record<string, unknown> | undefined) : undefined;
+	if (getParams?.id) getParams.id = [{ type: "string", max: 200 }, { type: "array", items: { type: "string", max: 200 }, max: MAX_PAGE_SIZE }];
+}
+
 /**
  * moleculer-db's service mixin (list/find/count/get/create/update/remove, pagination,
  * search) over the kernel's Database, for one table. Every change is broadcast as
@@ -77,6 +96,7 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 	}
 	const mixin = {
 		mixins: [DbService as unknown as Partial<ServiceSchema>, requiresDatabase(kernel)],
+		merged: boundPaging,
 		adapter: new KernelDbAdapter(() => kernel.db, spec),
 		settings: { idField: "id", pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE, maxLimit: MAX_PAGE_SIZE },
 		hooks: { before: { list: normaliseQuery, find: normaliseQuery, count: normaliseQuery } },

@@ -2,6 +2,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { Approval, ApprovalStatus, ApprovalStore } from "../lib/security/approval-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 
 interface Meta {
 	user?: { id: string };
@@ -33,7 +34,7 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 				params: {
 					status: { type: "enum", values: ["pending", "approved", "denied", "expired"], optional: true },
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
-					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+					offset: OFFSET_PARAM
 				},
 				async handler(ctx: Context<{ status?: ApprovalStatus; limit?: number; offset?: number }>) {
 					const { limit = 100, offset = 0 } = ctx.params;
