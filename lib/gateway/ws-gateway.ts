@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Logger, ServiceBroker } from "moleculer";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { parseJsonInput } from "../kernel/input-guard";
+import { inputProblem, parseShallowJson } from "../kernel/input-guard";
 import { errorAnswer } from "./error-response";
 import { createEventRelay, createHandlers, forbiddenScope, send } from "./ws-handlers";
 
@@ -84,6 +84,9 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			}
 			const { id = null } = message;
 			const reply = (m: WsMessage) => send(socket, { ...m, id });
+			// The input rules (input-guard.ts) on the whole message, answered under its id.
+			const problem = inputProblem(message);
+			if (problem) return reply({ type: "error", error: { type: problem.type, message: problem.message, data: problem.data } });
 			const payload = (message.payload && typeof message.payload === "object" ? message.payload : {}) as Record<string, unknown>;
 			try {
 				await options.limit(session.user, req.socket.remoteAddress);
@@ -111,10 +114,10 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 	return wss;
 }
 
-/** One message from a client: JSON within the input rules, shaped `{type, id, payload}`. */
+/** One message from a client: JSON no deeper than the limit, shaped `{type, id, payload}`. */
 function readMessage(raw: RawData): WsMessage {
 	const text = Array.isArray(raw) ? Buffer.concat(raw).toString() : Buffer.from(raw as ArrayBuffer).toString();
-	const message = parseJsonInput(text) as WsMessage | null;
+	const message = parseShallowJson(text) as WsMessage | null;
 	if (!message || typeof message !== "object" || typeof message.type !== "string") throw new Error("a message is {type, id, payload}");
 	return message;
 }

@@ -36,10 +36,15 @@ export function jsonTooDeep(raw: string | Uint8Array, maxDepth = MAX_JSON_DEPTH)
 	return false;
 }
 
+/** JSON text from a client, parsed once its depth is checked (BODY_TOO_DEEP); SyntaxError when it is no JSON. */
+export function parseShallowJson(raw: string, maxDepth = MAX_JSON_DEPTH): unknown {
+	if (jsonTooDeep(raw, maxDepth)) throw new InputTooDeepError("", maxDepth);
+	return JSON.parse(raw);
+}
+
 /** JSON text from a client, parsed after its depth is checked and then held to the input rules. */
 export function parseJsonInput(raw: string, maxDepth = MAX_JSON_DEPTH): unknown {
-	if (jsonTooDeep(raw, maxDepth)) throw new InputTooDeepError("", maxDepth);
-	const value: unknown = JSON.parse(raw);
+	const value = parseShallowJson(raw, maxDepth);
 	const problem = inputProblem(value, maxDepth);
 	if (problem) throw problem;
 	return value;
