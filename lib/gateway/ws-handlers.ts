@@ -188,6 +188,8 @@ function handlersOf(broker: ServiceBroker, options: WsOptions, relay: EventRelay
 	async function systemTask(type: keyof typeof SYSTEM_TASKS, task: Payload, request: Payload, session: Session): Promise<unknown> {
 		const spec: SystemTask = SYSTEM_TASKS[type];
 		const endpoints = broker.registry.getActionEndpoints(spec.action);
+		// Installed but unavailable (its circuit is open): a 503 to retry, not "not installed".
+		if (endpoints?.endpoints.length && !endpoints.hasAvailable()) throw new Errors.ServiceNotAvailableError({ action: spec.action, nodeID: broker.nodeID });
 		if (!endpoints?.hasAvailable()) {
 			const capability = spec.action.split(".")[0];
 			throw new Errors.MoleculerError(`The "${capability}" capability is not installed on this node: ${type} needs the action ${spec.action}`, 501, "NOT_AVAILABLE", {
