@@ -3,7 +3,7 @@ import { Counter, Histogram } from "prom-client";
 import { ScheduleForbiddenError, ScheduleInvalidError } from "../lib/cluster/errors";
 import type { LeaderElection } from "../lib/cluster/leader-election";
 import { hostingNodes } from "../lib/cluster/nodes";
-import { firstTick, MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseCadence } from "../lib/cluster/schedule";
+import { firstTick, MAX_INTERVAL_MS, parseCadence } from "../lib/cluster/schedule";
 import { ScheduleStore, cadenceOf, toView, type RunView, type ScheduleRow, type ScheduleTarget, type ScheduleView } from "../lib/cluster/schedule-store";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
@@ -64,7 +64,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 					name: { type: "string", min: 1, max: 100, optional: true },
 					cron: { type: "string", min: 1, max: 200, optional: true },
 					timezone: { type: "string", min: 1, max: 64, optional: true },
-					intervalMs: { type: "number", integer: true, min: MIN_INTERVAL_MS, max: MAX_INTERVAL_MS, optional: true },
+					// The lower bound is parseCadence's, which says why (SCHEDULE_INVALID).
+					intervalMs: { type: "number", integer: true, positive: true, max: MAX_INTERVAL_MS, optional: true },
 					target: {
 						type: "object",
 						strict: true,

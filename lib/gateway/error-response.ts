@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { Logger } from "moleculer";
+import { Errors, type Logger } from "moleculer";
 
 /** What every error answer carries, over REST (the body) and the WebSocket (`error`). */
 export interface PublicError {
@@ -57,7 +57,9 @@ export function errorAnswer(err: unknown, ctx: ErrorContext): ErrorAnswer {
 			}
 		};
 	}
-	if (code === undefined || type === undefined || NATIVE.has(e.name)) {
+	// A Moleculer error without a type (moleculer-db's EntityNotFoundError) is named by its class: ENTITY_NOT_FOUND.
+	const named = type ?? (err instanceof Errors.MoleculerError ? upperSnake(e.name) : undefined);
+	if (code === undefined || named === undefined || NATIVE.has(e.name)) {
 		const requestId = ctx.requestId ?? crypto.randomUUID();
 		ctx.logger.error({ err, requestId }, `${ctx.what} failed with an internal error (request id ${requestId})`);
 		return { status: 500, error: { type: "INTERNAL_ERROR", message: `Internal error; see the node's log for request id ${requestId}`, data: { requestId } } };
@@ -65,8 +67,12 @@ export function errorAnswer(err: unknown, ctx: ErrorContext): ErrorAnswer {
 	if (code >= 500) ctx.logger.warn({ err, requestId: ctx.requestId }, `${ctx.what} failed: ${e.message}`);
 	// Validation errors name every bad field in the message, not only in `data`.
 	const message =
-		type === "VALIDATION_ERROR" && Array.isArray(e.data) && e.data.length ? e.data.map((d: { message?: unknown }) => String(d?.message)).join("; ") : String(e.message);
-	return { status: code, error: e.data === undefined ? { type, message } : { type, message, data: e.data } };
+		named === "VALIDATION_ERROR" && Array.isArray(e.data) && e.data.length ? e.data.map((d: { message?: unknown }) => String(d?.message)).join("; ") : String(e.message);
+	return { status: code, error: e.data === undefined ? { type: named, message } : { type: named, message, data: e.data } };
+}
+
+function upperSnake(name: string): string {
+	return name.replace(/Error$/, "").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase() || "ERROR";
 }
 
 /**

@@ -141,6 +141,10 @@ describe("error answers", () => {
 		expect(answer(new Errors.MoleculerClientError("No job abc", 404, "NOT_FOUND", { id: "abc" }))).toEqual({ status: 404, error: { type: "NOT_FOUND", message: "No job abc", data: { id: "abc" } } });
 		const remote = Object.assign(new Error("No such forum"), { name: "NotFoundError", code: 404, type: "NOT_FOUND" });
 		expect(answer(remote)).toEqual({ status: 404, error: { type: "NOT_FOUND", message: "No such forum" } });
+		// moleculer-db's errors have no type: named by their class.
+		const typeless = new Errors.MoleculerClientError("Entity not found", 404, "", { id: "x" });
+		typeless.name = "EntityNotFoundError";
+		expect(answer(typeless)).toEqual({ status: 404, error: { type: "ENTITY_NOT_FOUND", message: "Entity not found", data: { id: "x" } } });
 		expect(logged).toEqual([]);
 	});
 
