@@ -66,9 +66,10 @@ function hasInjectedPrototype(o: object): boolean {
 	return !(typeof ctor === "function" && ctor.prototype === proto);
 }
 
+/** A data object: no prototype, or an Object.prototype (of this realm or another, e.g. a vm context's). */
 function isPlain(o: object): boolean {
 	const proto: unknown = Object.getPrototypeOf(o);
-	return proto === null || proto === Object.prototype;
+	return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
 }
 
 function fieldPath(parent: string, key: string | number): string {

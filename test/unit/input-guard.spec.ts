@@ -1,3 +1,4 @@
+import vm from "node:vm";
 import { Errors, ServiceBroker, type Logger } from "moleculer";
 import { errorAnswer, errorJson } from "../../lib/gateway/error-response";
 import { inputProblem, jsonTooDeep, MAX_JSON_DEPTH, parseJsonInput } from "../../lib/kernel/input-guard";
@@ -52,6 +53,11 @@ describe("the input rules", () => {
 			secret = "a\u0000b";
 		}
 		expect(problemOf({ at: new Date(), bytes: Buffer.from([0, 1]), holder: new Holder(), empty: Object.create(null) as object })).toBeUndefined();
+	});
+
+	it("walks data objects made in another realm (a vm context) like its own", () => {
+		const foreign = vm.runInNewContext('({ note: { text: "a\\u0000b" } })') as object;
+		expect(problemOf(foreign)).toMatchObject({ type: "INVALID_TEXT", data: { field: "note.text" } });
 	});
 });
 
