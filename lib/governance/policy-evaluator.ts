@@ -77,8 +77,11 @@ function fieldOf(field: string, e: ObservedEvent): unknown {
 			return e.data.tool ?? (e.action === "tools.invoke" ? e.data.toolId : undefined);
 		case "capability":
 			return e.data.capability;
-		default:
-			return e.data[field.slice("data.".length)];
+		default: {
+			// Only the event's own data: `data.constructor` names no field.
+			const key = field.slice("data.".length);
+			return Object.hasOwn(e.data, key) ? e.data[key] : undefined;
+		}
 	}
 }
 
