@@ -97,7 +97,11 @@ export function inputProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): ClientE
 		if (!array && !isPlain(v)) continue;
 		if (depth + 1 > maxDepth) return new InputTooDeepError(path, maxDepth);
 		if (array) {
-			for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: fieldPath(path, i), depth: depth + 1 });
+			for (let i = v.length - 1; i >= 0; i--) {
+				const item: unknown = v[i];
+				// Numbers, booleans and null (most of a vector) need no walk and no path.
+				if (item !== null && (typeof item === "object" || typeof item === "string")) stack.push({ value: item, path: fieldPath(path, i), depth: depth + 1 });
+			}
 			continue;
 		}
 		const keys = Object.keys(v);
