@@ -1,8 +1,9 @@
 import os from "node:os";
-import { Cachers, Transporters, type BrokerOptions, type Errors } from "moleculer";
+import { Cachers, Errors, Transporters, type BrokerOptions } from "moleculer";
 import type { Config } from "./lib/kernel/config";
 import type { NodeMetrics } from "./lib/kernel/metrics";
 import type { SecurityGuard } from "./lib/security/security-guard";
+import { GuardedValidator } from "./lib/kernel/guarded-validator";
 import { NatsTransporter } from "./lib/kernel/nats-transporter";
 import { NodeLogger } from "./lib/kernel/node-logger";
 
@@ -47,8 +48,7 @@ export function createBrokerOptions(config: Config, { metrics, security }: NodeM
 			minRequestCount: 20,
 			windowTime: 60,
 			halfOpenTime: 10_000,
-			// Only failures of the callee (5xx, timeouts) count; a caller's bad input does not.
-			check: err => ((err as Errors.MoleculerError).code ?? 500) >= 500
+			check: isCalleeFailure
 		},
 		bulkhead: {
 			enabled: true,
@@ -57,7 +57,8 @@ export function createBrokerOptions(config: Config, { metrics, security }: NodeM
 		},
 		tracking: { enabled: true, shutdownTimeout: config.SHUTDOWN_TIMEOUT_MS },
 		registry: { strategy: "RoundRobin", preferLocal: true },
-		validator: true,
+		// fastest-validator, after the input rules every call meets (depth, storable text, no __proto__).
+		validator: new GuardedValidator(),
 
 		// Moleculer's built-in metrics are off: NodeMetrics measures calls far more cheaply.
 		metrics: false,
@@ -69,6 +70,17 @@ export function createBrokerOptions(config: Config, { metrics, security }: NodeM
 		// The node's own signal handlers stop the kernel after the broker.
 		skipProcessEventRegistration: true
 	};
+}
+
+/**
+ * What opens a circuit: a failure of the callee or what it depends on — a Moleculer error
+ * of 5xx (timeouts, an unreachable database or provider, a lost node). A caller's bad
+ * input (4xx) never counts, nor does a plain JavaScript error (TypeError, RangeError, a
+ * driver's SQL error): those are bugs one request's input triggers — logged as 500s and
+ * to be fixed — and must not switch the service off for every other caller.
+ */
+export function isCalleeFailure(err: unknown): boolean {
+	return err instanceof Errors.MoleculerError && typeof err.code === "number" && err.code >= 500;
 }
 
 function redisCacher(namespace: string, url: string): InstanceType<typeof Cachers.Redis> {

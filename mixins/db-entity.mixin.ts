@@ -1,6 +1,8 @@
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
+import { parseJsonInput } from "../lib/kernel/input-guard";
+import { INT_MAX } from "../lib/schema/number-bounds";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { Scope } from "../lib/security/capabilities";
 import { KernelDbAdapter, type TableSpec } from "./kernel-db.adapter";
@@ -46,6 +48,24 @@ export type DbServiceSchema = ServiceSchema<ServiceSettingSchema, DbMethods>;
 
 type ListParams = Record<string, unknown> & { query?: unknown };
 
+/** moleculer-db's paging numbers with the bounds it leaves out; a number id is no id (ids are uuids). */
+const PAGING_BOUNDS: Record<string, Record<string, number>> = {
+	list: { page: INT_MAX, pageSize: MAX_PAGE_SIZE },
+	find: { limit: INT_MAX, offset: INT_MAX }
+};
+
+/** Once the mixins are merged: every number moleculer-db's actions take gets its `max` (number-bounds.ts). */
+function boundPaging(schema: ServiceSchema): void {
+	for (const [name, bounds] of Object.entries(PAGING_BOUNDS)) {
+		const action = schema.actions?.[name];
+		const params = action && typeof action === "object" ? (action.params as Record<string, Record<string, unknown>> | undefined) : undefined;
+		for (const [field, max] of Object.entries(bounds)) if (params?.[field]) params[field] = { ...params[field], max };
+	}
+	const get = schema.actions?.get;
+	const getParams = get && typeof get === "object" ? (get.params as Record<string, unknown> | undefined) : undefined;
+	if (getParams?.id) getParams.id = [{ type: "string", max: 200 }, { type: "array", items: { type: "string", max: 200 }, max: MAX_PAGE_SIZE }];
+}
+
 /**
  * moleculer-db's service mixin (list/find/count/get/create/update/remove, pagination,
  * search) over the kernel's Database, for one table. Every change is broadcast as
@@ -59,17 +79,24 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 		let query = ctx.params.query;
 		if (typeof query === "string") {
 			try {
-				query = JSON.parse(query);
-			} catch {
+				// Held to the input rules like a body: a deep or NUL-laden query is a 400 naming it.
+				query = parseJsonInput(query);
+			} catch (err) {
+				if (err instanceof Errors.MoleculerClientError) throw err;
+				query = undefined;
+			}
+			if (!query || typeof query !== "object" || Array.isArray(query)) {
 				throw new Errors.ValidationError('"query" must be a JSON object', "VALIDATION_ERROR", [{ field: "query", message: '"query" must be a JSON object', type: "field" }]);
 			}
 		}
-		const merged: Record<string, unknown> = { ...((query as Record<string, unknown>) ?? {}) };
+		// A map without a prototype: the fields named by the request are its only keys.
+		const merged: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, query ?? {});
 		for (const f of filters) if (ctx.params[f] !== undefined) merged[f] = ctx.params[f];
 		ctx.params = { ...ctx.params, query: merged };
 	}
 	const mixin = {
 		mixins: [DbService as unknown as Partial<ServiceSchema>, requiresDatabase(kernel)],
+		merged: boundPaging,
 		adapter: new KernelDbAdapter(() => kernel.db, spec),
 		settings: { idField: "id", pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE, maxLimit: MAX_PAGE_SIZE },
 		hooks: { before: { list: normaliseQuery, find: normaliseQuery, count: normaliseQuery } },

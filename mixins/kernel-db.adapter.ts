@@ -89,7 +89,7 @@ export class KernelDbAdapter {
 	}
 
 	async insert(entity: Entity): Promise<Entity> {
-		const fields = Object.keys(entity).filter(f => entity[f] !== undefined && f in this.spec.columns);
+		const fields = Object.keys(entity).filter(f => entity[f] !== undefined && this.isColumn(f));
 		const sql = fields.map(f => this.toColumn(f, entity[f]));
 		const columns = fields.map(snake).join(", ");
 		const values = fields.map((_, i) => `$${i + 1}`).join(", ");
@@ -137,7 +137,7 @@ export class KernelDbAdapter {
 		const out: Entity = {};
 		for (const [column, value] of Object.entries(row)) {
 			const field = camel(column);
-			const type = this.spec.columns[field];
+			const type = this.isColumn(field) ? this.spec.columns[field] : undefined;
 			if (value === null || value === undefined) out[field] = null;
 			else if (type === "number") out[field] = Number(value);
 			else if (type === "time") out[field] = new Date(value as string).toISOString();
@@ -154,8 +154,13 @@ export class KernelDbAdapter {
 		return entity;
 	}
 
+	/** A declared field: an own key of the spec, so `constructor` or `__proto__` from a request is no field. */
+	private isColumn(field: string): boolean {
+		return Object.hasOwn(this.spec.columns, field);
+	}
+
 	private column(field: string, what: string): string {
-		if (field !== "id" && !(field in this.spec.columns)) {
+		if (field !== "id" && !this.isColumn(field)) {
 			throw badField(field, `Cannot ${what} by "${field}"; known fields: ${["id", ...Object.keys(this.spec.columns)].join(", ")}`);
 		}
 		return snake(field);
@@ -199,7 +204,7 @@ export class KernelDbAdapter {
 		const values = update.$set ?? update;
 		const fields = Object.keys(values).filter(f => f !== "id" && f !== "$set" && values[f] !== undefined);
 		const sets = fields.map(f => `${this.column(f, "update")} = $${sql.push(this.toColumn(f, values[f]))}`);
-		if (sets.length && "updatedAt" in this.spec.columns && !fields.includes("updatedAt")) sets.push("updated_at = now()");
+		if (sets.length && this.isColumn("updatedAt") && !fields.includes("updatedAt")) sets.push("updated_at = now()");
 		return sets.join(", ");
 	}
 }

@@ -24,6 +24,7 @@ import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
 import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { OFFSET_PARAM, TIMEOUT_MS_PARAM } from "../lib/schema/number-bounds";
 
 /**
  * Actions that change something run once: the broker's retry policy would repeat them
@@ -157,7 +158,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				scope: "agents:read",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
-					offset: { type: "number", integer: true, min: 0, optional: true, convert: true },
+					offset: OFFSET_PARAM,
 					state: { type: "enum", values: [...AGENT_STATES], optional: true }
 				},
 				async handler(ctx: Context<{ limit?: number; offset?: number; state?: string }>): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
@@ -242,7 +243,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					id: "string",
 					task: { type: "object", props: { type: { type: "string", min: 1, max: 100 } } },
 					async: { type: "boolean", optional: true, convert: true },
-					timeoutMs: { type: "number", integer: true, positive: true, optional: true }
+					timeoutMs: TIMEOUT_MS_PARAM
 				},
 				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number }, Meta>): Promise<unknown> {
 					const { id, task, timeoutMs } = ctx.params;

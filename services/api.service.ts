@@ -6,6 +6,8 @@ import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
+import { bodyParseError, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
+import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-response";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
 import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
@@ -20,7 +22,7 @@ import type { TokenStore } from "../lib/security/token-store";
 export const API_PREFIX = "/api/v1";
 
 export interface ErrorBody {
-	error: { type: string; message: string; data?: unknown };
+	error: PublicError;
 }
 
 export interface ApiServiceOptions {
@@ -142,24 +144,23 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					authorization: true,
 					mappingPolicy: "restrict",
 					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat, "GET openapi.json": openApiRoute(options.schemas, kernel.version) },
-					bodyParsers: { json: { limit: config.GATEWAY_MAX_PAYLOAD_BYTES }, urlencoded: false }
+					bodyParsers: { json: jsonBodyParser(config.GATEWAY_MAX_PAYLOAD_BYTES), urlencoded: false },
+					// Bodies meet the input rules as they are parsed, before anything is called.
+					use: [checkBody]
 				}
 			],
 
 			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {
-				const e = err as Error & { code?: number; status?: number; type?: string; data?: unknown };
-				if (e.status === 413 || e.type === "entity.too.large") {
-					return sendJson(res, 413, errorBody("PAYLOAD_TOO_LARGE", `The request body is over ${config.GATEWAY_MAX_PAYLOAD_BYTES} bytes (GATEWAY_MAX_PAYLOAD_BYTES)`));
-				}
-				const status = Number.isInteger(e.code) && e.code! >= 400 && e.code! < 600 ? e.code! : 500;
-				if (status >= 500 && !e.type) {
-					const requestID = req.$ctx?.requestID;
-					this.logger.error(`Request ${req.method} ${req.url} failed (request id ${requestID})`, err);
-					return sendJson(res, 500, errorBody("INTERNAL_ERROR", `Internal error; see the node's log for request id ${requestID}`));
-				}
-				// Validation errors name every bad field in the message, not only in `data`.
-				const message = e.type === "VALIDATION_ERROR" && Array.isArray(e.data) ? e.data.map((d: { message?: string }) => d.message).join("; ") : e.message;
-				sendJson(res, status, errorBody(e.type || e.name || "ERROR", message, e.data));
+				const parse = bodyParseError(err, config.GATEWAY_MAX_PAYLOAD_BYTES);
+				if (parse) return sendJson(res, parse.status, { error: parse.error });
+				const answer = errorAnswer(err, {
+					requestId: req.$ctx?.requestID ?? undefined,
+					what: `${req.method} ${(req.originalUrl ?? req.url ?? "").split("?")[0]}`,
+					circuitHalfOpenMs: this.broker.options.circuitBreaker?.halfOpenTime ?? 10_000,
+					logger: this.logger
+				});
+				if (answer.retryAfterSeconds && !res.headersSent) res.setHeader("Retry-After", String(answer.retryAfterSeconds));
+				sendJson(res, answer.status, { error: answer.error });
 			}
 		},
 
@@ -209,6 +210,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 				maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
 				maxConnections: config.GATEWAY_MAX_CONNECTIONS,
 				chatStreamChunkSize: config.CHAT_STREAM_CHUNK_SIZE,
+				logger: this.logger,
 				allows: (user, scope) => GatewayAuth.allows(user as GatewayUser, scope as Scope)
 			});
 		},
@@ -225,10 +227,10 @@ function errorBody(type: string, message: string, data?: unknown): ErrorBody {
 	return { error: data === undefined ? { type, message } : { type, message, data } };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: ErrorBody): void {
 	if (res.headersSent) return;
 	res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
-	res.end(JSON.stringify(body));
+	res.end(errorJson(body.error));
 }
 
 /** GET /api/v1/openapi.json: built once, from the schemas the routes come from. */

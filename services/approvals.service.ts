@@ -5,6 +5,7 @@ import { AdminRequiredError } from "../lib/security/errors";
 import { GrantRequests } from "../lib/security/grant-requests";
 import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 
 /**
  * Pending approvals: people list them and approve or deny; the waiting action runs or is
@@ -43,7 +44,7 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 				params: {
 					status: { type: "enum", values: ["pending", "approved", "denied", "expired"], optional: true },
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
-					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+					offset: OFFSET_PARAM
 				},
 				async handler(ctx: Context<{ status?: ApprovalStatus; limit?: number; offset?: number }>) {
 					const { limit = 100, offset = 0 } = ctx.params;

@@ -3,6 +3,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditLog, AuditQuery } from "../lib/security/audit-log";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 
 
 const FILTERS = {
@@ -31,7 +32,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 				params: {
 					...FILTERS,
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
-					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+					offset: OFFSET_PARAM
 				},
 				handler(ctx: Context<AuditQuery>) {
 					return audit.query(ctx.params);

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import { jsonLines, sseFrame } from "../lib/kernel/json-lines";
+import { TIMEOUT_MS_PARAM } from "../lib/schema/number-bounds";
 
 interface ChatParams {
 	id: string;
@@ -17,7 +18,7 @@ const PARAMS = {
 	id: { type: "string", min: 1, max: 100 },
 	message: { type: "string", min: 1, max: 100_000 },
 	sessionId: { type: "string", min: 1, max: 200, optional: true },
-	timeoutMs: { type: "number", integer: true, positive: true, optional: true, convert: true }
+	timeoutMs: { ...TIMEOUT_MS_PARAM, convert: true }
 } as const;
 
 /** Server-sent events, one `event: <type>` per JSON line. */

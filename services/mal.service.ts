@@ -18,6 +18,7 @@ import { ModelRouter, type Route } from "../lib/mal/router";
 import type { ChatRequest, EmbedRequest, FinishReason, ProviderChatResult, ProviderChunk, ProviderEmbedResult, ToolCall, Usage } from "../lib/mal/types";
 import { UsageStore, type Budget, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
 import { providerServiceName } from "./llm-provider.service";
+import { BIGINT_MAX, USD_MAX } from "../lib/schema/number-bounds";
 
 export interface ChatResult {
 	message: { role: "assistant"; content: string | null; toolCalls: ToolCall[] };
@@ -203,8 +204,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 				audit: true,
 				params: {
 					agentId: "string",
-					daily: { type: "object", optional: true, props: { tokens: { type: "number", integer: true, min: 0, optional: true, nullable: true }, usd: { type: "number", min: 0, optional: true, nullable: true } } },
-					monthly: { type: "object", optional: true, props: { tokens: { type: "number", integer: true, min: 0, optional: true, nullable: true }, usd: { type: "number", min: 0, optional: true, nullable: true } } }
+					daily: { type: "object", optional: true, props: { tokens: { type: "number", integer: true, min: 0, max: BIGINT_MAX, optional: true, nullable: true }, usd: { type: "number", min: 0, max: USD_MAX, optional: true, nullable: true } } },
+					monthly: { type: "object", optional: true, props: { tokens: { type: "number", integer: true, min: 0, max: BIGINT_MAX, optional: true, nullable: true }, usd: { type: "number", min: 0, max: USD_MAX, optional: true, nullable: true } } }
 				},
 				async handler(ctx: Context<{ agentId: string; daily?: Partial<Budget["daily"]>; monthly?: Partial<Budget["monthly"]> }>) {
 					const budget: Budget = {

@@ -17,6 +17,7 @@ import { staleStatistics } from "../lib/memory/stale-statistics";
 import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index";
 import { callerOf, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 
 /** Memories a store call may carry at once. */
 const MAX_BATCH = 1000;
@@ -239,7 +240,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					scope: { ...SCOPE, optional: true },
 					archived: { type: "boolean", optional: true, convert: true },
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
-					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+					offset: OFFSET_PARAM
 				},
 				handler(ctx: Params<{ type?: MemoryType; scope?: MemoryScope; archived?: boolean; limit?: number; offset?: number }>) {
 					const agentId = ownerOf(ctx);

@@ -6,6 +6,7 @@ import { CAPABILITIES, type Capability, type GrantConstraints } from "../lib/sec
 import type { GrantRequests, PendingGrant } from "../lib/security/grant-requests";
 import type { Grant, GrantStore } from "../lib/security/grant-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { BIGINT_MAX } from "../lib/schema/number-bounds";
 
 interface Meta {
 	user?: { id: string };
@@ -68,7 +69,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 				params: {
 					id: "string",
 					capability: { type: "enum", values: Object.keys(CAPABILITIES), optional: true },
-					grantId: { type: "number", integer: true, positive: true, convert: true, optional: true }
+					grantId: { type: "number", integer: true, positive: true, max: BIGINT_MAX, convert: true, optional: true }
 				},
 				async handler(ctx: Context<{ id: string; capability?: Capability; grantId?: number }, Meta>): Promise<{ revoked: number }> {
 					await ensureAgent(ctx.params.id);

@@ -3,12 +3,13 @@ import { Counter, Histogram } from "prom-client";
 import { ScheduleForbiddenError, ScheduleInvalidError } from "../lib/cluster/errors";
 import type { LeaderElection } from "../lib/cluster/leader-election";
 import { hostingNodes } from "../lib/cluster/nodes";
-import { firstTick, parseCadence } from "../lib/cluster/schedule";
+import { firstTick, MAX_INTERVAL_MS, parseCadence } from "../lib/cluster/schedule";
 import { ScheduleStore, cadenceOf, toView, type RunView, type ScheduleRow, type ScheduleTarget, type ScheduleView } from "../lib/cluster/schedule-store";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { Scope } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 
 /** Changes run once: the broker must not repeat them on a retryable error. */
 const ONCE = { retryPolicy: { enabled: false } };
@@ -63,7 +64,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 					name: { type: "string", min: 1, max: 100, optional: true },
 					cron: { type: "string", min: 1, max: 200, optional: true },
 					timezone: { type: "string", min: 1, max: 64, optional: true },
-					intervalMs: { type: "number", integer: true, optional: true },
+					// The lower bound is parseCadence's, which says why (SCHEDULE_INVALID).
+					intervalMs: { type: "number", integer: true, positive: true, max: MAX_INTERVAL_MS, optional: true },
 					target: {
 						type: "object",
 						strict: true,
@@ -102,7 +104,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 				scope: "schedules",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
-					offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+					offset: OFFSET_PARAM
 				},
 				async handler(ctx: Context<{ limit?: number; offset?: number }>) {
 					const { limit = 100, offset = 0 } = ctx.params;

@@ -23,7 +23,7 @@ interface Parameter {
 
 /** What the gateway's onError answers, for every status it uses. */
 const ERRORS: Record<string, string> = {
-	400: "The request is malformed",
+	400: "The request is malformed, or breaks the input rules: nested over 64 levels (BODY_TOO_DEEP), a NUL or lone surrogate in text (INVALID_TEXT), a __proto__ field (FORBIDDEN_KEY)",
 	401: "No token, or one that is unknown, revoked or expired",
 	403: "The token lacks the scope the route needs (x-scope)",
 	404: "Nothing by that id",
@@ -31,7 +31,8 @@ const ERRORS: Record<string, string> = {
 	413: "The body (GATEWAY_MAX_PAYLOAD_BYTES) or the prompt is too large",
 	422: "The parameters are invalid; the message names each bad field",
 	429: "Too many requests; retry after Retry-After seconds",
-	500: "Internal error; the message has the request id to find in the node's log"
+	500: "Internal error; the message has the request id to find in the node's log",
+	503: "Unavailable right now (its database or provider is down, or its circuit is open); retry after Retry-After seconds"
 };
 
 const ERROR_SCHEMA: JsonSchemaObject = {

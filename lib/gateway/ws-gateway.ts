@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server } from "node:http";
-import type { ServiceBroker } from "moleculer";
-import { WebSocketServer, type WebSocket } from "ws";
-import { createEventRelay, createHandlers, errorOf, forbiddenScope, send } from "./ws-handlers";
+import type { Logger, ServiceBroker } from "moleculer";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { inputProblem, parseShallowJson } from "../kernel/input-guard";
+import { errorAnswer } from "./error-response";
+import { createEventRelay, createHandlers, forbiddenScope, send } from "./ws-handlers";
 
 /** One message of the protocol, both ways: `{type, id, payload}`; errors carry `error`. */
 export interface WsMessage {
@@ -30,6 +32,8 @@ export interface WsOptions {
 	limit(user: WsUser | null, ip: string | undefined): Promise<void>;
 	/** chat_stream re-cuts text into pieces of at most this many characters; 0 or absent passes the provider's through. */
 	chatStreamChunkSize?: number;
+	/** Where internal errors are logged, with their stack (default: the broker's "gateway" logger). */
+	logger?: Logger;
 }
 
 /** One connection: who it is, and the broker events it subscribed to. */
@@ -51,6 +55,10 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 	const wss = new WebSocketServer({ server, path: options.path, maxPayload: options.maxPayloadBytes });
 	const relay = createEventRelay(broker, options.allows);
 	const handlers = createHandlers(broker, options, relay);
+	const logger = options.logger ?? broker.getLogger("gateway");
+	/** An error as the client sees it: what the code threw on purpose, else INTERNAL_ERROR with an id to find it in the log. */
+	const errorOf = (err: unknown, type: string): WsMessage["error"] =>
+		errorAnswer(err, { what: `WebSocket ${type}`, circuitHalfOpenMs: broker.options.circuitBreaker?.halfOpenTime ?? 10_000, logger }).error;
 	wss.on("close", () => void relay.close());
 
 	wss.on("connection", (socket: WebSocket, req: IncomingMessage) => {
@@ -67,18 +75,23 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 			await authenticated.catch(() => undefined);
 			let message: WsMessage;
 			try {
-				message = JSON.parse(raw.toString()) as WsMessage;
-				if (!message || typeof message.type !== "string") throw new Error("a message is {type, id, payload}");
+				message = readMessage(raw);
 			} catch (err) {
-				return send(socket, { type: "error", id: null, error: { type: "BAD_MESSAGE", message: `Not a message: ${(err as Error).message}` } });
+				const e = err as { type?: string; message: string; data?: unknown };
+				// Too deep, or text that cannot be stored: the input rules' own 400 (input-guard.ts).
+				if (e.type) return send(socket, { type: "error", id: null, error: { type: e.type, message: e.message, data: e.data } });
+				return send(socket, { type: "error", id: null, error: { type: "BAD_MESSAGE", message: `Not a message: ${e.message}` } });
 			}
 			const { id = null } = message;
 			const reply = (m: WsMessage) => send(socket, { ...m, id });
+			// The input rules (input-guard.ts) on the whole message, answered under its id.
+			const problem = inputProblem(message);
+			if (problem) return reply({ type: "error", error: { type: problem.type, message: problem.message, data: problem.data } });
 			const payload = (message.payload && typeof message.payload === "object" ? message.payload : {}) as Record<string, unknown>;
 			try {
 				await options.limit(session.user, req.socket.remoteAddress);
 			} catch (err) {
-				return reply({ type: "error", error: errorOf(err) });
+				return reply({ type: "error", error: errorOf(err, message.type) });
 			}
 			if (message.type === "auth") {
 				session.user = typeof payload.token === "string" ? await options.authenticate(payload.token).catch(() => null) : null;
@@ -87,16 +100,24 @@ export function attachWebSocket(server: Server, broker: ServiceBroker, options: 
 					: reply({ type: "error", error: { type: "INVALID_TOKEN", message: "The token is not valid" } });
 			}
 			if (!session.user) return reply({ type: "error", error: { type: "NOT_AUTHENTICATED", message: 'Send {"type":"auth","payload":{"token":"…"}} first' } });
-			const handler = handlers[message.type];
+			const handler = Object.hasOwn(handlers, message.type) ? handlers[message.type] : undefined;
 			if (!handler) return reply({ type: "error", error: { type: "UNKNOWN_TYPE", message: `Unknown message type "${message.type}"; known: auth, ${Object.keys(handlers).join(", ")}` } });
-			if (handler.scope && !options.allows(session.user, handler.scope)) return reply({ type: "error", error: errorOf(forbiddenScope(handler.scope)) });
+			if (handler.scope && !options.allows(session.user, handler.scope)) return reply({ type: "error", error: errorOf(forbiddenScope(handler.scope), message.type) });
 			try {
 				const result = await handler(payload, session, reply);
 				if (result !== undefined) reply({ type: "result", payload: result });
 			} catch (err) {
-				reply({ type: "error", error: errorOf(err) });
+				reply({ type: "error", error: errorOf(err, message.type) });
 			}
 		});
 	});
 	return wss;
+}
+
+/** One message from a client: JSON no deeper than the limit, shaped `{type, id, payload}`. */
+function readMessage(raw: RawData): WsMessage {
+	const text = Array.isArray(raw) ? Buffer.concat(raw).toString() : Buffer.from(raw as ArrayBuffer).toString();
+	const message = parseShallowJson(text) as WsMessage | null;
+	if (!message || typeof message !== "object" || typeof message.type !== "string") throw new Error("a message is {type, id, payload}");
+	return message;
 }

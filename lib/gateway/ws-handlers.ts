@@ -5,6 +5,7 @@ import { Errors, type Context, type Service, type ServiceBroker } from "molecule
 import type { WebSocket } from "ws";
 import type { Caller } from "../../actors/agent-api";
 import type { Scope } from "../security/capabilities";
+import { errorJson } from "./error-response";
 import type { Session, WsMessage, WsOptions } from "./ws-gateway";
 
 type Payload = Record<string, unknown>;
@@ -14,13 +15,18 @@ export type Handler = ((payload: Payload, session: Session, reply: Reply) => Pro
 
 const scoped = (scope: Scope, handler: Handler): Handler => Object.assign(handler, { scope });
 
+/** Sends one message; one that cannot be serialised goes as an error without the value it echoes (error-response.ts). */
 export function send(socket: WebSocket, message: WsMessage): void {
-	if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
-}
-
-export function errorOf(err: unknown): WsMessage["error"] {
-	const e = err as { type?: string; name?: string; message?: string; data?: unknown };
-	return { type: e.type ?? e.name ?? "ERROR", message: e.message ?? String(err), ...(e.data !== undefined ? { data: e.data } : {}) };
+	if (socket.readyState !== socket.OPEN) return;
+	let text: string;
+	try {
+		text = JSON.stringify(message);
+	} catch {
+		const { type, id } = message;
+		const error = message.error ?? { type: "INTERNAL_ERROR", message: `The answer to this ${type} message could not be serialised` };
+		text = errorJson(error, { type: "error", id: id ?? null });
+	}
+	socket.send(text);
 }
 
 const clientError = (type: string, message: string, data?: unknown) => new Errors.MoleculerClientError(message, 400, type, data);
@@ -165,8 +171,16 @@ function eventNames(payload: Payload, required: boolean): RelayedEvent[] {
 	return events as RelayedEvent[];
 }
 
-/** The message types after `auth`, each with the scope it needs (checked before it runs). */
+/**
+ * The message types after `auth`, each with the scope it needs (checked before it runs).
+ * A map without a prototype: a message's `type` names a key, and `constructor` or
+ * `toString` must be unknown types, not Object's own functions.
+ */
 export function createHandlers(broker: ServiceBroker, options: WsOptions, relay: EventRelay): Record<string, Handler> {
+	return Object.assign(Object.create(null) as Record<string, Handler>, handlersOf(broker, options, relay));
+}
+
+function handlersOf(broker: ServiceBroker, options: WsOptions, relay: EventRelay): Record<string, Handler> {
 	const call = (action: string, params: unknown, session: Session, caller?: Caller) =>
 		broker.call(action, params, { meta: { user: session.user, ...(caller ? { caller } : {}) } });
 	const chunkSize = options.chatStreamChunkSize ?? 0;
@@ -174,6 +188,8 @@ export function createHandlers(broker: ServiceBroker, options: WsOptions, relay:
 	async function systemTask(type: keyof typeof SYSTEM_TASKS, task: Payload, request: Payload, session: Session): Promise<unknown> {
 		const spec: SystemTask = SYSTEM_TASKS[type];
 		const endpoints = broker.registry.getActionEndpoints(spec.action);
+		// Installed but unavailable (its circuit is open): a 503 to retry, not "not installed".
+		if (endpoints?.endpoints.length && !endpoints.hasAvailable()) throw new Errors.ServiceNotAvailableError({ action: spec.action, nodeID: broker.nodeID });
 		if (!endpoints?.hasAvailable()) {
 			const capability = spec.action.split(".")[0];
 			throw new Errors.MoleculerError(`The "${capability}" capability is not installed on this node: ${type} needs the action ${spec.action}`, 501, "NOT_AVAILABLE", {

@@ -53,7 +53,7 @@ export const EVENT_ALIASES: Record<string, { actions: string[]; outcome?: string
 export const MAX_EVIDENCE = 50;
 
 export function matchesEvent(event: string, e: ObservedEvent): boolean {
-	const alias = EVENT_ALIASES[event];
+	const alias = Object.hasOwn(EVENT_ALIASES, event) ? EVENT_ALIASES[event] : undefined;
 	if (alias) return (!alias.outcome || e.outcome === alias.outcome) && alias.actions.some(a => actionMatches(a, e.action));
 	return event === "any" || actionMatches(event, e.action);
 }
@@ -77,8 +77,11 @@ function fieldOf(field: string, e: ObservedEvent): unknown {
 			return e.data.tool ?? (e.action === "tools.invoke" ? e.data.toolId : undefined);
 		case "capability":
 			return e.data.capability;
-		default:
-			return e.data[field.slice("data.".length)];
+		default: {
+			// Only the event's own data: `data.constructor` names no field.
+			const key = field.slice("data.".length);
+			return Object.hasOwn(e.data, key) ? e.data[key] : undefined;
+		}
 	}
 }
 

@@ -61,3 +61,29 @@ export class VectorStoreRequestError extends Errors.MoleculerClientError {
 		this.name = "VectorStoreRequestError";
 	}
 }
+
+/** JSON (a body, a WebSocket message, an action's params) nested deeper than MAX_JSON_DEPTH. */
+export class InputTooDeepError extends Errors.MoleculerClientError {
+	constructor(field: string, maxDepth: number) {
+		const where = field ? ` at "${field}"` : "";
+		super(`The input nests objects and arrays more than ${maxDepth} levels deep${where}; flatten it`, 400, "BODY_TOO_DEEP", { field, maxDepth });
+		this.name = "InputTooDeepError";
+	}
+}
+
+/** Text PostgreSQL cannot store and Unicode does not allow: a NUL character or a lone UTF-16 surrogate. */
+export class InvalidTextError extends Errors.MoleculerClientError {
+	constructor(field: string, reason: "nul" | "lone-surrogate", index: number) {
+		const what = reason === "nul" ? "a NUL character (\\u0000)" : "a lone UTF-16 surrogate (half of a character)";
+		super(`"${field}" holds ${what} at position ${index}, which text cannot hold; remove it or send well-formed UTF-8`, 400, "INVALID_TEXT", { field, reason, index });
+		this.name = "InvalidTextError";
+	}
+}
+
+/** A field named `__proto__`, which would reach an object's prototype instead of a field. */
+export class ForbiddenKeyError extends Errors.MoleculerClientError {
+	constructor(field: string) {
+		super(`"${field}" is not allowed: "__proto__" cannot name a field`, 400, "FORBIDDEN_KEY", { field });
+		this.name = "ForbiddenKeyError";
+	}
+}

@@ -1,5 +1,6 @@
 import { Errors } from "moleculer";
 import type { ChatMessage } from "./types";
+import { INT_MAX } from "../schema/number-bounds";
 
 /** fastest-validator schemas of the normalized request, shared by mal's actions. */
 export const MESSAGE_RULE = {
@@ -31,7 +32,7 @@ export const CHAT_PARAMS = {
 		{ type: "object", props: { name: "string" }, optional: true }
 	],
 	temperature: { type: "number", min: 0, max: 2, optional: true },
-	maxTokens: { type: "number", integer: true, positive: true, optional: true },
+	maxTokens: { type: "number", integer: true, positive: true, max: INT_MAX, optional: true },
 	stop: { type: "array", items: "string", max: 4, optional: true },
 	agentId: { type: "string", optional: true, max: 100 }
 } as const;

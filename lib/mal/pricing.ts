@@ -27,7 +27,8 @@ export const DEFAULT_PRICES: Record<string, Price> = {
 };
 
 export function costOf(prices: Record<string, Price>, model: string, usage: Pick<Usage, "promptTokens" | "completionTokens">): { usd: number; priced: boolean } {
-	const price = prices[model] ?? prices[model.replace(/-\d{4}-\d{2}-\d{2}$/, "")];
+	const priceOf = (name: string) => (Object.hasOwn(prices, name) ? prices[name] : undefined);
+	const price = priceOf(model) ?? priceOf(model.replace(/-\d{4}-\d{2}-\d{2}$/, ""));
 	if (!price) return { usd: 0, priced: false };
 	return { usd: (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1_000_000, priced: true };
 }

@@ -1,11 +1,12 @@
 import type { Context } from "moleculer";
 import type { Caller } from "../../actors/agent-api";
 import { callerOf, type SecuredMeta } from "../security/security-guard";
+import { OFFSET_PARAM } from "../schema/number-bounds";
 
 /** Pagination params every society list takes: limit 1–100 (20), offset ≥ 0. */
 export const PAGE_PARAMS = {
 	limit: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
-	offset: { type: "number", integer: true, min: 0, optional: true, convert: true }
+	offset: OFFSET_PARAM
 } as const;
 
 export interface Page<T> {

@@ -115,7 +115,7 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 					decision: { type: "enum", values: [...CASE_DECISIONS] },
 					resolution: { type: "string", min: 3, max: 5000 },
 					duration: { type: "string", max: 20, optional: true },
-					ratePerMinute: { type: "number", integer: true, min: 1, optional: true, convert: true }
+					ratePerMinute: { type: "number", integer: true, min: 1, max: 100000, optional: true, convert: true }
 				},
 				async handler(ctx: Context<ResolveCaseParams, Meta>): Promise<Entity> {
 					const { id, decision, resolution, duration, ratePerMinute } = ctx.params;

@@ -38,10 +38,15 @@ export interface SearchParams {
 	offset?: number;
 }
 
+/** The task types an agent's manifest declares, as skills. */
+const MANIFEST_SKILLS = "ARRAY(SELECT lower(jsonb_object_keys(COALESCE(a.manifest->'taskTypes', '{}'::jsonb))))";
+/** A first profile saved without skills keeps the ones the directory showed (the column holds no null). */
+const SKILLS_OF_MANIFEST = `SELECT ${MANIFEST_SKILLS} FROM agents a WHERE a.id = $1`;
+
 /** An agent's skills: its profile's, else the task types its manifest declares. */
 const SELECT = `SELECT a.id, a.manifest->>'name' AS name, a.manifest->>'description' AS description, a.state, a.owner,
 	p.display_name, p.bio,
-	COALESCE(p.skills, ARRAY(SELECT lower(jsonb_object_keys(COALESCE(a.manifest->'taskTypes', '{}'::jsonb))))) AS skills,
+	COALESCE(p.skills, ${MANIFEST_SKILLS}) AS skills,
 	(SELECT sum(delta) FROM reputation_events r WHERE r.agent_id = a.id) AS reputation
 	FROM agents a LEFT JOIN agent_profiles p ON p.agent_id = a.id`;
 
@@ -124,7 +129,7 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 					const admin = ctx.meta.user?.scopes?.includes("admin") ?? false;
 					if (caller.kind !== "system" && !admin && caller.id !== id && caller.id !== rows[0].owner) throw new NotAllowedError(`Only agent ${id}, its owner or an admin edits its profile`, { agentId: id });
 					await db().query(
-						`INSERT INTO agent_profiles (agent_id, display_name, bio, skills) VALUES ($1, $2, COALESCE($3, ''), $4)
+						`INSERT INTO agent_profiles (agent_id, display_name, bio, skills) VALUES ($1, $2::text, COALESCE($3::text, ''), COALESCE($4::text[], (${SKILLS_OF_MANIFEST})))
 						 ON CONFLICT (agent_id) DO UPDATE SET display_name = COALESCE($2, agent_profiles.display_name), bio = COALESCE($3, agent_profiles.bio),
 						 skills = COALESCE($4, agent_profiles.skills), updated_at = now()`,
 						[id, displayName ?? null, bio ?? null, skills ? skills.map(s => s.toLowerCase()) : null]

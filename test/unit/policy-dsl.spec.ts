@@ -107,6 +107,12 @@ describe("evaluating policies on the audit stream", () => {
 		expect(denied.observe(event(1, { outcome: "denied", action: "mal.chat" }))).toHaveLength(1);
 	});
 
+	it("reads only an event's own data and its own event names: inherited names (constructor, toString) match nothing", () => {
+		const inherited = new PolicyEvaluator([policy('when any where data.toString ~ "native" then warn'), policy("when constructor then warn")]);
+		expect(inherited.observe(event(0))).toEqual([]);
+		expect(inherited.observe(event(1, { action: "constructor" }))).toHaveLength(1);
+	});
+
 	it("dry-runs over past events", () => {
 		const events = [0, 1, 2, 3, 4, 5].map(s => event(s, { seq: s + 100 }));
 		const firings = dryRun(policy("when tool.invoked count > 2 within 1m then quarantine 1h"), events);

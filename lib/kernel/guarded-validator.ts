@@ -1,0 +1,33 @@
+import { Validators, type ActionHandler, type ActionSchema, type Context, type Middleware, type ServiceBroker } from "moleculer";
+import { inputProblem, MAX_JSON_DEPTH } from "./input-guard";
+
+/**
+ * The broker's validator: fastest-validator, with the input rules (input-guard.ts) checked
+ * first on every local action's params — with or without a params schema — so that REST,
+ * WebSocket, SDK broker clients and agents' calls all meet them in one place, where the
+ * action runs. It sits where Moleculer puts validation: inside the circuit breaker (a 400
+ * is the caller's fault, never the service's) and before the action's hooks and handler,
+ * so fastest-validator never sees (nor echoes back in its errors) a value nested too deep.
+ */
+export class GuardedValidator extends Validators.Fastest {
+	constructor(private readonly maxDepth = MAX_JSON_DEPTH) {
+		super();
+	}
+
+	override middleware(broker: ServiceBroker): Middleware {
+		const validation = super.middleware(broker) as Middleware;
+		const validate = validation.localAction!;
+		const maxDepth = this.maxDepth;
+		return {
+			...validation,
+			name: "Validator",
+			localAction(this: ServiceBroker, next: ActionHandler, action: ActionSchema): ActionHandler {
+				const validated = validate.call(this, next, action);
+				return function guardInput(ctx: Context) {
+					const problem = inputProblem(ctx.params, maxDepth);
+					return problem ? Promise.reject(problem) : validated.call(this, ctx);
+				};
+			}
+		};
+	}
+}
