@@ -4,7 +4,7 @@
  * or type `UNREACHABLE` (status 0) when the node cannot be reached at all.
  */
 import type { AgentManifest } from "../actors/manifest-types";
-import type { AuditRecord } from "../lib/security/audit-log";
+import type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { ApiToken } from "../lib/security/token-store";
 import type { AgentView } from "../services/agents.service";
@@ -16,7 +16,7 @@ import type { ChatRequest } from "../lib/mal/types";
 import type { ChatResult, StreamLine } from "../services/mal.service";
 export type { AgentView } from "../services/agents.service";
 export type { ApiToken } from "../lib/security/token-store";
-export type { AuditRecord } from "../lib/security/audit-log";
+export type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
 export type { Scope } from "../lib/security/capabilities";
 
 export interface AgentOSHttpClientOptions {
@@ -38,6 +38,8 @@ export interface AuditFilters {
 	actorId?: string;
 	/** Entries where the agent is the actor or the target. */
 	agentId?: string;
+	/** Entries made by this authenticated principal (`admin`, `token:<id>`, or an agent for its own calls). */
+	principalId?: string;
 	/** Exact, or a prefix ending in "*" ("agents.*"). */
 	action?: string;
 	outcome?: "allowed" | "denied" | "succeeded" | "failed";
@@ -47,11 +49,6 @@ export interface AuditFilters {
 	until?: Date | string;
 }
 
-export interface AuditVerifyResult {
-	ok: boolean;
-	checked: number;
-	firstBad?: { seq: number; reason: string };
-}
 
 export interface TaskOutcome<R = unknown> {
 	taskId: string;

@@ -1,44 +1,27 @@
-import { createHash } from "node:crypto";
 import { canonicalJson } from "../../actors/manifest-signature";
 import type { Database, Queryable, SqlParam } from "../kernel/database";
 import { withTimeout } from "../kernel/database/timeout";
+import { AuditAggregator } from "./audit-aggregator";
+import { signCheckpoint, type AuditCheckpoint, type CheckpointOffer, type CheckpointStore } from "./audit-checkpoints";
+import { GENESIS_HASH, KEYED_SCHEME, keyedAuditHash, LEGACY_SCHEME, type AuditHashedFields, type AuditKey } from "./audit-hash";
+import { auditFilter, auditPage, COLUMNS, PAGE_SIZE, toRecord, type AuditEvent, type AuditQuery, type AuditRecord, type AuditRow } from "./audit-rows";
+import { verifyAuditChain, type AuditVerifyResult } from "./audit-verify";
 import { AuditBufferFullError } from "./errors";
 
-export interface AuditEvent {
-	actor: { kind: "user" | "agent" | "system" | "node"; id: string };
-	action: string;
-	target?: string | null;
-	outcome: "allowed" | "denied" | "succeeded" | "failed";
-	requestId?: string | null;
-	data?: Record<string, unknown>;
-	/** When it happened; defaults to the moment it is recorded. */
-	at?: Date;
-}
-
-export interface AuditRecord extends Required<Omit<AuditEvent, "at">> {
-	seq: number;
-	/** ISO 8601 with milliseconds, UTC. */
-	at: string;
-	node: string;
-	prevHash: string;
-	hash: string;
-}
-
-/** `agentId` matches the actor or the target; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
-export interface AuditQuery {
-	actorId?: string;
-	agentId?: string;
-	action?: string;
-	outcome?: string;
-	since?: Date;
-	until?: Date;
-	limit?: number;
-	offset?: number;
-}
+export { auditHash, AuditKey, GENESIS_HASH, keyedAuditHash, type AuditHashedFields } from "./audit-hash";
+export type { AuditEvent, AuditParty, AuditQuery, AuditRecord } from "./audit-rows";
+export type { AuditCheck, AuditVerifyResult } from "./audit-verify";
+export type { AuditCheckpoint, CheckpointOffer } from "./audit-checkpoints";
 
 /** maxBackoffMs: longest wait between attempts while the database is away; stopTimeoutMs: how long stop() keeps trying. */
 export interface AuditLogOptions {
 	node: string;
+	/** Keys the chain and signs its checkpoints; the database never holds it. */
+	key: AuditKey;
+	/** Where checkpoints are kept (the data dir), and how often one is made: every `every` entries this node writes, or `intervalMs` after a write. */
+	checkpoints?: { store: CheckpointStore; every: number; intervalMs: number };
+	/** The window in which aggregate() folds like events into one entry. */
+	aggregateWindowMs?: number;
 	maxBuffer?: number;
 	flushIntervalMs?: number;
 	batchSize?: number;
@@ -47,53 +30,24 @@ export interface AuditLogOptions {
 	onError?(err: Error): void;
 }
 
-/** What an entry's hash covers, as hashed (`at` is ISO 8601 with milliseconds). */
-export interface AuditHashedFields {
-	at: string;
-	actorKind: string;
-	actorId: string;
-	node: string;
-	action: string;
-	target: string | null;
-	outcome: string;
-	requestId: string | null;
-	data: Record<string, unknown>;
-}
-
-export const DEFAULT_AUDIT_OPTIONS = { maxBuffer: 10_000, flushIntervalMs: 200, batchSize: 500, maxBackoffMs: 10_000, stopTimeoutMs: 5_000 };
-export const GENESIS_HASH = "0".repeat(64);
+export const DEFAULT_AUDIT_OPTIONS = { maxBuffer: 10_000, flushIntervalMs: 200, batchSize: 500, maxBackoffMs: 10_000, stopTimeoutMs: 5_000, aggregateWindowMs: 60_000 };
 /** Held per transaction by every writer, so nodes sharing one database extend one chain. */
 const AUDIT_LOCK_KEY = 4_242_002;
-const PAGE_SIZE = 1000;
-/** 11 parameters a row: well under PostgreSQL's 65,535 a statement, whatever batchSize is. */
+/** 15 parameters a row: well under PostgreSQL's 65,535 a statement, whatever batchSize is. */
 const ROWS_PER_INSERT = 1000;
 /** Larger payloads become a note: the buffer must stay small and every batch writable. */
 const MAX_DATA_CHARS = 65_536;
 const ACTOR_KINDS = new Set(["user", "agent", "system", "node"]);
 const OUTCOMES = new Set(["allowed", "denied", "succeeded", "failed"]);
-const INSERT_COLUMNS = "at, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash";
-const CASTS = ["::timestamptz", "", "", "", "", "", "", "", "::jsonb", "", ""];
-// Microseconds, not a Date: a Date would hide a sub-millisecond edit of `at`.
-const COLUMNS = `seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_us, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash`;
-
-type Row = { seq: string | number; at_us: string; actor_kind: string; actor_id: string; node: string; action: string; target: string | null } & {
-	outcome: string;
-	request_id: string | null;
-	data: Record<string, unknown>;
-	prev_hash: string;
-	hash: string;
-};
-
-export function auditHash(prevHash: string, e: AuditHashedFields): string {
-	const { at, actorKind, actorId, node, action, target, outcome, requestId, data } = e;
-	const body = canonicalJson({ at, actorKind, actorId, node, action, target, outcome, requestId, data });
-	return createHash("sha256").update(prevHash + body).digest("hex");
-}
+const INSERT_COLUMNS = "at, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash, scheme, key_id, principal_kind, principal_id";
+const CASTS = ["::timestamptz", "", "", "", "", "", "", "", "::jsonb", "", "", "", "", "", ""];
+const HASH_COLUMN = 10;
 
 /**
- * The append-only, hash-chained audit log. record() only appends to a bounded buffer, so
- * auditing never waits on the database; a timer writes the buffer in batches and keeps it,
- * in order, while the database is away.
+ * The append-only audit log, a chain keyed with HMAC and anchored by signed checkpoints
+ * kept outside the database. record() only appends to a bounded buffer, so auditing never
+ * waits on the database; a timer writes the buffer in batches and keeps it, in order,
+ * while the database is away.
  */
 export class AuditLog {
 	private readonly opts: typeof DEFAULT_AUDIT_OPTIONS & AuditLogOptions;
@@ -108,12 +62,21 @@ export class AuditLog {
 	/** A batch whose commit failed after its rows were sent: it may be in the table already. */
 	private inDoubt: { at: string; hash: string; count: number } | undefined;
 	private readonly listeners = new Set<(entry: AuditHashedFields) => void>();
+	private readonly checkpointListeners = new Set<(cp: AuditCheckpoint) => void>();
+	private readonly aggregator: AuditAggregator;
+	/** The database's chain id and where its unkeyed rows end, once read. */
+	private chain: Promise<{ id: string; legacyUntil: number }> | undefined;
+	/** The head this node last wrote, and what it wrote since its last checkpoint. */
+	private head: { seq: number; hash: string } | undefined;
+	private sinceCheckpoint = 0;
+	private lastCheckpointAt = Date.now();
 
 	constructor(
 		private readonly db: Database,
 		options: AuditLogOptions
 	) {
 		this.opts = { ...DEFAULT_AUDIT_OPTIONS, ...options };
+		this.aggregator = new AuditAggregator(e => this.record(e), this.opts.aggregateWindowMs, err => this.report(err));
 	}
 
 	get buffered(): number {
@@ -122,6 +85,11 @@ export class AuditLog {
 
 	get full(): boolean {
 		return this.buffer.length >= this.opts.maxBuffer;
+	}
+
+	/** The id (not the key) of the key this node signs with. */
+	get keyId(): string {
+		return this.opts.key.id;
 	}
 
 	/** Throws AuditBufferFullError when full, and TypeError for a malformed event (a caller bug). */
@@ -133,10 +101,24 @@ export class AuditLog {
 		if (this.running && this.timer && !this.soon && this.failures === 0 && this.buffer.length >= this.opts.batchSize) this.schedule(0);
 	}
 
+	/**
+	 * Counts `event` in the open window for `key` instead of recording it: one entry per key
+	 * and window (aggregateWindowMs) carries the exact count, per `detail`, from the first event.
+	 */
+	aggregate(key: string, event: AuditEvent, detail: string): void {
+		this.aggregator.add(key, { ...event, at: event.at ?? new Date() }, detail);
+	}
+
 	/** Hears every entry as it is recorded, before it is written (e.g. to evaluate policies on the stream); returns the unsubscribe. A listener must not throw. */
 	onRecord(listener: (entry: AuditHashedFields) => void): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
+	}
+
+	/** Hears every checkpoint this node makes (to log it and send it to the other nodes); returns the unsubscribe. */
+	onCheckpoint(listener: (cp: AuditCheckpoint) => void): () => void {
+		this.checkpointListeners.add(listener);
+		return () => this.checkpointListeners.delete(listener);
 	}
 
 	/** Writes everything buffered when called; rejects (keeping the entries) when the database fails. */
@@ -155,6 +137,7 @@ export class AuditLog {
 		this.running = false;
 		clearTimeout(this.timer);
 		this.timer = undefined;
+		this.aggregator.flushAll();
 		const deadline = Date.now() + this.opts.stopTimeoutMs;
 		let lastError: unknown;
 		while (this.buffer.length > 0 && Date.now() < deadline) {
@@ -168,50 +151,57 @@ export class AuditLog {
 		if (this.buffer.length > 0) {
 			this.report(new Error(`${this.buffer.length} audit entries were not written before stopping: ${(lastError as Error)?.message ?? "timed out"}`));
 		}
+		// The tail this node wrote is anchored before it goes, so a restart finds it whole.
+		if (this.sinceCheckpoint > 0) await this.checkpoint().catch(err => this.report(err));
 	}
 
 	/** Newest first. */
 	async query(q: AuditQuery): Promise<{ items: AuditRecord[]; total: number; limit: number; offset: number }> {
 		const limit = clamp(q.limit ?? 100, 1, 1000);
 		const offset = clamp(q.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
-		const { where, params } = filter(q);
+		const { where, params } = auditFilter(q);
 		const count = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM audit_log ${where}`, params);
 		const n = params.length;
-		const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, limit, offset]);
+		const { rows } = await this.db.query<AuditRow>(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, limit, offset]);
 		return { items: rows.map(toRecord), total: Number(count.rows[0].n), limit, offset };
 	}
 
 	/** One JSON object a line (no newline), oldest first, read a page at a time. */
 	async *exportLines(q: Omit<AuditQuery, "limit" | "offset">): AsyncIterable<string> {
 		for (let after = 0; ; ) {
-			const rows = await this.page(q, after);
+			const rows = await auditPage(this.db, q, after);
 			for (const row of rows) yield JSON.stringify(toRecord(row));
 			if (rows.length < PAGE_SIZE) return;
 			after = Number(rows[rows.length - 1].seq);
 		}
 	}
 
-	/** Recomputes the chain in seq order; the oldest kept row's prev_hash is the anchor (retention removes rows from the start). */
-	async verify(): Promise<{ ok: boolean; checked: number; firstBad?: { seq: number; reason: string } }> {
-		let prev: { seq: number; hash: string } | undefined;
-		let checked = 0;
-		for (let after = 0; ; ) {
-			const rows = await this.page({}, after);
-			for (const row of rows) {
-				const seq = Number(row.seq);
-				// A purge running during the walk makes this row the oldest: then it is the anchor.
-				if (prev && row.prev_hash !== prev.hash && !(await this.isOldest(seq))) {
-					return { ok: false, checked, firstBad: { seq, reason: `prev_hash is not the hash of seq ${prev.seq}: a row between them was removed` } };
-				}
-				if (auditHash(row.prev_hash, fieldsOf(row)) !== row.hash) {
-					return { ok: false, checked, firstBad: { seq, reason: "the row does not match its hash: it was edited" } };
-				}
-				prev = { seq, hash: row.hash };
-				checked++;
-			}
-			if (rows.length < PAGE_SIZE) return { ok: true, checked };
-			after = Number(rows[rows.length - 1].seq);
-		}
+	/** Checks every row's hash and link, and the end of the chain against the newest checkpoint; names the first failure's check and seq. */
+	async verify(): Promise<AuditVerifyResult> {
+		const chain = await this.chainInfo();
+		const store = this.opts.checkpoints?.store;
+		const home = store?.home;
+		const foreignHome = store && home && home !== chain.id && store.latest(home) ? { database: chain.id, home, file: store.file } : undefined;
+		return verifyAuditChain({ db: this.db, key: this.opts.key, checkpoint: store?.latest(chain.id), foreignHome });
+	}
+
+	/** Signs the head this node last wrote, keeps it in the data dir and tells the listeners. */
+	async checkpoint(): Promise<AuditCheckpoint | undefined> {
+		const store = this.opts.checkpoints?.store;
+		if (!store) return undefined;
+		const chain = await this.chainInfo();
+		const head = this.head ?? (await this.readHead(this.db));
+		const cp = signCheckpoint(this.opts.key, { chain: chain.id, seq: head.seq, hash: head.hash, legacyUntil: chain.legacyUntil, at: new Date().toISOString(), node: this.opts.node });
+		this.sinceCheckpoint = 0;
+		this.lastCheckpointAt = Date.now();
+		if (store.offer(this.opts.key, cp) !== "kept") return undefined;
+		for (const listener of this.checkpointListeners) listener(cp);
+		return cp;
+	}
+
+	/** A checkpoint another node made: kept when signed with this node's key and newer than the one kept for its chain. */
+	receiveCheckpoint(cp: AuditCheckpoint): CheckpointOffer | "no-store" {
+		return this.opts.checkpoints?.store.offer(this.opts.key, cp) ?? "no-store";
 	}
 
 	/**
@@ -231,39 +221,76 @@ export class AuditLog {
 		return rowCount;
 	}
 
+	/**
+	 * The chain id, and (the first time this node sees this database) an anchor: a signed
+	 * checkpoint of the head as found, naming the last unkeyed row, so rows written before
+	 * the chain was keyed keep verifying and cannot be recomputed unnoticed.
+	 */
+	private chainInfo(): Promise<{ id: string; legacyUntil: number }> {
+		this.chain ??= (async () => {
+			const { rows } = await this.db.query<{ id: string }>("SELECT id FROM audit_chain LIMIT 1");
+			if (!rows[0]) throw new Error("The audit_chain table is empty: the migration 009_audit_keyed did not run");
+			const id = rows[0].id;
+			const store = this.opts.checkpoints?.store;
+			const kept = store?.latest(id);
+			if (kept) return { id, legacyUntil: kept.legacyUntil };
+			const legacy = await this.db.query<{ seq: string | null }>("SELECT max(seq) AS seq FROM audit_log WHERE scheme = $1", [LEGACY_SCHEME]);
+			const info = { id, legacyUntil: Number(legacy.rows[0].seq ?? 0) };
+			if (store) {
+				store.home ??= id;
+				const head = await this.readHead(this.db);
+				const cp = signCheckpoint(this.opts.key, { chain: id, ...head, legacyUntil: info.legacyUntil, at: new Date().toISOString(), node: this.opts.node });
+				if (store.offer(this.opts.key, cp) === "kept") for (const listener of this.checkpointListeners) listener(cp);
+			}
+			return info;
+		})();
+		this.chain.catch(() => (this.chain = undefined));
+		return this.chain;
+	}
+
+	private async readHead(q: Queryable): Promise<{ seq: number; hash: string }> {
+		const { rows } = await q.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+		return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: GENESIS_HASH };
+	}
+
 	private async writeBatch(): Promise<void> {
 		const batch = this.buffer.slice(0, this.opts.batchSize);
 		if (batch.length === 0) return;
+		await this.chainInfo();
+		const { key } = this.opts;
 		const doubt = this.inDoubt;
 		const sent: { attempt?: { at: string; hash: string; count: number } } = {};
-		let done: number;
+		let done: { count: number; head?: { seq: number; hash: string } };
 		try {
 			done = await this.db.transaction(async tx => {
 				await tx.query("SELECT pg_advisory_xact_lock($1)", [AUDIT_LOCK_KEY]);
 				// Under the lock the earlier attempt has ended; if it did commit, do not write it twice.
 				if (doubt && (await tx.query("SELECT 1 FROM audit_log WHERE at = $1::timestamptz AND hash = $2", [doubt.at, doubt.hash])).rows.length > 0) {
-					return doubt.count;
+					return { count: doubt.count };
 				}
-				const last = await tx.query<{ hash: string }>("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-				let prev = last.rows[0]?.hash ?? GENESIS_HASH;
+				let prev = (await this.readHead(tx)).hash;
 				const rows = batch.map(e => {
-					const hash = auditHash(prev, e);
-					const row = [e.at, e.actorKind, e.actorId, e.node, e.action, e.target, e.outcome, e.requestId, canonicalJson(e.data), prev, hash];
+					const hash = keyedAuditHash(key, prev, e);
+					const row: SqlParam[] = [e.at, e.actorKind, e.actorId, e.node, e.action, e.target, e.outcome, e.requestId, canonicalJson(e.data), prev, hash, KEYED_SCHEME, key.id, e.principalKind, e.principalId];
 					prev = hash;
 					return row;
 				});
-				sent.attempt = { at: batch[0].at, hash: rows[0][10] as string, count: batch.length };
-				for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await insert(tx, rows.slice(i, i + ROWS_PER_INSERT));
-				return batch.length;
+				sent.attempt = { at: batch[0].at, hash: rows[0][HASH_COLUMN] as string, count: batch.length };
+				let seq = 0;
+				for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) seq = await insert(tx, rows.slice(i, i + ROWS_PER_INSERT));
+				return { count: batch.length, head: { seq, hash: prev } };
 			});
 		} catch (err) {
 			if (sent.attempt) this.inDoubt = sent.attempt;
 			throw err;
 		}
-		this.buffer.splice(0, done);
-		this.written += done;
+		this.buffer.splice(0, done.count);
+		this.written += done.count;
 		this.inDoubt = undefined;
 		this.failures = 0;
+		if (done.head) this.head = done.head;
+		this.sinceCheckpoint += done.count;
+		if (this.sinceCheckpoint >= (this.opts.checkpoints?.every ?? Infinity)) await this.checkpoint().catch(err => this.report(err));
 	}
 
 	private async tick(): Promise<void> {
@@ -277,6 +304,8 @@ export class AuditLog {
 				this.report(err);
 			}
 		}
+		const every = this.opts.checkpoints?.intervalMs;
+		if (every !== undefined && this.sinceCheckpoint > 0 && Date.now() - this.lastCheckpointAt >= every) await this.checkpoint().catch(err => this.report(err));
 		const { maxBackoffMs, flushIntervalMs, batchSize } = this.opts;
 		if (this.failures > 0) this.schedule(Math.min(maxBackoffMs, flushIntervalMs * 2 ** (this.failures - 1)));
 		else this.schedule(this.buffer.length >= batchSize ? 0 : flushIntervalMs);
@@ -297,66 +326,25 @@ export class AuditLog {
 		return run;
 	}
 
-	private async page(q: Omit<AuditQuery, "limit" | "offset">, after: number): Promise<Row[]> {
-		const { where, params } = filter(q, after);
-		return (await this.db.query<Row>(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY seq LIMIT ${PAGE_SIZE}`, params)).rows;
-	}
-
-	private async isOldest(seq: number): Promise<boolean> {
-		const { rows } = await this.db.query<{ oldest: boolean }>("SELECT NOT EXISTS (SELECT 1 FROM audit_log WHERE seq < $1) AS oldest", [seq]);
-		return rows[0].oldest;
-	}
-
 	private report(err: unknown): void {
 		this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
 	}
 }
 
-async function insert(tx: Queryable, rows: SqlParam[][]): Promise<void> {
+/** Inserts the rows; answers the seq of the last. */
+async function insert(tx: Queryable, rows: SqlParam[][]): Promise<number> {
 	const params: SqlParam[] = [];
 	const values = rows.map(row => {
 		const base = params.length;
 		params.push(...row);
 		return `(${row.map((_, i) => `$${base + i + 1}${CASTS[i]}`).join(", ")})`;
 	});
-	await tx.query(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(", ")}`, params);
-}
-
-function filter(q: Omit<AuditQuery, "limit" | "offset">, afterSeq?: number): { where: string; params: SqlParam[] } {
-	const params: SqlParam[] = [];
-	const conditions: string[] = [];
-	const add = (value: SqlParam, sql: (p: string) => string) => conditions.push(sql(`$${params.push(value)}`));
-	if (afterSeq !== undefined) add(afterSeq, p => `seq > ${p}`);
-	if (q.actorId) add(q.actorId, p => `actor_id = ${p}`);
-	if (q.agentId) add(q.agentId, p => `(actor_id = ${p} OR target = ${p})`);
-	if (q.action?.endsWith("*")) {
-		const prefix = q.action.slice(0, -1);
-		// % and _ in the prefix are literal characters, not LIKE wildcards.
-		if (prefix) add(`${prefix.replace(/[\\%_]/g, "\\$&")}%`, p => `action LIKE ${p} ESCAPE '\\'`);
-	} else if (q.action) add(q.action, p => `action = ${p}`);
-	if (q.outcome) add(q.outcome, p => `outcome = ${p}`);
-	if (q.since) add(new Date(q.since).toISOString(), p => `at >= ${p}::timestamptz`);
-	if (q.until) add(new Date(q.until).toISOString(), p => `at < ${p}::timestamptz`);
-	return { where: conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "", params };
+	const { rows: inserted } = await tx.query<{ seq: string }>(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(", ")} RETURNING seq`, params);
+	return Math.max(...inserted.map(r => Number(r.seq)));
 }
 
 function clamp(value: number, min: number, max: number): number {
 	return Number.isFinite(value) ? Math.min(max, Math.max(min, Math.floor(value))) : min;
-}
-
-/** Entries are written with milliseconds; a row with other sub-millisecond digits was changed, and keeps them so its hash fails. */
-function isoOf(atMicros: string): string {
-	return atMicros.endsWith("000") ? `${atMicros.slice(0, -3)}Z` : `${atMicros}Z`;
-}
-
-function fieldsOf(r: Row): AuditHashedFields {
-	return { at: isoOf(r.at_us), actorKind: r.actor_kind, actorId: r.actor_id, node: r.node, action: r.action, target: r.target, outcome: r.outcome, requestId: r.request_id, data: r.data };
-}
-
-function toRecord(r: Row): AuditRecord {
-	const { at, actorKind, actorId, node, action, target, outcome, requestId, data } = fieldsOf(r);
-	const actor = { kind: actorKind as AuditEvent["actor"]["kind"], id: actorId };
-	return { seq: Number(r.seq), at, actor, node, action, target, outcome: outcome as AuditEvent["outcome"], requestId, data, prevHash: r.prev_hash, hash: r.hash };
 }
 
 /**
@@ -371,8 +359,11 @@ function normalise(e: AuditEvent, node: string): AuditHashedFields {
 	const year = at instanceof Date ? at.getUTCFullYear() : NaN;
 	if (!(year >= 1 && year <= 9999)) throw new TypeError("Audit event: at must be a valid Date in the years 1-9999");
 	const text = (value: string | null | undefined) => (value === null || value === undefined ? null : wellFormed(String(value)));
+	const principal = e.principal ?? e.actor;
+	if (!ACTOR_KINDS.has(principal?.kind) || typeof principal.id !== "string" || principal.id === "") throw new TypeError("Audit event: principal must be { kind: user|agent|system|node, id }");
 	const [actorId, action, target, requestId] = [wellFormed(e.actor.id), wellFormed(e.action), text(e.target), text(e.requestId)];
-	return { at: at.toISOString(), actorKind: e.actor.kind, actorId, node: wellFormed(node), action, target, outcome: e.outcome, requestId, data: dataOf(e.data) };
+	const fields = { at: at.toISOString(), actorKind: e.actor.kind, actorId, node: wellFormed(node), action, target, outcome: e.outcome, requestId, data: dataOf(e.data) };
+	return { ...fields, principalKind: principal.kind, principalId: wellFormed(principal.id) };
 }
 
 function dataOf(data: unknown): Record<string, unknown> {
