@@ -1,5 +1,6 @@
 import type { AuditRecord, AuditVerifyResult } from "../../lib/security/audit-log";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
+import { runCli } from "../support/cli";
 import { eventually, startTestNode, tempDataDir, type TestNode } from "../support/test-node";
 import { connect } from "../support/ws-client";
 
@@ -100,5 +101,8 @@ describe("the audit log of a node, as its API shows it", () => {
 
 		await t.node.kernel.db.query("DELETE FROM audit_log WHERE seq >= $1", [verified.checkpoint!.seq]);
 		expect(await t.json<AuditVerifyResult>("/api/v1/audit/verify")).toMatchObject({ ok: false, firstBad: { check: "truncated", seq: verified.checkpoint!.seq } });
+		// The CLI says the same, and exits 3.
+		const run = await runCli(["audit", "verify"], { AGENTOS_URL: t.url, AGENTOS_TOKEN: t.token });
+		expect(run).toMatchObject({ code: 3, stdout: expect.stringMatching(new RegExp(`^audit chain BROKEN \\(truncated\\) at seq ${verified.checkpoint!.seq}: rows were removed from the end`)) });
 	});
 });
