@@ -178,11 +178,13 @@ export class AuditLog {
 
 	/** Checks every row's hash and link, and the end of the chain against the newest checkpoint; names the first failure's check and seq. */
 	async verify(): Promise<AuditVerifyResult> {
-		const chain = await this.chainInfo();
+		await this.chainInfo();
+		// Read again, not remembered: a chain id changed under a running node is a replaced log.
+		const chain = await readChainId(this.db);
 		const store = this.opts.checkpoints?.store;
 		const home = store?.home;
-		const foreignHome = store && home && home !== chain.id && store.latest(home) ? { database: chain.id, home, file: store.file } : undefined;
-		return verifyAuditChain({ db: this.db, key: this.opts.key, checkpoint: store?.latest(chain.id), foreignHome });
+		const foreignHome = store && home && home !== chain && store.latest(home) ? { database: chain, home, file: store.file } : undefined;
+		return verifyAuditChain({ db: this.db, key: this.opts.key, checkpoint: store?.latest(chain), foreignHome });
 	}
 
 	/** Signs the head this node last wrote, keeps it in the data dir and tells the listeners. */
@@ -228,9 +230,7 @@ export class AuditLog {
 	 */
 	private chainInfo(): Promise<{ id: string; legacyUntil: number }> {
 		this.chain ??= (async () => {
-			const { rows } = await this.db.query<{ id: string }>("SELECT id FROM audit_chain LIMIT 1");
-			if (!rows[0]) throw new Error("The audit_chain table is empty: the migration 009_audit_keyed did not run");
-			const id = rows[0].id;
+			const id = await readChainId(this.db);
 			const store = this.opts.checkpoints?.store;
 			const kept = store?.latest(id);
 			if (kept) return { id, legacyUntil: kept.legacyUntil };
@@ -329,6 +329,18 @@ export class AuditLog {
 	private report(err: unknown): void {
 		this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
 	}
+}
+
+/**
+ * The database's chain id (made by migration 009). A missing one is made anew, so the log
+ * keeps working; a node whose checkpoints name the old id then reports the log replaced.
+ */
+async function readChainId(db: Queryable): Promise<string> {
+	const oldest = "SELECT id FROM audit_chain ORDER BY created_at, id LIMIT 1";
+	const { rows } = await db.query<{ id: string }>(oldest);
+	if (rows[0]) return rows[0].id;
+	await db.query("INSERT INTO audit_chain (id) SELECT gen_random_uuid()::text WHERE NOT EXISTS (SELECT 1 FROM audit_chain)");
+	return (await db.query<{ id: string }>(oldest)).rows[0].id;
 }
 
 /** Inserts the rows; answers the seq of the last. */

@@ -144,6 +144,21 @@ describe("the keyed audit chain against tampering with SQL", () => {
 		expect(seqs).toHaveLength(12);
 	});
 
+	it("finds the log replaced when the database's chain id is changed or removed", async () => {
+		const { db } = await open();
+		const file = tempFile();
+		const { log } = await written(12, db, file);
+		const [{ id }] = (await db.query<{ id: string }>("SELECT id FROM audit_chain")).rows;
+		await db.query("UPDATE audit_chain SET id = 'another-chain'");
+		expect(await log.verify()).toMatchObject({ ok: false, firstBad: { check: "forged", seq: 0, reason: expect.stringContaining(`checkpoints (${file}) are for chain ${id}`) } });
+		await db.query("DELETE FROM audit_chain");
+		expect((await log.verify()).firstBad).toMatchObject({ check: "forged", seq: 0 });
+		// The log still takes entries meanwhile.
+		log.record(event(12));
+		await log.flush();
+		expect(Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM audit_log")).rows[0].n)).toBe(13);
+	});
+
 	it("tells a node with another key apart from tampering", async () => {
 		const { db } = await open();
 		const file = tempFile();
