@@ -70,6 +70,15 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 		},
 
 		events: {
+			/** A node that joins (or comes back) gets the newest checkpoint at once, not at the next one. */
+			"$node.connected": {
+				handler() {
+					audit
+						.latestCheckpoint()
+						.then(cp => cp && this.broker.broadcast("audit.checkpoint", cp))
+						.catch((err: Error) => this.logger.warn(`Could not send the audit checkpoint to a node that joined: ${err.message}`));
+				}
+			},
 			"audit.checkpoint": {
 				handler(ctx: Context<AuditCheckpoint>) {
 					if (ctx.nodeID === this.broker.nodeID) return;

@@ -201,6 +201,12 @@ export class AuditLog {
 		return cp;
 	}
 
+	/** The newest checkpoint kept for this database's chain (made here or received). */
+	async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+		const store = this.opts.checkpoints?.store;
+		return store ? store.latest((await this.chainInfo()).id) : undefined;
+	}
+
 	/** A checkpoint another node made: kept when signed with this node's key and newer than the one kept for its chain. */
 	receiveCheckpoint(cp: AuditCheckpoint): CheckpointOffer | "no-store" {
 		return this.opts.checkpoints?.store.offer(this.opts.key, cp) ?? "no-store";

@@ -11,10 +11,11 @@ describe("audit checkpoints in a cluster", () => {
 	let pg: PostgresServer;
 	let alpha: TestNode;
 	let beta: TestNode;
+	let env: Record<string, string>;
 
 	beforeAll(async () => {
 		[nats, pg] = await Promise.all([startNats(), startPostgres()]);
-		const env = { TRANSPORTER: nats.url, DATABASE_URL: await createDatabase(pg, "audit_cluster"), CLUSTER_SECRET: "one secret for the whole cluster", AUDIT_CHECKPOINT_EVERY: "5" };
+		env = { TRANSPORTER: nats.url, DATABASE_URL: await createDatabase(pg, "audit_cluster"), CLUSTER_SECRET: "one secret for the whole cluster", AUDIT_CHECKPOINT_EVERY: "5" };
 		alpha = await startTestNode({ ...env, NODE_ID: "alpha" });
 		beta = await startTestNode({ ...env, NODE_ID: "beta", AUDIT_CHECKPOINT_INTERVAL_MS: "3600000" });
 		await Promise.all([alpha.node.ready, beta.node.ready]);
@@ -22,8 +23,9 @@ describe("audit checkpoints in a cluster", () => {
 		const knows = (t: TestNode, node: string) => t.node.broker.registry.getServiceList({ onlyAvailable: true }).some(s => s.name === "audit" && s.nodeID === node);
 		await eventually("each node to know the other's audit service", () => knows(alpha, "beta") && knows(beta, "alpha"), 20_000);
 	}, 120_000);
+	let gamma: TestNode | undefined;
 	afterAll(async () => {
-		await Promise.all([alpha?.stop(), beta?.stop()]);
+		await Promise.all([alpha?.stop(), beta?.stop(), gamma?.stop()]);
 		await Promise.all([nats?.stop(), pg?.destroy()]);
 	});
 
@@ -49,5 +51,14 @@ describe("audit checkpoints in a cluster", () => {
 		expect(await beta.json<AuditVerifyResult>("/api/v1/audit/verify")).toMatchObject({ ok: true, checkpoint: { seq: head.seq, node: "alpha" } });
 		await beta.node.kernel.db.query("DELETE FROM audit_log WHERE seq >= $1", [head.seq - 1]);
 		expect(await beta.json<AuditVerifyResult>("/api/v1/audit/verify")).toMatchObject({ ok: false, firstBad: { check: "truncated", seq: head.seq } });
+	});
+
+	it("gives a node that joins later the newest checkpoint, without waiting for the next", async () => {
+		const [cp] = keptBy(alpha);
+		gamma = await startTestNode({ ...env, NODE_ID: "gamma" });
+		await gamma.node.ready;
+		await eventually("gamma to keep the cluster's checkpoint", () => keptBy(gamma!).some(kept => kept.seq === cp.seq && kept.sig === cp.sig), 20_000);
+		// Rows were removed in the test before: gamma finds it too.
+		expect(await gamma.json<AuditVerifyResult>("/api/v1/audit/verify")).toMatchObject({ ok: false, firstBad: { check: "truncated", seq: cp.seq } });
 	});
 });
