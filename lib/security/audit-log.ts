@@ -2,10 +2,12 @@ import { canonicalJson } from "../../actors/manifest-signature";
 import type { Database, Queryable, SqlParam } from "../kernel/database";
 import { withTimeout } from "../kernel/database/timeout";
 import { AuditAggregator } from "./audit-aggregator";
-import { signCheckpoint, type AuditCheckpoint, type CheckpointOffer, type CheckpointStore } from "./audit-checkpoints";
-import { GENESIS_HASH, KEYED_SCHEME, keyedAuditHash, LEGACY_SCHEME, type AuditHashedFields, type AuditKey } from "./audit-hash";
+import { AuditAnchor, readHead } from "./audit-anchor";
+import type { AuditCheckpoint, CheckpointOffer, CheckpointStore } from "./audit-checkpoints";
+import { KEYED_SCHEME, keyedAuditHash, type AuditHashedFields, type AuditKey } from "./audit-hash";
 import { auditFilter, auditPage, COLUMNS, PAGE_SIZE, toRecord, type AuditEvent, type AuditQuery, type AuditRecord, type AuditRow } from "./audit-rows";
-import { verifyAuditChain, type AuditVerifyResult } from "./audit-verify";
+import type { AuditVerifyResult } from "./audit-verify";
+import { normalise } from "./audit-normalise";
 import { AuditBufferFullError } from "./errors";
 
 export { auditHash, AuditKey, GENESIS_HASH, keyedAuditHash, type AuditHashedFields } from "./audit-hash";
@@ -35,10 +37,6 @@ export const DEFAULT_AUDIT_OPTIONS = { maxBuffer: 10_000, flushIntervalMs: 200, 
 const AUDIT_LOCK_KEY = 4_242_002;
 /** 15 parameters a row: well under PostgreSQL's 65,535 a statement, whatever batchSize is. */
 const ROWS_PER_INSERT = 1000;
-/** Larger payloads become a note: the buffer must stay small and every batch writable. */
-const MAX_DATA_CHARS = 65_536;
-const ACTOR_KINDS = new Set(["user", "agent", "system", "node"]);
-const OUTCOMES = new Set(["allowed", "denied", "succeeded", "failed"]);
 const INSERT_COLUMNS = "at, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash, scheme, key_id, principal_kind, principal_id";
 const CASTS = ["::timestamptz", "", "", "", "", "", "", "", "::jsonb", "", "", "", "", "", ""];
 const HASH_COLUMN = 10;
@@ -62,10 +60,8 @@ export class AuditLog {
 	/** A batch whose commit failed after its rows were sent: it may be in the table already. */
 	private inDoubt: { at: string; hash: string; count: number } | undefined;
 	private readonly listeners = new Set<(entry: AuditHashedFields) => void>();
-	private readonly checkpointListeners = new Set<(cp: AuditCheckpoint) => void>();
 	private readonly aggregator: AuditAggregator;
-	/** The database's chain id and where its unkeyed rows end, once read. */
-	private chain: Promise<{ id: string; legacyUntil: number }> | undefined;
+	private readonly anchor: AuditAnchor;
 	/** The head this node last wrote, and what it wrote since its last checkpoint. */
 	private head: { seq: number; hash: string } | undefined;
 	private sinceCheckpoint = 0;
@@ -77,6 +73,7 @@ export class AuditLog {
 	) {
 		this.opts = { ...DEFAULT_AUDIT_OPTIONS, ...options };
 		this.aggregator = new AuditAggregator(e => this.record(e), this.opts.aggregateWindowMs, err => this.report(err));
+		this.anchor = new AuditAnchor(db, this.opts.key, this.opts.node, this.opts.checkpoints?.store);
 	}
 
 	get buffered(): number {
@@ -117,8 +114,7 @@ export class AuditLog {
 
 	/** Hears every checkpoint this node makes (to log it and send it to the other nodes); returns the unsubscribe. */
 	onCheckpoint(listener: (cp: AuditCheckpoint) => void): () => void {
-		this.checkpointListeners.add(listener);
-		return () => this.checkpointListeners.delete(listener);
+		return this.anchor.onCheckpoint(listener);
 	}
 
 	/** Writes everything buffered when called; rejects (keeping the entries) when the database fails. */
@@ -177,39 +173,25 @@ export class AuditLog {
 	}
 
 	/** Checks every row's hash and link, and the end of the chain against the newest checkpoint; names the first failure's check and seq. */
-	async verify(): Promise<AuditVerifyResult> {
-		await this.chainInfo();
-		// Read again, not remembered: a chain id changed under a running node is a replaced log.
-		const chain = await readChainId(this.db);
-		const store = this.opts.checkpoints?.store;
-		const home = store?.home;
-		const foreignHome = store && home && home !== chain && store.latest(home) ? { database: chain, home, file: store.file } : undefined;
-		return verifyAuditChain({ db: this.db, key: this.opts.key, checkpoint: store?.latest(chain), foreignHome });
+	verify(): Promise<AuditVerifyResult> {
+		return this.anchor.verify();
 	}
 
-	/** Signs the head this node last wrote, keeps it in the data dir and tells the listeners. */
-	async checkpoint(): Promise<AuditCheckpoint | undefined> {
-		const store = this.opts.checkpoints?.store;
-		if (!store) return undefined;
-		const chain = await this.chainInfo();
-		const head = this.head ?? (await this.readHead(this.db));
-		const cp = signCheckpoint(this.opts.key, { chain: chain.id, seq: head.seq, hash: head.hash, legacyUntil: chain.legacyUntil, at: new Date().toISOString(), node: this.opts.node });
+	/** Signs the head this node last wrote, keeps it in the data dir and tells the listeners (onCheckpoint). */
+	checkpoint(): Promise<AuditCheckpoint | undefined> {
 		this.sinceCheckpoint = 0;
 		this.lastCheckpointAt = Date.now();
-		if (store.offer(this.opts.key, cp) !== "kept") return undefined;
-		for (const listener of this.checkpointListeners) listener(cp);
-		return cp;
+		return this.anchor.checkpoint(this.head);
 	}
 
 	/** The newest checkpoint kept for this database's chain (made here or received). */
-	async latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
-		const store = this.opts.checkpoints?.store;
-		return store ? store.latest((await this.chainInfo()).id) : undefined;
+	latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+		return this.anchor.latest();
 	}
 
 	/** A checkpoint another node made: kept when signed with this node's key and newer than the one kept for its chain. */
 	receiveCheckpoint(cp: AuditCheckpoint): CheckpointOffer | "no-store" {
-		return this.opts.checkpoints?.store.offer(this.opts.key, cp) ?? "no-store";
+		return this.anchor.receive(cp);
 	}
 
 	/**
@@ -229,40 +211,10 @@ export class AuditLog {
 		return rowCount;
 	}
 
-	/**
-	 * The chain id, and (the first time this node sees this database) an anchor: a signed
-	 * checkpoint of the head as found, naming the last unkeyed row, so rows written before
-	 * the chain was keyed keep verifying and cannot be recomputed unnoticed.
-	 */
-	private chainInfo(): Promise<{ id: string; legacyUntil: number }> {
-		this.chain ??= (async () => {
-			const id = await readChainId(this.db);
-			const store = this.opts.checkpoints?.store;
-			const kept = store?.latest(id);
-			if (kept) return { id, legacyUntil: kept.legacyUntil };
-			const legacy = await this.db.query<{ seq: string | null }>("SELECT max(seq) AS seq FROM audit_log WHERE scheme = $1", [LEGACY_SCHEME]);
-			const info = { id, legacyUntil: Number(legacy.rows[0].seq ?? 0) };
-			if (store) {
-				store.home ??= id;
-				const head = await this.readHead(this.db);
-				const cp = signCheckpoint(this.opts.key, { chain: id, ...head, legacyUntil: info.legacyUntil, at: new Date().toISOString(), node: this.opts.node });
-				if (store.offer(this.opts.key, cp) === "kept") for (const listener of this.checkpointListeners) listener(cp);
-			}
-			return info;
-		})();
-		this.chain.catch(() => (this.chain = undefined));
-		return this.chain;
-	}
-
-	private async readHead(q: Queryable): Promise<{ seq: number; hash: string }> {
-		const { rows } = await q.query<{ seq: string; hash: string }>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-		return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: GENESIS_HASH };
-	}
-
 	private async writeBatch(): Promise<void> {
 		const batch = this.buffer.slice(0, this.opts.batchSize);
 		if (batch.length === 0) return;
-		await this.chainInfo();
+		await this.anchor.chainInfo();
 		const { key } = this.opts;
 		const doubt = this.inDoubt;
 		const sent: { attempt?: { at: string; hash: string; count: number } } = {};
@@ -274,7 +226,7 @@ export class AuditLog {
 				if (doubt && (await tx.query("SELECT 1 FROM audit_log WHERE at = $1::timestamptz AND hash = $2", [doubt.at, doubt.hash])).rows.length > 0) {
 					return { count: doubt.count };
 				}
-				let prev = (await this.readHead(tx)).hash;
+				let prev = (await readHead(tx)).hash;
 				const rows = batch.map(e => {
 					const hash = keyedAuditHash(key, prev, e);
 					const row: SqlParam[] = [e.at, e.actorKind, e.actorId, e.node, e.action, e.target, e.outcome, e.requestId, canonicalJson(e.data), prev, hash, KEYED_SCHEME, key.id, e.principalKind, e.principalId];
@@ -337,18 +289,6 @@ export class AuditLog {
 	}
 }
 
-/**
- * The database's chain id (made by migration 009). A missing one is made anew, so the log
- * keeps working; a node whose checkpoints name the old id then reports the log replaced.
- */
-async function readChainId(db: Queryable): Promise<string> {
-	const oldest = "SELECT id FROM audit_chain ORDER BY created_at, id LIMIT 1";
-	const { rows } = await db.query<{ id: string }>(oldest);
-	if (rows[0]) return rows[0].id;
-	await db.query("INSERT INTO audit_chain (id) SELECT gen_random_uuid()::text WHERE NOT EXISTS (SELECT 1 FROM audit_chain)");
-	return (await db.query<{ id: string }>(oldest)).rows[0].id;
-}
-
 /** Inserts the rows; answers the seq of the last. */
 async function insert(tx: Queryable, rows: SqlParam[][]): Promise<number> {
 	const params: SqlParam[] = [];
@@ -363,46 +303,4 @@ async function insert(tx: Queryable, rows: SqlParam[][]): Promise<number> {
 
 function clamp(value: number, min: number, max: number): number {
 	return Number.isFinite(value) ? Math.min(max, Math.max(min, Math.floor(value))) : min;
-}
-
-/**
- * The entry exactly as the database will give it back, so its hash can be recomputed:
- * text without NUL or lone surrogates (PostgreSQL rejects or replaces them) and data as JSON.
- */
-function normalise(e: AuditEvent, node: string): AuditHashedFields {
-	if (!ACTOR_KINDS.has(e?.actor?.kind) || typeof e.actor.id !== "string" || e.actor.id === "") throw new TypeError("Audit event: actor must be { kind: user|agent|system|node, id }");
-	if (typeof e.action !== "string" || e.action === "") throw new TypeError("Audit event: action must be a non-empty string");
-	if (!OUTCOMES.has(e.outcome)) throw new TypeError("Audit event: outcome must be allowed, denied, succeeded or failed");
-	const at = e.at ?? new Date();
-	const year = at instanceof Date ? at.getUTCFullYear() : NaN;
-	if (!(year >= 1 && year <= 9999)) throw new TypeError("Audit event: at must be a valid Date in the years 1-9999");
-	const text = (value: string | null | undefined) => (value === null || value === undefined ? null : wellFormed(String(value)));
-	const principal = e.principal ?? e.actor;
-	if (!ACTOR_KINDS.has(principal?.kind) || typeof principal.id !== "string" || principal.id === "") throw new TypeError("Audit event: principal must be { kind: user|agent|system|node, id }");
-	const [actorId, action, target, requestId] = [wellFormed(e.actor.id), wellFormed(e.action), text(e.target), text(e.requestId)];
-	const fields = { at: at.toISOString(), actorKind: e.actor.kind, actorId, node: wellFormed(node), action, target, outcome: e.outcome, requestId, data: dataOf(e.data) };
-	return { ...fields, principalKind: principal.kind, principalId: wellFormed(principal.id) };
-}
-
-function dataOf(data: unknown): Record<string, unknown> {
-	let json: string;
-	try {
-		json = canonicalJson(data ?? {});
-	} catch (err) {
-		return { unserialisable: (err as Error).message };
-	}
-	if (json.length > MAX_DATA_CHARS) return { truncated: true, chars: json.length };
-	const value = scrub(JSON.parse(json));
-	return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-}
-
-function scrub(value: unknown): unknown {
-	if (typeof value === "string") return wellFormed(value);
-	if (Array.isArray(value)) return value.map(scrub);
-	if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), scrub(v)]));
-	return value;
-}
-
-function wellFormed(s: string): string {
-	return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd").replaceAll("\0", "\ufffd");
 }
