@@ -31,7 +31,8 @@ import { loadAdminToken, loadSecret, type AdminToken } from "./kernel/secrets";
 import { loadMalConfig } from "./mal/mal-config";
 import { createProvider } from "./mal/providers/registry";
 import { ApprovalStore } from "./security/approval-store";
-import { AuditLog } from "./security/audit-log";
+import { CheckpointStore } from "./security/audit-checkpoints";
+import { AuditKey, AuditLog } from "./security/audit-log";
 import { GrantRequests } from "./security/grant-requests";
 import { GrantStore } from "./security/grant-store";
 import { SecurityGuard } from "./security/security-guard";
@@ -83,12 +84,15 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const grants = new GrantStore(kernel.db);
 	const tokens = new TokenStore(kernel.db);
 	const approvals = new ApprovalStore(kernel.db);
-	const audit = new AuditLog(kernel.db, {
+	const audit: AuditLog = new AuditLog(kernel.db, {
 		node: broker.nodeID,
+		key: AuditKey.from(config.AUDIT_HMAC_KEY, clusterSecret.token),
+		checkpoints: { store: new CheckpointStore(path.join(dataDir, "audit-checkpoints.json")), every: config.AUDIT_CHECKPOINT_EVERY, intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_MS },
+		aggregateWindowMs: config.AUDIT_ANONYMOUS_WINDOW_MS,
 		maxBuffer: config.AUDIT_BUFFER_MAX,
 		flushIntervalMs: 200,
 		batchSize: 500,
-		onError: err => logger.warn(`Audit entries wait in memory (${audit.buffered} buffered): ${err.message}`)
+		onError: (err: Error) => logger.warn(`Audit entries wait in memory (${audit.buffered} buffered): ${err.message}`)
 	});
 	if (metrics) {
 		new Gauge({
@@ -99,6 +103,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 				this.set(audit.buffered);
 			}
 		});
+		const checkpointSeq = new Gauge({ name: "agentos_audit_checkpoint_seq", help: "The audit chain's seq at this node's latest signed checkpoint", registers: [metrics.registry] });
+		audit.onCheckpoint(cp => checkpointSeq.set(cp.seq));
 	}
 	const requests = new GrantRequests(grants, approvals, audit, config.GRANT_REQUEST_TIMEOUT_DAYS * 86_400_000);
 	const societyLogger = broker.getLogger("society");

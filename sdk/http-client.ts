@@ -6,7 +6,7 @@
 import type { AgentManifest } from "../actors/manifest-types";
 import type { RecallReport } from "../actors/workers/declarative-worker";
 import type { Approval, ApprovalStatus } from "../lib/security/approval-store";
-import type { AuditRecord } from "../lib/security/audit-log";
+import type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { PendingGrant } from "../lib/security/grant-requests";
 import type { Grant } from "../lib/security/grant-store";
@@ -20,7 +20,7 @@ import type { ChatRequest } from "../lib/mal/types";
 import type { ChatResult, StreamLine } from "../services/mal.service";
 export type { AgentView } from "../services/agents.service";
 export type { ApiToken } from "../lib/security/token-store";
-export type { AuditRecord } from "../lib/security/audit-log";
+export type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
 export type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 export type { PendingGrant } from "../lib/security/grant-requests";
 export type { Grant } from "../lib/security/grant-store";
@@ -45,6 +45,8 @@ export interface AuditFilters {
 	actorId?: string;
 	/** Entries where the agent is the actor or the target. */
 	agentId?: string;
+	/** Entries made by this authenticated principal (`admin`, `token:<id>`, or an agent for its own calls). */
+	principalId?: string;
 	/** Exact, or a prefix ending in "*" ("agents.*"). */
 	action?: string;
 	outcome?: "allowed" | "denied" | "succeeded" | "failed";
@@ -54,11 +56,6 @@ export interface AuditFilters {
 	until?: Date | string;
 }
 
-export interface AuditVerifyResult {
-	ok: boolean;
-	checked: number;
-	firstBad?: { seq: number; reason: string };
-}
 
 export interface TaskOutcome<R = unknown> {
 	taskId: string;

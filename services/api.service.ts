@@ -79,17 +79,22 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 		return keys;
 	}
 
-	/** A refused request, for the audit log; a full audit buffer must not turn a 401 into a 500. */
+	/**
+	 * A refused request, for the audit log; a full audit buffer must not turn a 401 into a 500.
+	 * Requests without a valid token are counted per address and window (one entry each, with
+	 * the exact count), so a flood of them cannot flood the log.
+	 */
 	function recordRefusal(req: IncomingRequest, user: GatewayUser | null, reason: string): void {
 		try {
 			const ip = req.socket?.remoteAddress ?? "unknown";
-			audit.record({
-				actor: user ? { kind: "user", id: user.id } : { kind: "user", id: `anonymous@${ip}` },
-				action: `gateway.${req.method} ${(req.originalUrl ?? req.url ?? "").split("?")[0]}`,
-				outcome: "denied",
-				requestId: req.$ctx?.requestID ?? null,
-				data: { reason }
-			});
+			const route = `${req.method} ${(req.originalUrl ?? req.url ?? "").split("?")[0]}`;
+			if (!user) {
+				const anonymous = { kind: "user", id: `anonymous@${ip}` } as const;
+				audit.aggregate(`unauthenticated:${ip}`, { actor: anonymous, principal: anonymous, action: "gateway.unauthenticated", target: ip, outcome: "denied", data: {} }, `${reason} ${route}`);
+				return;
+			}
+			const principal = { kind: "user", id: user.id } as const;
+			audit.record({ actor: principal, principal, action: `gateway.${route}`, outcome: "denied", requestId: req.$ctx?.requestID ?? null, data: { reason } });
 		} catch {
 			// The request is refused either way.
 		}

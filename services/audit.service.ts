@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
+import { withTimeout } from "../lib/kernel/database/timeout";
 import type { Kernel } from "../lib/kernel/kernel";
-import type { AuditLog, AuditQuery } from "../lib/security/audit-log";
+import type { AuditCheckpoint, AuditLog, AuditQuery } from "../lib/security/audit-log";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 
@@ -9,6 +10,7 @@ import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 const FILTERS = {
 	actorId: { type: "string", optional: true, max: 200 },
 	agentId: { type: "string", optional: true, max: 200 },
+	principalId: { type: "string", optional: true, max: 200 },
 	action: { type: "string", optional: true, max: 200 },
 	outcome: { type: "enum", values: ["allowed", "denied", "succeeded", "failed"], optional: true },
 	since: { type: "date", convert: true, optional: true },
@@ -16,10 +18,15 @@ const FILTERS = {
 };
 
 const DAY_MS = 86_400_000;
+const STOP_CHECKPOINT_MS = 3_000;
 
-/** The audit log as people read it: query, export, verify the hash chain; and its retention. */
+/**
+ * The audit log as people read it: query, export, verify the keyed chain; its retention;
+ * and its checkpoints, logged and sent to every node, each of which keeps them.
+ */
 export default function createAuditService(kernel: Kernel, audit: AuditLog): ServiceSchema {
 	let retention: NodeJS.Timeout | undefined;
+	let unsubscribe: (() => void) | undefined;
 	return {
 		name: "audit",
 		mixins: [requiresDatabase(kernel)],
@@ -53,6 +60,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 				}
 			},
 
+			/** `{ok, checked, firstBad?: {check, seq, reason}, checkpoint}`; check is edited, chain_broken, truncated, forged or key_mismatch. */
 			verify: {
 				rest: "GET /verify",
 				scope: "audit:read",
@@ -62,7 +70,33 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 			}
 		},
 
+		events: {
+			/** A node that joins (or comes back) gets the newest checkpoint at once, not at the next one. */
+			"$node.connected": {
+				handler() {
+					audit
+						.latestCheckpoint()
+						.then(cp => cp && this.broker.broadcast("audit.checkpoint", cp))
+						.catch((err: Error) => this.logger.warn(`Could not send the audit checkpoint to a node that joined: ${err.message}`));
+				}
+			},
+			"audit.checkpoint": {
+				handler(ctx: Context<AuditCheckpoint>) {
+					if (ctx.nodeID === this.broker.nodeID) return;
+					const kept = audit.receiveCheckpoint(ctx.params);
+					if (kept === "other-key" || kept === "bad-signature") {
+						this.logger.warn(`Refused an audit checkpoint from node ${ctx.nodeID} (${kept}): every node needs the same AUDIT_HMAC_KEY (or CLUSTER_SECRET)`);
+					}
+				}
+			}
+		},
+
 		started() {
+			// Kept outside the database three times over: the data dir (by the log), the log stream and the other nodes.
+			unsubscribe = audit.onCheckpoint(cp => {
+				this.logger.info(`Audit checkpoint: chain ${cp.chain} seq ${cp.seq} hash ${cp.hash} key ${cp.keyId} sig ${cp.sig}`);
+				this.broker.broadcast("audit.checkpoint", cp).catch((err: Error) => this.logger.warn(`Could not send the audit checkpoint to the other nodes: ${err.message}`));
+			});
 			const days = kernel.config.AUDIT_LOG_RETENTION_DAYS;
 			if (days > 0) {
 				const purge = () =>
@@ -76,8 +110,13 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 			}
 		},
 
-		stopped() {
+		async stopped() {
 			clearInterval(retention);
+			// The tail this node wrote is anchored, and sent to the other nodes, before it goes.
+			await withTimeout(audit.flush().then(() => audit.checkpoint()), STOP_CHECKPOINT_MS, "the last audit checkpoint was not made").catch((err: Error) =>
+				this.logger.warn(`No audit checkpoint at stop: ${err.message}`)
+			);
+			unsubscribe?.();
 		}
 	};
 }

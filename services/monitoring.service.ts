@@ -4,7 +4,7 @@ import type { Config } from "../lib/kernel/config";
 import { ConfigError } from "../lib/kernel/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditLog } from "../lib/security/audit-log";
-import { callerOf, type SecuredMeta } from "../lib/security/security-guard";
+import { callerOf, principalOf, type SecuredMeta } from "../lib/security/security-guard";
 import type { ClusterStatus } from "./cluster.service";
 import type { HealthReport } from "./health.service";
 
@@ -138,6 +138,7 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 					};
 					audit.record({
 						actor: { kind: caller.kind === "agent" ? "agent" : "system", id: caller.id },
+						principal: principalOf(ctx),
 						action: "monitor.alert",
 						target: alert.check,
 						outcome: "succeeded",

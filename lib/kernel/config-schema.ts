@@ -437,6 +437,37 @@ export const CONFIG_SCHEMA = {
 		max: 10000000,
 		description: "Audit entries held while the database is away; when full, privileged actions are refused"
 	}),
+	AUDIT_HMAC_KEY: setting({
+		group: "Security",
+		type: "string",
+		secret: true,
+		min: 16,
+		description: "Keys the audit hash chain and signs its checkpoints; the same on every node (empty: derived from CLUSTER_SECRET)"
+	}),
+	AUDIT_CHECKPOINT_EVERY: setting({
+		group: "Security",
+		type: "number",
+		default: 1000,
+		min: 1,
+		max: 10000000,
+		description: "A signed checkpoint of the audit chain's head every this many entries a node writes (kept in the data dir, logged, sent to the other nodes)"
+	}),
+	AUDIT_CHECKPOINT_INTERVAL_MS: setting({
+		group: "Security",
+		type: "number",
+		default: 60000,
+		min: 100,
+		max: 86400000,
+		description: "…and at the latest this long after a node's last audit write"
+	}),
+	AUDIT_ANONYMOUS_WINDOW_MS: setting({
+		group: "Security",
+		type: "number",
+		default: 60000,
+		min: 100,
+		max: 86400000,
+		description: "Requests refused for want of a valid token are audited as one entry per address per window, with the count"
+	}),
 	APPROVAL_TIMEOUT_MS: setting({
 		group: "Security",
 		type: "number",

@@ -35,6 +35,15 @@ const PRODUCTION_RULES: ReadonlyArray<{ key: ConfigKey; insecure: (c: Config) =>
 	{
 		key: "CLUSTER_SECRET",
 		insecure: c => (c.TRANSPORTER && !c.CLUSTER_SECRET ? "must be set (the same on every node) when TRANSPORTER is set in production" : undefined)
+	},
+	{
+		key: "AUDIT_HMAC_KEY",
+		insecure: c =>
+			!c.AUDIT_HMAC_KEY && !c.CLUSTER_SECRET
+				? "(or CLUSTER_SECRET, which it is derived from) must be set in production: a key generated in the data dir sits beside the log it protects"
+				: c.AUDIT_HMAC_KEY && c.AUDIT_HMAC_KEY.length < MIN_PRODUCTION_TOKEN_LENGTH
+					? `must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`
+					: undefined
 	}
 ];
 

@@ -46,3 +46,11 @@ export function secretsEqual(given: string, expected: string): boolean {
 	const b = crypto.createHash("sha256").update(expected).digest();
 	return crypto.timingSafeEqual(a, b);
 }
+
+/**
+ * A key for one purpose derived from a shared secret (HKDF-SHA256), so one secret set on
+ * every node can key several things without any of them revealing it or each other.
+ */
+export function deriveKey(secret: string, purpose: string, bytes = 32): Buffer {
+	return Buffer.from(crypto.hkdfSync("sha256", secret, "agentos", purpose, bytes));
+}

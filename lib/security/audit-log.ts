@@ -1,44 +1,29 @@
-import { createHash } from "node:crypto";
 import { canonicalJson } from "../../actors/manifest-signature";
 import type { Database, Queryable, SqlParam } from "../kernel/database";
 import { withTimeout } from "../kernel/database/timeout";
+import { AuditAggregator } from "./audit-aggregator";
+import { AuditAnchor, readHead } from "./audit-anchor";
+import type { AuditCheckpoint, CheckpointOffer, CheckpointStore } from "./audit-checkpoints";
+import { KEYED_SCHEME, keyedAuditHash, type AuditHashedFields, type AuditKey } from "./audit-hash";
+import { auditFilter, auditPage, COLUMNS, PAGE_SIZE, toRecord, type AuditEvent, type AuditQuery, type AuditRecord, type AuditRow } from "./audit-rows";
+import type { AuditVerifyResult } from "./audit-verify";
+import { normalise } from "./audit-normalise";
 import { AuditBufferFullError } from "./errors";
 
-export interface AuditEvent {
-	actor: { kind: "user" | "agent" | "system" | "node"; id: string };
-	action: string;
-	target?: string | null;
-	outcome: "allowed" | "denied" | "succeeded" | "failed";
-	requestId?: string | null;
-	data?: Record<string, unknown>;
-	/** When it happened; defaults to the moment it is recorded. */
-	at?: Date;
-}
-
-export interface AuditRecord extends Required<Omit<AuditEvent, "at">> {
-	seq: number;
-	/** ISO 8601 with milliseconds, UTC. */
-	at: string;
-	node: string;
-	prevHash: string;
-	hash: string;
-}
-
-/** `agentId` matches the actor or the target; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
-export interface AuditQuery {
-	actorId?: string;
-	agentId?: string;
-	action?: string;
-	outcome?: string;
-	since?: Date;
-	until?: Date;
-	limit?: number;
-	offset?: number;
-}
+export { auditHash, AuditKey, GENESIS_HASH, keyedAuditHash, type AuditHashedFields } from "./audit-hash";
+export type { AuditEvent, AuditParty, AuditQuery, AuditRecord } from "./audit-rows";
+export type { AuditCheck, AuditVerifyResult } from "./audit-verify";
+export type { AuditCheckpoint, CheckpointOffer } from "./audit-checkpoints";
 
 /** maxBackoffMs: longest wait between attempts while the database is away; stopTimeoutMs: how long stop() keeps trying. */
 export interface AuditLogOptions {
 	node: string;
+	/** Keys the chain and signs its checkpoints; the database never holds it. */
+	key: AuditKey;
+	/** Where checkpoints are kept (the data dir), and how often one is made: every `every` entries this node writes, or `intervalMs` after a write. */
+	checkpoints?: { store: CheckpointStore; every: number; intervalMs: number };
+	/** The window in which aggregate() folds like events into one entry. */
+	aggregateWindowMs?: number;
 	maxBuffer?: number;
 	flushIntervalMs?: number;
 	batchSize?: number;
@@ -47,53 +32,20 @@ export interface AuditLogOptions {
 	onError?(err: Error): void;
 }
 
-/** What an entry's hash covers, as hashed (`at` is ISO 8601 with milliseconds). */
-export interface AuditHashedFields {
-	at: string;
-	actorKind: string;
-	actorId: string;
-	node: string;
-	action: string;
-	target: string | null;
-	outcome: string;
-	requestId: string | null;
-	data: Record<string, unknown>;
-}
-
-export const DEFAULT_AUDIT_OPTIONS = { maxBuffer: 10_000, flushIntervalMs: 200, batchSize: 500, maxBackoffMs: 10_000, stopTimeoutMs: 5_000 };
-export const GENESIS_HASH = "0".repeat(64);
+export const DEFAULT_AUDIT_OPTIONS = { maxBuffer: 10_000, flushIntervalMs: 200, batchSize: 500, maxBackoffMs: 10_000, stopTimeoutMs: 5_000, aggregateWindowMs: 60_000 };
 /** Held per transaction by every writer, so nodes sharing one database extend one chain. */
 const AUDIT_LOCK_KEY = 4_242_002;
-const PAGE_SIZE = 1000;
-/** 11 parameters a row: well under PostgreSQL's 65,535 a statement, whatever batchSize is. */
+/** 15 parameters a row: well under PostgreSQL's 65,535 a statement, whatever batchSize is. */
 const ROWS_PER_INSERT = 1000;
-/** Larger payloads become a note: the buffer must stay small and every batch writable. */
-const MAX_DATA_CHARS = 65_536;
-const ACTOR_KINDS = new Set(["user", "agent", "system", "node"]);
-const OUTCOMES = new Set(["allowed", "denied", "succeeded", "failed"]);
-const INSERT_COLUMNS = "at, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash";
-const CASTS = ["::timestamptz", "", "", "", "", "", "", "", "::jsonb", "", ""];
-// Microseconds, not a Date: a Date would hide a sub-millisecond edit of `at`.
-const COLUMNS = `seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_us, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash`;
-
-type Row = { seq: string | number; at_us: string; actor_kind: string; actor_id: string; node: string; action: string; target: string | null } & {
-	outcome: string;
-	request_id: string | null;
-	data: Record<string, unknown>;
-	prev_hash: string;
-	hash: string;
-};
-
-export function auditHash(prevHash: string, e: AuditHashedFields): string {
-	const { at, actorKind, actorId, node, action, target, outcome, requestId, data } = e;
-	const body = canonicalJson({ at, actorKind, actorId, node, action, target, outcome, requestId, data });
-	return createHash("sha256").update(prevHash + body).digest("hex");
-}
+const INSERT_COLUMNS = "at, actor_kind, actor_id, node, action, target, outcome, request_id, data, prev_hash, hash, scheme, key_id, principal_kind, principal_id";
+const CASTS = ["::timestamptz", "", "", "", "", "", "", "", "::jsonb", "", "", "", "", "", ""];
+const HASH_COLUMN = 10;
 
 /**
- * The append-only, hash-chained audit log. record() only appends to a bounded buffer, so
- * auditing never waits on the database; a timer writes the buffer in batches and keeps it,
- * in order, while the database is away.
+ * The append-only audit log, a chain keyed with HMAC and anchored by signed checkpoints
+ * kept outside the database. record() only appends to a bounded buffer, so auditing never
+ * waits on the database; a timer writes the buffer in batches and keeps it, in order,
+ * while the database is away.
  */
 export class AuditLog {
 	private readonly opts: typeof DEFAULT_AUDIT_OPTIONS & AuditLogOptions;
@@ -108,12 +60,20 @@ export class AuditLog {
 	/** A batch whose commit failed after its rows were sent: it may be in the table already. */
 	private inDoubt: { at: string; hash: string; count: number } | undefined;
 	private readonly listeners = new Set<(entry: AuditHashedFields) => void>();
+	private readonly aggregator: AuditAggregator;
+	private readonly anchor: AuditAnchor;
+	/** The head this node last wrote, and what it wrote since its last checkpoint. */
+	private head: { seq: number; hash: string } | undefined;
+	private sinceCheckpoint = 0;
+	private lastCheckpointAt = Date.now();
 
 	constructor(
 		private readonly db: Database,
 		options: AuditLogOptions
 	) {
 		this.opts = { ...DEFAULT_AUDIT_OPTIONS, ...options };
+		this.aggregator = new AuditAggregator(e => this.record(e), this.opts.aggregateWindowMs, err => this.report(err));
+		this.anchor = new AuditAnchor(db, this.opts.key, this.opts.node, this.opts.checkpoints?.store);
 	}
 
 	get buffered(): number {
@@ -122,6 +82,11 @@ export class AuditLog {
 
 	get full(): boolean {
 		return this.buffer.length >= this.opts.maxBuffer;
+	}
+
+	/** The id (not the key) of the key this node signs with. */
+	get keyId(): string {
+		return this.opts.key.id;
 	}
 
 	/** Throws AuditBufferFullError when full, and TypeError for a malformed event (a caller bug). */
@@ -133,10 +98,23 @@ export class AuditLog {
 		if (this.running && this.timer && !this.soon && this.failures === 0 && this.buffer.length >= this.opts.batchSize) this.schedule(0);
 	}
 
+	/**
+	 * Counts `event` in the open window for `key` instead of recording it: one entry per key
+	 * and window (aggregateWindowMs) carries the exact count, per `detail`, from the first event.
+	 */
+	aggregate(key: string, event: AuditEvent, detail: string): void {
+		this.aggregator.add(key, { ...event, at: event.at ?? new Date() }, detail);
+	}
+
 	/** Hears every entry as it is recorded, before it is written (e.g. to evaluate policies on the stream); returns the unsubscribe. A listener must not throw. */
 	onRecord(listener: (entry: AuditHashedFields) => void): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
+	}
+
+	/** Hears every checkpoint this node makes (to log it and send it to the other nodes); returns the unsubscribe. */
+	onCheckpoint(listener: (cp: AuditCheckpoint) => void): () => void {
+		return this.anchor.onCheckpoint(listener);
 	}
 
 	/** Writes everything buffered when called; rejects (keeping the entries) when the database fails. */
@@ -155,6 +133,7 @@ export class AuditLog {
 		this.running = false;
 		clearTimeout(this.timer);
 		this.timer = undefined;
+		this.aggregator.flushAll();
 		const deadline = Date.now() + this.opts.stopTimeoutMs;
 		let lastError: unknown;
 		while (this.buffer.length > 0 && Date.now() < deadline) {
@@ -168,50 +147,51 @@ export class AuditLog {
 		if (this.buffer.length > 0) {
 			this.report(new Error(`${this.buffer.length} audit entries were not written before stopping: ${(lastError as Error)?.message ?? "timed out"}`));
 		}
+		// The tail this node wrote is anchored before it goes, so a restart finds it whole.
+		if (this.sinceCheckpoint > 0) await this.checkpoint().catch(err => this.report(err));
 	}
 
 	/** Newest first. */
 	async query(q: AuditQuery): Promise<{ items: AuditRecord[]; total: number; limit: number; offset: number }> {
 		const limit = clamp(q.limit ?? 100, 1, 1000);
 		const offset = clamp(q.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
-		const { where, params } = filter(q);
+		const { where, params } = auditFilter(q);
 		const count = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM audit_log ${where}`, params);
 		const n = params.length;
-		const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, limit, offset]);
+		const { rows } = await this.db.query<AuditRow>(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, limit, offset]);
 		return { items: rows.map(toRecord), total: Number(count.rows[0].n), limit, offset };
 	}
 
 	/** One JSON object a line (no newline), oldest first, read a page at a time. */
 	async *exportLines(q: Omit<AuditQuery, "limit" | "offset">): AsyncIterable<string> {
 		for (let after = 0; ; ) {
-			const rows = await this.page(q, after);
+			const rows = await auditPage(this.db, q, after);
 			for (const row of rows) yield JSON.stringify(toRecord(row));
 			if (rows.length < PAGE_SIZE) return;
 			after = Number(rows[rows.length - 1].seq);
 		}
 	}
 
-	/** Recomputes the chain in seq order; the oldest kept row's prev_hash is the anchor (retention removes rows from the start). */
-	async verify(): Promise<{ ok: boolean; checked: number; firstBad?: { seq: number; reason: string } }> {
-		let prev: { seq: number; hash: string } | undefined;
-		let checked = 0;
-		for (let after = 0; ; ) {
-			const rows = await this.page({}, after);
-			for (const row of rows) {
-				const seq = Number(row.seq);
-				// A purge running during the walk makes this row the oldest: then it is the anchor.
-				if (prev && row.prev_hash !== prev.hash && !(await this.isOldest(seq))) {
-					return { ok: false, checked, firstBad: { seq, reason: `prev_hash is not the hash of seq ${prev.seq}: a row between them was removed` } };
-				}
-				if (auditHash(row.prev_hash, fieldsOf(row)) !== row.hash) {
-					return { ok: false, checked, firstBad: { seq, reason: "the row does not match its hash: it was edited" } };
-				}
-				prev = { seq, hash: row.hash };
-				checked++;
-			}
-			if (rows.length < PAGE_SIZE) return { ok: true, checked };
-			after = Number(rows[rows.length - 1].seq);
-		}
+	/** Checks every row's hash and link, and the end of the chain against the newest checkpoint; names the first failure's check and seq. */
+	verify(): Promise<AuditVerifyResult> {
+		return this.anchor.verify();
+	}
+
+	/** Signs the head this node last wrote, keeps it in the data dir and tells the listeners (onCheckpoint). */
+	checkpoint(): Promise<AuditCheckpoint | undefined> {
+		this.sinceCheckpoint = 0;
+		this.lastCheckpointAt = Date.now();
+		return this.anchor.checkpoint(this.head);
+	}
+
+	/** The newest checkpoint kept for this database's chain (made here or received). */
+	latestCheckpoint(): Promise<AuditCheckpoint | undefined> {
+		return this.anchor.latest();
+	}
+
+	/** A checkpoint another node made: kept when signed with this node's key and newer than the one kept for its chain. */
+	receiveCheckpoint(cp: AuditCheckpoint): CheckpointOffer | "no-store" {
+		return this.anchor.receive(cp);
 	}
 
 	/**
@@ -234,36 +214,41 @@ export class AuditLog {
 	private async writeBatch(): Promise<void> {
 		const batch = this.buffer.slice(0, this.opts.batchSize);
 		if (batch.length === 0) return;
+		await this.anchor.chainInfo();
+		const { key } = this.opts;
 		const doubt = this.inDoubt;
 		const sent: { attempt?: { at: string; hash: string; count: number } } = {};
-		let done: number;
+		let done: { count: number; head?: { seq: number; hash: string } };
 		try {
 			done = await this.db.transaction(async tx => {
 				await tx.query("SELECT pg_advisory_xact_lock($1)", [AUDIT_LOCK_KEY]);
 				// Under the lock the earlier attempt has ended; if it did commit, do not write it twice.
 				if (doubt && (await tx.query("SELECT 1 FROM audit_log WHERE at = $1::timestamptz AND hash = $2", [doubt.at, doubt.hash])).rows.length > 0) {
-					return doubt.count;
+					return { count: doubt.count };
 				}
-				const last = await tx.query<{ hash: string }>("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-				let prev = last.rows[0]?.hash ?? GENESIS_HASH;
+				let prev = (await readHead(tx)).hash;
 				const rows = batch.map(e => {
-					const hash = auditHash(prev, e);
-					const row = [e.at, e.actorKind, e.actorId, e.node, e.action, e.target, e.outcome, e.requestId, canonicalJson(e.data), prev, hash];
+					const hash = keyedAuditHash(key, prev, e);
+					const row: SqlParam[] = [e.at, e.actorKind, e.actorId, e.node, e.action, e.target, e.outcome, e.requestId, canonicalJson(e.data), prev, hash, KEYED_SCHEME, key.id, e.principalKind, e.principalId];
 					prev = hash;
 					return row;
 				});
-				sent.attempt = { at: batch[0].at, hash: rows[0][10] as string, count: batch.length };
-				for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await insert(tx, rows.slice(i, i + ROWS_PER_INSERT));
-				return batch.length;
+				sent.attempt = { at: batch[0].at, hash: rows[0][HASH_COLUMN] as string, count: batch.length };
+				let seq = 0;
+				for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) seq = await insert(tx, rows.slice(i, i + ROWS_PER_INSERT));
+				return { count: batch.length, head: { seq, hash: prev } };
 			});
 		} catch (err) {
 			if (sent.attempt) this.inDoubt = sent.attempt;
 			throw err;
 		}
-		this.buffer.splice(0, done);
-		this.written += done;
+		this.buffer.splice(0, done.count);
+		this.written += done.count;
 		this.inDoubt = undefined;
 		this.failures = 0;
+		if (done.head) this.head = done.head;
+		this.sinceCheckpoint += done.count;
+		if (this.sinceCheckpoint >= (this.opts.checkpoints?.every ?? Infinity)) await this.checkpoint().catch(err => this.report(err));
 	}
 
 	private async tick(): Promise<void> {
@@ -277,6 +262,8 @@ export class AuditLog {
 				this.report(err);
 			}
 		}
+		const every = this.opts.checkpoints?.intervalMs;
+		if (every !== undefined && this.sinceCheckpoint > 0 && Date.now() - this.lastCheckpointAt >= every) await this.checkpoint().catch(err => this.report(err));
 		const { maxBackoffMs, flushIntervalMs, batchSize } = this.opts;
 		if (this.failures > 0) this.schedule(Math.min(maxBackoffMs, flushIntervalMs * 2 ** (this.failures - 1)));
 		else this.schedule(this.buffer.length >= batchSize ? 0 : flushIntervalMs);
@@ -297,103 +284,23 @@ export class AuditLog {
 		return run;
 	}
 
-	private async page(q: Omit<AuditQuery, "limit" | "offset">, after: number): Promise<Row[]> {
-		const { where, params } = filter(q, after);
-		return (await this.db.query<Row>(`SELECT ${COLUMNS} FROM audit_log ${where} ORDER BY seq LIMIT ${PAGE_SIZE}`, params)).rows;
-	}
-
-	private async isOldest(seq: number): Promise<boolean> {
-		const { rows } = await this.db.query<{ oldest: boolean }>("SELECT NOT EXISTS (SELECT 1 FROM audit_log WHERE seq < $1) AS oldest", [seq]);
-		return rows[0].oldest;
-	}
-
 	private report(err: unknown): void {
 		this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
 	}
 }
 
-async function insert(tx: Queryable, rows: SqlParam[][]): Promise<void> {
+/** Inserts the rows; answers the seq of the last. */
+async function insert(tx: Queryable, rows: SqlParam[][]): Promise<number> {
 	const params: SqlParam[] = [];
 	const values = rows.map(row => {
 		const base = params.length;
 		params.push(...row);
 		return `(${row.map((_, i) => `$${base + i + 1}${CASTS[i]}`).join(", ")})`;
 	});
-	await tx.query(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(", ")}`, params);
-}
-
-function filter(q: Omit<AuditQuery, "limit" | "offset">, afterSeq?: number): { where: string; params: SqlParam[] } {
-	const params: SqlParam[] = [];
-	const conditions: string[] = [];
-	const add = (value: SqlParam, sql: (p: string) => string) => conditions.push(sql(`$${params.push(value)}`));
-	if (afterSeq !== undefined) add(afterSeq, p => `seq > ${p}`);
-	if (q.actorId) add(q.actorId, p => `actor_id = ${p}`);
-	if (q.agentId) add(q.agentId, p => `(actor_id = ${p} OR target = ${p})`);
-	if (q.action?.endsWith("*")) {
-		const prefix = q.action.slice(0, -1);
-		// % and _ in the prefix are literal characters, not LIKE wildcards.
-		if (prefix) add(`${prefix.replace(/[\\%_]/g, "\\$&")}%`, p => `action LIKE ${p} ESCAPE '\\'`);
-	} else if (q.action) add(q.action, p => `action = ${p}`);
-	if (q.outcome) add(q.outcome, p => `outcome = ${p}`);
-	if (q.since) add(new Date(q.since).toISOString(), p => `at >= ${p}::timestamptz`);
-	if (q.until) add(new Date(q.until).toISOString(), p => `at < ${p}::timestamptz`);
-	return { where: conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "", params };
+	const { rows: inserted } = await tx.query<{ seq: string }>(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${values.join(", ")} RETURNING seq`, params);
+	return Math.max(...inserted.map(r => Number(r.seq)));
 }
 
 function clamp(value: number, min: number, max: number): number {
 	return Number.isFinite(value) ? Math.min(max, Math.max(min, Math.floor(value))) : min;
-}
-
-/** Entries are written with milliseconds; a row with other sub-millisecond digits was changed, and keeps them so its hash fails. */
-function isoOf(atMicros: string): string {
-	return atMicros.endsWith("000") ? `${atMicros.slice(0, -3)}Z` : `${atMicros}Z`;
-}
-
-function fieldsOf(r: Row): AuditHashedFields {
-	return { at: isoOf(r.at_us), actorKind: r.actor_kind, actorId: r.actor_id, node: r.node, action: r.action, target: r.target, outcome: r.outcome, requestId: r.request_id, data: r.data };
-}
-
-function toRecord(r: Row): AuditRecord {
-	const { at, actorKind, actorId, node, action, target, outcome, requestId, data } = fieldsOf(r);
-	const actor = { kind: actorKind as AuditEvent["actor"]["kind"], id: actorId };
-	return { seq: Number(r.seq), at, actor, node, action, target, outcome: outcome as AuditEvent["outcome"], requestId, data, prevHash: r.prev_hash, hash: r.hash };
-}
-
-/**
- * The entry exactly as the database will give it back, so its hash can be recomputed:
- * text without NUL or lone surrogates (PostgreSQL rejects or replaces them) and data as JSON.
- */
-function normalise(e: AuditEvent, node: string): AuditHashedFields {
-	if (!ACTOR_KINDS.has(e?.actor?.kind) || typeof e.actor.id !== "string" || e.actor.id === "") throw new TypeError("Audit event: actor must be { kind: user|agent|system|node, id }");
-	if (typeof e.action !== "string" || e.action === "") throw new TypeError("Audit event: action must be a non-empty string");
-	if (!OUTCOMES.has(e.outcome)) throw new TypeError("Audit event: outcome must be allowed, denied, succeeded or failed");
-	const at = e.at ?? new Date();
-	const year = at instanceof Date ? at.getUTCFullYear() : NaN;
-	if (!(year >= 1 && year <= 9999)) throw new TypeError("Audit event: at must be a valid Date in the years 1-9999");
-	const text = (value: string | null | undefined) => (value === null || value === undefined ? null : wellFormed(String(value)));
-	const [actorId, action, target, requestId] = [wellFormed(e.actor.id), wellFormed(e.action), text(e.target), text(e.requestId)];
-	return { at: at.toISOString(), actorKind: e.actor.kind, actorId, node: wellFormed(node), action, target, outcome: e.outcome, requestId, data: dataOf(e.data) };
-}
-
-function dataOf(data: unknown): Record<string, unknown> {
-	let json: string;
-	try {
-		json = canonicalJson(data ?? {});
-	} catch (err) {
-		return { unserialisable: (err as Error).message };
-	}
-	if (json.length > MAX_DATA_CHARS) return { truncated: true, chars: json.length };
-	const value = scrub(JSON.parse(json));
-	return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-}
-
-function scrub(value: unknown): unknown {
-	if (typeof value === "string") return wellFormed(value);
-	if (Array.isArray(value)) return value.map(scrub);
-	if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), scrub(v)]));
-	return value;
-}
-
-function wellFormed(s: string): string {
-	return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd").replaceAll("\0", "\ufffd");
 }

@@ -3,7 +3,7 @@ import type { Caller } from "../../actors/agent-api";
 import { PermissionDeniedError } from "../../actors/errors";
 import { DatabaseUnavailableError } from "../kernel/errors";
 import type { ApprovalStore } from "./approval-store";
-import type { AuditLog } from "./audit-log";
+import type { AuditLog, AuditParty } from "./audit-log";
 import type { GrantConstraints } from "./capabilities";
 import { AuditBufferFullError } from "./errors";
 import type { GrantRequests } from "./grant-requests";
@@ -56,10 +56,53 @@ export function mayGrant(meta: SecuredMeta): boolean {
 	return meta.user?.scopes ? meta.user.scopes.includes("admin") : true;
 }
 
+/**
+ * Who authenticated the call, as the audit log names them apart from the actor: the
+ * person's token (or the admin) when the call came through the gateway — even when it
+ * speaks for an agent — otherwise the agent itself, or the node.
+ */
+export function principalOf(ctx: Context<unknown, SecuredMeta>): AuditParty {
+	if (ctx.meta.user) return { kind: "user", id: ctx.meta.user.id };
+	if (ctx.meta.caller) return { kind: ctx.meta.caller.kind, id: ctx.meta.caller.id };
+	return { kind: "system", id: ctx.nodeID ?? "local" };
+}
+
 /** A tool call names its tool in the audit entry, so policies can tell tools apart. */
 function toolOf(params: unknown): { tool?: string } {
 	const toolId = (params as { toolId?: unknown } | undefined)?.toolId;
 	return typeof toolId === "string" ? { tool: toolId.replace(/^builtin:/, "") } : {};
+}
+
+/**
+ * A refusal (403: no grant, a tool's guard refusing a URL, a path, a command) is `denied`,
+ * not `failed`, and names the tool and what it was refused: the URL (without query or
+ * credentials, as the guard reports it) or the path.
+ */
+function refusalOf(err: unknown, params: unknown): Record<string, unknown> | undefined {
+	const e = err as { code?: unknown; type?: unknown; data?: Record<string, unknown> };
+	if (e?.code !== 403 || typeof e.type !== "string") return undefined;
+	const data = e.data ?? {};
+	const toolId = typeof data.toolId === "string" ? data.toolId : (params as { toolId?: unknown } | undefined)?.toolId;
+	const url = typeof data.url === "string" ? data.url : urlOf(params);
+	const detail: Record<string, unknown> = { reason: e.type };
+	if (typeof toolId === "string") detail.toolId = toolId;
+	if (url) detail.url = url;
+	if (typeof data.path === "string") detail.path = data.path;
+	if (typeof data.reason === "string") detail.why = data.reason;
+	if (typeof data.capability === "string") detail.needs = data.capability;
+	return detail;
+}
+
+/** The URL a tool call asked for, shown as the URL guard shows it: no credentials, query or fragment. */
+function urlOf(params: unknown): string | undefined {
+	const url = (params as { arguments?: { url?: unknown } } | undefined)?.arguments?.url;
+	if (typeof url !== "string") return undefined;
+	try {
+		const u = new URL(url);
+		return `${u.protocol}//${u.host}${u.pathname}`;
+	} catch {
+		return undefined;
+	}
 }
 
 function targetOf(params: unknown): string | null {
@@ -105,7 +148,7 @@ export class SecurityGuard {
 				}
 				async function checked(this: unknown, ctx: Context<unknown, SecuredMeta>, deps: SecurityDeps, caller: Caller): Promise<unknown> {
 					if (deps.audit.full) throw new AuditBufferFullError();
-					const entry = { actor: { kind: caller.kind, id: caller.id }, action: name, target: targetOf(ctx.params), requestId: ctx.requestID ?? null };
+					const entry = { actor: { kind: caller.kind, id: caller.id }, principal: principalOf(ctx), action: name, target: targetOf(ctx.params), requestId: ctx.requestID ?? null };
 					if (deps.sanctions) {
 						try {
 							if (caller.kind === "agent") await deps.sanctions.checkCaller(caller.id, name);
@@ -118,7 +161,7 @@ export class SecurityGuard {
 					if (caller.kind === "agent" && (capability || approval)) {
 						const grant = capability ? await deps.grants.find(caller.id, capability) : undefined;
 						if (capability && !grant) {
-							deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: "no grant" } });
+							deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: "no grant", ...toolOf(ctx.params) } });
 							throw new PermissionDeniedError(caller.id, capability, await deps.requests?.pendingFor(caller.id, capability));
 						}
 						if (grant) ctx.meta.grant = grant.constraints;
@@ -139,7 +182,9 @@ export class SecurityGuard {
 						return result;
 					} catch (err) {
 						const e = err as { type?: string; message?: string };
-						deps.audit.record({ ...entry, outcome: "failed", data: { ...(capability ? { capability } : {}), error: e.type ?? e.message ?? "error" } });
+						const refusal = refusalOf(err, ctx.params);
+						if (refusal) deps.audit.record({ ...entry, outcome: "denied", data: { ...(capability ? { capability } : {}), ...toolOf(ctx.params), ...refusal } });
+						else deps.audit.record({ ...entry, outcome: "failed", data: { ...(capability ? { capability } : {}), error: e.type ?? e.message ?? "error" } });
 						throw err;
 					}
 				}

@@ -71,11 +71,11 @@ describe("the agent-os client commands, against a running node", () => {
 	it("shows the audit log, verifies its chain and exports it as JSON lines", async () => {
 		await eventually("auth.create to reach the audit log", async () => (await cli(["audit", "--action", "auth.create"], env)).stdout.includes("auth.create"));
 		const table = await cli(["audit", "--action", "auth.create", "--limit", "5"], env);
-		expect(table.stdout).toMatch(/^SEQ\s+TIME\s+ACTOR\s+ACTION\s+TARGET\s+OUTCOME\n\d+\s+\S+\s+user:admin\s+auth\.create\s+-\s+succeeded/);
+		expect(table.stdout).toMatch(/^SEQ\s+TIME\s+PRINCIPAL\s+ACTOR\s+ACTION\s+TARGET\s+OUTCOME\n\d+\s+\S+\s+admin\s+user:admin\s+auth\.create\s+-\s+succeeded/);
 
 		const verify = await cli(["audit", "verify"], env);
 		expect(verify.code).toBe(0);
-		expect(verify.stdout).toMatch(/^audit chain ok \(\d+ entries checked\)\n$/);
+		expect(verify.stdout).toMatch(/^audit chain ok \(\d+ entries checked, checkpoint seq \d+ of \S+\)\n$/);
 
 		const exported = await cli(["audit", "export", "--action=auth.create"], env);
 		expect(exported.code).toBe(0);

@@ -1,4 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { canonicalJson } from "../../actors/manifest-signature";
 import type { Database, Queryable } from "../../lib/kernel/database";
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
@@ -6,7 +9,8 @@ import { PostgresDatabase } from "../../lib/kernel/database/postgres-database";
 import { DatabaseUnavailableError } from "../../lib/kernel/errors";
 import { migrate, readMigrations } from "../../lib/kernel/migrations";
 import { migrationsDir } from "../../lib/kernel/paths";
-import { AuditLog, GENESIS_HASH, type AuditEvent, type AuditLogOptions, type AuditRecord } from "../../lib/security/audit-log";
+import { CheckpointStore } from "../../lib/security/audit-checkpoints";
+import { AuditKey, AuditLog, GENESIS_HASH, type AuditEvent, type AuditLogOptions, type AuditRecord } from "../../lib/security/audit-log";
 import { AuditBufferFullError } from "../../lib/security/errors";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually } from "../support/test-node";
@@ -48,8 +52,12 @@ async function openPglite(): Promise<Database> {
 const freshPostgresUrl = () => createDatabase(pg, `audit_${++databases}`);
 const openPostgres = async (url?: string) => migrated(new PostgresDatabase({ url: url ?? (await freshPostgresUrl()), poolMax: 4 }));
 
+const SECRET = "the audit key of these tests";
+const key = new AuditKey(SECRET);
+
 function auditLog(db: Database, options: Partial<AuditLogOptions> = {}): AuditLog {
-	const log = new AuditLog(db, { node: "node-1", ...options });
+	const store = new CheckpointStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-audit-")), "audit-checkpoints.json"));
+	const log = new AuditLog(db, { node: "node-1", key, checkpoints: { store, every: 1_000_000, intervalMs: 3_600_000 }, ...options });
 	cleanups.push(() => log.stop());
 	return log;
 }
@@ -69,8 +77,12 @@ async function all(log: AuditLog): Promise<AuditRecord[]> {
 
 /** The documented formula, computed independently of the implementation. */
 function expectedHash(prevHash: string, r: AuditRecord): string {
+	const keyId = createHmac("sha256", SECRET).update("agentos audit key id").digest("hex").slice(0, 16);
+	const principal = r.principal ?? r.actor;
 	const body = { at: r.at, actorKind: r.actor.kind, actorId: r.actor.id, node: r.node, action: r.action, target: r.target, outcome: r.outcome, requestId: r.requestId, data: r.data };
-	return createHash("sha256").update(prevHash + canonicalJson(body)).digest("hex");
+	return createHmac("sha256", SECRET)
+		.update(prevHash + canonicalJson({ ...body, principalKind: principal.kind, principalId: principal.id, keyId }))
+		.digest("hex");
 }
 
 describe.each([
@@ -100,7 +112,7 @@ describe.each([
 		// The time of recording, not of writing (which came 20 ms later).
 		expect(Date.parse(rows[5].at)).toBeGreaterThanOrEqual(before);
 		expect(Date.parse(rows[5].at)).toBeLessThan(before + 20);
-		expect(await log.verify()).toEqual({ ok: true, checked: 6 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 6 });
 	});
 
 	it("writes data PostgreSQL would reject or alter in the form it gives back, so it still verifies", async () => {
@@ -113,7 +125,7 @@ describe.each([
 		expect(row.actor.id).toBe("bad\ufffdid");
 		expect(row.target).toBe("nul\ufffdtarget");
 		expect(row.data).toEqual({ a: { b: "\ufffd", y: [1, null, "x\ufffdy"] }, big: 1e300, small: 0.1, when: "2025-01-01T00:00:00.000Z", z: 1, "k\ufffd": true });
-		expect(await log.verify()).toEqual({ ok: true, checked: 1 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 1 });
 	});
 
 	it("filters by actor, agent (actor or target), action prefix, outcome and time, newest first, with a total", async () => {
@@ -163,7 +175,7 @@ describe.each([
 		for await (const line of log.exportLines({ outcome: "denied" })) denied.push(line);
 		expect(denied).toHaveLength(250);
 		expect(denied.every(line => !line.includes("\n") && JSON.parse(line).outcome === "denied")).toBe(true);
-		expect(await log.verify()).toEqual({ ok: true, checked: 2500 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 2500 });
 	});
 
 	it("verify names the first edited row (data, or `at` by one microsecond) and the row after a removed one", async () => {
@@ -172,21 +184,21 @@ describe.each([
 		for (let i = 0; i < 10; i++) log.record(event(i, { data: { amount: i } }));
 		await log.flush();
 		const seqs = (await all(log)).map(r => r.seq);
-		expect(await log.verify()).toEqual({ ok: true, checked: 10 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 10 });
 
 		await db.query("UPDATE audit_log SET data = $1::jsonb WHERE seq = $2", ['{"amount": 1000}', seqs[4]]);
-		expect(await log.verify()).toEqual({ ok: false, checked: 4, firstBad: { seq: seqs[4], reason: expect.stringMatching(/edited/) } });
+		expect(await log.verify()).toMatchObject({ ok: false, checked: 4, firstBad: { check: "edited", seq: seqs[4], reason: expect.stringMatching(/edited/) } });
 		await db.query("UPDATE audit_log SET data = $1::jsonb WHERE seq = $2", ['{"amount": 4}', seqs[4]]);
 		expect((await log.verify()).ok).toBe(true);
 
 		// A Date would show the same millisecond; the check must see the microsecond.
 		await db.query("UPDATE audit_log SET at = at + interval '1 microsecond' WHERE seq = $1", [seqs[2]]);
-		expect((await log.verify()).firstBad).toEqual({ seq: seqs[2], reason: expect.stringMatching(/edited/) });
+		expect((await log.verify()).firstBad).toEqual({ check: "edited", seq: seqs[2], reason: expect.stringMatching(/edited/) });
 		await db.query("UPDATE audit_log SET at = at - interval '1 microsecond' WHERE seq = $1", [seqs[2]]);
 		expect((await log.verify()).ok).toBe(true);
 
 		await db.query("DELETE FROM audit_log WHERE seq = $1", [seqs[6]]);
-		expect(await log.verify()).toEqual({ ok: false, checked: 6, firstBad: { seq: seqs[7], reason: expect.stringMatching(/removed/) } });
+		expect(await log.verify()).toMatchObject({ ok: false, checked: 6, firstBad: { check: "chain_broken", seq: seqs[7], reason: expect.stringMatching(/removed/) } });
 	});
 
 	it("purges only old entries from the start of the chain, which still verifies from its new anchor", async () => {
@@ -202,10 +214,10 @@ describe.each([
 
 		expect(await log.purgeOlderThan(365)).toBe(3);
 		expect((await all(log)).map(r => r.data.i)).toEqual([3, 4, 5]);
-		expect(await log.verify()).toEqual({ ok: true, checked: 3 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 3 });
 		log.record(event(6));
 		await log.flush();
-		expect(await log.verify()).toEqual({ ok: true, checked: 4 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 4 });
 
 		// Everything old: the newest row stays, so the chain carries on from it.
 		await new Promise(resolve => setTimeout(resolve, 5));
@@ -213,7 +225,7 @@ describe.each([
 		expect((await all(log)).map(r => r.data.i)).toEqual([6]);
 		log.record(event(7));
 		await log.flush();
-		expect(await log.verify()).toEqual({ ok: true, checked: 2 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 2 });
 		expect(await log.purgeOlderThan(365)).toBe(0);
 	});
 
@@ -246,7 +258,7 @@ describe.each([
 		log.record(event(3));
 		await log.flush();
 		expect((await all(log)).map(r => r.data.i)).toEqual([0, 1, 2, 3]);
-		expect(await log.verify()).toEqual({ ok: true, checked: 4 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 4 });
 	});
 
 	it("once started, writes on a timer, and at once when a batch is waiting", async () => {
@@ -282,7 +294,7 @@ describe("the audit log on a shared PostgreSQL server", () => {
 		}
 		await Promise.all([a.stop(), b.stop()]);
 		expect(await count(dbA)).toBe(1000);
-		expect(await a.verify()).toEqual({ ok: true, checked: 1000 });
+		expect(await a.verify()).toMatchObject({ ok: true, checked: 1000 });
 		const rows = await all(a);
 		for (const node of ["node-a", "node-b"]) {
 			expect(rows.filter(r => r.node === node).map(r => r.data.i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
@@ -311,7 +323,7 @@ describe("the audit log on a shared PostgreSQL server", () => {
 		await eventually("the buffer to drain", () => log.buffered === 0, 30_000, 20);
 		expect(await count(db)).toBe(301);
 		expect((await all(log)).map(r => r.data.i)).toEqual(Array.from({ length: 301 }, (_, i) => i - 1));
-		expect(await log.verify()).toEqual({ ok: true, checked: 301 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 301 });
 	});
 
 	it("refuses new entries when the buffer is full, and takes them again once it drains", async () => {
@@ -341,6 +353,6 @@ describe("the audit log on a shared PostgreSQL server", () => {
 		log.record(event(10));
 		await log.flush();
 		expect(await count(db)).toBe(11);
-		expect(await log.verify()).toEqual({ ok: true, checked: 11 });
+		expect(await log.verify()).toMatchObject({ ok: true, checked: 11 });
 	});
 });

@@ -14,7 +14,7 @@ interface Created {
 describe("gateway authentication and scopes", () => {
 	let t: TestNode;
 	beforeAll(async () => {
-		t = await startTestNode({ ...FAST_AGENT_ENV, METRICS_REQUIRE_AUTH: "true" });
+		t = await startTestNode({ ...FAST_AGENT_ENV, METRICS_REQUIRE_AUTH: "true", AUDIT_ANONYMOUS_WINDOW_MS: "300" });
 		await t.node.ready;
 	});
 	afterAll(() => t.stop());
@@ -71,9 +71,18 @@ describe("gateway authentication and scopes", () => {
 
 	it("audits refusals at the gateway", async () => {
 		await fetch(`${t.url}/api/v1/agents`, { headers: { authorization: "Bearer wrong" } });
+		// Without a valid token, refusals are counted per address and window (AUDIT_ANONYMOUS_WINDOW_MS).
+		await eventually("the refusal in the audit log", async () => {
+			await t.node.audit.flush();
+			const { items } = await t.json<{ items: AuditRecord[] }>("/api/v1/audit?outcome=denied&action=gateway.*");
+			return items.some(i => i.action === "gateway.unauthenticated" && ((i.data as { by: Record<string, number> }).by["INVALID_TOKEN GET /api/v1/agents"] ?? 0) >= 1);
+		});
+		// A valid token's refusal is its own entry, naming the token.
+		const { body } = await post<Created>(t, "/api/v1/tokens", { name: "reader-2", scopes: ["agents:read"] });
+		await as(body.token, "/api/v1/tokens");
 		await t.node.audit.flush();
 		const { items } = await t.json<{ items: AuditRecord[] }>("/api/v1/audit?outcome=denied&action=gateway.*");
-		expect(items.some(i => i.action === "gateway.GET /api/v1/agents" && (i.data as { reason: string }).reason === "INVALID_TOKEN")).toBe(true);
+		expect(items).toContainEqual(expect.objectContaining({ action: "gateway.GET /api/v1/tokens", principal: { kind: "user", id: `token:${body.id}` }, data: { reason: "missing scope admin" } }));
 	});
 
 	it("holds WebSocket messages to the same scopes", async () => {

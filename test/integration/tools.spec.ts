@@ -101,8 +101,8 @@ describe("tools through the tools service", () => {
 		expect(refused.body.error.type).toBe("TOOL_REFUSED");
 		// The refusal is on the record, with why.
 		await t.node.audit.flush();
-		const { items } = await t.json<{ items: { action: string; outcome: string; data: { error?: string } }[] }>("/api/v1/audit?action=tools.invoke&outcome=failed");
-		expect(items.some(i => i.data.error === "TOOL_REFUSED")).toBe(true);
+		const { items } = await t.json<{ items: { action: string; outcome: string; data: { reason?: string } }[] }>("/api/v1/audit?action=tools.invoke&outcome=denied");
+		expect(items.some(i => i.data.reason === "TOOL_REFUSED")).toBe(true);
 	});
 
 	it("runs allowlisted commands only, without a shell", async () => {

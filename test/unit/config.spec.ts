@@ -82,7 +82,7 @@ describe("configuration", () => {
 			expect(errorOf({ NODE_ENV: "production", GATEWAY_AUTH_TOKEN: "short" }).message).toContain("at least 24 characters");
 		});
 
-		const secure = { NODE_ENV: "production", GATEWAY_AUTH_TOKEN: "x".repeat(32), MANIFEST_SIGNING_SECRET: "m".repeat(32) };
+		const secure = { NODE_ENV: "production", GATEWAY_AUTH_TOKEN: "x".repeat(32), MANIFEST_SIGNING_SECRET: "m".repeat(32), AUDIT_HMAC_KEY: "a".repeat(32) };
 
 		it("refuses to run agents from unsigned manifests", () => {
 			const err = errorOf({ ...secure, MANIFEST_SIGNING_SECRET: "" });
@@ -92,6 +92,16 @@ describe("configuration", () => {
 		it("requires a shared cluster secret when nodes form a cluster", () => {
 			expect(errorOf({ ...secure, TRANSPORTER: "nats://nats:4222" }).key).toBe("CLUSTER_SECRET");
 			expect(loadConfig({ ...secure, TRANSPORTER: "nats://nats:4222", CLUSTER_SECRET: "c".repeat(32) }).TRANSPORTER).toBe("nats://nats:4222");
+		});
+
+		it("refuses an audit key generated beside the log it protects, or a short one", () => {
+			const err = errorOf({ ...secure, AUDIT_HMAC_KEY: "" });
+			expect(err.key).toBe("AUDIT_HMAC_KEY");
+			expect(err.message).toBe(
+				"Insecure configuration: AUDIT_HMAC_KEY (or CLUSTER_SECRET, which it is derived from) must be set in production: a key generated in the data dir sits beside the log it protects"
+			);
+			expect(errorOf({ ...secure, AUDIT_HMAC_KEY: "k".repeat(20) }).message).toBe("Insecure configuration: AUDIT_HMAC_KEY must be at least 24 characters in production");
+			expect(loadConfig({ ...secure, AUDIT_HMAC_KEY: "", CLUSTER_SECRET: "c".repeat(32) }).NODE_ENV).toBe("production");
 		});
 
 		it.each(["ALLOW_ALL_DOMAINS", "ALLOW_ALL_PATHS", "ALLOW_ALL_COMMANDS"])("refuses %s=true", key => {
