@@ -145,7 +145,7 @@ describe("tools through the tools service", () => {
 			expect(items).toEqual(
 				expect.arrayContaining([
 					expect.objectContaining({ actor: { kind: "agent", id: "handsonly" }, outcome: "denied", data: expect.objectContaining({ capability: "tools.execute" }) }),
-					expect.objectContaining({ actor: { kind: "user", id: "admin" }, outcome: "failed" })
+					expect.objectContaining({ actor: { kind: "user", id: "admin" }, outcome: "denied", data: expect.objectContaining({ reason: "PERMISSION_DENIED" }) })
 				])
 			);
 		});
