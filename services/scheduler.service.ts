@@ -128,8 +128,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 				scope: "schedules",
 				audit: true,
 				params: byId,
-				async handler(ctx: Context<{ id: string }>): Promise<ScheduleView> {
-					const row = await store.get(ctx.params.id);
+				async handler(ctx: Context<{ id: string }, Meta>): Promise<ScheduleView> {
+					const row = this.mayChange(await store.get(ctx.params.id), ctx.meta, "remove");
 					await store.remove(row.id);
 					return toView(row);
 				}
@@ -141,8 +141,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 				scope: "schedules",
 				audit: true,
 				params: byId,
-				async handler(ctx: Context<{ id: string }>): Promise<ScheduleView> {
-					const row = await store.get(ctx.params.id);
+				async handler(ctx: Context<{ id: string }, Meta>): Promise<ScheduleView> {
+					const row = this.mayChange(await store.get(ctx.params.id), ctx.meta, "pause");
 					return toView(await store.setState(row.id, "paused", "paused by request", row.next_run_at));
 				}
 			},
@@ -153,8 +153,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 				scope: "schedules",
 				audit: true,
 				params: byId,
-				async handler(ctx: Context<{ id: string }>): Promise<ScheduleView> {
-					const row = await store.get(ctx.params.id);
+				async handler(ctx: Context<{ id: string }, Meta>): Promise<ScheduleView> {
+					const row = this.mayChange(await store.get(ctx.params.id), ctx.meta, "resume");
 					// Ticks missed while paused are not made up: the next one is counted from now.
 					return toView(await store.setState(row.id, "active", null, firstTick(cadenceOf(row), new Date())));
 				}
@@ -166,8 +166,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 				scope: "schedules",
 				audit: true,
 				params: byId,
-				async handler(ctx: Context<{ id: string }>): Promise<RunView> {
-					const row = await store.get(ctx.params.id);
+				async handler(ctx: Context<{ id: string }, Meta>): Promise<RunView> {
+					const row = this.mayChange(await store.get(ctx.params.id), ctx.meta, "trigger");
 					const runId = await store.startManual(row.id, this.broker.nodeID);
 					await this.execute(row, runId, "manual");
 					return store.run(runId);
@@ -186,6 +186,18 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 		},
 
 		methods: {
+			/**
+			 * The schedule, when the caller may remove, pause, resume or trigger it: one that
+			 * calls a service action acts with the node's authority, so only an admin (as for
+			 * creating it) touches it; a `schedules` token has the ones that send agent tasks.
+			 */
+			mayChange(row: ScheduleRow, meta: Meta, what: string): ScheduleRow {
+				if (row.target.kind === "action" && meta.user && !meta.user.scopes?.includes("admin")) {
+					throw new ScheduleForbiddenError(`Only an admin token may ${what} schedule ${row.id}: it calls the service action ${row.target.action}`);
+				}
+				return row;
+			},
+
 			/** The target as stored, or a 4xx naming the field. Calling actions is for admins: it acts with the node's authority. */
 			async checkTarget(target: CreateScheduleParams["target"], meta: Meta): Promise<ScheduleTarget> {
 				if ((target.agent === undefined) === (target.action === undefined)) {

@@ -1,15 +1,13 @@
 import Ajv, { type ValidateFunction } from "ajv";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
-import type { Caller } from "../actors/agent-api";
 import { PermissionDeniedError } from "../actors/errors";
-import type { TrustLevel } from "../actors/manifest-types";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { ApprovalStore } from "../lib/security/approval-store";
-import { AdminRequiredError } from "../lib/security/errors";
+import { actAsAgent } from "../lib/security/act-as-agent";
 import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
-import { mayGrant, type SecuredMeta } from "../lib/security/security-guard";
+import type { SecuredMeta } from "../lib/security/security-guard";
 import { actionTools } from "../lib/tools/action-tools";
 import { ToolTimeoutError } from "../lib/tools/errors";
 import type { ToolDefinition, ToolPolicy, ToolResult } from "../lib/tools/tool";
@@ -136,10 +134,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
  * in the context (`meta.user`) and in the audit entry of this outer call.
  */
 async function asAgent(ctx: Context<InvokeParams, SecuredMeta>): Promise<ToolResult> {
-	const agentId = ctx.params.agentId;
-	if (!mayGrant(ctx.meta)) throw new AdminRequiredError(`invoke a tool as agent ${agentId}`, ctx.meta.user?.scopes);
-	const agent = await ctx.call<{ trustLevel: TrustLevel }, { id: string }>("agents.get", { id: agentId });
-	const caller: Caller = { kind: "agent", id: agentId, node: ctx.nodeID ?? undefined, trustLevel: agent.trustLevel };
+	const caller = await actAsAgent(ctx.meta, ctx.params.agentId, "invoke a tool", id => ctx.call("agents.get", { id }), ctx.nodeID ?? undefined);
 	const { caller: before, grant } = ctx.meta;
 	try {
 		return await ctx.call<ToolResult, InvokeParams>("tools.invoke", ctx.params, { meta: { caller } });

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { AgentManifest } from "../manifest-types";
 import { ipcChannel, stdioChannel, type WorkerChannel } from "./channel";
+import { permissionFlags } from "./process-permissions";
 
 export interface ProcessLaunchOptions {
 	/** The compiled worker entry script (dist/actors/workers/process-entry.js). */
@@ -15,8 +16,8 @@ export interface ProcessLaunchOptions {
 
 /**
  * Starts a worker process for a code agent: its own V8 heap capped by the manifest's
- * memoryMB, a CPU-time limit (RLIMIT_CPU, via prlimit), and an environment without the
- * node's secrets.
+ * memoryMB, a CPU-time limit (RLIMIT_CPU, via prlimit), an environment without the
+ * node's secrets, and Node's permission model keeping it to its own files (process-permissions.ts).
  */
 export async function launchProcess(manifest: AgentManifest, options: ProcessLaunchOptions): Promise<WorkerChannel> {
 	if (!fs.existsSync(options.entryScript)) throw new Error(`The worker entry ${options.entryScript} is missing; run npm run build`);
@@ -31,12 +32,12 @@ export async function launchProcess(manifest: AgentManifest, options: ProcessLau
 			...(transport === "stdio" ? { AGENTOS_WORKER_TRANSPORT: "stdio" } : {})
 		}
 	};
-	const heap = `--max-old-space-size=${manifest.limits.memoryMB}`;
+	const flags = [`--max-old-space-size=${manifest.limits.memoryMB}`, ...permissionFlags(options.entryScript, options.entryPoint)];
 	let channel: WorkerChannel;
 	if (transport === "ipc") {
-		channel = ipcChannel(fork(options.entryScript, [], { ...settings, execArgv: [heap], stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "json" }));
+		channel = ipcChannel(fork(options.entryScript, [], { ...settings, execArgv: flags, stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "json" }));
 	} else {
-		const child = spawn(process.execPath, [heap, options.entryScript], { ...settings, stdio: ["pipe", "pipe", "pipe"] });
+		const child = spawn(process.execPath, [...flags, options.entryScript], { ...settings, stdio: ["pipe", "pipe", "pipe"] });
 		const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve => child.on("exit", (code, signal) => resolve({ code, signal })));
 		channel = stdioChannel({ pid: child.pid, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, kill: () => child.kill("SIGKILL"), exited });
 	}

@@ -4,6 +4,8 @@ import { jsonLines } from "../kernel/json-lines";
 import { Errors, type Context, type Service, type ServiceBroker } from "moleculer";
 import type { WebSocket } from "ws";
 import type { Caller } from "../../actors/agent-api";
+import type { TrustLevel } from "../../actors/manifest-types";
+import { actAsAgent } from "../security/act-as-agent";
 import type { Scope } from "../security/capabilities";
 import { errorJson } from "./error-response";
 import type { Session, WsMessage, WsOptions } from "./ws-gateway";
@@ -42,8 +44,16 @@ export const forbiddenScope = (scope: string) => new Errors.MoleculerClientError
  */
 interface SystemTask {
 	action: string;
-	/** Builds the call from the task (without `type`) and the request; default: the task's fields as params. */
-	call?(task: Payload, request: Payload): { params: Payload; caller?: Caller };
+	/**
+	 * Builds the call from the task (without `type`) and the request; default: the task's
+	 * fields as params. `asAgent` is the caller speaking for the agent it names (admins only).
+	 */
+	call?(task: Payload, request: Payload, asAgent: (agentId: string, what: string) => Promise<Caller>): Promise<SystemCall> | SystemCall;
+}
+
+interface SystemCall {
+	params: Payload;
+	caller?: Caller;
 }
 
 /** The calling agent's own tools or memory: its `agentId` goes along unless the task names one. */
@@ -51,14 +61,18 @@ const forAgent = (task: Payload, request: Payload) => ({ params: { ...defined({ 
 
 export const SYSTEM_TASKS = {
 	audit_query: { action: "audit.query" },
-	/** `{targetAgentId, task}`: the target runs `task`, recorded as sent by the agent `agentId` (which needs a2a.send). */
+	/**
+	 * `{targetAgentId, task}`: the target runs `task`, sent as the agent `agentId` — which
+	 * only an admin may speak for, and which needs a2a.send, is subject to its sanctions,
+	 * and waits for approval when supervised.
+	 */
 	a2a_task: {
 		action: "agents.submitTask",
-		call: (task, request) => {
+		call: async (task, request, asAgent) => {
 			if (typeof request.agentId !== "string" || !request.agentId) throw clientError("BAD_MESSAGE", "a2a_task needs payload.agentId: the agent that sends it");
 			return {
 				params: defined({ id: task.targetAgentId, task: task.task, async: request.async, timeoutMs: task.timeoutMs ?? request.timeoutMs }),
-				caller: { kind: "agent", id: request.agentId }
+				caller: await asAgent(request.agentId, "send an a2a_task")
 			};
 		}
 	},
@@ -181,8 +195,8 @@ export function createHandlers(broker: ServiceBroker, options: WsOptions, relay:
 }
 
 function handlersOf(broker: ServiceBroker, options: WsOptions, relay: EventRelay): Record<string, Handler> {
-	const call = (action: string, params: unknown, session: Session, caller?: Caller) =>
-		broker.call(action, params, { meta: { user: session.user, ...(caller ? { caller } : {}) } });
+	const call = <T = unknown>(action: string, params: unknown, session: Session, caller?: Caller) =>
+		broker.call<T, unknown>(action, params, { meta: { user: session.user, ...(caller ? { caller } : {}) } });
 	const chunkSize = options.chatStreamChunkSize ?? 0;
 
 	async function systemTask(type: keyof typeof SYSTEM_TASKS, task: Payload, request: Payload, session: Session): Promise<unknown> {
@@ -201,7 +215,9 @@ function handlersOf(broker: ServiceBroker, options: WsOptions, relay: EventRelay
 		const scope = endpoints.endpoints.find(e => e.action)?.action.scope ?? "admin";
 		if (!options.allows(session.user!, scope)) throw forbiddenScope(scope);
 		const { type: _type, ...fields } = task;
-		const { params, caller } = spec.call ? spec.call(fields, request) : { params: fields };
+		const asAgent = (agentId: string, what: string) =>
+			actAsAgent({ user: session.user! }, agentId, what, id => call<{ trustLevel: TrustLevel }>("agents.get", { id }, session), broker.nodeID);
+		const { params, caller } = spec.call ? await spec.call(fields, request, asAgent) : { params: fields };
 		return call(spec.action, params, session, caller);
 	}
 

@@ -48,8 +48,8 @@ describe("the audit log of a node, as its API shows it", () => {
 		});
 	});
 
-	it("names the token that sent a WebSocket a2a_task as the principal, and the agent it was sent as as the actor", async () => {
-		const { body: token } = await post<{ id: string; token: string }>(t, "/api/v1/tokens", { name: "a2a-client", scopes: ["tasks"] });
+	it("names the admin token that sent a WebSocket a2a_task as the principal, and the agent it was sent as as the actor", async () => {
+		const { body: token } = await post<{ id: string; token: string }>(t, "/api/v1/tokens", { name: "a2a-client", scopes: ["admin"] });
 		const ws = await connect(`${t.url.replace("http", "ws")}/ws`, { authorization: `Bearer ${token.token}` });
 		try {
 			const answer = await ws.request("agent_task", { agentId: "sender", task: { type: "a2a_task", targetAgentId: "fetcher", task: { type: "echo", n: 1 } } });

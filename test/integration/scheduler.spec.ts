@@ -103,6 +103,16 @@ describe("the scheduler", () => {
 		expect(refused.status).toBe(403);
 		expect(((await refused.json()) as ErrorBody).error.type).toBe("SCHEDULE_FORBIDDEN");
 		expect((await as({ agent: "sched-echo", task: { type: "echo" } })).status).toBe(201);
+
+		// Nor may it trigger, resume, pause or delete the admin's action schedule.
+		const before = (await runs(body.id)).length;
+		for (const [method, route] of [["POST", "trigger"], ["POST", "resume"], ["POST", "pause"], ["DELETE", ""]]) {
+			const res = await fetch(`${t.url}/api/v1/schedules/${body.id}${route ? `/${route}` : ""}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: method === "POST" ? "{}" : undefined });
+			expect(res.status).toBe(403);
+			expect(((await res.json()) as ErrorBody).error).toMatchObject({ type: "SCHEDULE_FORBIDDEN", message: expect.stringContaining("cluster.self") });
+		}
+		expect(await runs(body.id)).toHaveLength(before);
+		expect((await t.json<{ state: string }>(`/api/v1/schedules/${body.id}`)).state).toBe("paused");
 	});
 
 	it.each([

@@ -68,6 +68,24 @@ describe("the WebSocket protocol: agents, tasks, events", () => {
 		expect(refused).toMatchObject({ type: "error", error: { type: "PERMISSION_DENIED", message: expect.stringContaining("a2a.send") } });
 	});
 
+	it("refuses an a2a_task from a token without admin: it may not send as an agent, and the target runs nothing", async () => {
+		const ws = await connect(wsUrl, { authorization: `Bearer ${await tokenWith("tasks")}` });
+		try {
+			const sent = async () => {
+				await t.node.audit.flush();
+				return (await t.json<{ total: number }>("/api/v1/audit?action=agents.submitTask&actorId=ws-caller")).total;
+			};
+			const before = await sent();
+			const refused = await ws.request("agent_task", { agentId: "ws-caller", task: { type: "a2a_task", targetAgentId: "ws-echo", task: { type: "echo", forged: 1 } } });
+			expect(refused).toMatchObject({ type: "error", error: { type: "FORBIDDEN_SCOPE", data: { scope: "admin" }, message: expect.stringContaining("as agent ws-caller") } });
+			expect(await sent()).toBe(before);
+			// Its own tasks, sent as itself, still go.
+			expect(await ws.request("agent_task", { agentId: "ws-echo", task: { type: "echo" } })).toMatchObject({ type: "result", payload: { result: { caller: { kind: "user" } } } });
+		} finally {
+			ws.close();
+		}
+	});
+
 	it("serves audit_query from the audit log, with the task's fields as filters", async () => {
 		await eventually("the spawn to be in the audit log", async () => {
 			const answer = await admin.request("agent_task", { agentId: "ws-echo", task: { type: "audit_query", action: "agents.spawn", limit: 5 } });

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Caller } from "../../actors/agent-api";
 import { parseManifest } from "../../actors/manifest";
@@ -54,6 +56,24 @@ describe.each(["ipc", "stdio"] as const)("a worker over %s", transport => {
 		const result = await worker.run("task", "t2", { type: "ask", target: "other", task: { type: "echo" } }, caller);
 		expect(calls).toContainEqual({ method: "agents.ask", args: ["other", { type: "echo" }, {}] });
 		expect(result).toEqual({ answer: { answered: "agents.ask" } });
+	});
+
+	it("keeps the agent's code to its own files: no file of the node's, no /proc, no writes, no programs", async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-node-data-"));
+		const secret = path.join(dir, "admin-token");
+		fs.writeFileSync(secret, "the-admin-token");
+		try {
+			const result = (await worker.run("task", "t-snoop", { type: "snoop", path: secret, write: path.join(dir, "planted") }, caller)) as Record<string, { ok: boolean; code?: string }>;
+			expect(result).toEqual({
+				read: { ok: false, code: "ERR_ACCESS_DENIED" },
+				parentEnv: { ok: false, code: "ERR_ACCESS_DENIED" },
+				write: { ok: false, code: "ERR_ACCESS_DENIED" },
+				exec: { ok: false, code: "ERR_ACCESS_DENIED" }
+			});
+			expect(fs.existsSync(path.join(dir, "planted"))).toBe(false);
+		} finally {
+			fs.rmSync(dir, { recursive: true, force: true });
+		}
 	});
 
 	it("reports the agent's own errors without ending the worker", async () => {
