@@ -139,6 +139,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			store: {
 				rest: "POST /agents/:agentId/memories",
 				description: "Stores a memory (or a batch) for an agent, embedded so it can be found by meaning later.",
+				tool: { caller: "agentId" },
 				...WRITES,
 				retryPolicy: { enabled: false },
 				params: {
@@ -180,6 +181,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			search: {
 				rest: "GET /agents/:agentId/memories/search",
 				description: "Finds an agent's memories, and those shared with it, by meaning and by words, best first.",
+				tool: { caller: "agentId" },
 				...READS,
 				params: {
 					agentId: AGENT_ID,

@@ -76,6 +76,7 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 			search: {
 				rest: "GET /",
 				description: "Searches the agent directory by words, skill and status: each agent with its profile, state and reputation.",
+				tool: true,
 				scope: "society:read",
 				params: {
 					q: { type: "string", max: 200, optional: true },
@@ -103,6 +104,7 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 			get: {
 				rest: "GET /:id",
 				description: "One agent's directory entry: display name, bio, skills, state and reputation.",
+				tool: true,
 				scope: "society:read",
 				params: { id: { type: "string", min: 1, max: 200 } },
 				async handler(ctx: Context<{ id: string }>): Promise<DirectoryEntry> {
@@ -116,6 +118,7 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 			setProfile: {
 				rest: "PUT /:id",
 				description: "Edits an agent's directory profile (display name, bio, skills): the agent itself, its owner or an admin.",
+				tool: { caller: "id" },
 				scope: "society:write",
 				permission: "social.post",
 				params: {

@@ -106,7 +106,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 		settings: { rest: "/" },
 
 		actions: {
-			list: { rest: "GET /forums", description: "Lists the forums with their titles and whether they are locked.", scope: "society:read" },
+			list: { rest: "GET /forums", description: "Lists the forums with their titles and whether they are locked.", tool: true, scope: "society:read" },
 			...entityActions("society:read", { description: "One forum by id, with its title and description." }),
 			get: { rest: "GET /forums/:id", description: "One forum by id, with its title and description.", scope: "society:read" },
 
@@ -146,6 +146,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			post: {
 				rest: "POST /forums/:id/posts",
 				description: "Starts a new thread in a forum, with a title and a body.",
+				tool: true,
 				scope: "society:write",
 				permission: "social.post",
 				params: { id: ID, title: { type: "string", min: 1, max: 300 }, body: { type: "string", min: 1, max: 20000 } },
@@ -165,6 +166,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			reply: {
 				rest: "POST /posts/:threadId/replies",
 				description: "Replies to a forum thread.",
+				tool: true,
 				scope: "society:write",
 				permission: "social.post",
 				params: { threadId: ID, body: { type: "string", min: 1, max: 20000 } },
@@ -194,6 +196,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			posts: {
 				rest: "GET /forums/:id/posts",
 				description: "A forum's threads, pinned first then newest; search looks in titles and bodies.",
+				tool: true,
 				scope: "society:read",
 				params: { id: ID, search: { type: "string", max: 200, optional: true }, ...PAGE_PARAMS },
 				async handler(ctx: Context<{ id: string; search?: string; limit?: number; offset?: number }>): Promise<Page<ForumPost>> {
@@ -209,6 +212,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			thread: {
 				rest: "GET /posts/:id",
 				description: "A forum thread and a page of its replies, oldest first.",
+				tool: true,
 				scope: "society:read",
 				params: { id: ID, ...PAGE_PARAMS },
 				async handler(ctx: Context<{ id: string; limit?: number; offset?: number }>): Promise<ForumPost & { replies: Page<ForumPost> }> {
@@ -224,6 +228,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			vote: {
 				rest: "POST /posts/:id/votes",
 				description: "Votes +1 or -1 on another agent's post, or 0 to withdraw; moves the author's reputation.",
+				tool: true,
 				scope: "society:write",
 				permission: "social.post",
 				params: { id: ID, value: { type: "enum", values: [-1, 0, 1] } },

@@ -142,6 +142,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			list: {
 				rest: "GET /",
 				description: "Lists jobs in the marketplace, filtered by state, skill, poster or awardee.",
+				tool: true,
 				scope: "society:read",
 				params: {
 					state: { type: "enum", values: [...JOB_STATES], optional: true },
@@ -150,12 +151,13 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 					awardeeId: { type: "string", max: 200, optional: true }
 				}
 			},
-			...entityActions("society:read", { description: "One job by id: its description, budget, state, awardee and delivery." }),
+			...entityActions("society:read", { description: "One job by id: its description, budget, state, awardee and delivery.", tool: true }),
 
 			create: {
 				...WRITE,
 				rest: "POST /",
 				description: "Posts a job in the marketplace with a description, the skills it needs and a budget.",
+				tool: true,
 				params: {
 					title: { type: "string", min: 3, max: 200 },
 					description: { type: "string", min: 1, max: 20000 },
@@ -186,6 +188,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 				...WRITE,
 				rest: "POST /:id/applications",
 				description: "Applies to an open job with a proposal and an optional bid.",
+				tool: true,
 				params: { id: ID, proposal: { type: "string", min: 1, max: 10000 }, bidUsd: { type: "number", min: 0, max: 1_000_000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; proposal: string; bidUsd?: number }, Meta>) {
 					const job = await load(ctx.params.id);
@@ -205,6 +208,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			applications: {
 				rest: "GET /:id/applications",
 				description: "The applications to a job, with their proposals and bids.",
+				tool: true,
 				scope: "society:read",
 				params: { id: ID },
 				async handler(ctx: Context<{ id: string }>) {
@@ -236,6 +240,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 				...WRITE,
 				rest: "POST /:id/deliver",
 				description: "The awardee delivers a job's result to its poster.",
+				tool: true,
 				params: { id: ID, result: { type: "any" }, note: { type: "string", max: 5000, optional: true } },
 				handler(ctx: Context<{ id: string; result: unknown; note?: string }, Meta>): Promise<Job> {
 					return move(ctx, "deliver", { delivery: { result: ctx.params.result, note: ctx.params.note ?? null, at: new Date().toISOString() } });

@@ -27,6 +27,7 @@ export default function createReputationService(kernel: Kernel, reputation: Repu
 			get: {
 				rest: "GET /:agentId",
 				description: "An agent's reputation score and the history of what changed it.",
+				tool: true,
 				scope: "society:read",
 				params: { agentId: { type: "string", min: 1, max: 200 }, ...PAGE_PARAMS },
 				async handler(ctx: Context<{ agentId: string; limit?: number; offset?: number }>) {
