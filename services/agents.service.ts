@@ -187,7 +187,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			remove: {
 				...ONCE,
 				rest: "DELETE /agents/:id",
-				description: "Stops an agent and removes it from the cluster.",
+				description: "Stops an agent and deletes it with its grants, grant requests and saved state.",
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },

@@ -38,7 +38,7 @@ export default function createAuthService(kernel: Kernel, tokens: TokenStore): S
 
 			list: {
 				rest: "GET /",
-				description: "Lists the API tokens with their names and scopes, never their secrets.",
+				description: "Lists the API tokens with their names, scopes, expiry and last use, never their secrets.",
 				handler(): Promise<ApiToken[]> {
 					return tokens.list();
 				}

@@ -174,7 +174,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			usage: {
 				rest: "GET /usage",
-				description: "Tokens and dollars spent on models, by agent and model, since a date.",
+				description: "Calls, tokens and dollars spent on models in a time window, by day, model, agent or provider.",
 				scope: "llm",
 				params: {
 					agentId: { type: "string", optional: true },

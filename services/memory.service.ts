@@ -379,7 +379,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			sessions: {
 				rest: "GET /agents/:agentId/sessions",
-				description: "An agent's conversation sessions, with their sizes and last activity.",
+				description: "An agent's conversation sessions with their message counts, most recent first.",
 				...READS,
 				params: { agentId: AGENT_ID },
 				async handler(ctx: Params<object>) {

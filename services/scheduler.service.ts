@@ -128,7 +128,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			remove: {
 				...ONCE,
 				rest: "DELETE /schedules/:id",
-				description: "Deletes a schedule; runs already started finish.",
+				description: "Deletes a schedule: its target is not run again.",
 				scope: "schedules",
 				audit: true,
 				params: byId,
