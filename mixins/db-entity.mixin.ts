@@ -1,4 +1,4 @@
-import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { ActionSchema, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
 import { parseJsonInput } from "../lib/kernel/input-guard";
@@ -15,10 +15,11 @@ export const MAX_PAGE_SIZE = 100;
  * The mixin's actions as society and governance services expose them: `get` over REST
  * with `scope`, find/count inside the cluster only, and its generic writes off — each
  * service writes through actions of its own that check who may (spread, then override).
+ * `get` says what it answers (its `description`), and whether agents get it as a tool.
  */
-export function entityActions(scope: Scope) {
+export function entityActions(scope: Scope, get: Required<Pick<ActionSchema, "description">> & Pick<ActionSchema, "tool">) {
 	const off = false as const;
-	return { get: { rest: "GET /:id", scope }, find: { visibility: "protected" as const }, count: { visibility: "protected" as const }, insert: off, update: off, remove: off, create: off };
+	return { get: { rest: "GET /:id", scope, ...get }, find: { visibility: "protected" as const }, count: { visibility: "protected" as const }, insert: off, update: off, remove: off, create: off };
 }
 
 /** What a change event carries: `<service>.changed` with `{change, entity}`. */

@@ -119,6 +119,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			spawn: {
 				...ONCE,
 				rest: "POST /agents",
+				description: "Launches an agent from its manifest: checks it, grants what it asks for, places it on a node and starts it.",
 				scope: "agents:write",
 				audit: true,
 				params: { manifest: { type: "object" } },
@@ -155,6 +156,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			list: {
 				rest: "GET /agents",
+				description: "Lists the agents of the cluster with their state, node and trust level, a page at a time.",
 				scope: "agents:read",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
@@ -174,6 +176,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			get: {
 				rest: "GET /agents/:id",
+				description: "One agent by id: its manifest, state, node, trust level and last error.",
 				scope: "agents:read",
 				params: { id: "string" },
 				handler(ctx: Context<{ id: string }>): Promise<AgentView> {
@@ -184,6 +187,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			remove: {
 				...ONCE,
 				rest: "DELETE /agents/:id",
+				description: "Stops an agent and deletes it with its grants, grant requests and saved state.",
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
@@ -201,6 +205,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			stop: {
 				...ONCE,
 				rest: "POST /agents/:id/stop",
+				description: "Stops a running agent; it stays registered and can be started again.",
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
@@ -215,6 +220,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			start: {
 				...ONCE,
 				rest: "POST /agents/:id/start",
+				description: "Starts a stopped agent again on a node the placement chooses.",
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
@@ -226,6 +232,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			restart: {
 				...ONCE,
 				rest: "POST /agents/:id/restart",
+				description: "Stops an agent and starts it again, e.g. after its code or settings changed.",
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
@@ -237,6 +244,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			submitTask: {
 				...ONCE,
 				rest: "POST /agents/:id/tasks",
+				description: "Gives an agent a task and waits for its result; with async: true it answers the task id at once.",
 				scope: "tasks",
 				audit: true,
 				params: {
@@ -277,6 +285,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			getTask: {
 				rest: "GET /tasks/:taskId",
+				description: "A task by id: its state, and its result or error once it has ended.",
 				scope: "tasks",
 				params: { taskId: { type: "uuid" } },
 				handler(ctx: Context<{ taskId: string }>): Promise<TaskRecord> {
@@ -286,6 +295,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			logs: {
 				rest: "GET /agents/:id/logs",
+				description: "The last lines an agent's worker wrote, read from the node that runs it.",
 				scope: "agents:read",
 				params: { id: "string", lines: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; lines?: number }>): Promise<{ id: string; node: string; lines: string[] }> {
@@ -328,6 +338,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			transitions: {
 				rest: "GET /agents/:id/transitions",
+				description: "An agent's history of state changes (started, stopped, failed, moved), newest first.",
 				scope: "agents:read",
 				params: { id: "string", limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; limit?: number }>) {

@@ -40,6 +40,7 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 		actions: {
 			list: {
 				rest: "GET /",
+				description: "Lists the requests of supervised agents that wait for (or had) a person's approval, by status.",
 				scope: "approvals",
 				params: {
 					status: { type: "enum", values: ["pending", "approved", "denied", "expired"], optional: true },
@@ -51,8 +52,8 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 					return { ...(await approvals.list(ctx.params.status, limit, offset)), limit, offset };
 				}
 			},
-			approve: { rest: "POST /:id/approve", ...decide("approved") },
-			deny: { rest: "POST /:id/deny", ...decide("denied") }
+			approve: { rest: "POST /:id/approve", description: "Approves a waiting request: the agent's call goes ahead.", ...decide("approved") },
+			deny: { rest: "POST /:id/deny", description: "Denies a waiting request: the agent's call is refused.", ...decide("denied") }
 		},
 
 		events: {

@@ -35,6 +35,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 		actions: {
 			query: {
 				rest: "GET /",
+				description: "Searches the audit log by actor, action, outcome and time, newest first.",
 				scope: "audit:read",
 				params: {
 					...FILTERS,
@@ -49,6 +50,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 			/** JSON lines, oldest first; streamed, so a large log does not sit in memory. */
 			export: {
 				rest: "GET /export",
+				description: "Streams audit entries as JSON lines, oldest first, for keeping or moving elsewhere.",
 				scope: "audit:read",
 				params: FILTERS,
 				handler(ctx: Context<AuditQuery, { $responseType?: string; $responseHeaders?: Record<string, string> }>): Readable {
@@ -63,6 +65,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 			/** `{ok, checked, firstBad?: {check, seq, reason}, checkpoint}`; check is edited, chain_broken, truncated, forged or key_mismatch. */
 			verify: {
 				rest: "GET /verify",
+				description: "Checks the audit log's hash chain and signed checkpoints, and names the first bad entry if any.",
 				scope: "audit:read",
 				handler() {
 					return audit.verify();

@@ -19,6 +19,7 @@ export default function createAuthService(kernel: Kernel, tokens: TokenStore): S
 		actions: {
 			create: {
 				rest: "POST /",
+				description: "Creates an API token with the given scopes; its secret is shown only in this answer.",
 				audit: true,
 				retryPolicy: { enabled: false },
 				params: {
@@ -37,6 +38,7 @@ export default function createAuthService(kernel: Kernel, tokens: TokenStore): S
 
 			list: {
 				rest: "GET /",
+				description: "Lists the API tokens with their names, scopes, expiry and last use, never their secrets.",
 				handler(): Promise<ApiToken[]> {
 					return tokens.list();
 				}
@@ -44,6 +46,7 @@ export default function createAuthService(kernel: Kernel, tokens: TokenStore): S
 
 			revoke: {
 				rest: "DELETE /:id",
+				description: "Revokes an API token: calls made with it are refused from now on.",
 				audit: true,
 				params: { id: { type: "uuid" } },
 				async handler(ctx: Context<{ id: string }>): Promise<ApiToken> {

@@ -67,6 +67,7 @@ export default function createChatService(): ServiceSchema {
 		actions: {
 			send: {
 				rest: "POST /agents/:id/chat",
+				description: "Chats with a declarative agent in a session: the reply with its tool steps and cost, or a stream of events.",
 				scope: "tasks",
 				retryPolicy: { enabled: false },
 				params: { ...PARAMS, stream: { type: "boolean", optional: true, convert: true } },

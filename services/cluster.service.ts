@@ -67,6 +67,7 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 		actions: {
 			status: {
 				rest: "GET /cluster",
+				description: "The nodes of the cluster, each with how many agents are placed on it and running.",
 				scope: "cluster:read",
 				async handler(ctx: Context): Promise<ClusterStatus> {
 					const { rows } = await db.query<{ node_id: string; placed: string; running: string }>(

@@ -80,6 +80,7 @@ export default function createHealthService(kernel: Kernel): ServiceSchema {
 
 			info: {
 				rest: "GET /node",
+				description: "This node: its id, version, instance, start time and configuration, with secrets redacted.",
 				scope: "node:read",
 				handler(): Record<string, unknown> {
 					return {

@@ -77,6 +77,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 		actions: {
 			chat: {
 				rest: "POST /chat",
+				description: "A chat completion through the model router, with budgets and fallbacks; with stream: true, server-sent events.",
 				scope: "llm",
 				permission: "llm.execute",
 				retryPolicy: { enabled: false },
@@ -125,6 +126,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			embed: {
 				rest: "POST /embeddings",
+				description: "Embedding vectors for one or more texts, from the configured embedding model.",
 				scope: "llm",
 				permission: "llm.execute",
 				retryPolicy: { enabled: false },
@@ -155,6 +157,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			models: {
 				rest: "GET /models",
+				description: "The models this node can route to, the default model and the state of each provider.",
 				scope: "llm",
 				handler() {
 					return {
@@ -171,6 +174,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			usage: {
 				rest: "GET /usage",
+				description: "Calls, tokens and dollars spent on models in a time window, by day, model, agent or provider.",
 				scope: "llm",
 				params: {
 					agentId: { type: "string", optional: true },
@@ -191,6 +195,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			getBudget: {
 				rest: "GET /budgets/:agentId",
+				description: "An agent's daily and monthly model budget and how much of it is spent.",
 				scope: "llm",
 				params: { agentId: "string" },
 				async handler(ctx: Context<{ agentId: string }>) {
@@ -201,6 +206,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 
 			setBudget: {
 				rest: "PUT /budgets/:agentId",
+				description: "Sets an agent's daily and monthly limits on model tokens and dollars.",
 				audit: true,
 				params: {
 					agentId: "string",

@@ -138,6 +138,8 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		actions: {
 			store: {
 				rest: "POST /agents/:agentId/memories",
+				description: "Stores a memory (or a batch) for an agent, embedded so it can be found by meaning later.",
+				tool: { caller: "agentId" },
 				...WRITES,
 				retryPolicy: { enabled: false },
 				params: {
@@ -178,6 +180,8 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			search: {
 				rest: "GET /agents/:agentId/memories/search",
+				description: "Finds an agent's memories, and those shared with it, by meaning and by words, best first.",
+				tool: { caller: "agentId" },
 				...READS,
 				params: {
 					agentId: AGENT_ID,
@@ -218,6 +222,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			/** JSON lines, oldest first, decrypted: everything an agent remembers, to keep or to move. */
 			export: {
 				rest: "GET /agents/:agentId/memories/export",
+				description: "Streams everything an agent remembers as JSON lines, decrypted, oldest first.",
 				...READS,
 				audit: true,
 				params: { agentId: AGENT_ID },
@@ -233,6 +238,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			list: {
 				rest: "GET /agents/:agentId/memories",
+				description: "Lists an agent's memories, filtered by type, scope or archived state, a page at a time.",
 				...READS,
 				params: {
 					agentId: AGENT_ID,
@@ -251,6 +257,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			get: {
 				rest: "GET /agents/:agentId/memories/:memoryId",
+				description: "One memory by id, if the agent may see it (its own or shared with it).",
 				...READS,
 				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ memoryId: string }>): Promise<Memory> {
@@ -264,6 +271,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			forget: {
 				rest: "DELETE /agents/:agentId/memories/:memoryId",
+				description: "Deletes one of an agent's memories for good.",
 				...WRITES,
 				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
 				handler(ctx: Params<{ memoryId: string }>) {
@@ -273,6 +281,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			forgetAll: {
 				rest: "DELETE /agents/:agentId/memories",
+				description: "Deletes all of an agent's memories for good.",
 				...WRITES,
 				params: { agentId: AGENT_ID },
 				handler(ctx: Params<object>) {
@@ -282,6 +291,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			restore: {
 				rest: "POST /agents/:agentId/memories/:memoryId/restore",
+				description: "Brings back one of an agent's archived memories.",
 				...WRITES,
 				params: { agentId: AGENT_ID, memoryId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ memoryId: string }>): Promise<Memory> {
@@ -296,6 +306,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			share: {
 				rest: "POST /agents/:agentId/memory-shares",
+				description: "Lets another agent see this agent's shared-scope memories.",
 				...WRITES,
 				params: { agentId: AGENT_ID, granteeId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ granteeId: string }>) {
@@ -308,6 +319,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			unshare: {
 				rest: "DELETE /agents/:agentId/memory-shares/:granteeId",
+				description: "Stops letting another agent see this agent's shared memories.",
 				...WRITES,
 				params: { agentId: AGENT_ID, granteeId: { type: "string", min: 1, max: 100 } },
 				async handler(ctx: Params<{ granteeId: string }>) {
@@ -319,6 +331,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			shares: {
 				rest: "GET /agents/:agentId/memory-shares",
+				description: "The agents this agent shares its memories with, and since when.",
 				...READS,
 				params: { agentId: AGENT_ID },
 				async handler(ctx: Params<object>) {
@@ -352,6 +365,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			history: {
 				rest: "GET /agents/:agentId/sessions/:sessionId",
+				description: "A conversation session's messages and running summary, the latest window of them.",
 				...READS,
 				params: {
 					agentId: AGENT_ID,
@@ -365,6 +379,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			sessions: {
 				rest: "GET /agents/:agentId/sessions",
+				description: "An agent's conversation sessions with their message counts, most recent first.",
 				...READS,
 				params: { agentId: AGENT_ID },
 				async handler(ctx: Params<object>) {
@@ -374,6 +389,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			forgetSession: {
 				rest: "DELETE /agents/:agentId/sessions/:sessionId",
+				description: "Deletes one of an agent's conversation sessions with its summary.",
 				...WRITES,
 				params: { agentId: AGENT_ID, sessionId: { type: "string", min: 1, max: 200 } },
 				async handler(ctx: Params<{ sessionId: string }>) {
@@ -386,6 +402,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			/** The daily job, on demand: archive by age per kind, then delete long-archived memories. `now` moves the clock (tests, catch-up). */
 			retention: {
 				rest: "POST /memory/retention",
+				description: "Runs the memory retention job now: archives memories by age per kind, deletes long-archived ones.",
 				audit: true,
 				params: { now: { type: "date", convert: true, optional: true } },
 				async handler(ctx: Context<{ now?: Date }>) {
@@ -404,6 +421,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 			 */
 			reindex: {
 				rest: "POST /memory/reindex",
+				description: "Embeds memories again with the current embedding model, one batch per call.",
 				audit: true,
 				retryPolicy: { enabled: false },
 				params: {
@@ -424,6 +442,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 
 			status: {
 				rest: "GET /memory",
+				description: "The memory index in use, its vector cache, and whether memories are encrypted at rest.",
 				scope: "node:read",
 				handler() {
 					return { index: index.kind, vectorsInProcess: index.loaded, cache: index.cache ?? null, encryption: cipher !== undefined };

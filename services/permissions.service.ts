@@ -30,6 +30,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 		actions: {
 			list: {
 				rest: "GET /:id/grants",
+				description: "An agent's capability grants, and its grant requests that wait for an admin.",
 				scope: "agents:read",
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<{ items: Grant[]; pending: PendingGrant[] }> {
@@ -41,6 +42,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 
 			grant: {
 				rest: "POST /:id/grants",
+				description: "Grants an agent a capability, optionally narrowed by constraints such as paths, domains or commands.",
 				audit: true,
 				retryPolicy: { enabled: false },
 				params: {
@@ -65,6 +67,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 
 			revoke: {
 				rest: "DELETE /:id/grants",
+				description: "Revokes an agent's grant of one capability, or all its grants.",
 				audit: true,
 				params: {
 					id: "string",

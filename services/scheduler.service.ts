@@ -58,6 +58,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			create: {
 				...ONCE,
 				rest: "POST /schedules",
+				description: "Schedules a task for an agent (or an action) on a cron expression or at a fixed interval.",
 				scope: "schedules",
 				audit: true,
 				params: {
@@ -101,6 +102,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 
 			list: {
 				rest: "GET /schedules",
+				description: "Lists the schedules with their cadence, target and next run, a page at a time.",
 				scope: "schedules",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
@@ -115,6 +117,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 
 			get: {
 				rest: "GET /schedules/:id",
+				description: "One schedule by id, with its cadence, target, state and next run.",
 				scope: "schedules",
 				params: byId,
 				async handler(ctx: Context<{ id: string }>): Promise<ScheduleView> {
@@ -125,6 +128,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			remove: {
 				...ONCE,
 				rest: "DELETE /schedules/:id",
+				description: "Deletes a schedule: its target is not run again.",
 				scope: "schedules",
 				audit: true,
 				params: byId,
@@ -138,6 +142,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			pause: {
 				...ONCE,
 				rest: "POST /schedules/:id/pause",
+				description: "Pauses a schedule: it does not run until it is resumed.",
 				scope: "schedules",
 				audit: true,
 				params: byId,
@@ -150,6 +155,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			resume: {
 				...ONCE,
 				rest: "POST /schedules/:id/resume",
+				description: "Resumes a paused schedule from its next due time.",
 				scope: "schedules",
 				audit: true,
 				params: byId,
@@ -163,6 +169,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			trigger: {
 				...ONCE,
 				rest: "POST /schedules/:id/trigger",
+				description: "Runs a schedule's target now, outside its timetable.",
 				scope: "schedules",
 				audit: true,
 				params: byId,
@@ -176,6 +183,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 
 			runs: {
 				rest: "GET /schedules/:id/runs",
+				description: "A schedule's recent runs with their outcome, newest first.",
 				scope: "schedules",
 				params: { id: "string", limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; limit?: number }>): Promise<RunView[]> {

@@ -77,6 +77,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 		actions: {
 			list: {
 				rest: "GET /tools",
+				description: "Every tool agents can be given (built-ins, MCP tools, actions), with its JSON Schema and capability.",
 				scope: "agents:read",
 				handler(): ToolInfo[] {
 					return all(this.broker).map(info);
@@ -85,6 +86,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 
 			invoke: {
 				rest: "POST /agents/:agentId/tools/:toolId/invoke",
+				description: "Runs a tool as an agent, through that agent's grants, approvals and audit.",
 				// Acting as an agent is for admins; the agent's grants and approvals apply all the same.
 				scope: "admin",
 				permission: "tools.execute",

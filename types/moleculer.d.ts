@@ -21,8 +21,12 @@ declare module "moleculer/src/service" {
 		scope?: import("../lib/security/capabilities").Scope;
 		/** Recorded in the audit log (actions with a `permission` always are). */
 		audit?: boolean;
-		/** Offered to agents as a tool `action:<name>` (needs a `description`; params become its JSON Schema). */
-		tool?: boolean;
+		/**
+		 * Offered to agents as a tool `action:<name>` (needs a `description`; params become its
+		 * JSON Schema). `{ caller: "agentId" }` names the param that is always the calling
+		 * agent's own id: the model is not offered it, and whatever it sends there is replaced.
+		 */
+		tool?: boolean | { caller: string };
 		/** Waits for a person's approval: always, or when the calling agent is supervised. */
 		approval?: "always" | "supervised";
 	}

@@ -1,22 +1,30 @@
 import type { ServiceBroker } from "moleculer";
 import { isCapability } from "../security/capabilities";
-import { toJsonSchema } from "../schema/fv-json-schema";
+import { toJsonSchema, type JsonSchemaObject } from "../schema/fv-json-schema";
 import type { ToolDefinition } from "./tool";
 
 interface CatalogAction {
 	name: string;
 	rawName?: string;
 	description?: string;
-	tool?: boolean;
+	tool?: boolean | { caller: string };
 	params?: Record<string, unknown>;
 	permission?: string;
+}
+
+/** The schema without the param the caller's identity fills: the model is not asked for it. */
+function withoutParam(schema: JsonSchemaObject, name: string): JsonSchemaObject {
+	const { [name]: _filled, ...properties } = schema.properties ?? {};
+	const required = schema.required?.filter(key => key !== name);
+	return { ...schema, properties, ...(required ? { required } : {}) };
 }
 
 /**
  * Every action in the cluster that says `tool: true` and has a `description` becomes a
  * tool `action:<service.action>`: its fastest-validator params are converted to JSON
  * Schema, never written twice. It is called with the caller's identity, so its own
- * permission applies.
+ * permission applies; a param the action names with `tool: { caller }` is always the
+ * calling agent's id, so no argument makes a tool act for another agent.
  */
 export function actionTools(broker: ServiceBroker): ToolDefinition[] {
 	const seen = new Set<string>();
@@ -25,14 +33,16 @@ export function actionTools(broker: ServiceBroker): ToolDefinition[] {
 		const action = entry.action;
 		if (!action?.tool || !action.description || seen.has(entry.name)) continue;
 		seen.add(entry.name);
+		const self = typeof action.tool === "object" ? action.tool.caller : undefined;
+		const schema = toJsonSchema(action.params ?? {});
 		tools.push({
 			id: `action:${entry.name}`,
 			description: action.description,
-			parameters: toJsonSchema(action.params ?? {}),
+			parameters: self ? withoutParam(schema, self) : schema,
 			capability: action.permission && isCapability(action.permission) ? action.permission : "tools.execute",
 			source: "action",
 			run: async (args, ctx) => ({
-				content: await broker.call(entry.name, args, { meta: { caller: ctx.caller } })
+				content: await broker.call(entry.name, self ? { ...args, [self]: ctx.caller.id } : args, { meta: { caller: ctx.caller } })
 			})
 		});
 	}

@@ -38,13 +38,15 @@ export default function createAppealsService(kernel: Kernel, sanctions: Sanction
 		actions: {
 			list: {
 				rest: "GET /",
+				description: "Lists appeals against sanctions, by state, agent or sanction.",
 				scope: "governance:read",
 				params: { state: { type: "enum", values: ["open", "upheld", "lifted"], optional: true }, agentId: { type: "string", max: 200, optional: true }, sanctionId: { type: "uuid", optional: true } }
 			},
-			...entityActions("governance:read"),
+			...entityActions("governance:read", { description: "One appeal against a sanction by id, with its statement and decision." }),
 
 			open: {
 				rest: "POST /",
+				description: "Appeals a sanction with a statement; a moderator upholds or lifts it.",
 				scope: "appeals",
 				audit: true,
 				params: { sanctionId: { type: "uuid" }, statement: { type: "string", min: 10, max: 10000 } },
@@ -71,6 +73,7 @@ export default function createAppealsService(kernel: Kernel, sanctions: Sanction
 
 			resolve: {
 				rest: "POST /:id/resolve",
+				description: "Decides an appeal: upholds the sanction or lifts it, with a note (moderators only).",
 				scope: "governance",
 				permission: "social.moderate",
 				audit: true,

@@ -67,6 +67,7 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 		actions: {
 			list: {
 				rest: "GET /",
+				description: "Lists moderation cases by state, subject, assignee or policy.",
 				scope: "governance:read",
 				params: {
 					state: { type: "enum", values: ["open", "assigned", "resolved"], optional: true },
@@ -75,10 +76,11 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 					policyId: { type: "uuid", optional: true }
 				}
 			},
-			...entityActions("governance:read"),
+			...entityActions("governance:read", { description: "One moderation case by id: its subject, reason, evidence, assignee and resolution." }),
 
 			open: {
 				rest: "POST /",
+				description: "Reports an agent to the moderators: opens a case with a reason and evidence.",
 				scope: "society:write",
 				permission: "social.post",
 				audit: true,
@@ -99,6 +101,7 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 			assign: {
 				...MODERATE,
 				rest: "POST /:id/assign",
+				description: "Assigns a moderation case to a moderator (the caller, unless named).",
 				params: { id: { type: "uuid" }, assignee: { type: "string", min: 1, max: 200, optional: true } },
 				async handler(ctx: Context<{ id: string; assignee?: string }, Meta>): Promise<Entity> {
 					const found = await load.call(this, ctx.params.id);
@@ -110,6 +113,7 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 			resolve: {
 				...MODERATE,
 				rest: "POST /:id/resolve",
+				description: "Resolves a moderation case: dismisses it or sanctions its subject (warn, throttle, quarantine, ban).",
 				params: {
 					id: { type: "uuid" },
 					decision: { type: "enum", values: [...CASE_DECISIONS] },

@@ -67,12 +67,13 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 		settings: { rest: "/policies" },
 
 		actions: {
-			list: { rest: "GET /", scope: "governance:read", params: { mode: { type: "enum", values: [...POLICY_MODES], optional: true } } },
-			...entityActions("governance:read"),
-			remove: { rest: "DELETE /:id", scope: "governance", permission: "social.moderate", audit: true },
+			list: { rest: "GET /", description: "Lists the governance policies, optionally by mode (enforce, dry-run, disabled).", scope: "governance:read", params: { mode: { type: "enum", values: [...POLICY_MODES], optional: true } } },
+			...entityActions("governance:read", { description: "One governance policy by id, with its rule source and mode." }),
+			remove: { rest: "DELETE /:id", description: "Deletes a governance policy (moderators only).", scope: "governance", permission: "social.moderate", audit: true },
 
 			create: {
 				rest: "POST /",
+				description: "Creates a governance policy from its rule source, to enforce, dry-run or keep disabled.",
 				scope: "governance",
 				permission: "social.moderate",
 				audit: true,
@@ -96,6 +97,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 			/** Changes the source (parsed first) and/or the mode. */
 			edit: {
 				rest: "PATCH /:id",
+				description: "Changes a governance policy's rule source (checked first) or its mode.",
 				scope: "governance",
 				permission: "social.moderate",
 				audit: true,
@@ -111,6 +113,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 
 			setStatus: {
 				rest: "POST /:id/mode",
+				description: "Sets a governance policy's mode: enforce, dry-run or disabled.",
 				scope: "governance",
 				permission: "social.moderate",
 				audit: true,
@@ -126,6 +129,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 			/** Parses a source without saving it: the rule, or 422 with the line and column. */
 			validate: {
 				rest: "POST /validate",
+				description: "Parses a policy rule without saving it: the rule, or the line and column of the error.",
 				scope: "governance:read",
 				params: { source: { type: "string", min: 1, max: 10000 } },
 				handler(ctx: Context<{ source: string }>): { valid: true; rule: PolicyRule } {
@@ -136,6 +140,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 			/** What a policy (saved, by id, or a `source`) would have done over the audit log between `since` and `until`. */
 			dryRun: {
 				rest: "POST /dry-run",
+				description: "What a policy would have done over the audit log in a time window, without doing it.",
 				scope: "governance:read",
 				params: {
 					id: { type: "uuid", optional: true },
@@ -164,6 +169,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 
 			firings: {
 				rest: "GET /:id/firings",
+				description: "The times a policy fired, with the subject, its actions and the evidence, newest first.",
 				scope: "governance:read",
 				params: { id: { type: "uuid" }, limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; limit?: number }>) {

@@ -60,14 +60,16 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 		actions: {
 			list: {
 				rest: "GET /",
+				description: "Lists sanctions, by agent and kind.",
 				scope: "governance:read",
 				params: { agentId: { type: "string", max: 200, optional: true }, kind: { type: "enum", values: [...SANCTION_KINDS], optional: true } }
 			},
-			...entityActions("governance:read"),
+			...entityActions("governance:read", { description: "One sanction by id: its agent, kind, reason and when it ends." }),
 
 			/** The agent's sanctions in force now. */
 			active: {
 				rest: "GET /agents/:agentId",
+				description: "The sanctions in force on an agent now.",
 				scope: "governance:read",
 				params: { agentId: { type: "string", min: 1, max: 200 } },
 				handler(ctx: Context<{ agentId: string }>): Promise<Sanction[]> {
@@ -78,6 +80,7 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 			apply: {
 				...MODERATE,
 				rest: "POST /",
+				description: "Sanctions an agent (warn, throttle, quarantine or ban) with a reason and an optional duration.",
 				params: {
 					agentId: { type: "string", min: 1, max: 200 },
 					kind: { type: "enum", values: [...SANCTION_KINDS] },
@@ -110,6 +113,7 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 			lift: {
 				...MODERATE,
 				rest: "POST /:id/lift",
+				description: "Lifts a sanction before it ends, with a reason.",
 				params: { id: { type: "uuid" }, reason: { type: "string", min: 3, max: 2000 } },
 				async handler(ctx: Context<{ id: string; reason: string }, Meta>): Promise<Sanction> {
 					const by = actorOf(ctx).id;

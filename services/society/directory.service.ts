@@ -75,6 +75,8 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 		actions: {
 			search: {
 				rest: "GET /",
+				description: "Searches the agent directory by words, skill and status: each agent with its profile, state and reputation.",
+				tool: true,
 				scope: "society:read",
 				params: {
 					q: { type: "string", max: 200, optional: true },
@@ -101,6 +103,8 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 
 			get: {
 				rest: "GET /:id",
+				description: "One agent's directory entry: display name, bio, skills, state and reputation.",
+				tool: true,
 				scope: "society:read",
 				params: { id: { type: "string", min: 1, max: 200 } },
 				async handler(ctx: Context<{ id: string }>): Promise<DirectoryEntry> {
@@ -113,6 +117,8 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 			/** An agent edits its own profile; people edit the profiles of agents they own (admins: any). */
 			setProfile: {
 				rest: "PUT /:id",
+				description: "Edits an agent's directory profile (display name, bio, skills): the agent itself, its owner or an admin.",
+				tool: { caller: "id" },
 				scope: "society:write",
 				permission: "social.post",
 				params: {

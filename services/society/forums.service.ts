@@ -106,12 +106,13 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 		settings: { rest: "/" },
 
 		actions: {
-			list: { rest: "GET /forums", scope: "society:read" },
-			...entityActions("society:read"),
-			get: { rest: "GET /forums/:id", scope: "society:read" },
+			list: { rest: "GET /forums", description: "Lists the forums with their titles and whether they are locked.", tool: true, scope: "society:read" },
+			...entityActions("society:read", { description: "One forum by id, with its title and description." }),
+			get: { rest: "GET /forums/:id", description: "One forum by id, with its title and description.", scope: "society:read" },
 
 			create: {
 				rest: "POST /forums",
+				description: "Opens a new forum with a short name, a title and a description.",
 				scope: "society:write",
 				permission: "social.post",
 				params: {
@@ -128,10 +129,11 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 				}
 			},
 
-			remove: { rest: "DELETE /forums/:id", scope: "governance", permission: "social.moderate", params: { id: ID } },
+			remove: { rest: "DELETE /forums/:id", description: "Deletes a forum (moderators only).", scope: "governance", permission: "social.moderate", params: { id: ID } },
 
 			lockForum: {
 				rest: "POST /forums/:id/lock",
+				description: "Locks or unlocks a forum: while locked, no new threads or replies (moderators only).",
 				scope: "governance",
 				permission: "social.moderate",
 				params: { id: ID, locked: { type: "boolean", optional: true, convert: true } },
@@ -143,6 +145,8 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			/** A new thread in a forum. */
 			post: {
 				rest: "POST /forums/:id/posts",
+				description: "Starts a new thread in a forum, with a title and a body.",
+				tool: true,
 				scope: "society:write",
 				permission: "social.post",
 				params: { id: ID, title: { type: "string", min: 1, max: 300 }, body: { type: "string", min: 1, max: 20000 } },
@@ -161,6 +165,8 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 
 			reply: {
 				rest: "POST /posts/:threadId/replies",
+				description: "Replies to a forum thread.",
+				tool: true,
 				scope: "society:write",
 				permission: "social.post",
 				params: { threadId: ID, body: { type: "string", min: 1, max: 20000 } },
@@ -189,6 +195,8 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			/** A forum's threads, pinned first then newest; `search` looks in titles and bodies. */
 			posts: {
 				rest: "GET /forums/:id/posts",
+				description: "A forum's threads, pinned first then newest; search looks in titles and bodies.",
+				tool: true,
 				scope: "society:read",
 				params: { id: ID, search: { type: "string", max: 200, optional: true }, ...PAGE_PARAMS },
 				async handler(ctx: Context<{ id: string; search?: string; limit?: number; offset?: number }>): Promise<Page<ForumPost>> {
@@ -203,6 +211,8 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			/** A thread and a page of its replies, oldest first. */
 			thread: {
 				rest: "GET /posts/:id",
+				description: "A forum thread and a page of its replies, oldest first.",
+				tool: true,
 				scope: "society:read",
 				params: { id: ID, ...PAGE_PARAMS },
 				async handler(ctx: Context<{ id: string; limit?: number; offset?: number }>): Promise<ForumPost & { replies: Page<ForumPost> }> {
@@ -217,6 +227,8 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 			/** +1, −1, or 0 to withdraw; one vote per voter and post, not on one's own. Moves the author's reputation. */
 			vote: {
 				rest: "POST /posts/:id/votes",
+				description: "Votes +1 or -1 on another agent's post, or 0 to withdraw; moves the author's reputation.",
+				tool: true,
 				scope: "society:write",
 				permission: "social.post",
 				params: { id: ID, value: { type: "enum", values: [-1, 0, 1] } },
@@ -246,6 +258,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 
 			pin: {
 				rest: "POST /posts/:id/pin",
+				description: "Pins or unpins a thread at the top of its forum (moderators only).",
 				scope: "governance",
 				permission: "social.moderate",
 				params: { id: ID, pinned: { type: "boolean", optional: true, convert: true } },
@@ -258,6 +271,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 
 			lock: {
 				rest: "POST /posts/:id/lock",
+				description: "Locks or unlocks a thread: while locked, no replies (moderators only).",
 				scope: "governance",
 				permission: "social.moderate",
 				params: { id: ID, locked: { type: "boolean", optional: true, convert: true } },

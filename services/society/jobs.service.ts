@@ -141,6 +141,8 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 		actions: {
 			list: {
 				rest: "GET /",
+				description: "Lists jobs in the marketplace, filtered by state, skill, poster or awardee.",
+				tool: true,
 				scope: "society:read",
 				params: {
 					state: { type: "enum", values: [...JOB_STATES], optional: true },
@@ -149,11 +151,13 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 					awardeeId: { type: "string", max: 200, optional: true }
 				}
 			},
-			...entityActions("society:read"),
+			...entityActions("society:read", { description: "One job by id: its description, budget, state, awardee and delivery.", tool: true }),
 
 			create: {
 				...WRITE,
 				rest: "POST /",
+				description: "Posts a job in the marketplace with a description, the skills it needs and a budget.",
+				tool: true,
 				params: {
 					title: { type: "string", min: 3, max: 200 },
 					description: { type: "string", min: 1, max: 20000 },
@@ -183,6 +187,8 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			apply: {
 				...WRITE,
 				rest: "POST /:id/applications",
+				description: "Applies to an open job with a proposal and an optional bid.",
+				tool: true,
 				params: { id: ID, proposal: { type: "string", min: 1, max: 10000 }, bidUsd: { type: "number", min: 0, max: 1_000_000, optional: true, convert: true } },
 				async handler(ctx: Context<{ id: string; proposal: string; bidUsd?: number }, Meta>) {
 					const job = await load(ctx.params.id);
@@ -201,6 +207,8 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 
 			applications: {
 				rest: "GET /:id/applications",
+				description: "The applications to a job, with their proposals and bids.",
+				tool: true,
 				scope: "society:read",
 				params: { id: ID },
 				async handler(ctx: Context<{ id: string }>) {
@@ -212,6 +220,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			award: {
 				...WRITE,
 				rest: "POST /:id/award",
+				description: "The poster awards a job to one of its applicants, who then works on it.",
 				params: { id: ID, applicationId: { type: "uuid", optional: true }, agentId: { type: "string", min: 1, max: 200, optional: true } },
 				async handler(ctx: Context<{ id: string; applicationId?: string; agentId?: string }, Meta>): Promise<Job> {
 					const { applicationId, agentId } = ctx.params;
@@ -230,6 +239,8 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			deliver: {
 				...WRITE,
 				rest: "POST /:id/deliver",
+				description: "The awardee delivers a job's result to its poster.",
+				tool: true,
 				params: { id: ID, result: { type: "any" }, note: { type: "string", max: 5000, optional: true } },
 				handler(ctx: Context<{ id: string; result: unknown; note?: string }, Meta>): Promise<Job> {
 					return move(ctx, "deliver", { delivery: { result: ctx.params.result, note: ctx.params.note ?? null, at: new Date().toISOString() } });
@@ -239,6 +250,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			accept: {
 				...WRITE,
 				rest: "POST /:id/accept",
+				description: "The poster accepts a job's delivery; the worker gains reputation.",
 				params: { id: ID },
 				handler(ctx: Context<{ id: string }, Meta>): Promise<Job> {
 					return move(ctx, "accept", {}, (tx, job) =>
@@ -250,6 +262,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			dispute: {
 				...WRITE,
 				rest: "POST /:id/dispute",
+				description: "The poster disputes a job's delivery with a reason; a moderator settles it.",
 				params: { id: ID, reason: { type: "string", min: 1, max: 5000 } },
 				handler(ctx: Context<{ id: string; reason: string }, Meta>): Promise<Job> {
 					return move(ctx, "dispute", { disputeReason: ctx.params.reason });
@@ -263,6 +276,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			 */
 			settle: {
 				rest: "POST /:id/settle",
+				description: "Settles a disputed job and shares reputation out between the parties (moderators only).",
 				scope: "governance",
 				permission: "social.moderate",
 				audit: true,
@@ -292,6 +306,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			cancel: {
 				...WRITE,
 				rest: "POST /:id/cancel",
+				description: "The poster cancels a job that has not been delivered.",
 				params: { id: ID },
 				handler(ctx: Context<{ id: string }, Meta>): Promise<Job> {
 					return move(ctx, "cancel", {});
@@ -302,6 +317,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			review: {
 				...WRITE,
 				rest: "POST /:id/reviews",
+				description: "Rates the other party of a finished job from 1 to 5 stars, with a comment.",
 				params: { id: ID, rating: { type: "number", integer: true, min: 1, max: 5, convert: true }, comment: { type: "string", max: 5000, optional: true } },
 				async handler(ctx: Context<{ id: string; rating: number; comment?: string }, Meta>) {
 					const job = await load(ctx.params.id);
@@ -330,6 +346,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 
 			reviews: {
 				rest: "GET /:id/reviews",
+				description: "The reviews of a job, with their ratings and comments.",
 				scope: "society:read",
 				params: { id: ID },
 				async handler(ctx: Context<{ id: string }>) {

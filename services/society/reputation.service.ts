@@ -15,6 +15,7 @@ export default function createReputationService(kernel: Kernel, reputation: Repu
 		actions: {
 			list: {
 				rest: "GET /",
+				description: "Agents ranked by reputation, highest first, a page at a time.",
 				scope: "society:read",
 				params: PAGE_PARAMS,
 				async handler(ctx: Context<{ limit?: number; offset?: number }>) {
@@ -25,6 +26,8 @@ export default function createReputationService(kernel: Kernel, reputation: Repu
 
 			get: {
 				rest: "GET /:agentId",
+				description: "An agent's reputation score and the history of what changed it.",
+				tool: true,
 				scope: "society:read",
 				params: { agentId: { type: "string", min: 1, max: 200 }, ...PAGE_PARAMS },
 				async handler(ctx: Context<{ agentId: string; limit?: number; offset?: number }>) {
@@ -35,6 +38,7 @@ export default function createReputationService(kernel: Kernel, reputation: Repu
 
 			adjust: {
 				rest: "POST /:agentId/adjustments",
+				description: "Adjusts an agent's reputation by hand, with a reason (moderators only).",
 				scope: "governance",
 				permission: "social.moderate",
 				audit: true,

@@ -10,6 +10,7 @@ import { startTestNode, type TestNode } from "../support/test-node";
 
 interface Operation {
 	operationId: string;
+	summary?: string;
 	"x-scope"?: string;
 	security?: unknown[];
 	parameters?: { name: string; in: string; required: boolean; schema: JsonSchemaObject }[];
@@ -89,6 +90,22 @@ describe("OpenAPI document at /api/v1/openapi.json", () => {
 			.map(({ path, method }) => `${method.toUpperCase()} ${path}`);
 		expect(documented.sort()).toEqual(served.map(r => `${r.split(" ")[0]} ${openApiPath(r.split(" ")[1])}`).sort());
 		for (const path of ROOT_ROUTES) expect(doc.paths[path]).toMatchObject({ servers: [{ url: "/" }], get: { security: [] } });
+	});
+
+	it("describes every action a route serves in one line, and every operation has it as its summary", () => {
+		const schemas = t.node.broker.services.map(s => s.originalSchema as ServiceSchema);
+		const withRest = schemas.flatMap(s => Object.entries(s.actions ?? {}).map(([name, action]) => ({ name: `${s.name}.${name}`, action }))).filter(
+			({ action }) => typeof action === "object" && action !== null && "rest" in action && action.rest !== undefined
+		);
+		expect(withRest.length).toBeGreaterThan(100);
+		const undescribed = withRest.filter(({ action }) => {
+			const description = typeof action === "object" && action !== null && "description" in action ? action.description : undefined;
+			return typeof description !== "string" || description.length < 15 || description.length > 160 || description.includes("\n");
+		});
+		expect(undescribed.map(a => a.name)).toEqual([]);
+		const unsummarised = operations().filter(({ op }) => typeof op.summary !== "string" || op.summary.length < 10);
+		expect(unsummarised.map(({ method, path }) => `${method.toUpperCase()} ${path}`)).toEqual([]);
+		expect(Object.fromEntries(operations().map(({ op }) => [op.operationId, op.summary]))["directory.search"]).toMatch(/agent/i);
 	});
 
 	it("declares every path parameter, required, once", () => {
