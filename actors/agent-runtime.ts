@@ -193,7 +193,9 @@ export class AgentRuntime {
 	private onWorkerExit(worker: AgentWorker, exit: WorkerExit): void {
 		if (worker !== this.worker) return;
 		this.stopHeartbeat();
-		if (exit.requested || this.stateValue === "stopping" || this.stateValue === "stopped") return;
+		// Only a worker that was starting or running can fail now: one whose start already
+		// failed was counted then, and its process exiting afterwards is the same failure.
+		if (exit.requested || (this.stateValue !== "running" && this.stateValue !== "starting")) return;
 		this.onFailure(`worker ${exit.reason}`, exit.output);
 	}
 
@@ -201,6 +203,7 @@ export class AgentRuntime {
 		this.runningSince = undefined;
 		this.lastError = output.length ? `${reason}; last output:\n${output.join("\n")}` : reason;
 		if (this.manifest.restart.policy === "never") return this.transition("crashed", reason);
+		clearTimeout(this.restartTimer);
 		const decision = this.restarts.next();
 		if (decision.giveUp) {
 			return this.transition("crashed", `${reason}; ${decision.recent} restarts within ${this.manifest.restart.windowMs} ms`);

@@ -126,6 +126,29 @@ describe("agent runtime supervision", () => {
 		expect(transitions[2].reason).toMatch(/^worker exited with code 1; restarting in \d+ ms$/);
 	});
 
+	it("counts a worker that fails to start and then exits as one failure, however late the exit comes", async () => {
+		const { runtime, workers, transitions } = setup({ restart: { baseDelayMs: 20, maxDelayMs: 20, maxRestarts: 2, windowMs: 60_000 } });
+		// Like a real process whose onStart threw: start() rejects, and the exit follows later.
+		const failingStart = (w: ScriptedWorker) => {
+			w.start = async () => {
+				setTimeout(() => w.die("exited with code 1"), 2);
+				throw new Error("onStart failed on purpose");
+			};
+		};
+		const created = workers.push.bind(workers);
+		workers.push = (...ws: ScriptedWorker[]) => {
+			ws.forEach(failingStart);
+			return created(...ws);
+		};
+		await runtime.start();
+		for (let i = 0; i < 50 && runtime.state !== "crashed"; i++) await sleep(10);
+		await sleep(60);
+		expect(runtime.state).toBe("crashed");
+		expect(runtime.status().restarts).toBe(3);
+		expect(workers).toHaveLength(3);
+		expect(transitions.at(-1)).toMatchObject({ to: "crashed", reason: expect.stringContaining("3 restarts within 60000 ms") });
+	});
+
 	it("with restart policy never, leaves the agent crashed with its last output", async () => {
 		const { runtime, workers } = setup({ restart: { policy: "never" } });
 		await runtime.start();
