@@ -32,3 +32,16 @@ export class AdminRequiredError extends Errors.MoleculerClientError {
 		this.name = "AdminRequiredError";
 	}
 }
+
+/** Thrown when an agent uses a capability it has no grant of (with the grant request that waits for an admin, if there is one). */
+export class PermissionDeniedError extends Errors.MoleculerClientError {
+	constructor(agentId: string, capability: string, pendingApprovalId?: string) {
+		super(
+			`Agent ${agentId} lacks the permission ${capability}${pendingApprovalId ? ` (requested; it waits for an admin: POST /api/v1/approvals/${pendingApprovalId}/approve)` : ""}`,
+			403,
+			"PERMISSION_DENIED",
+			{ agentId, capability, ...(pendingApprovalId ? { pendingApprovalId } : {}) }
+		);
+		this.name = "PermissionDeniedError";
+	}
+}
