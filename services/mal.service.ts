@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import { jsonLines } from "../lib/kernel/json-lines";
 import { Errors, type Context, type ServiceSchema } from "moleculer";
-import type { Caller } from "../actors/agent-api";
+import type { Caller } from "../lib/kernel/caller";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { GrantConstraints } from "../lib/security/capabilities";

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from "moleculer";
-import type { Caller } from "../../actors/agent-api";
+import type { Caller } from "../kernel/caller";
 import { DatabaseUnavailableError } from "../kernel/errors";
 import type { ApprovalStore } from "./approval-store";
 import type { AuditLog, AuditParty } from "./audit-log";

@@ -1,4 +1,4 @@
-import type { Caller } from "../../actors/agent-api";
+import type { Caller } from "../kernel/caller";
 import type { Capability, GrantConstraints } from "../security/capabilities";
 import type { JsonSchemaObject } from "../schema/fv-json-schema";
 
