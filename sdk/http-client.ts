@@ -17,7 +17,7 @@ import { queryString } from "./query-string";
 import { SocietyClient } from "./society";
 
 import type { ChatRequest } from "../lib/mal/types";
-import type { ChatResult, StreamLine } from "../services/mal.service";
+import type { ChatResult, StreamLine } from "../lib/mal/results";
 export type { AgentView } from "../services/agents.service";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";

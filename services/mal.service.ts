@@ -15,46 +15,17 @@ import type { MalConfig } from "../lib/mal/mal-config";
 import { costOf } from "../lib/mal/pricing";
 import { isUnreachable, withRetries, type FailedCall } from "../lib/mal/retry";
 import { ModelRouter, type Route } from "../lib/mal/router";
-import type { ChatRequest, EmbedRequest, FinishReason, ProviderChatResult, ProviderChunk, ProviderEmbedResult, ToolCall, Usage } from "../lib/mal/types";
+import type { ChatRequest, EmbedRequest, ProviderChatResult, ProviderChunk, ProviderEmbedResult } from "../lib/mal/types";
+import type { ChatResult, EmbedResult, StreamLine } from "../lib/mal/results";
 import { UsageStore, type Budget, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
 import { providerServiceName } from "./llm-provider.service";
 import { BIGINT_MAX, USD_MAX } from "../lib/schema/number-bounds";
-
-export interface ChatResult {
-	message: { role: "assistant"; content: string | null; toolCalls: ToolCall[] };
-	finishReason: FinishReason;
-	usage: Usage;
-	costUsd: number;
-	/** False when the model is not in the pricing table (its cost is counted as 0). */
-	priced: boolean;
-	provider: string;
-	model: string;
-	requestId: string;
-	retries: number;
-	/** Providers left behind, in order, with why. */
-	failovers: { provider: string; error: string }[];
-	latencyMs: number;
-}
-
-export interface EmbedResult {
-	vectors: number[][];
-	dimensions: number;
-	provider: string;
-	/** The model as routed (not as the server may spell it back): what a stored vector is labelled with. */
-	model: string;
-	usage: { promptTokens: number };
-	costUsd: number;
-	requestId: string;
-}
 
 type ChatParams = ChatRequest & { agentId?: string };
 interface Meta {
 	caller?: Caller;
 	user?: { id: string };
 }
-
-/** A line of mal.stream: what providers yield, plus the final routed result or an error. */
-export type StreamLine = Exclude<ProviderChunk, { type: "end" }> | { type: "end"; result: ChatResult } | { type: "error"; error: { type: string; message: string } };
 
 /**
  * The model abstraction layer's router: picks the provider for a model, enforces the

@@ -4,7 +4,7 @@
  * LoopDeps) so declarative agents and code agents (`ctx.llm.run`) share one behaviour.
  */
 import type { ChatMessage, ToolCall, ToolSpec, Usage } from "../mal/types";
-import type { ChatResult } from "../../services/mal.service";
+import type { ChatResult } from "../mal/results";
 import type { ToolInfo } from "../../services/tools.service";
 
 export interface LoopDeps {
