@@ -11,7 +11,7 @@ import type { GrantStore } from "../lib/security/grant-store";
 import { mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { actionTools } from "../lib/tools/action-tools";
 import { ToolTimeoutError } from "../lib/tools/errors";
-import type { ToolDefinition, ToolPolicy, ToolResult } from "../lib/tools/tool";
+import type { ToolDefinition, ToolInfo, ToolPolicy, ToolResult } from "../lib/tools/tool";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
 export interface ToolsServiceDeps {
@@ -27,15 +27,6 @@ export interface ToolsServiceDeps {
 }
 
 type InvokeParams = { agentId: string; toolId: string; arguments?: Record<string, unknown> };
-
-export interface ToolInfo {
-	id: string;
-	description: string;
-	parameters: Record<string, unknown>;
-	capability: string;
-	requiresConfirmation: boolean;
-	source: string;
-}
 
 const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
 const validators = new WeakMap<ToolDefinition, ValidateFunction>();

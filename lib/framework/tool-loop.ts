@@ -5,7 +5,7 @@
  */
 import type { ChatMessage, ToolCall, ToolSpec, Usage } from "../mal/types";
 import type { ChatResult } from "../mal/results";
-import type { ToolInfo } from "../../services/tools.service";
+import type { ToolInfo } from "../tools/tool";
 
 export interface LoopDeps {
 	/** mal.chat */

@@ -54,3 +54,13 @@ export interface ToolPolicy {
 	timeoutMs: number;
 	maxOutputBytes: number;
 }
+
+/** A tool as listed to people and agents (GET /api/v1/tools, the tool loop): its schema and the capability it needs. */
+export interface ToolInfo {
+	id: string;
+	description: string;
+	parameters: Record<string, unknown>;
+	capability: string;
+	requiresConfirmation: boolean;
+	source: string;
+}
