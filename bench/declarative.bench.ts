@@ -22,7 +22,7 @@
  */
 import fs from "node:fs";
 import type { ServiceBroker } from "moleculer";
-import type { AgentView } from "../services/agents.service";
+import type { AgentView } from "../lib/cluster/agent-view";
 import type { ChatResult } from "../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
