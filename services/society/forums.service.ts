@@ -6,24 +6,9 @@ import { voteDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import type { SharedCounters } from "../../lib/society/shared-counters";
 import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
+import type { ForumPost } from "../../lib/society/society-views";
 import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
-
-export interface ForumPost {
-	id: string;
-	forumId: string;
-	threadId: string | null;
-	authorKind: string;
-	authorId: string;
-	title: string | null;
-	body: string;
-	pinned: boolean;
-	locked: boolean;
-	score: number;
-	replyCount: number;
-	createdAt: string;
-	updatedAt: string;
-}
 
 export interface PostParams {
 	id: string;
