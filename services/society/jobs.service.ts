@@ -4,7 +4,7 @@ import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { BudgetHolds } from "../../lib/society/budget-holds";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
-import { JOB_STATES, LIVE_STATES, nextState, type JobMove} from "../../lib/society/job-machine";
+import { JOB_STATES, LIVE_STATES, nextState, type JobMove } from "../../lib/society/job-machine";
 import { DELIVERY_BONUS, reviewDelta } from "../../lib/society/reputation";
 import { SETTLEMENT_OUTCOMES, settle, type SettlementOutcome } from "../../lib/society/settlement";
 import type { ReputationStore } from "../../lib/society/reputation-store";
