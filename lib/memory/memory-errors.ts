@@ -20,9 +20,18 @@ export class MemoryForbiddenError extends Errors.MoleculerClientError {
 	}
 }
 
-/** An encrypted memory read by a node that has no MEMORY_ENCRYPTION_KEY. */
+/**
+ * An encrypted memory, or an encrypted message of an agent's chat history (give `agentId`),
+ * read by a node that has no MEMORY_ENCRYPTION_KEY.
+ */
 export class MemoryLockedError extends Errors.MoleculerError {
-	constructor(id: string) {
-		super(`Memory ${id} is encrypted and this node has no MEMORY_ENCRYPTION_KEY`, 503, "MEMORY_LOCKED", { id });
+	constructor(id: string, agentId?: string) {
+		super(
+			`${agentId ? `Message ${id} of agent ${agentId}` : `Memory ${id}`} is encrypted and this node has no MEMORY_ENCRYPTION_KEY`,
+			503,
+			"MEMORY_LOCKED",
+			{ id, ...(agentId ? { agentId } : {}) }
+		);
+		this.name = "MemoryLockedError";
 	}
 }

@@ -287,4 +287,21 @@ describe("memory encrypted at rest", () => {
 		expect(res.status).toBeGreaterThanOrEqual(500);
 		expect(JSON.stringify(await res.json())).not.toContain("first secret");
 	});
+
+	it("answers MEMORY_LOCKED for encrypted memories and chat history alike on a node restarted without the key", async () => {
+		const memory = (await store(t, "keyless", { content: "the safe code is 0815" })).body;
+		await t.node.broker.call("memory.appendHistory", { agentId: "keyless", sessionId: "s", messages: [{ role: "user", content: "my pin is 4321" }] });
+		const { dataDir } = t;
+		await t.stop();
+		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir });
+
+		const read = await t.request(`/api/v1/agents/keyless/memories/${memory.id}`);
+		expect(read.status).toBe(503);
+		expect(((await read.json()) as ErrorBody).error).toMatchObject({ type: "MEMORY_LOCKED", data: { id: memory.id } });
+		const history = await t.request("/api/v1/agents/keyless/sessions/s");
+		expect(history.status).toBe(503);
+		const body = JSON.stringify(await history.json());
+		expect(JSON.parse(body).error).toMatchObject({ type: "MEMORY_LOCKED", message: expect.stringContaining("MEMORY_ENCRYPTION_KEY"), data: { agentId: "keyless" } });
+		expect(body).not.toContain("4321");
+	});
 });
