@@ -136,3 +136,11 @@ export class TaskNotFoundError extends Errors.MoleculerClientError {
 		this.name = "TaskNotFoundError";
 	}
 }
+
+/** An agent with the docker runtime, on a node whose Docker engine cannot be reached (it may come back). */
+export class DockerUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(reason: string) {
+		super(`the docker runtime needs a reachable Docker engine: ${reason}`, 503, "DOCKER_UNAVAILABLE", { reason });
+		this.name = "DockerUnavailableError";
+	}
+}

@@ -65,3 +65,11 @@ export class AllProvidersFailedError extends Errors.MoleculerRetryableError {
 function describe(limit: { tokens?: number; usd?: number }): string {
 	return [limit.tokens !== undefined ? `${limit.tokens} tokens` : "", limit.usd !== undefined ? `$${limit.usd}` : ""].filter(Boolean).join(", ");
 }
+
+/** A model stream (mal.stream) that closed before its final result line: the turn may be tried again. */
+export class ModelStreamIncompleteError extends Errors.MoleculerRetryableError {
+	constructor() {
+		super("The model stream ended without a result; try the turn again", 502, "MODEL_STREAM_INCOMPLETE");
+		this.name = "ModelStreamIncompleteError";
+	}
+}
