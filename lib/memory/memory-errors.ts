@@ -35,3 +35,20 @@ export class MemoryLockedError extends Errors.MoleculerError {
 		this.name = "MemoryLockedError";
 	}
 }
+
+/**
+ * An encrypted memory or message that this node's MEMORY_ENCRYPTION_KEY does not open: the
+ * key differs from the one that wrote it, or the stored record was changed or moved.
+ * Nothing of the record is shown.
+ */
+export class MemoryUnreadableError extends Errors.MoleculerError {
+	constructor(id: string) {
+		super(
+			`Memory ${id} cannot be decrypted: this node's MEMORY_ENCRYPTION_KEY is not the one that wrote it, or the stored record was changed`,
+			500,
+			"MEMORY_UNREADABLE",
+			{ id }
+		);
+		this.name = "MemoryUnreadableError";
+	}
+}

@@ -285,7 +285,9 @@ describe("memory encrypted at rest", () => {
 		await t.node.kernel.db.query("UPDATE memories SET content = (SELECT content FROM memories WHERE id = $1) WHERE id = $2", [a.id, b.id]);
 		const res = await t.request(`/api/v1/agents/vault2/memories/${b.id}`);
 		expect(res.status).toBeGreaterThanOrEqual(500);
-		expect(JSON.stringify(await res.json())).not.toContain("first secret");
+		const body = JSON.stringify(await res.json());
+		expect(JSON.parse(body).error).toMatchObject({ type: "MEMORY_UNREADABLE", data: { id: b.id } });
+		expect(body).not.toContain("first secret");
 	});
 
 	it("answers MEMORY_LOCKED for encrypted memories and chat history alike on a node restarted without the key", async () => {
