@@ -1,14 +1,14 @@
 import crypto from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import { jsonLines } from "../lib/kernel/json-lines";
-import { Errors, type Context, type ServiceSchema } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Caller } from "../lib/kernel/caller";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { GrantConstraints } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { CHAT_PARAMS, checkPromptSize } from "../lib/mal/chat-params";
-import { AllProvidersFailedError, BudgetExceededError } from "../lib/mal/errors";
+import { AllProvidersFailedError, BudgetExceededError, ModelNotGrantedError } from "../lib/mal/errors";
 import type { HeldBudgets } from "../lib/mal/held-budgets";
 import { LlmMetrics } from "../lib/mal/llm-metrics";
 import type { MalConfig } from "../lib/mal/mal-config";
@@ -240,7 +240,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 				if (!allowed?.length) return router.chain(first);
 				const ok = (r: Route) => allowed.includes(r.model) || allowed.includes(`${r.provider.name}/${r.model}`);
 				if (!ok(first)) {
-					throw new Errors.MoleculerClientError(`Agent ${ctx.meta.caller?.id} may only use the models ${allowed.join(", ")}`, 403, "MODEL_NOT_GRANTED", { model: first.model, allowed });
+					throw new ModelNotGrantedError(ctx.meta.caller?.id, first.model, allowed);
 				}
 				return router.chain(first).filter(ok);
 			},

@@ -73,3 +73,19 @@ export class ModelStreamIncompleteError extends Errors.MoleculerRetryableError {
 		this.name = "ModelStreamIncompleteError";
 	}
 }
+
+/** The prompt is longer than LLM_MAX_PROMPT_CHARS allows. */
+export class PromptTooLargeError extends Errors.MoleculerClientError {
+	constructor(size: number, limit: number) {
+		super(`The prompt has ${size} characters; the limit is ${limit} (LLM_MAX_PROMPT_CHARS)`, 413, "PROMPT_TOO_LARGE", { size, limit });
+		this.name = "PromptTooLargeError";
+	}
+}
+
+/** An agent asked for a model its manifest's grant does not list. */
+export class ModelNotGrantedError extends Errors.MoleculerClientError {
+	constructor(agentId: string | undefined, model: string, allowed: readonly string[]) {
+		super(`Agent ${agentId} may only use the models ${allowed.join(", ")}`, 403, "MODEL_NOT_GRANTED", { model, allowed });
+		this.name = "ModelNotGrantedError";
+	}
+}

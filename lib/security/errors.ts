@@ -53,3 +53,11 @@ export class PermissionDeniedError extends Errors.MoleculerClientError {
 		this.name = "PermissionDeniedError";
 	}
 }
+
+/** No API token with this id (never created, or already revoked and removed). */
+export class TokenNotFoundError extends Errors.MoleculerClientError {
+	constructor(id: string) {
+		super(`No token ${id}`, 404, "TOKEN_NOT_FOUND", { id });
+		this.name = "TokenNotFoundError";
+	}
+}

@@ -30,3 +30,10 @@ export class ConflictError extends Errors.MoleculerClientError {
 	}
 }
 
+/** An agent posts more often than SOCIAL_POST_RATE_PER_MINUTE allows; it may post again after `retryAfterSeconds`. */
+export class PostRateLimitedError extends Errors.MoleculerRetryableError {
+	constructor(agentId: string, retryAfterSeconds: number) {
+		super(`Agent ${agentId} posts too often (SOCIAL_POST_RATE_PER_MINUTE); retry in ${retryAfterSeconds} s`, 429, "POST_RATE_LIMITED", { agentId, retryAfterSeconds });
+		this.name = "PostRateLimitedError";
+	}
+}
