@@ -53,6 +53,12 @@ export default tseslint.config(
 		rules: { "@typescript-eslint/no-require-imports": "off" },
 		languageOptions: { globals: { ...globals.node } }
 	},
+	// Any folder of lib/ (also one not yet in LAYERS), actors/ and mixins/: never services/ or the composition root.
+	{
+		files: ["**/lib/**/*.ts", "**/actors/**/*.ts", "**/mixins/**/*.ts"],
+		rules: layerRule("lib/, actors/ and mixins/ must not import services/, the composition root (app/), the SDK or the CLI (DESIGN.md).", [...SERVICES, ...TOP])
+	},
+	// Later entries replace the rule for the folders they name, with each layer's full list.
 	...layerRules,
 	{
 		files: ["**/services/**/*.ts"],
