@@ -1,11 +1,12 @@
 import Validator from "fastest-validator";
-import { Errors, type Context, type ServiceSchema } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { ValidateFunction } from "ajv";
 import type { AgentTask, Caller } from "./agent-api";
 import type { AgentRuntime, RuntimeStatus } from "./agent-runtime";
 import type { Envelope, EnvelopeSigner } from "./envelope";
 import { checkTask } from "./manifest";
 import { TaskStore } from "./task-store";
+import { ParamsInvalidError } from "../lib/kernel/errors";
 
 export interface AskParams {
 	task: AgentTask;
@@ -50,7 +51,8 @@ const checkTell = validator.compile({ task: { type: "object" }, envelope: { type
 
 function validate(check: ReturnType<typeof validator.compile>, params: unknown): void {
 	const result = check(params);
-	if (result !== true) throw new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", result as unknown as Record<string, unknown>);
+	// The compiled checks are synchronous: a result that is not `true` is the list of problems.
+	if (result !== true) throw new ParamsInvalidError("Parameters validation error!", Array.isArray(result) ? result : []);
 }
 
 let untracked = 0;

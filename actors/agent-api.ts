@@ -4,16 +4,10 @@
  * call leaves the worker, is checked against the agent's capabilities by its actor and
  * reaches the cluster with the agent's identity. Agent code never holds a secret.
  */
+import type { Caller } from "../lib/kernel/caller";
 import type { SocietyApi } from "./society-api";
 
-export interface Caller {
-	kind: "user" | "agent" | "system";
-	id: string;
-	/** The node the call came from, for agents. */
-	node?: string;
-	/** For agents: how far they are trusted (supervised agents wait for approvals). */
-	trustLevel?: "supervised" | "semi-autonomous" | "autonomous";
-}
+export type { Caller };
 
 export interface AgentTask {
 	type: string;

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
 import { jsonLines } from "../lib/kernel/json-lines";
+import { ModelStreamIncompleteError } from "../lib/mal/errors";
 import type { Caller } from "./agent-api";
 
 /** Where a streamed chat's events go: the `chat` service instance that holds the client's stream. */
@@ -40,5 +41,5 @@ export async function streamedChat(broker: ServiceBroker, params: object, caller
 		else if (chunk.type === "end") return chunk.result;
 		else if (chunk.type === "error") throw Object.assign(new Error(chunk.error?.message ?? "the model stream failed"), { type: chunk.error?.type });
 	}
-	throw new Error("the model stream ended without a result");
+	throw new ModelStreamIncompleteError();
 }

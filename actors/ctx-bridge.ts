@@ -2,7 +2,7 @@ import type { ServiceBroker } from "moleculer";
 import type { Caller } from "./agent-api";
 import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
 import type { EnvelopeSigner } from "./envelope";
-import { PermissionDeniedError } from "./errors";
+import { PermissionDeniedError } from "../lib/security/errors";
 import type { AgentManifest } from "./manifest-types";
 import { societyAction } from "./society-api";
 import type { StateStore } from "./state-store";

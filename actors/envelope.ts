@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { canonicalJson } from "./manifest-signature";
+import { canonicalJson } from "../lib/kernel/canonical-json";
 import { EnvelopeInvalidError } from "./errors";
 
 /** How far an envelope's clock may be from ours, and how long a nonce is remembered. */

@@ -129,23 +129,18 @@ export class EnvelopeInvalidError extends Errors.MoleculerClientError {
 	}
 }
 
-/** Thrown when an agent uses a capability it has no grant of (with the grant request that waits for an admin, if there is one). */
-export class PermissionDeniedError extends Errors.MoleculerClientError {
-	constructor(agentId: string, capability: string, pendingApprovalId?: string) {
-		super(
-			`Agent ${agentId} lacks the permission ${capability}${pendingApprovalId ? ` (requested; it waits for an admin: POST /api/v1/approvals/${pendingApprovalId}/approve)` : ""}`,
-			403,
-			"PERMISSION_DENIED",
-			{ agentId, capability, ...(pendingApprovalId ? { pendingApprovalId } : {}) }
-		);
-		this.name = "PermissionDeniedError";
-	}
-}
-
 /** Thrown when no task with this id is known (never existed, or its record expired). */
 export class TaskNotFoundError extends Errors.MoleculerClientError {
 	constructor(taskId: string) {
 		super(`Task ${taskId} not found`, 404, "TASK_NOT_FOUND", { taskId });
 		this.name = "TaskNotFoundError";
+	}
+}
+
+/** An agent with the docker runtime, on a node whose Docker engine cannot be reached (it may come back). */
+export class DockerUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(reason: string) {
+		super(`the docker runtime needs a reachable Docker engine: ${reason}`, 503, "DOCKER_UNAVAILABLE", { reason });
+		this.name = "DockerUnavailableError";
 	}
 }

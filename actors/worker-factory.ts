@@ -1,6 +1,7 @@
 import path from "node:path";
 import Dockerode from "dockerode";
 import { projectRoot } from "../lib/kernel/paths";
+import { DockerUnavailableError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 import { stdioChannel } from "./workers/channel";
 import { ChannelWorker } from "./workers/channel-worker";
@@ -56,7 +57,7 @@ export function createWorker(manifest: AgentManifest, entryPoint: string, settin
 					entryPoint: `/agent/${path.basename(entryPoint)}`,
 					launch: async () => {
 						const handle = await launcher.launch(manifest).catch((err: Error) => {
-							throw new Error(`the docker runtime needs a reachable Docker engine: ${err.message}`);
+							throw new DockerUnavailableError(err.message);
 						});
 						const exited = handle.wait().then(
 							({ StatusCode }) => ({ code: StatusCode, signal: null }),

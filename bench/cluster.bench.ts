@@ -13,8 +13,8 @@
  * (default "10,100" agents on the killed node).
  */
 import { ServiceBroker, Transporters, type Context } from "moleculer";
-import type { AgentView } from "../services/agents.service";
-import type { ClusterStatus } from "../services/cluster.service";
+import type { AgentView } from "../lib/cluster/agent-view";
+import type { ClusterStatus } from "../lib/cluster/cluster-view";
 import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS } from "../test/support/agents";
 import { startNats } from "../test/support/nats-server";
 import { startNodeProcess, type NodeProcess } from "../test/support/node-process";

@@ -22,8 +22,8 @@
  */
 import fs from "node:fs";
 import type { ServiceBroker } from "moleculer";
-import type { AgentView } from "../services/agents.service";
-import type { ChatResult } from "../services/mal.service";
+import type { AgentView } from "../lib/cluster/agent-view";
+import type { ChatResult } from "../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
 import { collectGarbage } from "./lib/procs";

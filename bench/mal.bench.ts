@@ -27,7 +27,7 @@ import { LlmMetrics } from "../lib/mal/llm-metrics";
 import { OpenAIProvider } from "../lib/mal/providers/openai";
 import type { ProviderChatResult } from "../lib/mal/types";
 import { UsageStore, type UsageRecord } from "../lib/mal/usage-store";
-import type { ChatResult, StreamLine } from "../services/mal.service";
+import type { ChatResult, StreamLine } from "../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
 import { median, quantileSorted } from "./lib/stats";

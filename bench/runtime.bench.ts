@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import { ServiceBroker, type Context } from "moleculer";
 import type { RuntimeStatus } from "../actors/agent-runtime";
-import type { AgentView } from "../services/agents.service";
+import type { AgentView } from "../lib/cluster/agent-view";
 import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS } from "../test/support/agents";
 import { startTestNode } from "../test/support/test-node";
 import { BareFork, collectGarbage, ensureWorkerEntry, rssMb, type ForkSample } from "./lib/procs";

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { BrokerOptions } from "moleculer";
 import { DEFAULT_AGENTS } from "../lib/bootstrap/default-agents";
 import { loadConfig } from "../lib/kernel/config";
-import { startNode, type AgentOSNode } from "../lib/node";
+import { startNode, type AgentOSNode } from "../app/node";
 
 const BANNER_WAIT_MS = 5000;
 /** How long the banner waits for the default agents to be deployed (well under a second on an idle machine). */

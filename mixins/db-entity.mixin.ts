@@ -1,5 +1,6 @@
 import type { ActionSchema, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { Errors } from "moleculer";
+import { FieldError } from "../lib/kernel/errors";
 import DbService from "moleculer-db";
 import { parseJsonInput } from "../lib/kernel/input-guard";
 import { INT_MAX } from "../lib/schema/number-bounds";
@@ -87,7 +88,7 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 				query = undefined;
 			}
 			if (!query || typeof query !== "object" || Array.isArray(query)) {
-				throw new Errors.ValidationError('"query" must be a JSON object', "VALIDATION_ERROR", [{ field: "query", message: '"query" must be a JSON object', type: "field" }]);
+				throw new FieldError("query", '"query" must be a JSON object');
 			}
 		}
 		// A map without a prototype: the fields named by the request are its only keys.

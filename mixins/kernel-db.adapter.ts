@@ -1,4 +1,4 @@
-import { Errors } from "moleculer";
+import { FieldError } from "../lib/kernel/errors";
 import type { Database, SqlParam } from "../lib/kernel/database";
 
 /** How a column is read and written: JSON columns are serialised, numerics come back as numbers, times as ISO strings. */
@@ -32,8 +32,8 @@ const snake = (field: string) => field.replace(/[A-Z]/g, c => `_${c.toLowerCase(
 const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** 422 naming the field, as validation errors do. */
-function badField(field: string, message: string): Errors.ValidationError {
-	return new Errors.ValidationError(message, "VALIDATION_ERROR", [{ field, message, type: "field" }]);
+function badField(field: string, message: string): FieldError {
+	return new FieldError(field, message);
 }
 
 /**

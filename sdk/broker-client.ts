@@ -5,8 +5,8 @@ import { ServiceBroker, Transporters } from "moleculer";
 import type { AgentManifest } from "../actors/manifest-types";
 import { NatsTransporter } from "../lib/kernel/nats-transporter";
 import type { ChatRequest } from "../lib/mal/types";
-import type { AgentView } from "../services/agents.service";
-import type { ChatResult, StreamLine } from "../services/mal.service";
+import type { AgentView } from "../lib/cluster/agent-view";
+import type { ChatResult, StreamLine } from "../lib/mal/results";
 import type { Page, TaskOutcome } from "./http-client";
 
 /** How long `ask` waits for an agent it has not heard of yet (it may have just been spawned). */

@@ -2,13 +2,11 @@
  * The cluster and its scheduled jobs over REST. Reached by wrapping a client's request:
  * `new ClusterClient((method, path, body) => client.request(method, path, body))`.
  */
-import type { RunView, ScheduleView } from "../lib/cluster/schedule-store";
-import type { ClusterStatus } from "../services/cluster.service";
-import type { CreateScheduleParams } from "../services/scheduler.service";
+import type { CreateScheduleParams, RunView, ScheduleView } from "../lib/cluster/schedule-store";
+import type { ClusterStatus } from "../lib/cluster/cluster-view";
 
-export type { RunView, ScheduleTarget, ScheduleView } from "../lib/cluster/schedule-store";
-export type { ClusterNodeView, ClusterStatus } from "../services/cluster.service";
-export type { CreateScheduleParams } from "../services/scheduler.service";
+export type { CreateScheduleParams, RunView, ScheduleTarget, ScheduleView } from "../lib/cluster/schedule-store";
+export type { ClusterNodeView, ClusterStatus } from "../lib/cluster/cluster-view";
 
 type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 

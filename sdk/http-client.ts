@@ -11,14 +11,14 @@ import type { Scope } from "../lib/security/capabilities";
 import type { PendingGrant } from "../lib/security/grant-requests";
 import type { Grant } from "../lib/security/grant-store";
 import type { ApiToken } from "../lib/security/token-store";
-import type { AgentView } from "../services/agents.service";
+import type { AgentView } from "../lib/cluster/agent-view";
 import { MemoryClient } from "./memory";
 import { queryString } from "./query-string";
 import { SocietyClient } from "./society";
 
 import type { ChatRequest } from "../lib/mal/types";
-import type { ChatResult, StreamLine } from "../services/mal.service";
-export type { AgentView } from "../services/agents.service";
+import type { ChatResult, StreamLine } from "../lib/mal/results";
+export type { AgentView } from "../lib/cluster/agent-view";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
 export type { Approval, ApprovalStatus } from "../lib/security/approval-store";

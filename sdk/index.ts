@@ -4,7 +4,8 @@
  */
 
 // Manifest signing: sign the manifest as you wrote it; the runtime verifies that same raw form.
-export { canonicalJson, signManifest, verifyManifest } from "../actors/manifest-signature";
+export { canonicalJson } from "../lib/kernel/canonical-json";
+export { signManifest, verifyManifest } from "../actors/manifest-signature";
 
 export type { AgentLimits, AgentManifest, RestartPolicy, TaskTypeSpec, TrustLevel } from "../actors/manifest-types";
 

@@ -3,14 +3,14 @@
  * moderation cases, sanctions and appeals. Reached as `client.society` on AgentOSHttpClient.
  */
 import type { Sanction } from "../lib/governance/sanction-store";
-import type { DirectoryEntry } from "../services/society/directory.service";
-import type { ForumPost } from "../services/society/forums.service";
-import type { Job } from "../services/society/jobs.service";
+import type { DirectoryEntry } from "../lib/society/society-views";
+import type { ForumPost } from "../lib/society/society-views";
+import type { Job } from "../lib/society/society-views";
 
 export type { Sanction } from "../lib/governance/sanction-store";
-export type { DirectoryEntry } from "../services/society/directory.service";
-export type { ForumPost } from "../services/society/forums.service";
-export type { Job } from "../services/society/jobs.service";
+export type { DirectoryEntry } from "../lib/society/society-views";
+export type { ForumPost } from "../lib/society/society-views";
+export type { Job } from "../lib/society/society-views";
 
 type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 type Entity = Record<string, unknown>;

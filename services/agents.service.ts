@@ -2,7 +2,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import { Gauge } from "prom-client";
 import { createAgentActor, actorServiceName, type AskParams } from "../actors/agent-actor";
 import type { AgentTask, Caller } from "../actors/agent-api";
-import { AgentRuntime, type RuntimeStatus } from "../actors/agent-runtime";
+import { AgentRuntime } from "../actors/agent-runtime";
 import { AGENT_STATES, type Transition } from "../actors/agent-state";
 import { createCtxBridge, type ToolLoop } from "../actors/ctx-bridge";
 import { runToolLoop } from "../lib/framework/tool-loop";
@@ -23,6 +23,7 @@ import { CAPABILITIES, isCapability, type Capability } from "../lib/security/cap
 import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
 import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
+import type { AgentView } from "../lib/cluster/agent-view";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM, TIMEOUT_MS_PARAM } from "../lib/schema/number-bounds";
 
@@ -50,26 +51,6 @@ interface AgentRow {
 	owner: string | null;
 	created_at: Date;
 	updated_at: Date;
-}
-
-export interface AgentView {
-	id: string;
-	name: string;
-	version: string;
-	runtime: string;
-	trustLevel: AgentManifest["trustLevel"];
-	desiredState: "running" | "stopped";
-	state: string;
-	node: string | null;
-	pid: number | null;
-	restarts: number;
-	uptimeSeconds: number | null;
-	mailbox: RuntimeStatus["mailbox"] | null;
-	lastError: string | null;
-	owner: string | null;
-	createdAt: string;
-	/** Capabilities the manifest asked for that wait for an admin (GET /api/v1/agents/:id/grants has the approval ids). */
-	pendingCapabilities: Capability[];
 }
 
 /** What the agents service needs of the security layer: grants, and the requests for those its caller may not give. */

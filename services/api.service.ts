@@ -1,13 +1,14 @@
 import crypto from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
 import { bodyParseError, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
 import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-response";
+import { RateLimitedError } from "../lib/gateway/errors";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
 import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
@@ -64,12 +65,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			const decision = await limiter.hit(key);
 			if (decision.allowed) continue;
 			res?.setHeader("Retry-After", String(Math.max(1, Math.ceil(decision.retryAfterSeconds))));
-			throw new Errors.MoleculerRetryableError(
-				`Too many requests: ${decision.limit} a minute (GATEWAY_MESSAGE_RATE_LIMIT); retry in ${Math.ceil(decision.retryAfterSeconds)} s`,
-				429,
-				"RATE_LIMITED",
-				{ limit: decision.limit, retryAfterSeconds: decision.retryAfterSeconds }
-			);
+			throw new RateLimitedError(decision.limit, decision.retryAfterSeconds);
 		}
 	}
 

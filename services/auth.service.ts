@@ -1,5 +1,5 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { Errors } from "moleculer";
+import { TokenNotFoundError } from "../lib/security/errors";
 import { SCOPES, type Scope } from "../lib/security/capabilities";
 import type { ApiToken, TokenStore } from "../lib/security/token-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
@@ -51,7 +51,7 @@ export default function createAuthService(kernel: Kernel, tokens: TokenStore): S
 				params: { id: { type: "uuid" } },
 				async handler(ctx: Context<{ id: string }>): Promise<ApiToken> {
 					const revoked = await tokens.revoke(ctx.params.id);
-					if (!revoked) throw new Errors.MoleculerClientError(`No token ${ctx.params.id}`, 404, "TOKEN_NOT_FOUND", { id: ctx.params.id });
+					if (!revoked) throw new TokenNotFoundError(ctx.params.id);
 					ctx.broadcast("auth.tokenRevoked", { id: ctx.params.id }).catch(() => undefined);
 					return revoked;
 				}

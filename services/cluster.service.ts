@@ -5,6 +5,7 @@ import { NoLeaderError } from "../lib/cluster/errors";
 import type { LeaderElection, Leadership } from "../lib/cluster/leader-election";
 import { hostingNodes, placesAcrossNodes, registryNode } from "../lib/cluster/nodes";
 import { Placer } from "../lib/cluster/placer";
+import type { ClusterNodeView, ClusterStatus, NodeSelf } from "../lib/cluster/cluster-view";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
@@ -18,35 +19,6 @@ const SELF_TIMEOUT_MS = 2000;
 export interface PlaceParams {
 	ids: string[];
 	reason?: string;
-}
-
-export interface NodeSelf {
-	id: string;
-	hostname: string;
-	tags: string[];
-	leader: boolean;
-	uptimeSeconds: number;
-	loadAverage: number[];
-	cpus: number;
-	memory: { rssMb: number; heapUsedMb: number; freeMb: number; totalMb: number };
-}
-
-export interface ClusterNodeView {
-	id: string;
-	available: boolean;
-	leader: boolean;
-	tags: string[];
-	/** CPU use in percent from the node's last heartbeat. */
-	cpu: number | null;
-	agents: { placed: number; running: number };
-	load: Omit<NodeSelf, "id" | "tags" | "leader"> | null;
-}
-
-export interface ClusterStatus {
-	leader: { node: string; term: number } | null;
-	lock: string;
-	placement: string;
-	nodes: ClusterNodeView[];
 }
 
 /**

@@ -1,60 +1,31 @@
 import crypto from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import { jsonLines } from "../lib/kernel/json-lines";
-import { Errors, type Context, type ServiceSchema } from "moleculer";
-import type { Caller } from "../actors/agent-api";
+import type { Context, ServiceSchema } from "moleculer";
+import type { Caller } from "../lib/kernel/caller";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { GrantConstraints } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { CHAT_PARAMS, checkPromptSize } from "../lib/mal/chat-params";
-import { AllProvidersFailedError, BudgetExceededError } from "../lib/mal/errors";
+import { AllProvidersFailedError, BudgetExceededError, ModelNotGrantedError } from "../lib/mal/errors";
 import type { HeldBudgets } from "../lib/mal/held-budgets";
 import { LlmMetrics } from "../lib/mal/llm-metrics";
 import type { MalConfig } from "../lib/mal/mal-config";
 import { costOf } from "../lib/mal/pricing";
 import { isUnreachable, withRetries, type FailedCall } from "../lib/mal/retry";
 import { ModelRouter, type Route } from "../lib/mal/router";
-import type { ChatRequest, EmbedRequest, FinishReason, ProviderChatResult, ProviderChunk, ProviderEmbedResult, ToolCall, Usage } from "../lib/mal/types";
+import type { ChatRequest, EmbedRequest, ProviderChatResult, ProviderChunk, ProviderEmbedResult } from "../lib/mal/types";
+import type { ChatResult, EmbedResult, StreamLine } from "../lib/mal/results";
 import { UsageStore, type Budget, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
 import { providerServiceName } from "./llm-provider.service";
 import { BIGINT_MAX, USD_MAX } from "../lib/schema/number-bounds";
-
-export interface ChatResult {
-	message: { role: "assistant"; content: string | null; toolCalls: ToolCall[] };
-	finishReason: FinishReason;
-	usage: Usage;
-	costUsd: number;
-	/** False when the model is not in the pricing table (its cost is counted as 0). */
-	priced: boolean;
-	provider: string;
-	model: string;
-	requestId: string;
-	retries: number;
-	/** Providers left behind, in order, with why. */
-	failovers: { provider: string; error: string }[];
-	latencyMs: number;
-}
-
-export interface EmbedResult {
-	vectors: number[][];
-	dimensions: number;
-	provider: string;
-	/** The model as routed (not as the server may spell it back): what a stored vector is labelled with. */
-	model: string;
-	usage: { promptTokens: number };
-	costUsd: number;
-	requestId: string;
-}
 
 type ChatParams = ChatRequest & { agentId?: string };
 interface Meta {
 	caller?: Caller;
 	user?: { id: string };
 }
-
-/** A line of mal.stream: what providers yield, plus the final routed result or an error. */
-export type StreamLine = Exclude<ProviderChunk, { type: "end" }> | { type: "end"; result: ChatResult } | { type: "error"; error: { type: string; message: string } };
 
 /**
  * The model abstraction layer's router: picks the provider for a model, enforces the
@@ -275,7 +246,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 				if (!allowed?.length) return router.chain(first);
 				const ok = (r: Route) => allowed.includes(r.model) || allowed.includes(`${r.provider.name}/${r.model}`);
 				if (!ok(first)) {
-					throw new Errors.MoleculerClientError(`Agent ${ctx.meta.caller?.id} may only use the models ${allowed.join(", ")}`, 403, "MODEL_NOT_GRANTED", { model: first.model, allowed });
+					throw new ModelNotGrantedError(ctx.meta.caller?.id, first.model, allowed);
 				}
 				return router.chain(first).filter(ok);
 			},

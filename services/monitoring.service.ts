@@ -5,7 +5,7 @@ import { ConfigError } from "../lib/kernel/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditLog } from "../lib/security/audit-log";
 import { callerOf, principalOf, type SecuredMeta } from "../lib/security/security-guard";
-import type { ClusterStatus } from "./cluster.service";
+import type { ClusterStatus } from "../lib/cluster/cluster-view";
 import type { HealthReport } from "./health.service";
 
 export interface ProbeResult {

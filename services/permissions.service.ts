@@ -1,5 +1,5 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { Errors } from "moleculer";
+import { FieldError } from "../lib/kernel/errors";
 import { AgentNotFoundError } from "../actors/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import { CAPABILITIES, type Capability, type GrantConstraints } from "../lib/security/capabilities";
@@ -54,7 +54,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 				async handler(ctx: Context<{ id: string; capability: Capability; constraints?: GrantConstraints; expiresAt?: Date }, Meta & { $statusCode?: number }>): Promise<Grant> {
 					await ensureAgent(ctx.params.id);
 					if (ctx.params.expiresAt && ctx.params.expiresAt.getTime() <= Date.now()) {
-						throw new Errors.MoleculerClientError("expiresAt must be in the future", 422, "VALIDATION_ERROR", { field: "expiresAt" });
+						throw new FieldError("expiresAt", "expiresAt must be in the future");
 					}
 					const by = ctx.meta.user?.id ?? "system";
 					const grant = await grants.grant(ctx.params.id, ctx.params.capability, by, ctx.params.constraints ?? {}, ctx.params.expiresAt ?? null);
@@ -77,7 +77,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 				async handler(ctx: Context<{ id: string; capability?: Capability; grantId?: number }, Meta>): Promise<{ revoked: number }> {
 					await ensureAgent(ctx.params.id);
 					if (!ctx.params.capability && !ctx.params.grantId) {
-						throw new Errors.MoleculerClientError("Say which grant to revoke: ?capability=… or ?grantId=…", 422, "VALIDATION_ERROR", { field: "capability" });
+						throw new FieldError("capability", "Say which grant to revoke: ?capability=… or ?grantId=…");
 					}
 					const revoked = await grants.revoke(ctx.params.id, ctx.meta.user?.id ?? "system", { id: ctx.params.grantId, capability: ctx.params.capability });
 					ctx.broadcast("permissions.changed", { agentId: ctx.params.id }).catch(() => undefined);

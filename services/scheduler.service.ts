@@ -4,7 +4,7 @@ import { ScheduleForbiddenError, ScheduleInvalidError } from "../lib/cluster/err
 import type { LeaderElection } from "../lib/cluster/leader-election";
 import { hostingNodes } from "../lib/cluster/nodes";
 import { firstTick, MAX_INTERVAL_MS, parseCadence } from "../lib/cluster/schedule";
-import { ScheduleStore, cadenceOf, toView, type RunView, type ScheduleRow, type ScheduleTarget, type ScheduleView } from "../lib/cluster/schedule-store";
+import { ScheduleStore, cadenceOf, toView, type RunView, type ScheduleRow, type ScheduleTarget, type ScheduleView, type CreateScheduleParams } from "../lib/cluster/schedule-store";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { Scope } from "../lib/security/capabilities";
@@ -19,17 +19,6 @@ const MAX_RESULT_CHARS = 10_000;
 interface Meta {
 	$statusCode?: number;
 	user?: { id: string; scopes?: Scope[] };
-}
-
-export interface CreateScheduleParams {
-	name?: string;
-	cron?: string;
-	timezone?: string;
-	intervalMs?: number;
-	target: { agent?: string; task?: Record<string, unknown>; action?: string; params?: Record<string, unknown> };
-	timeoutMs?: number;
-	maxFailures?: number;
-	paused?: boolean;
 }
 
 const byId = { id: "string" };

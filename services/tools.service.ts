@@ -1,16 +1,16 @@
 import Ajv, { type ValidateFunction } from "ajv";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
-import { PermissionDeniedError } from "../actors/errors";
 import type { Kernel } from "../lib/kernel/kernel";
-import type { ApprovalStore } from "../lib/security/approval-store";
 import { actAsAgent } from "../lib/security/act-as-agent";
+import type { ApprovalStore } from "../lib/security/approval-store";
+import { PermissionDeniedError } from "../lib/security/errors";
 import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
 import type { SecuredMeta } from "../lib/security/security-guard";
 import { actionTools } from "../lib/tools/action-tools";
 import { ToolTimeoutError } from "../lib/tools/errors";
-import type { ToolDefinition, ToolPolicy, ToolResult } from "../lib/tools/tool";
+import type { ToolDefinition, ToolInfo, ToolPolicy, ToolResult } from "../lib/tools/tool";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 
 export interface ToolsServiceDeps {
@@ -26,15 +26,6 @@ export interface ToolsServiceDeps {
 }
 
 type InvokeParams = { agentId: string; toolId: string; arguments?: Record<string, unknown> };
-
-export interface ToolInfo {
-	id: string;
-	description: string;
-	parameters: Record<string, unknown>;
-	capability: string;
-	requiresConfirmation: boolean;
-	source: string;
-}
 
 const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
 const validators = new WeakMap<ToolDefinition, ValidateFunction>();

@@ -1,7 +1,7 @@
 import type { ReplOptions, ServiceBroker } from "moleculer";
 import type { AuditRecord } from "../../lib/security/audit-log";
-import type { AgentView } from "../../services/agents.service";
-import type { ChatResult } from "../../services/mal.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
+import type { ChatResult } from "../../lib/mal/results";
 import { bootNode, printBanner } from "../start";
 import { readManifest } from "./agents";
 import { printTable } from "./common";

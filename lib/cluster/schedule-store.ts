@@ -30,6 +30,18 @@ export interface ScheduleRow {
 	created_at: Date;
 }
 
+/** A schedule as POST /api/v1/schedules takes it: a cron expression or an interval, and what to run. */
+export interface CreateScheduleParams {
+	name?: string;
+	cron?: string;
+	timezone?: string;
+	intervalMs?: number;
+	target: { agent?: string; task?: Record<string, unknown>; action?: string; params?: Record<string, unknown> };
+	timeoutMs?: number;
+	maxFailures?: number;
+	paused?: boolean;
+}
+
 export interface ScheduleView {
 	id: string;
 	name: string;

@@ -4,8 +4,8 @@
  * LoopDeps) so declarative agents and code agents (`ctx.llm.run`) share one behaviour.
  */
 import type { ChatMessage, ToolCall, ToolSpec, Usage } from "../mal/types";
-import type { ChatResult } from "../../services/mal.service";
-import type { ToolInfo } from "../../services/tools.service";
+import type { ChatResult } from "../mal/results";
+import type { ToolInfo } from "../tools/tool";
 
 export interface LoopDeps {
 	/** mal.chat */

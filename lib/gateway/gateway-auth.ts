@@ -1,6 +1,7 @@
 import { Errors } from "moleculer";
 import { secretsEqual } from "../kernel/secrets";
 import type { Scope } from "../security/capabilities";
+import { ForbiddenScopeError } from "../security/errors";
 import type { TokenStore } from "../security/token-store";
 
 /** Who a request comes from: the admin (GATEWAY_AUTH_TOKEN) or a scoped API token. */
@@ -19,8 +20,8 @@ export function unauthorized(type: "NO_TOKEN" | "INVALID_TOKEN", message: string
 }
 
 /** 403: a valid token without the scope the route needs. */
-export function forbidden(user: GatewayUser, scope: Scope): Errors.MoleculerClientError {
-	return new Errors.MoleculerClientError(`This token (${user.name}) lacks the scope "${scope}"`, 403, "FORBIDDEN_SCOPE", { scope, scopes: user.scopes });
+export function forbidden(user: GatewayUser, scope: Scope): ForbiddenScopeError {
+	return new ForbiddenScopeError(scope, user.scopes, `This token (${user.name}) lacks the scope "${scope}"`);
 }
 
 export class GatewayAuth {

@@ -7,6 +7,7 @@ import type { Caller } from "../../actors/agent-api";
 import type { TrustLevel } from "../../actors/manifest-types";
 import { actAsAgent } from "../security/act-as-agent";
 import type { Scope } from "../security/capabilities";
+import { ForbiddenScopeError } from "../security/errors";
 import { errorJson } from "./error-response";
 import type { Session, WsMessage, WsOptions } from "./ws-gateway";
 
@@ -33,7 +34,7 @@ export function send(socket: WebSocket, message: WsMessage): void {
 
 const clientError = (type: string, message: string, data?: unknown) => new Errors.MoleculerClientError(message, 400, type, data);
 
-export const forbiddenScope = (scope: string) => new Errors.MoleculerClientError(`This token lacks the scope "${scope}"`, 403, "FORBIDDEN_SCOPE", { scope });
+export const forbiddenScope = (scope: string) => new ForbiddenScopeError(scope);
 
 /**
  * Task types the node serves itself instead of handing them to the agent: each names the

@@ -87,3 +87,30 @@ export class ForbiddenKeyError extends Errors.MoleculerClientError {
 		this.name = "ForbiddenKeyError";
 	}
 }
+
+/** One bad parameter, as Moleculer's validator reports it. */
+export interface ParamProblem {
+	field: string;
+	message?: string;
+	type: string;
+}
+
+/**
+ * Parameters that break their schema (or a rule the schema cannot say): the same type,
+ * code (422) and data (a list of problems, each naming its field) as Moleculer's own
+ * parameter validation, so a client handles every bad parameter one way.
+ */
+export class ParamsInvalidError extends Errors.ValidationError {
+	constructor(message: string, problems: readonly ParamProblem[]) {
+		super(message, "VALIDATION_ERROR", [...problems]);
+		this.name = "ParamsInvalidError";
+	}
+}
+
+/** One field is wrong in a way the schema cannot say (a deadline in the past). */
+export class FieldError extends ParamsInvalidError {
+	constructor(field: string, message: string) {
+		super(message, [{ field, message, type: "field" }]);
+		this.name = "FieldError";
+	}
+}

@@ -1,4 +1,4 @@
-import { Errors } from "moleculer";
+import { PromptTooLargeError } from "./errors";
 import type { ChatMessage } from "./types";
 import { INT_MAX } from "../schema/number-bounds";
 
@@ -41,9 +41,6 @@ export const CHAT_PARAMS = {
 export function checkPromptSize(messages: ChatMessage[], maxChars: number): void {
 	const size = messages.reduce((n, m) => n + (m.content?.length ?? 0) + JSON.stringify(m.toolCalls ?? []).length, 0);
 	if (size > maxChars) {
-		throw new Errors.MoleculerClientError(`The prompt has ${size} characters; the limit is ${maxChars} (LLM_MAX_PROMPT_CHARS)`, 413, "PROMPT_TOO_LARGE", {
-			size,
-			limit: maxChars
-		});
+		throw new PromptTooLargeError(size, maxChars);
 	}
 }

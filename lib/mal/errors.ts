@@ -32,17 +32,26 @@ export class UnknownModelError extends Errors.MoleculerClientError {
 	}
 }
 
-/** The agent's LLM budget for the period is spent. */
+/**
+ * The agent's budget for the period is spent: by its model calls (the model layer), or,
+ * when `wantedUsd` is given, a job would hold more of the monthly USD budget than is left
+ * (the society's job holds). One type, one data shape for both.
+ */
 export class BudgetExceededError extends Errors.MoleculerClientError {
 	/** `heldUsd`: what the agent's open jobs hold of the monthly budget, counted as spent. */
-	constructor(agentId: string, period: "day" | "month", limit: { tokens?: number; usd?: number }, used: { tokens: number; usd: number }, heldUsd = 0) {
+	constructor(agentId: string, period: "day" | "month", limit: { tokens?: number; usd?: number }, used: { tokens?: number; usd: number }, heldUsd = 0, wantedUsd?: number) {
+		const availableUsd = Math.max(0, (limit.usd ?? 0) - used.usd - heldUsd);
 		const held = heldUsd > 0 ? `, and $${heldUsd.toFixed(4)} is held by its open jobs` : "";
+		const tokens = used.tokens === undefined ? "" : `${used.tokens} tokens, `;
 		super(
-			`Agent ${agentId} has used its ${period === "day" ? "daily" : "monthly"} LLM budget (${describe(limit)}; used ${used.tokens} tokens, $${used.usd.toFixed(4)}${held})`,
+			wantedUsd === undefined
+				? `Agent ${agentId} has used its ${period === "day" ? "daily" : "monthly"} LLM budget (${describe(limit)}; used ${tokens}$${used.usd.toFixed(4)}${held})`
+				: `Agent ${agentId} has ${availableUsd.toFixed(2)} USD of its monthly budget left to hold; the job needs ${wantedUsd.toFixed(2)}`,
 			402,
 			"BUDGET_EXCEEDED",
-			{ agentId, period, limit, used, ...(heldUsd > 0 ? { heldUsd } : {}) }
+			{ agentId, period, limit, used, ...(heldUsd > 0 ? { heldUsd } : {}), ...(wantedUsd === undefined ? {} : { wantedUsd, availableUsd }) }
 		);
+		this.name = "BudgetExceededError";
 	}
 }
 
@@ -55,4 +64,28 @@ export class AllProvidersFailedError extends Errors.MoleculerRetryableError {
 
 function describe(limit: { tokens?: number; usd?: number }): string {
 	return [limit.tokens !== undefined ? `${limit.tokens} tokens` : "", limit.usd !== undefined ? `$${limit.usd}` : ""].filter(Boolean).join(", ");
+}
+
+/** A model stream (mal.stream) that closed before its final result line: the turn may be tried again. */
+export class ModelStreamIncompleteError extends Errors.MoleculerRetryableError {
+	constructor() {
+		super("The model stream ended without a result; try the turn again", 502, "MODEL_STREAM_INCOMPLETE");
+		this.name = "ModelStreamIncompleteError";
+	}
+}
+
+/** The prompt is longer than LLM_MAX_PROMPT_CHARS allows. */
+export class PromptTooLargeError extends Errors.MoleculerClientError {
+	constructor(size: number, limit: number) {
+		super(`The prompt has ${size} characters; the limit is ${limit} (LLM_MAX_PROMPT_CHARS)`, 413, "PROMPT_TOO_LARGE", { size, limit });
+		this.name = "PromptTooLargeError";
+	}
+}
+
+/** An agent asked for a model its manifest's grant does not list. */
+export class ModelNotGrantedError extends Errors.MoleculerClientError {
+	constructor(agentId: string | undefined, model: string, allowed: readonly string[]) {
+		super(`Agent ${agentId} may only use the models ${allowed.join(", ")}`, 403, "MODEL_NOT_GRANTED", { model, allowed });
+		this.name = "ModelNotGrantedError";
+	}
 }

@@ -1,5 +1,6 @@
 import type { Database } from "../kernel/database";
 import type { MemoryCipher } from "./memory-crypto";
+import { MemoryLockedError } from "./memory-errors";
 
 export const HISTORY_ROLES = ["system", "user", "assistant", "tool"] as const;
 export type HistoryRole = (typeof HISTORY_ROLES)[number];
@@ -131,7 +132,7 @@ export class ConversationStore {
 
 	private open(agentId: string, aad: string, text: string, encrypted: boolean): string {
 		if (!encrypted) return text;
-		if (!this.cipher) throw new Error(`A message of agent ${agentId} is encrypted and this node has no MEMORY_ENCRYPTION_KEY`);
+		if (!this.cipher) throw new MemoryLockedError(aad, agentId);
 		return this.cipher.decryptText(agentId, aad, text);
 	}
 }

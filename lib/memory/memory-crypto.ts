@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { MemoryUnreadableError } from "./memory-errors";
 
 const VERSION = "v1";
 
@@ -31,7 +32,7 @@ export class MemoryCipher {
 
 	decryptText(agentId: string, memoryId: string, sealed: string): string {
 		const [version, iv, tag, data] = sealed.split(".");
-		if (version !== VERSION || data === undefined) throw new Error(`memory ${memoryId} is not in a known encrypted format`);
+		if (version !== VERSION || data === undefined) throw new MemoryUnreadableError(memoryId);
 		return this.open(agentId, memoryId, Buffer.from(iv, "base64url"), Buffer.from(tag, "base64url"), Buffer.from(data, "base64url")).toString("utf8");
 	}
 
@@ -56,8 +57,13 @@ export class MemoryCipher {
 	private open(agentId: string, memoryId: string, iv: Buffer, tag: Buffer, data: Buffer): Buffer {
 		const decipher = crypto.createDecipheriv("aes-256-gcm", this.keyOf(agentId), iv);
 		decipher.setAAD(Buffer.from(memoryId, "utf8"));
-		decipher.setAuthTag(tag);
-		return Buffer.concat([decipher.update(data), decipher.final()]);
+		try {
+			decipher.setAuthTag(tag);
+			return Buffer.concat([decipher.update(data), decipher.final()]);
+		} catch {
+			// GCM's authentication failed: another key, or a record changed or moved onto another row.
+			throw new MemoryUnreadableError(memoryId);
+		}
 	}
 
 	private keyOf(agentId: string): Buffer {

@@ -20,9 +20,35 @@ export class MemoryForbiddenError extends Errors.MoleculerClientError {
 	}
 }
 
-/** An encrypted memory read by a node that has no MEMORY_ENCRYPTION_KEY. */
+/**
+ * An encrypted memory, or an encrypted message of an agent's chat history (give `agentId`),
+ * read by a node that has no MEMORY_ENCRYPTION_KEY.
+ */
 export class MemoryLockedError extends Errors.MoleculerError {
+	constructor(id: string, agentId?: string) {
+		super(
+			`${agentId ? `Message ${id} of agent ${agentId}` : `Memory ${id}`} is encrypted and this node has no MEMORY_ENCRYPTION_KEY`,
+			503,
+			"MEMORY_LOCKED",
+			{ id, ...(agentId ? { agentId } : {}) }
+		);
+		this.name = "MemoryLockedError";
+	}
+}
+
+/**
+ * An encrypted memory or message that this node's MEMORY_ENCRYPTION_KEY does not open: the
+ * key differs from the one that wrote it, or the stored record was changed or moved.
+ * Nothing of the record is shown.
+ */
+export class MemoryUnreadableError extends Errors.MoleculerError {
 	constructor(id: string) {
-		super(`Memory ${id} is encrypted and this node has no MEMORY_ENCRYPTION_KEY`, 503, "MEMORY_LOCKED", { id });
+		super(
+			`Memory ${id} cannot be decrypted: this node's MEMORY_ENCRYPTION_KEY is not the one that wrote it, or the stored record was changed`,
+			500,
+			"MEMORY_UNREADABLE",
+			{ id }
+		);
+		this.name = "MemoryUnreadableError";
 	}
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { canonicalJson } from "../../actors/manifest-signature";
+import { canonicalJson } from "../kernel/canonical-json";
 import type { AuditKey } from "./audit-hash";
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { canonicalJson } from "../../actors/manifest-signature";
+import { canonicalJson } from "../kernel/canonical-json";
 import { deriveKey, secretsEqual } from "../kernel/secrets";
 
 /** What an entry's hash covers, as hashed (`at` is ISO 8601 with milliseconds). */

@@ -1,4 +1,4 @@
-import { canonicalJson } from "../../actors/manifest-signature";
+import { canonicalJson } from "../kernel/canonical-json";
 import type { Database, Queryable, SqlParam } from "../kernel/database";
 import { withTimeout } from "../kernel/database/timeout";
 import { AuditAggregator } from "./audit-aggregator";

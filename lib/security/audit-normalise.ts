@@ -1,4 +1,4 @@
-import { canonicalJson } from "../../actors/manifest-signature";
+import { canonicalJson } from "../kernel/canonical-json";
 import type { AuditHashedFields } from "./audit-hash";
 import type { AuditEvent } from "./audit-rows";
 

@@ -21,14 +21,43 @@ export class AuditBufferFullError extends Errors.MoleculerRetryableError {
 	}
 }
 
+/** A valid token without the scope an action or route needs; `scopes` lists what the token holds. */
+export class ForbiddenScopeError extends Errors.MoleculerClientError {
+	constructor(scope: string, scopes?: readonly string[], message = `This token lacks the scope "${scope}"`) {
+		super(message, 403, "FORBIDDEN_SCOPE", { scope, ...(scopes ? { scopes } : {}) });
+		this.name = "ForbiddenScopeError";
+	}
+}
+
 /**
  * Granting capabilities — and acting as an agent, under its grants — is for admins: a
  * token with `agents:write`, `tasks` or `approvals` alone must not hand an agent more
- * than the safe defaults. The same type and data as the gateway's scope refusal.
+ * than the safe defaults. The gateway's scope refusal, for the scope "admin".
  */
-export class AdminRequiredError extends Errors.MoleculerClientError {
+export class AdminRequiredError extends ForbiddenScopeError {
 	constructor(what: string, scopes?: readonly string[]) {
-		super(`Only a token with the scope "admin" may ${what}`, 403, "FORBIDDEN_SCOPE", { scope: "admin", ...(scopes ? { scopes } : {}) });
+		super("admin", scopes, `Only a token with the scope "admin" may ${what}`);
 		this.name = "AdminRequiredError";
+	}
+}
+
+/** Thrown when an agent uses a capability it has no grant of (with the grant request that waits for an admin, if there is one). */
+export class PermissionDeniedError extends Errors.MoleculerClientError {
+	constructor(agentId: string, capability: string, pendingApprovalId?: string) {
+		super(
+			`Agent ${agentId} lacks the permission ${capability}${pendingApprovalId ? ` (requested; it waits for an admin: POST /api/v1/approvals/${pendingApprovalId}/approve)` : ""}`,
+			403,
+			"PERMISSION_DENIED",
+			{ agentId, capability, ...(pendingApprovalId ? { pendingApprovalId } : {}) }
+		);
+		this.name = "PermissionDeniedError";
+	}
+}
+
+/** No API token with this id (never created, or already revoked and removed). */
+export class TokenNotFoundError extends Errors.MoleculerClientError {
+	constructor(id: string) {
+		super(`No token ${id}`, 404, "TOKEN_NOT_FOUND", { id });
+		this.name = "TokenNotFoundError";
 	}
 }

@@ -1,4 +1,4 @@
-import type { Caller } from "../../actors/agent-api";
+import type { Caller } from "../kernel/caller";
 import type { Approval, ApprovalStore } from "./approval-store";
 import type { AuditLog } from "./audit-log";
 import { CAPABILITIES, isCapability, isSafeCapability, type Capability } from "./capabilities";

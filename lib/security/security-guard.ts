@@ -1,11 +1,10 @@
 import type { Context, Middleware } from "moleculer";
-import type { Caller } from "../../actors/agent-api";
-import { PermissionDeniedError } from "../../actors/errors";
+import type { Caller } from "../kernel/caller";
 import { DatabaseUnavailableError } from "../kernel/errors";
 import type { ApprovalStore } from "./approval-store";
 import type { AuditLog, AuditParty } from "./audit-log";
 import type { GrantConstraints } from "./capabilities";
-import { AuditBufferFullError } from "./errors";
+import { AuditBufferFullError, PermissionDeniedError } from "./errors";
 import type { GrantRequests } from "./grant-requests";
 import type { GrantStore } from "./grant-store";
 

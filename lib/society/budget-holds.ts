@@ -1,6 +1,6 @@
 import type { Database, Queryable } from "../kernel/database";
 import type { HeldBudgets } from "../mal/held-budgets";
-import { BudgetExceededError } from "./errors";
+import { BudgetExceededError } from "../mal/errors";
 
 /**
  * A job's budget held against its poster's monthly USD budget (llm_budgets) while the job
@@ -22,7 +22,7 @@ export class BudgetHolds {
 		const { limit_usd, spent, held } = rows[0];
 		if (limit_usd !== null) {
 			const available = Number(limit_usd) - Number(spent) - Number(held);
-			if (amountUsd > available + 1e-9) throw new BudgetExceededError(agentId, amountUsd, Math.max(0, available));
+			if (amountUsd > available + 1e-9) throw new BudgetExceededError(agentId, "month", { usd: Number(limit_usd) }, { usd: Number(spent) }, Number(held), amountUsd);
 		}
 		await q.query("INSERT INTO job_budget_holds (job_id, agent_id, amount_usd) VALUES ($1, $2, $3)", [jobId, agentId, amountUsd]);
 	}

@@ -4,6 +4,9 @@
  */
 import { Errors } from "moleculer";
 
+/** Defined with the kernel's parameter errors; named here too, as the society's services use it. */
+export { FieldError } from "../kernel/errors";
+
 export class NotFoundError extends Errors.MoleculerClientError {
 	constructor(what: string, id: string) {
 		super(`No ${what} ${id}`, 404, "NOT_FOUND", { what, id });
@@ -27,22 +30,10 @@ export class ConflictError extends Errors.MoleculerClientError {
 	}
 }
 
-/** A field is wrong in a way the schema cannot say (a deadline in the past). Names the field, as validation errors do. */
-export class FieldError extends Errors.ValidationError {
-	constructor(field: string, message: string) {
-		super(message, "VALIDATION_ERROR", [{ field, message, type: "field" }]);
-		this.name = "FieldError";
-	}
-}
-
-/** Posting a job would hold more than the poster's monthly USD budget has left. */
-export class BudgetExceededError extends Errors.MoleculerClientError {
-	constructor(agentId: string, wanted: number, available: number) {
-		super(`Agent ${agentId} has ${available.toFixed(2)} USD of its monthly budget left to hold; the job needs ${wanted.toFixed(2)}`, 402, "BUDGET_EXCEEDED", {
-			agentId,
-			wanted,
-			available
-		});
-		this.name = "BudgetExceededError";
+/** An agent posts more often than SOCIAL_POST_RATE_PER_MINUTE allows; it may post again after `retryAfterSeconds`. */
+export class PostRateLimitedError extends Errors.MoleculerRetryableError {
+	constructor(agentId: string, retryAfterSeconds: number) {
+		super(`Agent ${agentId} posts too often (SOCIAL_POST_RATE_PER_MINUTE); retry in ${retryAfterSeconds} s`, 429, "POST_RATE_LIMITED", { agentId, retryAfterSeconds });
+		this.name = "PostRateLimitedError";
 	}
 }

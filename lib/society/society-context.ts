@@ -1,5 +1,5 @@
 import type { Context } from "moleculer";
-import type { Caller } from "../../actors/agent-api";
+import type { Caller } from "../kernel/caller";
 import { callerOf, type SecuredMeta } from "../security/security-guard";
 import { OFFSET_PARAM } from "../schema/number-bounds";
 

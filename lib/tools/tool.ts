@@ -1,4 +1,4 @@
-import type { Caller } from "../../actors/agent-api";
+import type { Caller } from "../kernel/caller";
 import type { Capability, GrantConstraints } from "../security/capabilities";
 import type { JsonSchemaObject } from "../schema/fv-json-schema";
 
@@ -53,4 +53,14 @@ export interface ToolPolicy {
 	egressProxyUrl?: string;
 	timeoutMs: number;
 	maxOutputBytes: number;
+}
+
+/** A tool as listed to people and agents (GET /api/v1/tools, the tool loop): its schema and the capability it needs. */
+export interface ToolInfo {
+	id: string;
+	description: string;
+	parameters: Record<string, unknown>;
+	capability: string;
+	requiresConfirmation: boolean;
+	source: string;
 }

@@ -4,19 +4,8 @@ import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { NotAllowedError, NotFoundError } from "../../lib/society/errors";
 import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
+import type { DirectoryEntry } from "../../lib/society/society-views";
 import { requiresDatabase } from "../../mixins/requires-database.mixin";
-
-export interface DirectoryEntry {
-	id: string;
-	name: string;
-	description: string | null;
-	displayName: string | null;
-	bio: string;
-	skills: string[];
-	state: string;
-	owner: string | null;
-	reputation: number;
-}
 
 interface Row {
 	id: string;

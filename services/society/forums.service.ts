@@ -1,29 +1,14 @@
-import { Errors, type Context } from "moleculer";
+import type { Context } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
-import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
+import { ConflictError, FieldError, NotAllowedError, NotFoundError, PostRateLimitedError } from "../../lib/society/errors";
 import { voteDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import type { SharedCounters } from "../../lib/society/shared-counters";
 import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
+import type { ForumPost } from "../../lib/society/society-views";
 import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
-
-export interface ForumPost {
-	id: string;
-	forumId: string;
-	threadId: string | null;
-	authorKind: string;
-	authorId: string;
-	title: string | null;
-	body: string;
-	pinned: boolean;
-	locked: boolean;
-	score: number;
-	replyCount: number;
-	createdAt: string;
-	updatedAt: string;
-}
 
 export interface PostParams {
 	id: string;
@@ -93,10 +78,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 		if (caller.kind !== "agent") return;
 		const waitMs = await rate.hit(caller.id);
 		if (waitMs > 0) {
-			throw new Errors.MoleculerRetryableError(`Agent ${caller.id} posts too often (SOCIAL_POST_RATE_PER_MINUTE); retry in ${Math.ceil(waitMs / 1000)} s`, 429, "POST_RATE_LIMITED", {
-				agentId: caller.id,
-				retryAfterSeconds: Math.ceil(waitMs / 1000)
-			});
+			throw new PostRateLimitedError(caller.id, Math.ceil(waitMs / 1000));
 		}
 	}
 

@@ -4,32 +4,14 @@ import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { BudgetHolds } from "../../lib/society/budget-holds";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
-import { JOB_STATES, LIVE_STATES, nextState, type JobMove, type JobState } from "../../lib/society/job-machine";
+import { JOB_STATES, LIVE_STATES, nextState, type JobMove } from "../../lib/society/job-machine";
 import { DELIVERY_BONUS, reviewDelta } from "../../lib/society/reputation";
-import { SETTLEMENT_OUTCOMES, settle, type Settlement, type SettlementOutcome } from "../../lib/society/settlement";
+import { SETTLEMENT_OUTCOMES, settle, type SettlementOutcome } from "../../lib/society/settlement";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
+import type { Job } from "../../lib/society/society-views";
 import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
-
-export interface Job {
-	id: string;
-	title: string;
-	description: string;
-	skills: string[];
-	budgetUsd: number;
-	deadline: string | null;
-	posterKind: string;
-	posterId: string;
-	state: JobState;
-	awardeeId: string | null;
-	delivery: unknown;
-	disputeReason: string | null;
-	/** A moderator's decision on a disputed job. */
-	settlement: Settlement | null;
-	createdAt: string;
-	updatedAt: string;
-}
 
 export interface SettleJobParams {
 	id: string;

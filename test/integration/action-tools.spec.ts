@@ -1,4 +1,4 @@
-import type { ToolInfo } from "../../services/tools.service";
+import type { ToolInfo } from "../../lib/tools/tool";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { post, spawnAgent } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";

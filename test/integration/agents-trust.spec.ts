@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { signManifest } from "../../sdk";
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";
 import { startTestNode, tempDataDir, type TestNode } from "../support/test-node";

@@ -1,4 +1,4 @@
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import type { TaskRecord } from "../../actors/task-store";
 import { FAST_AGENT_ENV, agent, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";

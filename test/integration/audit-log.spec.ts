@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { canonicalJson } from "../../actors/manifest-signature";
+import { canonicalJson } from "../../lib/kernel/canonical-json";
 import type { Database, Queryable } from "../../lib/kernel/database";
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
 import { PostgresDatabase } from "../../lib/kernel/database/postgres-database";

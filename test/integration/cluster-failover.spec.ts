@@ -6,8 +6,8 @@
  */
 import path from "node:path";
 import type { ScheduleView, RunView } from "../../lib/cluster/schedule-store";
-import type { AgentView } from "../../services/agents.service";
-import type { ClusterStatus } from "../../services/cluster.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
+import type { ClusterStatus } from "../../lib/cluster/cluster-view";
 import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS } from "../support/agents";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { startNodeProcess, type NodeProcess } from "../support/node-process";

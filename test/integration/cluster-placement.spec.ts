@@ -2,9 +2,9 @@
  * Three nodes over a real nats-server sharing a real PostgreSQL: the leader places
  * agents across the nodes, and any node's gateway reaches any agent.
  */
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
-import type { ClusterStatus } from "../../services/cluster.service";
+import type { ClusterStatus } from "../../lib/cluster/cluster-view";
 import { agent, echoManifest, FAST_AGENT_ENV, post, spawnAgent, task, untilState } from "../support/agents";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";

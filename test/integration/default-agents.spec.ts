@@ -7,7 +7,7 @@ import path from "node:path";
 import { verifyManifest } from "../../actors/manifest-signature";
 import { MONITOR_SCHEDULE } from "../../lib/bootstrap/default-agents";
 import type { ScheduleView } from "../../lib/cluster/schedule-store";
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import type { Alert } from "../../services/monitoring.service";
 import { task } from "../support/agents";

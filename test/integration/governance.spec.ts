@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Sanction } from "../../lib/governance/sanction-store";
 import type { ErrorBody } from "../../services/api.service";
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task } from "../support/agents";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";

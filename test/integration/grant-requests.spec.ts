@@ -4,7 +4,7 @@ import path from "node:path";
 import type { AuditRecord } from "../../lib/security/audit-log";
 import type { PendingGrant } from "../../lib/security/grant-requests";
 import type { Grant } from "../../lib/security/grant-store";
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { startTestNode, type TestNode } from "../support/test-node";

@@ -1,5 +1,5 @@
 import type { ErrorBody } from "../../services/api.service";
-import type { ChatResult, EmbedResult } from "../../services/mal.service";
+import type { ChatResult, EmbedResult } from "../../lib/mal/results";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { startAnthropicServer, type AnthropicServer } from "../support/llm-wire/anthropic-server";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";

@@ -285,6 +285,25 @@ describe("memory encrypted at rest", () => {
 		await t.node.kernel.db.query("UPDATE memories SET content = (SELECT content FROM memories WHERE id = $1) WHERE id = $2", [a.id, b.id]);
 		const res = await t.request(`/api/v1/agents/vault2/memories/${b.id}`);
 		expect(res.status).toBeGreaterThanOrEqual(500);
-		expect(JSON.stringify(await res.json())).not.toContain("first secret");
+		const body = JSON.stringify(await res.json());
+		expect(JSON.parse(body).error).toMatchObject({ type: "MEMORY_UNREADABLE", data: { id: b.id } });
+		expect(body).not.toContain("first secret");
+	});
+
+	it("answers MEMORY_LOCKED for encrypted memories and chat history alike on a node restarted without the key", async () => {
+		const memory = (await store(t, "keyless", { content: "the safe code is 0815" })).body;
+		await t.node.broker.call("memory.appendHistory", { agentId: "keyless", sessionId: "s", messages: [{ role: "user", content: "my pin is 4321" }] });
+		const { dataDir } = t;
+		await t.stop();
+		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir });
+
+		const read = await t.request(`/api/v1/agents/keyless/memories/${memory.id}`);
+		expect(read.status).toBe(503);
+		expect(((await read.json()) as ErrorBody).error).toMatchObject({ type: "MEMORY_LOCKED", data: { id: memory.id } });
+		const history = await t.request("/api/v1/agents/keyless/sessions/s");
+		expect(history.status).toBe(503);
+		const body = JSON.stringify(await history.json());
+		expect(JSON.parse(body).error).toMatchObject({ type: "MEMORY_LOCKED", message: expect.stringContaining("MEMORY_ENCRYPTION_KEY"), data: { agentId: "keyless" } });
+		expect(body).not.toContain("4321");
 	});
 });

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { ErrorBody } from "../../services/api.service";
-import type { Job } from "../../services/society/jobs.service";
-import type { ForumPost } from "../../services/society/forums.service";
-import type { DirectoryEntry } from "../../services/society/directory.service";
+import type { Job } from "../../lib/society/society-views";
+import type { ForumPost } from "../../lib/society/society-views";
+import type { DirectoryEntry } from "../../lib/society/society-views";
 import { AgentOSHttpClient } from "../../sdk";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task } from "../support/agents";
 import { runCli } from "../support/cli";

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { ErrorBody } from "../../services/api.service";
-import type { ToolInfo } from "../../services/tools.service";
+import type { ToolInfo } from "../../lib/tools/tool";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
 

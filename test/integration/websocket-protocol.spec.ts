@@ -1,4 +1,4 @@
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import { FAST_AGENT_ENV, echoManifest, post } from "../support/agents";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import type { ChatResult } from "../../services/mal.service";
+import type { ChatResult } from "../../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../support/test-node";
 import { connect } from "../support/ws-client";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { AgentView } from "../../services/agents.service";
+import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import { eventually, type TestNode } from "./test-node";
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { BrokerOptions } from "moleculer";
 import { loadConfig } from "../../lib/kernel/config";
-import { startNode, type AgentOSNode } from "../../lib/node";
+import { startNode, type AgentOSNode } from "../../app/node";
 
 export interface TestNode {
 	node: AgentOSNode;

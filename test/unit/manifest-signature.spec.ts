@@ -1,5 +1,6 @@
 import { parseManifest } from "../../actors/manifest";
-import { canonicalJson, manifestDigest, signManifest, verifyManifest } from "../../actors/manifest-signature";
+import { canonicalJson } from "../../lib/kernel/canonical-json";
+import { manifestDigest, signManifest, verifyManifest } from "../../actors/manifest-signature";
 
 const SECRET = "agent-signing-secret-for-tests";
 

@@ -1,5 +1,5 @@
 import type { ChatMessage, ToolCall, ToolSpec } from "../../lib/mal/types";
-import type { ChatResult } from "../../services/mal.service";
+import type { ChatResult } from "../../lib/mal/results";
 import { runToolLoop, safeToolNames, type LoopDeps, type LoopEvent } from "../../lib/framework/tool-loop";
 
 type Request = { model?: string; messages: ChatMessage[]; tools?: ToolSpec[] };

@@ -20,27 +20,27 @@ import createMonitoringService, { monitorUrls } from "../services/monitoring.ser
 import createPermissionsService from "../services/permissions.service";
 import { createSocietyServices } from "../services/society";
 import createToolsService from "../services/tools.service";
-import { bootstrapDefaultAgents, type BootstrapResult } from "./bootstrap/default-agents";
-import { createLeaderElection, schedulerElection } from "./cluster/leader-election";
-import { heartbeatOptions } from "./cluster/nodes";
-import { parseNodeTags } from "./cluster/placement";
-import type { Config } from "./kernel/config";
-import { Kernel } from "./kernel/kernel";
-import { NodeMetrics } from "./kernel/metrics";
-import { loadAdminToken, loadSecret, type AdminToken } from "./kernel/secrets";
-import { loadMalConfig } from "./mal/mal-config";
-import { createProvider } from "./mal/providers/registry";
-import { ApprovalStore } from "./security/approval-store";
-import { CheckpointStore } from "./security/audit-checkpoints";
-import { AuditKey, AuditLog } from "./security/audit-log";
-import { GrantRequests } from "./security/grant-requests";
-import { GrantStore } from "./security/grant-store";
-import { SecurityGuard } from "./security/security-guard";
-import { TokenStore } from "./security/token-store";
-import { builtinTools } from "./tools/builtins";
-import { parseMcpServers } from "./tools/mcp/mcp-config";
-import { McpManager } from "./tools/mcp/mcp-manager";
-import { toolPolicy } from "./tools/tool-policy";
+import { bootstrapDefaultAgents, type BootstrapResult } from "../lib/bootstrap/default-agents";
+import { createLeaderElection, schedulerElection } from "../lib/cluster/leader-election";
+import { heartbeatOptions } from "../lib/cluster/nodes";
+import { parseNodeTags } from "../lib/cluster/placement";
+import type { Config } from "../lib/kernel/config";
+import { Kernel } from "../lib/kernel/kernel";
+import { NodeMetrics } from "../lib/kernel/metrics";
+import { loadAdminToken, loadSecret, type AdminToken } from "../lib/kernel/secrets";
+import { loadMalConfig } from "../lib/mal/mal-config";
+import { createProvider } from "../lib/mal/providers/registry";
+import { ApprovalStore } from "../lib/security/approval-store";
+import { CheckpointStore } from "../lib/security/audit-checkpoints";
+import { AuditKey, AuditLog } from "../lib/security/audit-log";
+import { GrantRequests } from "../lib/security/grant-requests";
+import { GrantStore } from "../lib/security/grant-store";
+import { SecurityGuard } from "../lib/security/security-guard";
+import { TokenStore } from "../lib/security/token-store";
+import { builtinTools } from "../lib/tools/builtins";
+import { parseMcpServers } from "../lib/tools/mcp/mcp-config";
+import { McpManager } from "../lib/tools/mcp/mcp-manager";
+import { toolPolicy } from "../lib/tools/tool-policy";
 
 /** One running AgentOS node: its broker, its kernel and the services it hosts. */
 export interface AgentOSNode {

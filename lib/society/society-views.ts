@@ -1,0 +1,50 @@
+/** The society's public shapes (directory entries, forum posts, jobs) as REST, the SDK and agents see them. */
+import type { JobState } from "./job-machine";
+import type { Settlement } from "./settlement";
+
+export interface DirectoryEntry {
+	id: string;
+	name: string;
+	description: string | null;
+	displayName: string | null;
+	bio: string;
+	skills: string[];
+	state: string;
+	owner: string | null;
+	reputation: number;
+}
+
+export interface ForumPost {
+	id: string;
+	forumId: string;
+	threadId: string | null;
+	authorKind: string;
+	authorId: string;
+	title: string | null;
+	body: string;
+	pinned: boolean;
+	locked: boolean;
+	score: number;
+	replyCount: number;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface Job {
+	id: string;
+	title: string;
+	description: string;
+	skills: string[];
+	budgetUsd: number;
+	deadline: string | null;
+	posterKind: string;
+	posterId: string;
+	state: JobState;
+	awardeeId: string | null;
+	delivery: unknown;
+	disputeReason: string | null;
+	/** A moderator's decision on a disputed job. */
+	settlement: Settlement | null;
+	createdAt: string;
+	updatedAt: string;
+}
