@@ -58,7 +58,8 @@ describe("agents as supervised actors with real worker processes", () => {
 
 	it("brings a killed worker back with a new pid, keeping the queued tasks", async () => {
 		const before = await agent(t, "echo-1");
-		const queued = [1, 2, 3, 4].map(n => task(t, "echo-1", { task: { type: "sleep", ms: 100 + n } }));
+		// Long enough that the first task is still running when the worker is killed, even on a busy machine.
+		const queued = [1, 2, 3, 4].map(n => task(t, "echo-1", { task: { type: "sleep", ms: 600 + n } }));
 		await eventually("tasks to queue up", async () => (await agent(t, "echo-1")).mailbox!.queued >= 2, 5000, 10);
 		const killedAt = Date.now();
 		process.kill(before.pid!, "SIGKILL");
