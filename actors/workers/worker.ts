@@ -12,8 +12,12 @@ export interface WorkerExit {
 }
 
 export interface WorkerHooks {
-	/** A ctx call from agent code, to answer. */
-	onCall(method: CtxMethod, args: unknown[]): Promise<unknown>;
+	/**
+	 * A ctx call from agent code, to answer: for the task `taskId` (the id `run` was given),
+	 * or for none from onStart/onStop. A Moleculer error it rejects with is marked
+	 * (keepIdentity), and a worker hands it back as it is when the task fails with it.
+	 */
+	onCall(method: CtxMethod, args: unknown[], taskId: string | undefined): Promise<unknown>;
 	onExit(exit: WorkerExit): void;
 	onLog(level: "debug" | "info" | "warn" | "error", msg: string): void;
 }
