@@ -7,7 +7,7 @@ import { taskDeadlines } from "./deadlines";
 import { Mailbox, MailboxFullError } from "./mailbox";
 import type { AgentManifest } from "./manifest-types";
 import { RestartTracker } from "./restart-tracker";
-import type { CtxMethod, WireError } from "./workers/protocol";
+import type { WireError } from "./workers/protocol";
 import type { AgentWorker, WorkerExit, WorkerHooks } from "./workers/worker";
 
 export interface RuntimeOptions {
@@ -59,8 +59,6 @@ export class AgentRuntime {
 	private heartbeat: NodeJS.Timeout | undefined;
 	private restartTimer: NodeJS.Timeout | undefined;
 	private waiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
-	/** The tasks whose code runs or waits, by id: what their ctx calls are children of. */
-	private readonly origins = new Map<string, TaskOrigin>();
 
 	constructor(
 		readonly manifest: AgentManifest,
@@ -102,7 +100,7 @@ export class AgentRuntime {
 		clearTimeout(this.restartTimer);
 		this.transition("starting", reason);
 		const worker = this.options.createWorker({
-			onCall: (method, args, taskId) => this.call(method, args, taskId),
+			onCall: (method, args, origin) => this.options.onCall(method, args, origin).catch((err: unknown) => Promise.reject(keepIdentity(err))),
 			onExit: exit => this.onWorkerExit(worker, exit),
 			onLog: (level, msg) => this.options.logger[level](msg)
 		});
@@ -127,12 +125,11 @@ export class AgentRuntime {
 	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs, parent }: SubmitOptions): Promise<unknown> {
 		if (!acceptsTasks(this.stateValue)) throw new AgentNotRunningError(this.id, this.stateValue);
 		const limit = Math.min(timeoutMs ?? this.manifest.limits.timeoutMs, this.options.maxTaskTimeoutMs);
-		if (parent) this.origins.set(taskId, { ctx: parent, deadline: Date.now() + limit });
+		// Kept while the agent's code runs, even past the caller's timeout (its calls are refused then).
+		const origin: TaskOrigin | undefined = parent && { ctx: parent, deadline: Date.now() + limit };
 		return new Promise((resolve, reject) => {
 			const cancel = taskDeadlines.add(limit, () => reject(new TaskTimeoutError(this.id, taskId, limit)));
-			// The origin stays while the agent's code runs, even past the caller's timeout (its calls are refused then).
-			const settled = parent ? () => this.origins.delete(taskId) : undefined;
-			this.mailbox.push(() => (settled ? this.deliver(kind, taskId, payload, caller).finally(settled) : this.deliver(kind, taskId, payload, caller))).then(
+			this.mailbox.push(() => this.deliver(kind, taskId, payload, caller, origin)).then(
 				value => {
 					cancel();
 					resolve(value);
@@ -176,27 +173,22 @@ export class AgentRuntime {
 		await this.start(reason);
 	}
 
-	private deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, attempt = 0): Promise<unknown> {
+	private deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, origin: TaskOrigin | undefined, attempt = 0): Promise<unknown> {
 		// The common case, a running worker, goes straight through without an extra await.
 		const ready = this.stateValue === "running" ? undefined : this.whenRunning();
 		const run = () =>
-			this.worker!.run(kind, taskId, payload, caller).catch((err: unknown) => {
+			this.worker!.run(kind, taskId, payload, caller, origin).catch((err: unknown) => {
 				// A refusal from the cluster that the agent let through reaches the caller as it is.
 				if (keepsIdentity(err)) throw err;
 				const wire = summary(err);
 				if (wire.name === "WorkerGone") {
 					// The worker died under this task: once more on the next worker, then give up.
-					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
+					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, origin, 1);
 					throw new WorkerCrashedError(this.id, wire.message);
 				}
 				throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
 			});
 		return ready ? ready.then(run) : run();
-	}
-
-	/** One ctx call of agent code, for a task (as a child of its context) or for none. */
-	private call(method: CtxMethod, args: unknown[], taskId: string | undefined): Promise<unknown> {
-		return this.options.onCall(method, args, taskId === undefined ? undefined : this.origins.get(taskId)).catch((err: unknown) => Promise.reject(keepIdentity(err)));
 	}
 
 	private whenRunning(): Promise<void> {

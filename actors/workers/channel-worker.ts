@@ -1,5 +1,5 @@
 import type { Caller } from "../agent-api";
-import { keepsIdentity } from "../agent-calls";
+import { keepsIdentity, type TaskOrigin } from "../agent-calls";
 import type { AgentManifest, WorkerRuntime } from "../manifest-types";
 import type { WorkerChannel } from "./channel";
 import { PROTOCOL_VERSION, toWireError, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
@@ -21,6 +21,8 @@ interface Pending {
 	resolve(value: unknown): void;
 	/** A wire error, or the cluster error a ctx call of the task was answered with. */
 	reject(error: WireError | Error): void;
+	/** What the task's ctx calls are children of. */
+	origin: TaskOrigin | undefined;
 }
 
 /**
@@ -87,10 +89,10 @@ export class ChannelWorker implements AgentWorker {
 		});
 	}
 
-	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown> {
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		if (this.exited) return Promise.reject({ name: "WorkerGone", message: "the worker has exited" });
 		return new Promise((resolve, reject) => {
-			this.pending.set(id, { resolve, reject });
+			this.pending.set(id, { resolve, reject, origin });
 			this.send(kind === "task" ? { t: "task", id, task: payload, caller } : { t: "message", id, message: payload, caller });
 		});
 	}
@@ -153,7 +155,9 @@ export class ChannelWorker implements AgentWorker {
 			}
 			case "call": {
 				const { id, task } = message;
-				this.hooks.onCall(message.method, message.args, task).then(
+				// A call names its task; one whose task has ended (or none, from onStart/onStop) runs for no task.
+				const origin = task !== undefined ? this.pending.get(task)?.origin : undefined;
+				this.hooks.onCall(message.method, message.args, origin).then(
 					value => this.send({ t: "reply", id, ok: true, value: value ?? null }),
 					err => {
 						if (task !== undefined && this.pending.has(task) && keepsIdentity(err)) {

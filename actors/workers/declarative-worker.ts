@@ -1,7 +1,8 @@
 import { TaskInvalidError } from "../errors";
 import type { AgentManifest } from "../manifest-types";
 import type { CtxMethod } from "./protocol";
-import { keepIdentity } from "../agent-calls";
+import type { Caller } from "../agent-api";
+import { keepIdentity, type TaskOrigin } from "../agent-calls";
 import { InNodeWorker } from "./in-node-worker";
 import type { WorkerHooks } from "./worker";
 
@@ -68,18 +69,18 @@ export class DeclarativeWorker extends InNodeWorker {
 		// Nothing to load: the manifest is the agent.
 	}
 
-	run(kind: "task" | "message", id: string, payload: unknown): Promise<unknown> {
+	run(kind: "task" | "message", _id: string, payload: unknown, _caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		// Tasks were checked against the chat schema by the actor; a message (tell) is checked here.
 		// The refusal is the runtime's own, not the agent's failure: the caller gets it as it is.
 		const message = (payload as Partial<ChatTask> | null)?.message;
 		if (kind === "message" && (typeof message !== "string" || !message.trim())) {
 			return Promise.reject(keepIdentity(new TaskInvalidError("a declarative agent takes messages as { message: string, sessionId? }", [{ field: "message", message: "is required" }])));
 		}
-		return this.chat(payload as ChatTask, id);
+		return this.chat(payload as ChatTask, origin);
 	}
 
-	private async chat(task: ChatTask, taskId: string): Promise<unknown> {
-		const call = <T>(method: CtxMethod, arg: unknown) => this.hooks.onCall(method, [arg], taskId) as Promise<T>;
+	private async chat(task: ChatTask, origin: TaskOrigin | undefined): Promise<unknown> {
+		const call = <T>(method: CtxMethod, arg: unknown) => this.hooks.onCall(method, [arg], origin) as Promise<T>;
 		const m = this.manifest;
 		const sessionId = task.sessionId ?? DEFAULT_SESSION;
 		const keepsHistory = m.memory?.historyWindow !== 0;

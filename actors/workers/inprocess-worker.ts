@@ -1,6 +1,7 @@
 import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
+import type { TaskOrigin } from "../agent-calls";
 import type { AgentManifest } from "../manifest-types";
-import { createAgentContext, loadDefinition, type LogFn } from "./agent-context";
+import { createAgentContext, loadDefinition, taskContext, type LogFn } from "./agent-context";
 import { InNodeWorker } from "./in-node-worker";
 import type { WorkerHooks } from "./worker";
 
@@ -15,6 +16,7 @@ export class InProcessWorker extends InNodeWorker {
 	/** For onStart and onStop: calls that run for no task. */
 	private readonly ctx;
 	private readonly log: LogFn;
+	private readonly onCall: WorkerHooks["onCall"] = (method, args, origin) => this.hooks.onCall(method, args, origin);
 
 	constructor(
 		private readonly manifest: AgentManifest,
@@ -31,13 +33,13 @@ export class InProcessWorker extends InNodeWorker {
 		await this.definition.onStart?.(this.ctx);
 	}
 
-	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown> {
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		// Not async: one promise step fewer on the path that makes in-process agents cheap.
-		// The agent's own ctx for this task: its calls run as children of the task's context.
+		// The agent's own ctx for this task: its calls go straight to the port, as children of the task's context.
 		// What the code throws goes to the runtime as it is; the runtime decides what the caller sees.
 		try {
 			const info = { id, caller };
-			const ctx = createAgentContext(this.manifest.id, (method, args) => this.hooks.onCall(method, args, id), this.log);
+			const ctx = taskContext(this.manifest.id, origin, this.onCall, this.log);
 			const value = kind === "task" ? this.definition!.onTask!(payload as AgentTask, ctx, info) : this.definition!.onMessage!(payload, ctx, info);
 			return Promise.resolve(value).then(result => result ?? null);
 		} catch (err) {

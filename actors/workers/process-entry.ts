@@ -5,7 +5,7 @@
  */
 import readline from "node:readline";
 import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
-import { createAgentContext, loadDefinition, type LogFn } from "./agent-context";
+import { createAgentContext, loadDefinition, taskContext, type LogFn } from "./agent-context";
 import { PROTOCOL_VERSION, toWireError, type CtxMethod, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
 
 /**
@@ -58,7 +58,7 @@ async function handle(message: HostMessage): Promise<void> {
 		case "task":
 		case "message": {
 			const info = { id: message.id, caller: message.caller as Caller };
-			const taskCtx = createAgentContext(agentId, (method, args) => call(method, args, info.id), log);
+			const taskCtx = taskContext(agentId, message.id, call, log);
 			try {
 				const value =
 					message.t === "task"
