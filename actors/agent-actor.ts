@@ -96,7 +96,7 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 					checkTask(manifest, deps.validators, task);
 					// An ask nobody recorded needs only a name unique on this node, not a UUID.
 					const taskId = ctx.params.taskId ?? `${manifest.id}:${++untracked}`;
-					return runtime.submit("task", task, caller, { taskId, timeoutMs: ctx.params.timeoutMs });
+					return runtime.submit("task", task, caller, { taskId, timeoutMs: ctx.params.timeoutMs, parent: ctx });
 				}
 			},
 
@@ -110,7 +110,7 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 					const taskId = TaskStore.newId();
 					// Written before it is acknowledged, so a handed-over task is never lost silently.
 					await deps.tasks.create(taskId, manifest.id, task, caller);
-					runtime.submit("task", task, caller, { taskId }).then(
+					runtime.submit("task", task, caller, { taskId, parent: ctx }).then(
 						result => deps.tasks.finish(taskId, { ok: true, result }),
 						err => deps.tasks.finish(taskId, { ok: false, error: { type: err.type ?? err.name, message: err.message } })
 					).catch(err => this.logger.error(`Could not record the outcome of task ${taskId}: ${(err as Error).message}`));

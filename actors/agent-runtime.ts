@@ -1,12 +1,13 @@
-import type { Logger } from "moleculer";
+import type { Context, Logger } from "moleculer";
 import type { Caller } from "./agent-api";
+import { keepIdentity, keepsIdentity, type AgentCallPort, type TaskOrigin } from "./agent-calls";
 import { acceptsTasks, canTransition, type AgentState, type Transition } from "./agent-state";
 import { AgentBusyError, AgentNotRunningError, TaskFailedError, TaskTimeoutError, WorkerCrashedError } from "./errors";
 import { taskDeadlines } from "./deadlines";
 import { Mailbox, MailboxFullError } from "./mailbox";
 import type { AgentManifest } from "./manifest-types";
 import { RestartTracker } from "./restart-tracker";
-import type { CtxMethod, WireError } from "./workers/protocol";
+import type { WireError } from "./workers/protocol";
 import type { AgentWorker, WorkerExit, WorkerHooks } from "./workers/worker";
 
 export interface RuntimeOptions {
@@ -18,7 +19,7 @@ export interface RuntimeOptions {
 	stopGraceMs: number;
 	createWorker(hooks: WorkerHooks): AgentWorker;
 	/** Answers a ctx call of the agent's code (permission checks happen there). */
-	onCall(method: CtxMethod, args: unknown[]): Promise<unknown>;
+	onCall: AgentCallPort;
 	/** Told of every state change, in order. */
 	onTransition(transition: Transition): void;
 }
@@ -37,6 +38,8 @@ export interface RuntimeStatus {
 export interface SubmitOptions {
 	taskId: string;
 	timeoutMs?: number;
+	/** The context the task came in with: the agent's ctx calls for it run as its children. */
+	parent?: Context;
 }
 
 /**
@@ -97,7 +100,7 @@ export class AgentRuntime {
 		clearTimeout(this.restartTimer);
 		this.transition("starting", reason);
 		const worker = this.options.createWorker({
-			onCall: (method, args) => this.options.onCall(method, args),
+			onCall: (method, args, origin) => this.options.onCall(method, args, origin).catch((err: unknown) => Promise.reject(keepIdentity(err))),
 			onExit: exit => this.onWorkerExit(worker, exit),
 			onLog: (level, msg) => this.options.logger[level](msg)
 		});
@@ -119,12 +122,14 @@ export class AgentRuntime {
 	 * is bounded by the task timeout (clamped by MAX_AGENT_TASK_TIMEOUT_MS); the agent
 	 * keeps its mailbox slot until its code returns.
 	 */
-	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs }: SubmitOptions): Promise<unknown> {
+	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs, parent }: SubmitOptions): Promise<unknown> {
 		if (!acceptsTasks(this.stateValue)) throw new AgentNotRunningError(this.id, this.stateValue);
 		const limit = Math.min(timeoutMs ?? this.manifest.limits.timeoutMs, this.options.maxTaskTimeoutMs);
+		// Kept while the agent's code runs, even past the caller's timeout (its calls are refused then).
+		const origin: TaskOrigin | undefined = parent && { ctx: parent, deadline: Date.now() + limit };
 		return new Promise((resolve, reject) => {
 			const cancel = taskDeadlines.add(limit, () => reject(new TaskTimeoutError(this.id, taskId, limit)));
-			this.mailbox.push(() => this.deliver(kind, taskId, payload, caller)).then(
+			this.mailbox.push(() => this.deliver(kind, taskId, payload, caller, origin)).then(
 				value => {
 					cancel();
 					resolve(value);
@@ -168,15 +173,17 @@ export class AgentRuntime {
 		await this.start(reason);
 	}
 
-	private deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, attempt = 0): Promise<unknown> {
+	private deliver(kind: "task" | "message", taskId: string, payload: unknown, caller: Caller, origin: TaskOrigin | undefined, attempt = 0): Promise<unknown> {
 		// The common case, a running worker, goes straight through without an extra await.
 		const ready = this.stateValue === "running" ? undefined : this.whenRunning();
 		const run = () =>
-			this.worker!.run(kind, taskId, payload, caller).catch(err => {
-				const wire = err as WireError;
+			this.worker!.run(kind, taskId, payload, caller, origin).catch((err: unknown) => {
+				// A refusal from the cluster that the agent let through reaches the caller as it is.
+				if (keepsIdentity(err)) throw err;
+				const wire = summary(err);
 				if (wire.name === "WorkerGone") {
 					// The worker died under this task: once more on the next worker, then give up.
-					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
+					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, origin, 1);
 					throw new WorkerCrashedError(this.id, wire.message);
 				}
 				throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
@@ -246,6 +253,15 @@ export class AgentRuntime {
 			if (to === "crashed") this.mailbox.rejectQueued(new AgentNotRunningError(this.id, to));
 		}
 	}
+}
+
+/** What the agent's code threw (an Error, a worker's wire error, anything), as a name and a message. */
+function summary(err: unknown): WireError {
+	if (err && typeof err === "object" && typeof (err as WireError).message === "string") {
+		const e = err as WireError;
+		return { name: typeof e.name === "string" ? e.name : "Error", message: e.message };
+	}
+	return { name: "Error", message: String(err) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,7 +2,6 @@ import type { Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
 import { jsonLines } from "../lib/kernel/json-lines";
 import { ModelStreamIncompleteError } from "../lib/mal/errors";
-import type { Caller } from "./agent-api";
 
 /** Where a streamed chat's events go: the `chat` service instance that holds the client's stream. */
 export interface StreamTarget {
@@ -34,8 +33,8 @@ export function relayTo(broker: ServiceBroker, target: StreamTarget) {
  * One model turn through mal.stream: each piece of text is handed to `onText` as it
  * comes, and the turn's full result (as mal.chat would answer) is returned at the end.
  */
-export async function streamedChat(broker: ServiceBroker, params: object, caller: Caller, onText: (text: string) => void): Promise<unknown> {
-	const source = await broker.call<Readable, object>("mal.stream", params, { meta: { caller } });
+export async function streamedChat(call: (action: string, params: object) => Promise<unknown>, params: object, onText: (text: string) => void): Promise<unknown> {
+	const source = (await call("mal.stream", params)) as Readable;
 	for await (const chunk of jsonLines<{ type: string; text?: string; result?: unknown; error?: { type?: string; message?: string } }>(source)) {
 		if (chunk.type === "text" && chunk.text) onText(chunk.text);
 		else if (chunk.type === "end") return chunk.result;

@@ -1,5 +1,6 @@
-import type { ServiceBroker } from "moleculer";
+import { Errors, type CallingOptions, type ServiceBroker } from "moleculer";
 import type { Caller } from "./agent-api";
+import type { AgentCallPort, TaskOrigin } from "./agent-calls";
 import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
 import type { EnvelopeSigner } from "./envelope";
 import { PermissionDeniedError } from "../lib/security/errors";
@@ -31,7 +32,9 @@ export interface BridgeDeps {
 	toolLoop?: ToolLoop;
 }
 
-type Handler = (args: unknown[], caller: Caller) => Promise<unknown>;
+/** An action call as the agent, for the task at hand; `timeout` only ever shortens the task's remaining time. */
+type Call = (action: string, params: unknown, timeout?: number) => Promise<unknown>;
+type Handler = (args: unknown[], call: Call) => Promise<unknown>;
 
 const obj = (value: unknown): Record<string, unknown> => (value && typeof value === "object" ? (value as Record<string, unknown>) : {});
 
@@ -41,24 +44,22 @@ const obj = (value: unknown): Record<string, unknown> => (value && typeof value 
  * security middleware checks the agent's grants (and audits) wherever they run. Anything
  * not listed here does not exist for agent code.
  */
-export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unknown[]) => Promise<unknown> {
+export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
 	const { broker, manifest, signer, state, toolLoop } = deps;
 	const id = manifest.id;
-	const call = (action: string, params: unknown, caller: Caller, timeout?: number) =>
-		broker.call(action, params, { meta: { caller }, ...(timeout ? { timeout } : {}) });
 
 	const routes: Record<CtxMethod, Handler> = {
 		// The manifest's preferredModel routes the agent's calls that name no model.
-		"llm.chat": ([req], c) => {
+		"llm.chat": ([req], call) => {
 			const model = (obj(req).model as string | undefined) ?? manifest.preferredModel;
-			return call("mal.chat", { ...obj(req), ...(model ? { model } : {}), agentId: id }, c);
+			return call("mal.chat", { ...obj(req), ...(model ? { model } : {}), agentId: id });
 		},
-		"llm.embed": ([req], c) => call("mal.embed", { ...obj(req), agentId: id }, c),
-		"llm.run": async ([req], c) => {
+		"llm.embed": ([req], call) => call("mal.embed", { ...obj(req), agentId: id }),
+		"llm.run": async ([req], call) => {
 			const r = obj(req);
 			const wanted = Array.isArray(r.tools) ? (r.tools as string[]) : [];
 			if (!toolLoop) throw new PermissionDeniedError(id, "llm.run");
-			const tools = wanted.length ? ((await call("tools.list", {}, c)) as { id: string }[]).filter(t => wanted.includes(t.id)) : [];
+			const tools = wanted.length ? ((await call("tools.list", {})) as { id: string }[]).filter(t => wanted.includes(t.id)) : [];
 			// With `stream`, tokens and the loop's events go to the node holding the client's stream as they happen.
 			const relay = isStreamTarget(r.stream) ? relayTo(broker, r.stream) : undefined;
 			const result = await toolLoop(
@@ -66,9 +67,9 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 				{
 					chat: request =>
 						relay
-							? streamedChat(broker, { ...request, agentId: id }, c, text => relay.emit({ type: "token", text }))
-							: call("mal.chat", { ...request, agentId: id }, c),
-					invokeTool: async (toolId, args) => ((await call("tools.invoke", { agentId: id, toolId, arguments: args }, c)) as { content: unknown }).content
+							? streamedChat(call, { ...request, agentId: id }, text => relay.emit({ type: "token", text }))
+							: call("mal.chat", { ...request, agentId: id }),
+					invokeTool: async (toolId, args) => ((await call("tools.invoke", { agentId: id, toolId, arguments: args })) as { content: unknown }).content
 				},
 				{
 					model: (r.model as string | undefined) ?? manifest.model ?? manifest.preferredModel,
@@ -84,29 +85,29 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 			await relay?.flushed();
 			return result;
 		},
-		"memory.store": ([m], c) => call("memory.store", { ...obj(m), agentId: id }, c),
-		"memory.search": ([q], c) => call("memory.search", { ...obj(q), agentId: id }, c),
-		"memory.get": ([memoryId], c) => call("memory.get", { memoryId, agentId: id }, c),
-		"memory.forget": ([memoryId], c) => call("memory.forget", { memoryId, agentId: id }, c),
-		"memory.list": ([q], c) => call("memory.list", { ...obj(q), agentId: id }, c),
-		"memory.history": ([q], c) => call("memory.history", { ...obj(q), agentId: id }, c),
-		"memory.appendHistory": ([q], c) => call("memory.appendHistory", { ...obj(q), agentId: id }, c),
-		"tools.list": (_args, c) => call("tools.list", {}, c),
-		"tools.invoke": ([toolId, args], c) => call("tools.invoke", { agentId: id, toolId, arguments: obj(args) }, c),
-		"agents.ask": ([target, task, options], c) => {
+		"memory.store": ([m], call) => call("memory.store", { ...obj(m), agentId: id }),
+		"memory.search": ([q], call) => call("memory.search", { ...obj(q), agentId: id }),
+		"memory.get": ([memoryId], call) => call("memory.get", { memoryId, agentId: id }),
+		"memory.forget": ([memoryId], call) => call("memory.forget", { memoryId, agentId: id }),
+		"memory.list": ([q], call) => call("memory.list", { ...obj(q), agentId: id }),
+		"memory.history": ([q], call) => call("memory.history", { ...obj(q), agentId: id }),
+		"memory.appendHistory": ([q], call) => call("memory.appendHistory", { ...obj(q), agentId: id }),
+		"tools.list": (_args, call) => call("tools.list", {}),
+		"tools.invoke": ([toolId, args], call) => call("tools.invoke", { agentId: id, toolId, arguments: obj(args) }),
+		"agents.ask": ([target, task, options], call) => {
 			const timeoutMs = obj(options).timeoutMs as number | undefined;
 			const envelope = signer.seal(id, String(target), broker.nodeID, task);
 			// The transport may wait a little longer than the task itself, so the agent's own timeout answers first.
-			return call(`agent.${String(target)}.ask`, { task, envelope, ...(timeoutMs ? { timeoutMs } : {}) }, c, timeoutMs ? timeoutMs + 5000 : undefined);
+			return call(`agent.${String(target)}.ask`, { task, envelope, ...(timeoutMs ? { timeoutMs } : {}) }, timeoutMs ? timeoutMs + 5000 : undefined);
 		},
-		"agents.send": ([target, task], c) => call(`agent.${String(target)}.tell`, { task, envelope: signer.seal(id, String(target), broker.nodeID, task) }, c),
-		society: ([name, params], c) => {
+		"agents.send": ([target, task], call) => call(`agent.${String(target)}.tell`, { task, envelope: signer.seal(id, String(target), broker.nodeID, task) }),
+		society: ([name, params], call) => {
 			const action = societyAction(name);
 			if (!action) throw new PermissionDeniedError(id, `society.${String(name)}`);
-			return call(action, obj(params), c);
+			return call(action, obj(params));
 		},
-		"node.health": (_args, c) => call("monitoring.report", {}, c),
-		"node.alert": ([alert], c) => call("monitoring.alert", obj(alert), c),
+		"node.health": (_args, call) => call("monitoring.report", {}),
+		"node.alert": ([alert], call) => call("monitoring.alert", obj(alert)),
 		"state.get": ([key]) => state.get(id, String(key)),
 		"state.set": ([key, value]) => state.set(id, String(key), value),
 		"state.delete": ([key]) => state.delete(id, String(key)),
@@ -114,9 +115,25 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 	};
 
 	const caller: Caller = { kind: "agent", id, node: broker.nodeID, trustLevel: manifest.trustLevel };
-	return async (method, args) => {
+	const rootCall: Call = (action, params, timeout) => broker.call(action, params, { meta: { caller }, ...(timeout ? { timeout } : {}) });
+	return async (method, args, origin) => {
 		const route = routes[method];
 		if (!route) throw new PermissionDeniedError(id, method);
-		return route(Array.isArray(args) ? args : [], caller);
+		const call: Call = origin ? (action, params, timeout) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, timeout)) : rootCall;
+		return route(Array.isArray(args) ? args : [], call);
 	};
+}
+
+/**
+ * A call as a child of the task's context: the same request id (so audit entries and traces
+ * follow the task), the task's context as parent, and no more time than the task has left.
+ * The task's meta goes along, but never who the task's caller was: the call is the agent's
+ * (a user's token scopes or another agent's grant on it would let the agent act as them).
+ * Through `broker.call` with `parentCtx` rather than `ctx.call`, so what the call sets in
+ * its meta does not flow back into the task caller's answer.
+ */
+function childOf(origin: TaskOrigin, caller: Caller, action: string, nodeID: string, timeout?: number): CallingOptions {
+	const left = origin.deadline - Date.now();
+	if (left <= 0) throw new Errors.RequestSkippedError({ action, nodeID });
+	return { parentCtx: origin.ctx, meta: { caller, user: undefined, grant: undefined }, timeout: timeout ? Math.min(timeout, left) : left };
 }

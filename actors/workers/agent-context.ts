@@ -51,6 +51,54 @@ export function createAgentContext(agentId: string, call: CallFn, log: LogFn): A
 	};
 }
 
+/**
+ * The `ctx` of one task: the same methods, whose calls name the task. Built on first use,
+ * so a task that never touches its ctx costs one small object — building every method
+ * for each task would cost an in-process agent more than the rest of its round trip.
+ */
+export function taskContext<T>(agentId: string, task: T, call: (method: CtxMethod, args: unknown[], task: T) => Promise<unknown>, log: LogFn): AgentContext {
+	return new LazyTaskContext(agentId, task, call, log);
+}
+
+class LazyTaskContext<T> implements AgentContext {
+	private built: AgentContext | undefined;
+
+	constructor(
+		readonly agentId: string,
+		private readonly task: T,
+		private readonly callFor: (method: CtxMethod, args: unknown[], task: T) => Promise<unknown>,
+		private readonly logFn: LogFn
+	) {}
+
+	private get ctx(): AgentContext {
+		return (this.built ??= createAgentContext(this.agentId, (method, args) => this.callFor(method, args, this.task), this.logFn));
+	}
+	get llm() {
+		return this.ctx.llm;
+	}
+	get memory() {
+		return this.ctx.memory;
+	}
+	get tools() {
+		return this.ctx.tools;
+	}
+	get agents() {
+		return this.ctx.agents;
+	}
+	get state() {
+		return this.ctx.state;
+	}
+	get society() {
+		return this.ctx.society;
+	}
+	get node() {
+		return this.ctx.node;
+	}
+	get log() {
+		return this.ctx.log;
+	}
+}
+
 /** Loads an agent module: `module.exports = defineAgent({...})`, or its `default` export. */
 export function loadDefinition(entryPoint: string): Record<string, unknown> {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports -- agent code is CommonJS, loaded at run time

@@ -1,4 +1,5 @@
 import type { Caller } from "../agent-api";
+import { keepsIdentity, type TaskOrigin } from "../agent-calls";
 import type { AgentManifest, WorkerRuntime } from "../manifest-types";
 import type { WorkerChannel } from "./channel";
 import { PROTOCOL_VERSION, toWireError, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
@@ -18,7 +19,10 @@ export interface ChannelWorkerOptions {
 
 interface Pending {
 	resolve(value: unknown): void;
-	reject(error: WireError): void;
+	/** A wire error, or the cluster error a ctx call of the task was answered with. */
+	reject(error: WireError | Error): void;
+	/** What the task's ctx calls are children of. */
+	origin: TaskOrigin | undefined;
 }
 
 /**
@@ -31,6 +35,8 @@ export class ChannelWorker implements AgentWorker {
 	private channel: WorkerChannel | undefined;
 	private readonly out = new LineRing();
 	private readonly pending = new Map<string, Pending>();
+	/** Per running task, the cluster errors its ctx calls were answered with, by call id. */
+	private readonly refused = new Map<string, Map<number, Error>>();
 	private readonly pings = new Map<number, () => void>();
 	private nextPing = 1;
 	private stopRequested = false;
@@ -83,10 +89,10 @@ export class ChannelWorker implements AgentWorker {
 		});
 	}
 
-	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown> {
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		if (this.exited) return Promise.reject({ name: "WorkerGone", message: "the worker has exited" });
 		return new Promise((resolve, reject) => {
-			this.pending.set(id, { resolve, reject });
+			this.pending.set(id, { resolve, reject, origin });
 			this.send(kind === "task" ? { t: "task", id, task: payload, caller } : { t: "message", id, message: payload, caller });
 		});
 	}
@@ -136,17 +142,33 @@ export class ChannelWorker implements AgentWorker {
 		switch (message.t) {
 			case "result": {
 				const waiting = this.pending.get(message.id);
+				const refused = this.refused.get(message.id);
 				this.pending.delete(message.id);
+				this.refused.delete(message.id);
 				if (message.ok) waiting?.resolve(message.value);
-				else waiting?.reject(message.error);
+				else {
+					// The worker can only point at an error this host gave it for this task, never forge one.
+					const kept = message.error.ref !== undefined ? refused?.get(message.error.ref) : undefined;
+					waiting?.reject(kept ?? message.error);
+				}
 				return;
 			}
-			case "call":
-				this.hooks.onCall(message.method, message.args).then(
-					value => this.send({ t: "reply", id: message.id, ok: true, value: value ?? null }),
-					err => this.send({ t: "reply", id: message.id, ok: false, error: toWireError(err) })
+			case "call": {
+				const { id, task } = message;
+				// A call names its task; one whose task has ended (or none, from onStart/onStop) runs for no task.
+				const origin = task !== undefined ? this.pending.get(task)?.origin : undefined;
+				this.hooks.onCall(message.method, message.args, origin).then(
+					value => this.send({ t: "reply", id, ok: true, value: value ?? null }),
+					err => {
+						if (task !== undefined && this.pending.has(task) && keepsIdentity(err)) {
+							const refused = this.refused.get(task) ?? new Map<number, Error>();
+							this.refused.set(task, refused.set(id, err));
+						}
+						this.send({ t: "reply", id, ok: false, error: { ...toWireError(err), ref: id } });
+					}
 				);
 				return;
+			}
 			case "pong":
 				this.pings.get(message.n)?.();
 				this.pings.delete(message.n);
@@ -167,6 +189,7 @@ export class ChannelWorker implements AgentWorker {
 		const reason = describeExit(code, signal);
 		for (const waiting of this.pending.values()) waiting.reject({ name: "WorkerGone", message: `the worker ${reason}` });
 		this.pending.clear();
+		this.refused.clear();
 		this.hooks.onExit({ reason, requested: this.stopRequested, output: this.out.tail(20) });
 	}
 }

@@ -1,7 +1,8 @@
 import { TaskInvalidError } from "../errors";
 import type { AgentManifest } from "../manifest-types";
 import type { CtxMethod } from "./protocol";
-import { toWireError } from "./protocol";
+import type { Caller } from "../agent-api";
+import { keepIdentity, type TaskOrigin } from "../agent-calls";
 import { InNodeWorker } from "./in-node-worker";
 import type { WorkerHooks } from "./worker";
 
@@ -68,29 +69,27 @@ export class DeclarativeWorker extends InNodeWorker {
 		// Nothing to load: the manifest is the agent.
 	}
 
-	run(kind: "task" | "message", _id: string, payload: unknown): Promise<unknown> {
+	run(kind: "task" | "message", _id: string, payload: unknown, _caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		// Tasks were checked against the chat schema by the actor; a message (tell) is checked here.
+		// The refusal is the runtime's own, not the agent's failure: the caller gets it as it is.
 		const message = (payload as Partial<ChatTask> | null)?.message;
 		if (kind === "message" && (typeof message !== "string" || !message.trim())) {
-			return Promise.reject(toWireError(new TaskInvalidError("a declarative agent takes messages as { message: string, sessionId? }", [{ field: "message", message: "is required" }])));
+			return Promise.reject(keepIdentity(new TaskInvalidError("a declarative agent takes messages as { message: string, sessionId? }", [{ field: "message", message: "is required" }])));
 		}
-		return this.chat(payload as ChatTask).catch(err => Promise.reject(toWireError(err)));
+		return this.chat(payload as ChatTask, origin);
 	}
 
-	private call<T>(method: CtxMethod, arg: unknown): Promise<T> {
-		return this.hooks.onCall(method, [arg]) as Promise<T>;
-	}
-
-	private async chat(task: ChatTask): Promise<unknown> {
+	private async chat(task: ChatTask, origin: TaskOrigin | undefined): Promise<unknown> {
+		const call = <T>(method: CtxMethod, arg: unknown) => this.hooks.onCall(method, [arg], origin) as Promise<T>;
 		const m = this.manifest;
 		const sessionId = task.sessionId ?? DEFAULT_SESSION;
 		const keepsHistory = m.memory?.historyWindow !== 0;
 		const recall = m.memory?.recall ?? 0;
 		const [history, { recalled, report }] = await Promise.all([
-			keepsHistory ? this.call<HistoryWindow>("memory.history", { sessionId, window: m.memory?.historyWindow }) : undefined,
-			recall > 0 ? this.recall(task.message, recall) : { recalled: [], report: undefined }
+			keepsHistory ? call<HistoryWindow>("memory.history", { sessionId, window: m.memory?.historyWindow }) : undefined,
+			recall > 0 ? this.recall(call, task.message, recall) : { recalled: [], report: undefined }
 		]);
-		const result = await this.call<LoopAnswer>("llm.run", {
+		const result = await call<LoopAnswer>("llm.run", {
 			message: task.message,
 			instructions: composeInstructions(m.instructions ?? "", history?.summary ?? null, recalled),
 			history: history?.messages.map(({ role, content }) => ({ role, content })) ?? [],
@@ -103,7 +102,7 @@ export class DeclarativeWorker extends InNodeWorker {
 		if (keepsHistory) {
 			// The exchange is kept without its tool turns: the next model call sees what was said.
 			const messages = [{ role: "user", content: task.message }, ...(result.answer !== null ? [{ role: "assistant", content: result.answer }] : [])];
-			await this.call("memory.appendHistory", { sessionId, messages });
+			await call("memory.appendHistory", { sessionId, messages });
 		}
 		const { messages: _turns, ...answer } = result;
 		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })), ...(report && { recall: report }) };
@@ -114,9 +113,9 @@ export class DeclarativeWorker extends InNodeWorker {
 	 * fail: when it cannot run (the embedding model is missing on a local server, say) the
 	 * chat goes on without it, and the answer and the log say why.
 	 */
-	private async recall(message: string, k: number): Promise<{ recalled: RecallHit[]; report: RecallReport }> {
+	private async recall(call: <T>(method: CtxMethod, arg: unknown) => Promise<T>, message: string, k: number): Promise<{ recalled: RecallHit[]; report: RecallReport }> {
 		try {
-			const found = await this.call<SearchAnswer>("memory.search", { query: message, k });
+			const found = await call<SearchAnswer>("memory.search", { query: message, k });
 			return { recalled: found.hits, report: { model: found.model, notComparable: found.notComparable } };
 		} catch (err) {
 			const e = err as Error & { type?: string };

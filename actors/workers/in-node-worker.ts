@@ -1,4 +1,5 @@
 import type { Caller } from "../agent-api";
+import type { TaskOrigin } from "../agent-calls";
 import type { WorkerRuntime } from "../manifest-types";
 import type { AgentWorker, WorkerHooks } from "./worker";
 
@@ -13,7 +14,7 @@ export abstract class InNodeWorker implements AgentWorker {
 	constructor(protected readonly hooks: WorkerHooks) {}
 
 	abstract start(): Promise<void>;
-	abstract run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown>;
+	abstract run(kind: "task" | "message", id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown>;
 
 	/** What the agent does when asked to stop (nothing by default). */
 	protected async beforeStop(): Promise<void> {}

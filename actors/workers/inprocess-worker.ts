@@ -1,7 +1,7 @@
 import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
+import type { TaskOrigin } from "../agent-calls";
 import type { AgentManifest } from "../manifest-types";
-import { createAgentContext, loadDefinition } from "./agent-context";
-import { toWireError } from "./protocol";
+import { createAgentContext, loadDefinition, taskContext, type LogFn } from "./agent-context";
 import { InNodeWorker } from "./in-node-worker";
 import type { WorkerHooks } from "./worker";
 
@@ -13,15 +13,19 @@ import type { WorkerHooks } from "./worker";
 export class InProcessWorker extends InNodeWorker {
 	readonly runtime = "inprocess" as const;
 	private definition: AgentDefinition | undefined;
+	/** For onStart and onStop: calls that run for no task. */
 	private readonly ctx;
+	private readonly log: LogFn;
+	private readonly onCall: WorkerHooks["onCall"] = (method, args, origin) => this.hooks.onCall(method, args, origin);
 
 	constructor(
-		manifest: AgentManifest,
+		private readonly manifest: AgentManifest,
 		private readonly entryPoint: string,
 		hooks: WorkerHooks
 	) {
 		super(hooks);
-		this.ctx = createAgentContext(manifest.id, (method, args) => hooks.onCall(method, args), (level, msg) => hooks.onLog(level, `[${manifest.id}] ${msg}`));
+		this.log = (level, msg) => hooks.onLog(level, `[${manifest.id}] ${msg}`);
+		this.ctx = createAgentContext(manifest.id, (method, args) => hooks.onCall(method, args, undefined), this.log);
 	}
 
 	async start(): Promise<void> {
@@ -29,17 +33,17 @@ export class InProcessWorker extends InNodeWorker {
 		await this.definition.onStart?.(this.ctx);
 	}
 
-	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown> {
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		// Not async: one promise step fewer on the path that makes in-process agents cheap.
+		// The agent's own ctx for this task: its calls go straight to the port, as children of the task's context.
+		// What the code throws goes to the runtime as it is; the runtime decides what the caller sees.
 		try {
 			const info = { id, caller };
-			const value = kind === "task" ? this.definition!.onTask!(payload as AgentTask, this.ctx, info) : this.definition!.onMessage!(payload, this.ctx, info);
-			return Promise.resolve(value).then(
-				result => result ?? null,
-				err => Promise.reject(toWireError(err))
-			);
+			const ctx = taskContext(this.manifest.id, origin, this.onCall, this.log);
+			const value = kind === "task" ? this.definition!.onTask!(payload as AgentTask, ctx, info) : this.definition!.onMessage!(payload, ctx, info);
+			return Promise.resolve(value).then(result => result ?? null);
 		} catch (err) {
-			return Promise.reject(toWireError(err));
+			return Promise.reject(err);
 		}
 	}
 

@@ -5,7 +5,7 @@
  */
 import readline from "node:readline";
 import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
-import { createAgentContext, loadDefinition } from "./agent-context";
+import { createAgentContext, loadDefinition, taskContext, type LogFn } from "./agent-context";
 import { PROTOCOL_VERSION, toWireError, type CtxMethod, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
 
 /**
@@ -24,26 +24,32 @@ if (stdio) {
 const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 let nextCallId = 1;
 
-function call(method: CtxMethod, args: unknown[]): Promise<unknown> {
+/** A ctx call for the task `task` (none from onStart/onStop). */
+function call(method: CtxMethod, args: unknown[], task: string | undefined): Promise<unknown> {
 	const id = nextCallId++;
 	return new Promise((resolve, reject) => {
 		pending.set(id, { resolve, reject });
-		send({ t: "call", id, method, args });
+		send({ t: "call", id, method, args, ...(task !== undefined && { task }) });
 	});
 }
 
+/** The refusal as agent code sees it: type, code, data, retryable, and the `ref` that lets the host answer with the original. */
 function fromWire(error: WireError): Error {
 	return Object.assign(new Error(error.message), error);
 }
 
 let definition: AgentDefinition | undefined;
+let agentId = "";
+/** For onStart and onStop; each task gets its own, whose calls name the task. */
 let ctx: ReturnType<typeof createAgentContext> | undefined;
+const log: LogFn = (level, msg) => send({ t: "log", level, msg });
 
 async function handle(message: HostMessage): Promise<void> {
 	switch (message.t) {
 		case "init": {
 			if (message.v !== PROTOCOL_VERSION) throw new Error(`protocol version ${message.v} is not ${PROTOCOL_VERSION}`);
-			ctx = createAgentContext(message.agentId, call, (level, msg) => send({ t: "log", level, msg }));
+			agentId = message.agentId;
+			ctx = createAgentContext(agentId, (method, args) => call(method, args, undefined), log);
 			definition = loadDefinition(message.entryPoint) as AgentDefinition;
 			await definition.onStart?.(ctx);
 			send({ t: "ready", v: PROTOCOL_VERSION });
@@ -52,11 +58,12 @@ async function handle(message: HostMessage): Promise<void> {
 		case "task":
 		case "message": {
 			const info = { id: message.id, caller: message.caller as Caller };
+			const taskCtx = taskContext(agentId, message.id, call, log);
 			try {
 				const value =
 					message.t === "task"
-						? await definition!.onTask!(message.task as AgentTask, ctx!, info)
-						: await definition!.onMessage!(message.message, ctx!, info);
+						? await definition!.onTask!(message.task as AgentTask, taskCtx, info)
+						: await definition!.onMessage!(message.message, taskCtx, info);
 				send({ t: "result", id: message.id, ok: true, value: value ?? null });
 			} catch (err) {
 				send({ t: "result", id: message.id, ok: false, error: toWireError(err) });

@@ -13,6 +13,12 @@ export interface WireError {
 	type?: string;
 	code?: number;
 	data?: unknown;
+	retryable?: boolean;
+	/**
+	 * The ctx call whose failure this is, when agent code let a cluster error through
+	 * unchanged: the host answers the task with the error it kept for that call.
+	 */
+	ref?: number;
 }
 
 /** Host → worker. */
@@ -30,8 +36,8 @@ export type WorkerMessage =
 	| { t: "ready"; v: number }
 	| { t: "result"; id: string; ok: true; value: unknown }
 	| { t: "result"; id: string; ok: false; error: WireError }
-	/** A ctx call: `method` is one of CTX_METHODS, answered by a `reply`. */
-	| { t: "call"; id: number; method: CtxMethod; args: unknown[] }
+	/** A ctx call: `method` is one of CTX_METHODS, answered by a `reply`; `task` is the task it runs for (none in onStart/onStop). */
+	| { t: "call"; id: number; method: CtxMethod; args: unknown[]; task?: string }
 	| { t: "pong"; n: number }
 	| { t: "log"; level: "debug" | "info" | "warn" | "error"; msg: string }
 	| { t: "stopped" }
@@ -68,13 +74,15 @@ export type CtxMethod = (typeof CTX_METHODS)[number];
 
 export function toWireError(err: unknown): WireError {
 	if (err instanceof Error) {
-		const e = err as Error & { type?: string; code?: unknown; data?: unknown };
+		const e = err as Error & { type?: string; code?: unknown; data?: unknown; retryable?: unknown; ref?: unknown };
 		return {
 			name: e.name,
 			message: e.message,
 			...(e.type ? { type: e.type } : {}),
 			...(typeof e.code === "number" ? { code: e.code } : {}),
-			...(e.data !== undefined ? { data: e.data } : {})
+			...(e.data !== undefined ? { data: e.data } : {}),
+			...(typeof e.retryable === "boolean" ? { retryable: e.retryable } : {}),
+			...(typeof e.ref === "number" ? { ref: e.ref } : {})
 		};
 	}
 	return { name: "Error", message: String(err) };

@@ -1,4 +1,5 @@
 import type { Caller } from "../agent-api";
+import type { TaskOrigin } from "../agent-calls";
 import type { WorkerRuntime } from "../manifest-types";
 import type { CtxMethod } from "./protocol";
 
@@ -12,8 +13,12 @@ export interface WorkerExit {
 }
 
 export interface WorkerHooks {
-	/** A ctx call from agent code, to answer. */
-	onCall(method: CtxMethod, args: unknown[]): Promise<unknown>;
+	/**
+	 * A ctx call from agent code, to answer: for the task whose `origin` `run` was given, or
+	 * for none from onStart/onStop. A Moleculer error it rejects with is marked
+	 * (keepIdentity), and a worker hands it back as it is when the task fails with it.
+	 */
+	onCall(method: CtxMethod, args: unknown[], origin: TaskOrigin | undefined): Promise<unknown>;
 	onExit(exit: WorkerExit): void;
 	onLog(level: "debug" | "info" | "warn" | "error", msg: string): void;
 }
@@ -24,8 +29,8 @@ export interface AgentWorker {
 	readonly pid: number | undefined;
 	/** Resolves once the agent's onStart has returned; rejects if it fails. */
 	start(): Promise<void>;
-	/** Runs one task or message; resolves with what the agent's code returned. */
-	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller): Promise<unknown>;
+	/** Runs one task or message; resolves with what the agent's code returned. Its ctx calls run for `origin`. */
+	run(kind: "task" | "message", id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown>;
 	/** Resolves when the worker answers within `timeoutMs`. */
 	ping(timeoutMs: number): Promise<void>;
 	/** Asks the agent to stop (onStop), killing it after `graceMs`. */

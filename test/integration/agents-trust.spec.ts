@@ -117,8 +117,8 @@ describe("agents asking agents", () => {
 
 	it("refuses an agent without the a2a.send capability", async () => {
 		const { status, body } = await task(t, "mute", { task: { type: "ask", target: "callee", task: { type: "echo" } } });
-		expect(status).toBe(502);
-		expect(body.error.data).toMatchObject({ error: { message: expect.stringContaining("a2a.send") } });
+		expect(status).toBe(403);
+		expect(body.error).toMatchObject({ type: "PERMISSION_DENIED", message: expect.stringContaining("a2a.send") });
 	});
 
 	it("refuses a replayed envelope", async () => {

@@ -190,9 +190,9 @@ describe("default agents on the embedded node, offline", () => {
 		const refused = await task<ErrorBody>(t, "coder", { task: { type: "run_command", command: "rm", args: ["-rf", repo] } });
 		expect(refused.status).toBe(502);
 		expect(refused.body.error).toMatchObject({ type: "AGENT_TASK_FAILED", message: expect.stringContaining('coder does not run "rm -rf') });
-		// On the coder's list, but not on the node's ALLOWED_COMMANDS: the node refuses too.
+		// On the coder's list, but not on the node's ALLOWED_COMMANDS: the node refuses too, and its refusal reaches the caller as it is.
 		const notOnNode = await task<ErrorBody>(t, "coder", { task: { type: "run_command", command: "npm", args: ["test"], cwd: repo } });
-		expect(notOnNode.status).toBe(502);
+		expect(notOnNode.status).toBe(403);
 		expect(notOnNode.body.error.message).toContain("not on the allowed commands");
 		expect(fs.existsSync(repo)).toBe(true);
 	});

@@ -58,8 +58,9 @@ describe("capabilities a manifest asks for, spawned without admin rights", () =>
 		const approvalOf = (capability: string) => pending.find(p => p.capability === capability)!.approvalId;
 		const refused = await readNotes("ambitious");
 		// The refusal says what to do about it.
-		expect(refused.body.error.data).toMatchObject({
-			error: { name: "PermissionDeniedError", message: expect.stringContaining(`lacks the permission tools.execute (requested; it waits for an admin: POST /api/v1/approvals/${approvalOf("tools.execute")}/approve)`) }
+		expect(refused.body.error).toMatchObject({
+			type: "PERMISSION_DENIED",
+			message: expect.stringContaining(`lacks the permission tools.execute (requested; it waits for an admin: POST /api/v1/approvals/${approvalOf("tools.execute")}/approve)`)
 		});
 		// The `approvals` scope decides actions, not grants: the spawner cannot approve its own request.
 		const self = await as(operator, `/api/v1/approvals/${approvalOf("tools.execute")}/approve`, { method: "POST", body: "{}" });

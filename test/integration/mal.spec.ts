@@ -229,7 +229,7 @@ describe("model abstraction layer with the official SDKs", () => {
 		await spawnAgent(t, echoManifest("claude-fan", { permissions: ["llm.execute"], preferredModel: "smart" }));
 		expect((await task<ChatResult>(t, "claude-fan", { task: { type: "llm", prompt: "which?" } })).body.result).toMatchObject({ provider: "anthropic" });
 		const denied = await task(t, "mute-llm", { task: { type: "llm", prompt: "x" } });
-		expect(denied.body.error.data).toMatchObject({ error: { message: expect.stringContaining("llm.execute") } });
+		expect(denied).toMatchObject({ status: 403, body: { error: { type: "PERMISSION_DENIED", message: expect.stringContaining("llm.execute") } } });
 	});
 });
 

@@ -119,8 +119,12 @@ describe("agent capabilities, the audit chain and approvals", () => {
 
 	it("refuses an agent an action it has no grant for, and audits the refusal", async () => {
 		const { body } = await task(t, "mute", { task: { type: "llm", prompt: "x" } });
-		expect(body.error.data).toMatchObject({ error: { message: expect.stringContaining("llm.execute") } });
-		expect(await denials("mute")).toEqual([expect.objectContaining({ action: "mal.chat", actor: { kind: "agent", id: "mute" }, data: expect.objectContaining({ capability: "llm.execute" }) })]);
+		expect(body.error).toMatchObject({ type: "PERMISSION_DENIED", message: expect.stringContaining("llm.execute") });
+		// The agent's refused call, under the task's request id (the task's own entry names the refusal it ended with).
+		const denied = await denials("mute");
+		const call = denied.find(e => e.action === "mal.chat");
+		expect(call).toMatchObject({ actor: { kind: "agent", id: "mute" }, data: expect.objectContaining({ capability: "llm.execute" }) });
+		expect(denied.find(e => e.action === "agents.submitTask")).toMatchObject({ actor: { kind: "user", id: "admin" }, requestId: call!.requestId });
 	});
 
 	it("allows it once granted, and refuses it again once revoked", async () => {
@@ -129,7 +133,7 @@ describe("agent capabilities, the audit chain and approvals", () => {
 		expect((await task(t, "mute", { task: { type: "llm", prompt: "now" } })).status).toBe(200);
 		const revoked = await t.request("/api/v1/agents/mute/grants?capability=llm.execute", { method: "DELETE" });
 		expect(await revoked.json()).toEqual({ revoked: 1 });
-		expect((await task(t, "mute", { task: { type: "llm", prompt: "again" } })).status).toBe(502);
+		expect((await task(t, "mute", { task: { type: "llm", prompt: "again" } })).status).toBe(403);
 		expect(await t.json("/api/v1/agents/mute/grants")).toEqual({ items: [], pending: [] });
 	});
 
@@ -137,7 +141,7 @@ describe("agent capabilities, the audit chain and approvals", () => {
 		await post(t, "/api/v1/agents/mute/grants", { capability: "llm.execute", constraints: { models: ["offline-extractive"] } });
 		expect((await task(t, "mute", { task: { type: "llm", prompt: "ok", model: "offline-extractive" } })).status).toBe(200);
 		const { body } = await task(t, "mute", { task: { type: "llm", prompt: "not this one", model: "offline-hash-384" } });
-		expect(body.error.data).toMatchObject({ error: { message: expect.stringContaining("may only use the models offline-extractive") } });
+		expect(body.error).toMatchObject({ type: "MODEL_NOT_GRANTED", message: expect.stringContaining("may only use the models offline-extractive") });
 	});
 
 	it("records privileged calls in a hash chain that exposes an edited row", async () => {

@@ -55,9 +55,9 @@ describe("shell_exec's command policy on a node (README example: ALLOWED_COMMAND
 
 	it.each(EXPLOITS)("ctx.tools in an agent: %s %j is refused, naming %s and the rule %s", async (command, args, argument, rule) => {
 		const { body } = await viaAgent({ command, args: payload(args), cwd: repo });
-		// The agent's code sees the tool's refusal; its task fails with it.
-		const seen = (body.error.data as { error: { name: string; message: string } }).error;
-		expect(seen.name).toBe("ToolRefusedError");
+		// The agent's code sees the tool's refusal; its task fails with it, and the caller gets it as it is.
+		const seen = body.error;
+		expect(seen.type).toBe("TOOL_REFUSED");
 		expect(seen.message).toContain(`${command}: argument ${JSON.stringify(argument.replace("MARKER", marker))}`);
 		expect(seen.message).toContain(`rule ${rule}`);
 	});

@@ -76,8 +76,10 @@ describe("tools through the tools service", () => {
 	});
 
 	it("refuses a tool whose capability the agent lacks, and audits it", async () => {
-		const { body } = await task(t, "blind", { task: { type: "tool", toolId: "builtin:file_read", arguments: { path: "notes.txt" } } });
-		expect(body.error.data).toMatchObject({ error: { message: expect.stringContaining("fs.read") } });
+		const { status, body } = await task(t, "blind", { task: { type: "tool", toolId: "builtin:file_read", arguments: { path: "notes.txt" } } });
+		// The refusal reaches the task's caller as it is, not as the agent's failure.
+		expect(status).toBe(403);
+		expect(body.error).toMatchObject({ type: "PERMISSION_DENIED", data: { agentId: "blind", capability: "fs.read" } });
 		await t.node.audit.flush();
 		const { items } = await t.json<{ items: { action: string; outcome: string }[] }>("/api/v1/audit?agentId=blind&action=tools.*");
 		expect(items.some(i => i.outcome === "failed" || i.outcome === "denied")).toBe(true);
