@@ -92,6 +92,18 @@ function refusalOf(err: unknown, params: unknown): Record<string, unknown> | und
 	return detail;
 }
 
+/**
+ * Refusals already audited as `denied` where they happened. An audited call further out
+ * that fails because of one (a task whose agent was refused a model call, a person's
+ * invoke re-sent as the agent) was not itself refused: it is recorded as `failed`.
+ */
+const refusedBelow = new WeakSet<object>();
+
+function deniedHere<E>(err: E): E {
+	if (typeof err === "object" && err !== null) refusedBelow.add(err);
+	return err;
+}
+
 /** The URL a tool call asked for, shown as the URL guard shows it: no credentials, query or fragment. */
 function urlOf(params: unknown): string | undefined {
 	const url = (params as { arguments?: { url?: unknown } } | undefined)?.arguments?.url;
@@ -154,14 +166,14 @@ export class SecurityGuard {
 							if (entry.target) await deps.sanctions.checkTarget(entry.target, name);
 						} catch (err) {
 							deps.audit.record({ ...entry, outcome: "denied", data: { ...(capability ? { capability } : {}), reason: (err as { type?: string }).type ?? "sanctioned" } });
-							throw err;
+							throw deniedHere(err);
 						}
 					}
 					if (caller.kind === "agent" && (capability || approval)) {
 						const grant = capability ? await deps.grants.find(caller.id, capability) : undefined;
 						if (capability && !grant) {
 							deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: "no grant", ...toolOf(ctx.params) } });
-							throw new PermissionDeniedError(caller.id, capability, await deps.requests?.pendingFor(caller.id, capability));
+							throw deniedHere(new PermissionDeniedError(caller.id, capability, await deps.requests?.pendingFor(caller.id, capability)));
 						}
 						if (grant) ctx.meta.grant = grant.constraints;
 						if (approval === "always" || (approval === "supervised" && caller.trustLevel === "supervised")) {
@@ -171,7 +183,7 @@ export class SecurityGuard {
 								);
 							} catch (err) {
 								deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: (err as { type?: string }).type ?? "approval" } });
-								throw err;
+								throw deniedHere(err);
 							}
 						}
 					}
@@ -181,9 +193,11 @@ export class SecurityGuard {
 						return result;
 					} catch (err) {
 						const e = err as { type?: string; message?: string };
-						const refusal = refusalOf(err, ctx.params);
-						if (refusal) deps.audit.record({ ...entry, outcome: "denied", data: { ...(capability ? { capability } : {}), ...toolOf(ctx.params), ...refusal } });
-						else deps.audit.record({ ...entry, outcome: "failed", data: { ...(capability ? { capability } : {}), error: e.type ?? e.message ?? "error" } });
+						const refusal = refusedBelow.has(err as object) ? undefined : refusalOf(err, ctx.params);
+						if (refusal) {
+							deps.audit.record({ ...entry, outcome: "denied", data: { ...(capability ? { capability } : {}), ...toolOf(ctx.params), ...refusal } });
+							deniedHere(err);
+						} else deps.audit.record({ ...entry, outcome: "failed", data: { ...(capability ? { capability } : {}), error: e.type ?? e.message ?? "error" } });
 						throw err;
 					}
 				}

@@ -120,11 +120,14 @@ describe("agent capabilities, the audit chain and approvals", () => {
 	it("refuses an agent an action it has no grant for, and audits the refusal", async () => {
 		const { body } = await task(t, "mute", { task: { type: "llm", prompt: "x" } });
 		expect(body.error).toMatchObject({ type: "PERMISSION_DENIED", message: expect.stringContaining("llm.execute") });
-		// The agent's refused call, under the task's request id (the task's own entry names the refusal it ended with).
+		// The agent's refused call is the denial, under the task's request id; the person's task
+		// was not refused, it failed with that refusal.
 		const denied = await denials("mute");
 		const call = denied.find(e => e.action === "mal.chat");
 		expect(call).toMatchObject({ actor: { kind: "agent", id: "mute" }, data: expect.objectContaining({ capability: "llm.execute" }) });
-		expect(denied.find(e => e.action === "agents.submitTask")).toMatchObject({ actor: { kind: "user", id: "admin" }, requestId: call!.requestId });
+		expect(denied.find(e => e.action === "agents.submitTask")).toBeUndefined();
+		const failed = (await t.json<{ items: AuditRecord[] }>("/api/v1/audit?agentId=mute&outcome=failed&action=agents.submitTask")).items;
+		expect(failed[0]).toMatchObject({ actor: { kind: "user", id: "admin" }, requestId: call!.requestId, data: expect.objectContaining({ error: "PERMISSION_DENIED" }) });
 	});
 
 	it("allows it once granted, and refuses it again once revoked", async () => {

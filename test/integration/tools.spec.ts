@@ -152,7 +152,7 @@ describe("tools through the tools service", () => {
 						outcome: "denied",
 						data: expect.objectContaining({ capability: "tools.execute" })
 					}),
-					expect.objectContaining({ actor: { kind: "user", id: "admin" }, outcome: "denied" })
+					expect.objectContaining({ actor: { kind: "user", id: "admin" }, outcome: "failed", data: expect.objectContaining({ error: "PERMISSION_DENIED" }) })
 				])
 			);
 		});
