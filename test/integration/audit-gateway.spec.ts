@@ -26,15 +26,18 @@ describe("the audit log of a node, as its API shows it", () => {
 	it("records a tool call refused by its URL guard as denied, with the tool and the URL (no query)", async () => {
 		const res = await post(t, "/api/v1/agents/fetcher/tools/builtin:http_fetch/invoke", { arguments: { url: "http://169.254.169.254/latest/meta-data?token=s3cret" } });
 		expect(res.status).toBe(403);
-		const [entry] = await entries("action=tools.invoke&outcome=denied&agentId=fetcher");
-		expect(entry).toMatchObject({
-			actor: { kind: "user", id: "admin" },
+		// The refusal is recorded once, where the tool refused it: the agent acted, the admin asked.
+		const denied = await entries("action=tools.invoke&outcome=denied&agentId=fetcher");
+		expect(denied).toHaveLength(1);
+		expect(denied[0]).toMatchObject({
+			actor: { kind: "agent", id: "fetcher" },
 			principal: { kind: "user", id: "admin" },
-			target: "fetcher",
 			data: { reason: "TOOL_REFUSED", toolId: "builtin:http_fetch", url: "http://169.254.169.254/latest/meta-data" }
 		});
-		expect(JSON.stringify(entry)).not.toContain("s3cret");
-		expect(await entries("action=tools.invoke&outcome=failed")).toEqual([]);
+		// The admin's request failed with that refusal.
+		const [asked] = await entries("action=tools.invoke&outcome=failed&actorId=admin");
+		expect(asked).toMatchObject({ target: "fetcher", requestId: denied[0].requestId, data: expect.objectContaining({ error: "TOOL_REFUSED" }) });
+		expect(JSON.stringify([...denied, asked])).not.toContain("s3cret");
 	});
 
 	it("records an agent's tool call refused for want of a grant as denied, with the tool and the URL", async () => {
