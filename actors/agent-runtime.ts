@@ -1,4 +1,5 @@
 import type { Logger } from "moleculer";
+import { inputProblem, storableText } from "../lib/kernel/input-guard";
 import type { Caller } from "./agent-api";
 import { acceptsTasks, canTransition, type AgentState, type Transition } from "./agent-state";
 import { AgentBusyError, AgentNotRunningError, TaskFailedError, TaskTimeoutError, WorkerCrashedError } from "./errors";
@@ -172,15 +173,23 @@ export class AgentRuntime {
 		// The common case, a running worker, goes straight through without an extra await.
 		const ready = this.stateValue === "running" ? undefined : this.whenRunning();
 		const run = () =>
-			this.worker!.run(kind, taskId, payload, caller).catch(err => {
-				const wire = err as WireError;
-				if (wire.name === "WorkerGone") {
-					// The worker died under this task: once more on the next worker, then give up.
-					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
-					throw new WorkerCrashedError(this.id, wire.message);
+			this.worker!.run(kind, taskId, payload, caller).then(
+				value => {
+					// The agent's code made the result: what the node cannot store is the agent's failure, not a 500.
+					const problem = inputProblem(value);
+					if (problem) throw new TaskFailedError(this.id, taskId, { name: "InvalidResult", message: `its result cannot be kept: ${problem.message}` });
+					return value;
+				},
+				err => {
+					const wire = err as WireError;
+					if (wire.name === "WorkerGone") {
+						// The worker died under this task: once more on the next worker, then give up.
+						if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, 1);
+						throw new WorkerCrashedError(this.id, wire.message);
+					}
+					throw new TaskFailedError(this.id, taskId, { name: storableText(String(wire.name)), message: storableText(String(wire.message)) });
 				}
-				throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
-			});
+			);
 		return ready ? ready.then(run) : run();
 	}
 

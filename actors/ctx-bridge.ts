@@ -1,4 +1,5 @@
 import type { ServiceBroker } from "moleculer";
+import { inputProblem } from "../lib/kernel/input-guard";
 import type { Caller } from "./agent-api";
 import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
 import type { EnvelopeSigner } from "./envelope";
@@ -115,8 +116,11 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 
 	const caller: Caller = { kind: "agent", id, node: broker.nodeID, trustLevel: manifest.trustLevel };
 	return async (method, args) => {
-		const route = routes[method];
+		const route = Object.hasOwn(routes, method) ? routes[method] : undefined;
 		if (!route) throw new PermissionDeniedError(id, method);
+		// The input rules, also for what goes straight to the database (ctx.state) rather than through an action.
+		const problem = inputProblem(args);
+		if (problem) throw problem;
 		return route(Array.isArray(args) ? args : [], caller);
 	};
 }
