@@ -154,6 +154,35 @@ describe("the circuit breaker", () => {
 	});
 });
 
+describe("a null for an optional field", () => {
+	it("reaches the handler as absent unless the field is nullable, at any depth", async () => {
+		const broker = new ServiceBroker({ ...createBrokerOptions(loadConfig({ LOG_LEVEL: "error" })), logger: false, transporter: null, cacher: null });
+		broker.createService({
+			name: "jobs",
+			actions: {
+				create: {
+					params: {
+						title: "string",
+						skills: { type: "array", items: "string", optional: true },
+						duration: "string|optional",
+						deadline: { type: "string", optional: true, nullable: true },
+						budget: { type: "object", optional: true, props: { usd: { type: "number", optional: true }, note: { type: "string", optional: true, nullable: true } } }
+					},
+					handler: (ctx: Context<Record<string, unknown> & { skills?: string[] }>) => ({ params: ctx.params, skills: (ctx.params.skills ?? []).map(s => s.toUpperCase()) })
+				}
+			}
+		});
+		await broker.start();
+		try {
+			const answer = await broker.call("jobs.create", { title: "t", skills: null, duration: null, deadline: null, budget: { usd: null, note: null } });
+			expect(answer).toEqual({ params: { title: "t", deadline: null, budget: { note: null } }, skills: [] });
+			await expect(broker.call("jobs.create", { title: null })).rejects.toMatchObject({ type: "VALIDATION_ERROR" });
+		} finally {
+			await broker.stop();
+		}
+	});
+});
+
 describe("error answers", () => {
 	const logged: Array<{ level: string; args: unknown[] }> = [];
 	const logger = Object.fromEntries(
