@@ -13,7 +13,8 @@ import { dropNullOptionals } from "./null-optionals";
  */
 export class GuardedValidator extends Validators.Fastest {
 	constructor(private readonly maxDepth = MAX_JSON_DEPTH) {
-		super();
+		// fastest-validator's own text put the allowed values where the value sent belongs ("field value 'a, b' does not match").
+		super({ messages: { enumValue: "The '{field}' field must be one of: {expected} (got '{actual}')." } });
 	}
 
 	override middleware(broker: ServiceBroker): Middleware {

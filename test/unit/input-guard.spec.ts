@@ -183,6 +183,22 @@ describe("a null for an optional field", () => {
 	});
 });
 
+describe("a value outside an enum", () => {
+	it("is refused naming the allowed values and the value sent", async () => {
+		const broker = new ServiceBroker({ ...createBrokerOptions(loadConfig({ LOG_LEVEL: "error" })), logger: false, transporter: null, cacher: null });
+		broker.createService({ name: "agents", actions: { list: { params: { state: { type: "enum", values: ["running", "stopped"], optional: true } }, handler: () => [] } } });
+		await broker.start();
+		try {
+			await expect(broker.call("agents.list", { state: "flying" })).rejects.toMatchObject({
+				type: "VALIDATION_ERROR",
+				data: [expect.objectContaining({ message: "The 'state' field must be one of: running, stopped (got 'flying')." })]
+			});
+		} finally {
+			await broker.stop();
+		}
+	});
+});
+
 describe("error answers", () => {
 	const logged: Array<{ level: string; args: unknown[] }> = [];
 	const logger = Object.fromEntries(
