@@ -3,7 +3,7 @@ import { inputProblem } from "../lib/kernel/input-guard";
 import type { Caller } from "./agent-api";
 import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
 import type { EnvelopeSigner } from "./envelope";
-import { PermissionDeniedError } from "./errors";
+import { PermissionDeniedError, SelfAskError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 import { societyAction } from "./society-api";
 import type { StateStore } from "./state-store";
@@ -95,6 +95,7 @@ export function createCtxBridge(deps: BridgeDeps): (method: CtxMethod, args: unk
 		"tools.list": (_args, c) => call("tools.list", {}, c),
 		"tools.invoke": ([toolId, args], c) => call("tools.invoke", { agentId: id, toolId, arguments: obj(args) }, c),
 		"agents.ask": ([target, task, options], c) => {
+			if (String(target) === id && manifest.limits.maxConcurrency <= 1) throw new SelfAskError(id);
 			const timeoutMs = obj(options).timeoutMs as number | undefined;
 			const envelope = signer.seal(id, String(target), broker.nodeID, task);
 			// The transport may wait a little longer than the task itself, so the agent's own timeout answers first.
