@@ -73,14 +73,25 @@ export function createBrokerOptions(config: Config, { metrics, security }: NodeM
 }
 
 /**
+ * 5xx errors that report the one thing a request addressed failing — an agent's code, its
+ * worker, a task's own deadline (which the caller picks), a tool's remote site, an
+ * encrypted memory — not the service that relayed it. They are named by `type`, which
+ * survives the trip between nodes (an error's class does not). Counting them would let one
+ * failing agent, or any caller with `timeoutMs: 1`, open the circuit of `agents.submitTask`
+ * or `tools.invoke` for every agent and tool.
+ */
+const ONE_TARGET_FAILURES = new Set(["AGENT_TASK_FAILED", "WORKER_CRASHED", "TASK_TIMEOUT", "AGENT_UNAVAILABLE", "TOOL_FAILED", "TOOL_TIMEOUT", "MEMORY_LOCKED"]);
+
+/**
  * What opens a circuit: a failure of the callee or what it depends on — a Moleculer error
  * of 5xx (timeouts, an unreachable database or provider, a lost node). A caller's bad
  * input (4xx) never counts, nor does a plain JavaScript error (TypeError, RangeError, a
  * driver's SQL error): those are bugs one request's input triggers — logged as 500s and
- * to be fixed — and must not switch the service off for every other caller.
+ * to be fixed — and must not switch the service off for every other caller. Nor does the
+ * failure of the one agent or tool a request addressed (ONE_TARGET_FAILURES).
  */
 export function isCalleeFailure(err: unknown): boolean {
-	return err instanceof Errors.MoleculerError && typeof err.code === "number" && err.code >= 500;
+	return err instanceof Errors.MoleculerError && typeof err.code === "number" && err.code >= 500 && !ONE_TARGET_FAILURES.has(String(err.type));
 }
 
 function redisCacher(namespace: string, url: string): InstanceType<typeof Cachers.Redis> {

@@ -1,4 +1,5 @@
 import type { Context, Logger } from "moleculer";
+import { inputProblem, storableText } from "../lib/kernel/input-guard";
 import type { Caller } from "./agent-api";
 import { keepIdentity, keepsIdentity, type AgentCallPort, type TaskOrigin } from "./agent-calls";
 import { acceptsTasks, canTransition, type AgentState, type Transition } from "./agent-state";
@@ -177,17 +178,25 @@ export class AgentRuntime {
 		// The common case, a running worker, goes straight through without an extra await.
 		const ready = this.stateValue === "running" ? undefined : this.whenRunning();
 		const run = () =>
-			this.worker!.run(kind, taskId, payload, caller, origin).catch((err: unknown) => {
-				// A refusal from the cluster that the agent let through reaches the caller as it is.
-				if (keepsIdentity(err)) throw err;
-				const wire = summary(err);
-				if (wire.name === "WorkerGone") {
-					// The worker died under this task: once more on the next worker, then give up.
-					if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, origin, 1);
-					throw new WorkerCrashedError(this.id, wire.message);
+			this.worker!.run(kind, taskId, payload, caller, origin).then(
+				value => {
+					// The agent's code made the result: what the node cannot store is the agent's failure, not a 500.
+					const problem = inputProblem(value);
+					if (problem) throw new TaskFailedError(this.id, taskId, { name: "InvalidResult", message: `its result cannot be kept: ${problem.message}` });
+					return value;
+				},
+				(err: unknown) => {
+					// A refusal from the cluster that the agent let through reaches the caller as it is.
+					if (keepsIdentity(err)) throw err;
+					const wire = summary(err);
+					if (wire.name === "WorkerGone") {
+						// The worker died under this task: once more on the next worker, then give up.
+						if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, origin, 1);
+						throw new WorkerCrashedError(this.id, wire.message);
+					}
+					throw new TaskFailedError(this.id, taskId, { name: storableText(String(wire.name)), message: storableText(String(wire.message)) });
 				}
-				throw new TaskFailedError(this.id, taskId, { name: wire.name, message: wire.message });
-			});
+			);
 		return ready ? ready.then(run) : run();
 	}
 

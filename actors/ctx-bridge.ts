@@ -1,9 +1,11 @@
 import { Errors, type CallingOptions, type ServiceBroker } from "moleculer";
+import { inputProblem } from "../lib/kernel/input-guard";
 import type { Caller } from "./agent-api";
 import type { AgentCallPort, TaskOrigin } from "./agent-calls";
 import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
 import type { EnvelopeSigner } from "./envelope";
 import { PermissionDeniedError } from "../lib/security/errors";
+import { SelfAskError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 import { societyAction } from "./society-api";
 import type { StateStore } from "./state-store";
@@ -95,6 +97,7 @@ export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
 		"tools.list": (_args, call) => call("tools.list", {}),
 		"tools.invoke": ([toolId, args], call) => call("tools.invoke", { agentId: id, toolId, arguments: obj(args) }),
 		"agents.ask": ([target, task, options], call) => {
+			if (String(target) === id && manifest.limits.maxConcurrency <= 1) throw new SelfAskError(id);
 			const timeoutMs = obj(options).timeoutMs as number | undefined;
 			const envelope = signer.seal(id, String(target), broker.nodeID, task);
 			// The transport may wait a little longer than the task itself, so the agent's own timeout answers first.
@@ -117,8 +120,11 @@ export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
 	const caller: Caller = { kind: "agent", id, node: broker.nodeID, trustLevel: manifest.trustLevel };
 	const rootCall: Call = (action, params, timeout) => broker.call(action, params, { meta: { caller }, ...(timeout ? { timeout } : {}) });
 	return async (method, args, origin) => {
-		const route = routes[method];
+		const route = Object.hasOwn(routes, method) ? routes[method] : undefined;
 		if (!route) throw new PermissionDeniedError(id, method);
+		// The input rules, also for what goes straight to the database (ctx.state) rather than through an action.
+		const problem = inputProblem(args);
+		if (problem) throw problem;
 		const call: Call = origin ? (action, params, timeout) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, timeout)) : rootCall;
 		return route(Array.isArray(args) ? args : [], call);
 	};

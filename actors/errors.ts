@@ -144,3 +144,11 @@ export class DockerUnavailableError extends Errors.MoleculerRetryableError {
 		this.name = "DockerUnavailableError";
 	}
 }
+
+/** An agent that runs one task at a time waiting on itself would wait for the very task it is in, until the timeout. */
+export class SelfAskError extends Errors.MoleculerClientError {
+	constructor(agentId: string) {
+		super(`Agent ${agentId} cannot ask itself: it runs one task at a time (limits.maxConcurrency 1), so the task would wait for itself until it times out; use ctx.agents.send, or raise maxConcurrency`, 409, "SELF_ASK", { agentId });
+		this.name = "SelfAskError";
+	}
+}

@@ -96,12 +96,25 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 		for (const f of filters) if (ctx.params[f] !== undefined) merged[f] = ctx.params[f];
 		ctx.params = { ...ctx.params, query: merged };
 	}
+	const adapter = new KernelDbAdapter(() => kernel.db, spec);
+	/** `fields`, `excludeFields` and `populate` name declared fields only (none named: as if absent); `get` reads a `query` too, so it must be JSON as well. */
+	function checkFieldLists(ctx: Context<ListParams>): void {
+		for (const param of ["fields", "excludeFields", "populate"]) {
+			if (ctx.params[param] === undefined) continue;
+			const names = adapter.fieldList(ctx.params[param], param);
+			ctx.params = { ...ctx.params, [param]: names.length ? names : undefined };
+		}
+	}
+	const checkRead = (ctx: Context<ListParams>) => {
+		checkFieldLists(ctx);
+		normaliseQuery(ctx);
+	};
 	const mixin = {
 		mixins: [DbService as unknown as Partial<ServiceSchema>, requiresDatabase(kernel)],
 		merged: boundPaging,
-		adapter: new KernelDbAdapter(() => kernel.db, spec),
+		adapter,
 		settings: { idField: "id", pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE, maxLimit: MAX_PAGE_SIZE },
-		hooks: { before: { list: normaliseQuery, find: normaliseQuery, count: normaliseQuery } },
+		hooks: { before: { list: checkRead, find: checkRead, count: checkRead, get: checkRead } },
 		// Not cached: the cacher answers before the security middleware, which must see every
 		// agent's call (sanctions), and reads must see writes made on other nodes at once.
 		actions: { find: { cache: false }, count: { cache: false }, list: { cache: false }, get: { cache: false } },

@@ -154,6 +154,20 @@ export class KernelDbAdapter {
 		return entity;
 	}
 
+	/**
+	 * A list of field names from a request (`?fields=a,b`, `fields[]=a`), each one this entity
+	 * declares, for moleculer-db's `fields`, `excludeFields` and `populate`; empty names are
+	 * dropped. Anything else is a 422 naming the param — moleculer-db would read `fields=` or
+	 * `fields=constructor` as paths into each row and fail or answer empty rows.
+	 */
+	fieldList(value: unknown, param: string): string[] {
+		const names = typeof value === "string" ? value.split(/[,\s]+/) : Array.isArray(value) && value.every(v => typeof v === "string") ? (value as string[]) : undefined;
+		if (!names) throw badField(param, `"${param}" must be field names, separated by commas`);
+		const wanted = names.filter(Boolean);
+		for (const field of wanted) this.column(field, `select "${param}"`);
+		return wanted;
+	}
+
 	/** A declared field: an own key of the spec, so `constructor` or `__proto__` from a request is no field. */
 	private isColumn(field: string): boolean {
 		return Object.hasOwn(this.spec.columns, field);

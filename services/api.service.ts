@@ -6,7 +6,7 @@ import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
-import { bodyParseError, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
+import { bodyParseError, bodyReadErrors, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
 import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-response";
 import { RateLimitedError } from "../lib/gateway/errors";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
@@ -147,7 +147,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat, "GET openapi.json": openApiRoute(options.schemas, kernel.version) },
 					bodyParsers: { json: jsonBodyParser(config.GATEWAY_MAX_PAYLOAD_BYTES), urlencoded: false },
 					// Bodies meet the input rules as they are parsed, before anything is called.
-					use: [checkBody]
+					use: [checkBody, bodyReadErrors(config.GATEWAY_MAX_PAYLOAD_BYTES)]
 				}
 			],
 

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, Logger, ServiceSchema } from "moleculer";
+import { errorAnswer } from "../lib/gateway/error-response";
 import { jsonLines, sseFrame } from "../lib/kernel/json-lines";
 import { TIMEOUT_MS_PARAM } from "../lib/schema/number-bounds";
 
@@ -41,7 +42,14 @@ export default function createChatService(): ServiceSchema {
 	const streams = new Map<string, PassThrough>();
 	const write = (out: PassThrough, line: object) => out.write(`${JSON.stringify(line)}\n`);
 
-	function open(ctx: Context<ChatParams>): Readable {
+	/** An error mid-stream, shown as REST and the WebSocket show errors: an internal one's text stays in the log (error-response.ts). */
+	function streamError(ctx: Context<ChatParams>, logger: Logger, err: unknown): object {
+		const what = `Chat stream with agent ${ctx.params.id}`;
+		const { status, error } = errorAnswer(err, { requestId: ctx.requestID ?? undefined, what, circuitHalfOpenMs: ctx.broker.options.circuitBreaker?.halfOpenTime ?? 10_000, logger });
+		return { type: "error", error: { ...error, code: status } };
+	}
+
+	function open(ctx: Context<ChatParams>, logger: Logger): Readable {
 		const streamId = crypto.randomUUID();
 		const out = new PassThrough();
 		streams.set(streamId, out);
@@ -50,8 +58,7 @@ export default function createChatService(): ServiceSchema {
 			.call<{ taskId: string; result: object }, object>("agents.submitTask", { id, task: { type: "chat", message, sessionId, stream: { nodeID: ctx.nodeID, streamId } }, timeoutMs })
 			.then(
 				r => write(out, { type: "end", result: { taskId: r.taskId, ...r.result } }),
-				(err: Error & { type?: string; code?: number; data?: unknown }) =>
-					write(out, { type: "error", error: { type: err.type ?? err.name, code: err.code, message: err.message, data: err.data } })
+				(err: unknown) => write(out, streamError(ctx, logger, err))
 			)
 			.finally(() => {
 				streams.delete(streamId);
@@ -75,7 +82,7 @@ export default function createChatService(): ServiceSchema {
 					if (ctx.params.stream) {
 						ctx.meta.$responseType = "text/event-stream; charset=utf-8";
 						ctx.meta.$responseHeaders = { "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
-						return asServerSentEvents(open(ctx));
+						return asServerSentEvents(open(ctx, this.logger));
 					}
 					const { id, message, sessionId, timeoutMs } = ctx.params;
 					const r = await ctx.call<{ taskId: string; result: object }, object>("agents.submitTask", { id, task: { type: "chat", message, sessionId }, timeoutMs });
@@ -89,7 +96,7 @@ export default function createChatService(): ServiceSchema {
 				retryPolicy: { enabled: false },
 				params: PARAMS,
 				handler(ctx: Context<ChatParams>): Readable {
-					return open(ctx);
+					return open(ctx, this.logger);
 				}
 			},
 

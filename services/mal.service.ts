@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
+import { errorAnswer } from "../lib/gateway/error-response";
 import { jsonLines } from "../lib/kernel/json-lines";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Caller } from "../lib/kernel/caller";
@@ -89,7 +90,11 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 							} else write(chunk as StreamLine);
 						}
 					})()
-						.catch((err: Error) => write({ type: "error", error: { type: "STREAM_FAILED", message: err.message } }))
+						// Shown as REST and the WebSocket show errors: an internal one's text stays in the log.
+						.catch((err: unknown) => {
+							const what = `Chat stream of ${route.provider.name}/${route.model}`;
+							write({ type: "error", error: errorAnswer(err, { requestId, what, circuitHalfOpenMs: this.broker.options.circuitBreaker?.halfOpenTime ?? 10_000, logger: this.logger }).error });
+						})
 						.finally(() => out.end());
 					return out;
 				}

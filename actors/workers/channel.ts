@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import readline from "node:readline";
 import type { HostMessage, WorkerMessage } from "./protocol";
+import { asWorkerMessage, droppedMessageNote } from "./worker-message";
 
 /**
  * How an actor talks to its worker, whatever carries it: Node IPC to a child process,
@@ -21,13 +22,20 @@ export function ipcChannel(child: ChildProcess): WorkerChannel {
 	// A dying child makes sends fail (EPIPE) and may emit 'error'; its exit is what
 	// reports the death, so neither may reach the node as an uncaught error.
 	child.on("error", () => undefined);
+	const outputListeners: Array<(c: Buffer) => void> = [];
 	return {
 		pid: child.pid,
 		send: message => {
 			if (child.connected) child.send(message, err => void err);
 		},
-		onMessage: listener => void child.on("message", message => listener(message as WorkerMessage)),
+		onMessage: listener =>
+			void child.on("message", raw => {
+				const message = asWorkerMessage(raw);
+				if (message) listener(message);
+				else for (const l of outputListeners) l(droppedMessageNote(raw));
+			}),
 		onOutput: listener => {
+			outputListeners.push(listener);
 			child.stdout?.on("data", listener);
 			child.stderr?.on("data", listener);
 		},
@@ -57,11 +65,11 @@ export function stdioChannel(ends: StdioEnds): WorkerChannel {
 	lines.on("line", line => {
 		let message: WorkerMessage | undefined;
 		try {
-			message = JSON.parse(line) as WorkerMessage;
+			message = asWorkerMessage(JSON.parse(line));
 		} catch {
 			message = undefined;
 		}
-		if (message && typeof message === "object" && typeof message.t === "string") for (const l of messageListeners) l(message);
+		if (message) for (const l of messageListeners) l(message);
 		else for (const l of outputListeners) l(Buffer.from(`${line}\n`));
 	});
 	ends.stderr.on("data", (chunk: Buffer) => outputListeners.forEach(l => l(chunk)));

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Errors } from "moleculer";
 import { InputTooDeepError } from "../kernel/errors";
 import { inputProblem, jsonTooDeep, MAX_JSON_DEPTH } from "../kernel/input-guard";
 import type { ErrorAnswer } from "./error-response";
@@ -33,3 +34,24 @@ export function bodyParseError(err: unknown, maxPayloadBytes: number): ErrorAnsw
 	const status = typeof e.status === "number" && e.status >= 400 && e.status < 500 ? e.status : 400;
 	return { status, error: { type: "BAD_REQUEST", message: `The request body could not be read (${e.type})` } };
 }
+
+/**
+ * A route's error middleware after the body parser: every error reading the body that is
+ * the client's — http-errors marks those with a 4xx `status` — becomes a client error with
+ * its status, here where the parser's error is still whole. moleculer-web would rebuild it
+ * as a plain MoleculerError whose code is the parser's (a gzip body that is no gzip:
+ * "Z_DATA_ERROR"), which answered 500.
+ */
+export function bodyReadErrors(maxPayloadBytes: number) {
+	return function bodyReadError(err: unknown, _req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void {
+		if (err instanceof Errors.MoleculerError) return next(err);
+		const e = err as { status?: unknown; message?: unknown };
+		const answer =
+			bodyParseError(err, maxPayloadBytes) ??
+			(typeof e?.status === "number" && e.status >= 400 && e.status < 500
+				? { status: e.status, error: { type: "BAD_REQUEST", message: `The request body could not be read: ${String(e.message)}` } }
+				: undefined);
+		next(answer ? new Errors.MoleculerClientError(answer.error.message, answer.status, answer.error.type) : err);
+	};
+}
+

@@ -58,6 +58,16 @@ function textProblem(s: string, field: string): ClientError | undefined {
 	return lone ? new InvalidTextError(field, "lone-surrogate", lone.index) : undefined;
 }
 
+/**
+ * Text the node itself must keep but did not get from a client (an agent's error message):
+ * NUL characters and lone surrogates written out as `\u0000`-style escapes, so it can be
+ * stored and shown; everything else as it is.
+ */
+export function storableText(s: string): string {
+	const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+	return s.replaceAll("\u0000", escape).replace(new RegExp(LONE_SURROGATE.source, "g"), escape);
+}
+
 /** An object whose prototype is a data object (what `{"__proto__": {...}}` makes when merged with Object.assign). */
 function hasInjectedPrototype(o: object): boolean {
 	const proto: unknown = Object.getPrototypeOf(o);

@@ -22,7 +22,8 @@ export class ModelRouter {
 	/** The provider and model a request goes to first. */
 	resolve(requested: string | undefined, kind: "chat" | "embed" = "chat"): Route {
 		const wanted = requested?.trim() || (kind === "chat" ? this.config.defaultModel : this.config.embeddingModel);
-		const name = this.config.aliases[wanted] ?? wanted;
+		// Only the aliases configured: a model named like an inherited property (constructor) is no alias.
+		const name = Object.hasOwn(this.config.aliases, wanted) ? this.config.aliases[wanted] : wanted;
 		const slash = name.indexOf("/");
 		if (slash > 0) {
 			const provider = this.byName.get(name.slice(0, slash));

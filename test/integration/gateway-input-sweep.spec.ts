@@ -21,6 +21,7 @@ interface Probe {
 	body?: string;
 	/** The error type the answer must carry; absent: any answer under 500. */
 	expect?: string;
+	headers?: Record<string, string>;
 }
 
 const METHODS = ["get", "put", "post", "delete", "patch"];
@@ -66,6 +67,10 @@ describe("bad input on every route of the gateway", () => {
 			probes.push({ name: "__proto__ body", method, path: url, body: `{"__proto__":{${fields.map(f => `"${f}":"x"`).join(",")}}}`, expect: "FORBIDDEN_KEY" });
 			probes.push({ name: "NUL in every body field", method, path: url, body: withText(fields, "\\u0000"), expect: "INVALID_TEXT" });
 			probes.push({ name: "lone surrogate in every body field", method, path: url, body: withText(fields, "\\ud800"), expect: "INVALID_TEXT" });
+			// What the second review found: nulls for optional fields, field lists naming no field, a Content-Encoding the body does not have.
+			probes.push({ name: "null in every body field", method, path: url, body: `{${fields.map(f => `${JSON.stringify(f)}:null`).join(",")}}` });
+			probes.push({ name: "gzip claimed, plain body", method, path: url, body: "{}", headers: { "content-encoding": "gzip" }, expect: "BAD_REQUEST" });
+			for (const q of ["fields=", "fields=constructor", "excludeFields=__proto__", "populate=toString", "query=abc"]) probes.push({ name: `?${q}`, method, path: `${url}?${q}` });
 			for (const p of pathParams) {
 				probes.push({ name: `NUL in path :${p.name}`, method, path: fill(path, op, name => (name === p.name ? "a\u0000b" : "sweep-id")), expect: "INVALID_TEXT" });
 			}
@@ -88,7 +93,7 @@ describe("bad input on every route of the gateway", () => {
 		}
 		// Sequential: the node under test has two cores to share with everything else.
 		for (const probe of probes) {
-			answers.push({ probe, answer: await rawRequest(`${t.url}/api/v1${probe.path}`, { method: probe.method, token: t.token, body: probe.body }) });
+			answers.push({ probe, answer: await rawRequest(`${t.url}/api/v1${probe.path}`, { method: probe.method, token: t.token, body: probe.body, headers: probe.headers }) });
 		}
 	}, 600_000);
 	afterAll(() => t?.stop());

@@ -11,10 +11,13 @@ export interface RawAnswer {
  * raw JSON text with escapes of our choosing — answered, or "timeout" after `timeoutMs`
  * (a request the server never answers is counted, not waited for forever).
  */
-export function rawRequest(url: string, init: { method: string; token?: string; body?: string; timeoutMs?: number }): Promise<RawAnswer | "timeout"> {
+export function rawRequest(
+	url: string,
+	init: { method: string; token?: string; body?: string; timeoutMs?: number; headers?: Record<string, string> }
+): Promise<RawAnswer | "timeout"> {
 	const { method, token, body, timeoutMs = 15_000 } = init;
 	return new Promise((resolve, reject) => {
-		const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}) };
+		const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers };
 		if (body !== undefined) Object.assign(headers, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
 		const req = http.request(url, { method, headers, agent: false }, res => {
 			const chunks: Buffer[] = [];

@@ -68,6 +68,9 @@ function setup(manifestExtra: Record<string, unknown> = {}, maxTaskTimeoutMs = 6
 			const n = workers.length;
 			const w: ScriptedWorker = new ScriptedWorker(hooks, n, async task => {
 				if (task.type === "sleep") await sleep(task.ms ?? 0);
+				// What agent code may answer that no database column holds.
+				if (task.type === "nul-result") return { text: "a\u0000b" };
+				if (task.type === "nul-error") throw { name: "Error\ud800", message: "bad \u0000 byte" };
 				return { by: n };
 			});
 			workers.push(w);
@@ -80,6 +83,16 @@ function setup(manifestExtra: Record<string, unknown> = {}, maxTaskTimeoutMs = 6
 }
 
 describe("agent runtime supervision", () => {
+	it("fails a task whose result or error holds text no column can keep, as the agent's failure with that text escaped", async () => {
+		const { runtime } = setup();
+		await runtime.start();
+		const result = runtime.submit("task", { type: "nul-result" }, caller, { taskId: "t1" });
+		await expect(result).rejects.toMatchObject({ type: "AGENT_TASK_FAILED", code: 502, data: { error: { name: "InvalidResult", message: expect.stringContaining('"text" holds a NUL character') } } });
+		const error = runtime.submit("task", { type: "nul-error" }, caller, { taskId: "t2" });
+		await expect(error).rejects.toMatchObject({ type: "AGENT_TASK_FAILED", data: { error: { name: "Error\\ud800", message: "bad \\u0000 byte" } } });
+		await runtime.stop();
+	});
+
 	it("clamps a task's timeout to MAX_AGENT_TASK_TIMEOUT_MS", async () => {
 		const { runtime } = setup({}, 50);
 		await runtime.start();

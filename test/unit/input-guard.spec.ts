@@ -1,8 +1,10 @@
 import vm from "node:vm";
-import { Errors, ServiceBroker, type Logger } from "moleculer";
+import { Errors, ServiceBroker, type Context, type Logger } from "moleculer";
+import { TaskFailedError, TaskTimeoutError, WorkerCrashedError } from "../../actors/errors";
 import { errorAnswer, errorJson } from "../../lib/gateway/error-response";
 import { inputProblem, jsonTooDeep, MAX_JSON_DEPTH, parseJsonInput } from "../../lib/kernel/input-guard";
 import { loadConfig } from "../../lib/kernel/config";
+import { ToolFailedError, ToolTimeoutError } from "../../lib/tools/errors";
 import { createBrokerOptions, isCalleeFailure } from "../../moleculer.config";
 
 const nested = (depth: number, leaf: unknown = 1): unknown => {
@@ -118,6 +120,79 @@ describe("the circuit breaker", () => {
 			for (let i = 0; i < 30; i++) await broker.call("jobs.list").catch(() => undefined);
 			mode = "ok";
 			await expect(broker.call("jobs.list")).rejects.toMatchObject({ type: "SERVICE_NOT_AVAILABLE" });
+		} finally {
+			await broker.stop();
+		}
+	});
+
+	it("stays closed for everyone when one agent's tasks fail, crash or time out, or one tool's site is down", async () => {
+		const broker = new ServiceBroker({ ...createBrokerOptions(loadConfig({ LOG_LEVEL: "error", RETRY_MAX_ATTEMPTS: "0" })), logger: false, transporter: null, cacher: null });
+		const failures = [
+			new TaskFailedError("flaky", "t1", { name: "Error", message: "unknown task type" }),
+			new WorkerCrashedError("flaky", "the worker exited with code 1"),
+			new TaskTimeoutError("flaky", "t2", 1),
+			new ToolFailedError("builtin:http_fetch", "connect ECONNREFUSED 127.0.0.1:1"),
+			new ToolTimeoutError("builtin:http_fetch", 10)
+		];
+		let n = 0;
+		broker.createService({
+			name: "agents",
+			actions: {
+				submitTask(ctx: Context<{ id: string }>) {
+					if (ctx.params.id === "flaky") throw failures[n++ % failures.length];
+					return "ok";
+				}
+			}
+		});
+		await broker.start();
+		try {
+			for (let i = 0; i < 40; i++) await broker.call("agents.submitTask", { id: "flaky" }).catch(() => undefined);
+			await expect(broker.call("agents.submitTask", { id: "healthy" })).resolves.toBe("ok");
+		} finally {
+			await broker.stop();
+		}
+	});
+});
+
+describe("a null for an optional field", () => {
+	it("reaches the handler as absent unless the field is nullable, at any depth", async () => {
+		const broker = new ServiceBroker({ ...createBrokerOptions(loadConfig({ LOG_LEVEL: "error" })), logger: false, transporter: null, cacher: null });
+		broker.createService({
+			name: "jobs",
+			actions: {
+				create: {
+					params: {
+						title: "string",
+						skills: { type: "array", items: "string", optional: true },
+						duration: "string|optional",
+						deadline: { type: "string", optional: true, nullable: true },
+						budget: { type: "object", optional: true, props: { usd: { type: "number", optional: true }, note: { type: "string", optional: true, nullable: true } } }
+					},
+					handler: (ctx: Context<Record<string, unknown> & { skills?: string[] }>) => ({ params: ctx.params, skills: (ctx.params.skills ?? []).map(s => s.toUpperCase()) })
+				}
+			}
+		});
+		await broker.start();
+		try {
+			const answer = await broker.call("jobs.create", { title: "t", skills: null, duration: null, deadline: null, budget: { usd: null, note: null } });
+			expect(answer).toEqual({ params: { title: "t", deadline: null, budget: { note: null } }, skills: [] });
+			await expect(broker.call("jobs.create", { title: null })).rejects.toMatchObject({ type: "VALIDATION_ERROR" });
+		} finally {
+			await broker.stop();
+		}
+	});
+});
+
+describe("a value outside an enum", () => {
+	it("is refused naming the allowed values and the value sent", async () => {
+		const broker = new ServiceBroker({ ...createBrokerOptions(loadConfig({ LOG_LEVEL: "error" })), logger: false, transporter: null, cacher: null });
+		broker.createService({ name: "agents", actions: { list: { params: { state: { type: "enum", values: ["running", "stopped"], optional: true } }, handler: () => [] } } });
+		await broker.start();
+		try {
+			await expect(broker.call("agents.list", { state: "flying" })).rejects.toMatchObject({
+				type: "VALIDATION_ERROR",
+				data: [expect.objectContaining({ message: "The 'state' field must be one of: running, stopped (got 'flying')." })]
+			});
 		} finally {
 			await broker.stop();
 		}

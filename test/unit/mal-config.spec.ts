@@ -28,3 +28,10 @@ describe("the embedding model", () => {
 		expect(embedding({ OPENAI_BASE_URL: OLLAMA, LLM_PROVIDERS: vllm, LLM_EMBEDDING_MODEL: "bge-m3" })).toMatchObject({ provider: "vllm", model: "bge-m3", byProvider: { openai: null, vllm: "bge-m3" } });
 	});
 });
+
+describe("the model router", () => {
+	it.each(["constructor", "toString", "__proto__", "hasOwnProperty"])("answers a model named %s as unknown, for chat and embeddings", name => {
+		const router = new ModelRouter(loadMalConfig(loadConfig({})));
+		for (const kind of ["chat", "embed"] as const) expect(() => router.resolve(name, kind)).toThrow(expect.objectContaining({ type: "UNKNOWN_MODEL", code: 422 }));
+	});
+});

@@ -3,6 +3,7 @@ import path from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { DataDirLockedError } from "../errors";
+import { constraintError } from "./constraint-error";
 import type { Database, Queryable, QueryResult, SqlParam } from "./database";
 import { withTimeout } from "./timeout";
 
@@ -69,8 +70,12 @@ async function runQuery<Row>(
 	sql: string,
 	params?: readonly SqlParam[]
 ): Promise<QueryResult<Row>> {
-	const result = await target.query<Row>(sql, params ? [...params] : undefined);
-	return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+	try {
+		const result = await target.query<Row>(sql, params ? [...params] : undefined);
+		return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+	} catch (err) {
+		throw constraintError(err) ?? err;
+	}
 }
 
 /** Takes the lock file, or explains which live process holds it. A stale lock is replaced. */

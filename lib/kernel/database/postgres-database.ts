@@ -1,5 +1,6 @@
 import { Pool, type PoolClient } from "pg";
 import { DatabaseUnavailableError } from "../errors";
+import { constraintError } from "./constraint-error";
 import type { Database, Queryable, QueryResult, SqlParam } from "./database";
 import { withTimeout } from "./timeout";
 
@@ -28,10 +29,10 @@ export function isUnavailable(err: unknown): boolean {
 	);
 }
 
-/** Turns a lost connection into a retryable error; SQL errors pass through unchanged. */
+/** Turns a lost connection into a retryable error and a missing or duplicate key into a client error; other SQL errors pass through unchanged. */
 function translate(err: unknown): never {
 	if (isUnavailable(err)) throw new DatabaseUnavailableError((err as Error).message || String(err));
-	throw err;
+	throw constraintError(err) ?? err;
 }
 
 export interface PostgresOptions {
