@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
@@ -184,6 +184,18 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					recordRefusal(req, user, `missing scope ${scope ?? "admin"}`);
 					throw forbidden(user, scope ?? "admin");
 				}
+			},
+
+			/**
+			 * The HTTP server, made here rather than by moleculer-web: Node reads a request
+			 * timeout only when the server is created, and without one a client that never
+			 * finishes its body holds a connection (and a parser) for five minutes.
+			 */
+			createServer(this: GatewayThis & { server?: Server; httpHandler: http.RequestListener; isHTTPS?: boolean }): void {
+				if (this.server) return;
+				const requestTimeout = config.GATEWAY_REQUEST_TIMEOUT_MS;
+				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, this.httpHandler);
+				this.isHTTPS = false;
 			},
 
 			/** The address the gateway really listens on (PORT=0 picks one). */

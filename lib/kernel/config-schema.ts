@@ -500,6 +500,14 @@ export const CONFIG_SCHEMA = {
 		max: 1073741824,
 		description: "Largest request body or WebSocket message accepted (413 above it)"
 	}),
+	GATEWAY_REQUEST_TIMEOUT_MS: setting({
+		group: "Security",
+		type: "number",
+		default: 30000,
+		min: 1000,
+		max: 3600000,
+		description: "Longest time a client may take to send a whole request, headers and body (408 after it; answers may take longer)"
+	}),
 	GATEWAY_MAX_CONNECTIONS: setting({
 		group: "Security",
 		type: "number",

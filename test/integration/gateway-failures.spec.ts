@@ -1,3 +1,4 @@
+import net from "node:net";
 import type { ErrorBody } from "../../services/api.service";
 import { post } from "../support/agents";
 import { startTestNode, type TestNode } from "../support/test-node";
@@ -19,7 +20,7 @@ describe("the gateway when calls fail", () => {
 
 	beforeAll(async () => {
 		t = await startTestNode(
-			{ LOG_LEVEL: "warn" },
+			{ LOG_LEVEL: "warn", GATEWAY_REQUEST_TIMEOUT_MS: "2000" },
 			{ logger: { type: "Pino", options: { level: "warn", pino: { options: { level: "warn" }, destination: { write: (line: string) => void logLines.push(line) } } } } }
 		);
 		await t.node.ready;
@@ -29,6 +30,26 @@ describe("the gateway when calls fail", () => {
 		jest.restoreAllMocks();
 		admin?.close();
 		await t?.stop();
+	});
+
+	it("answers 408 to a client that never finishes its body, instead of holding the connection for minutes", async () => {
+		const { hostname, port } = new URL(t.url);
+		const socket = net.connect(Number(port), hostname);
+		const started = Date.now();
+		const answer = await new Promise<string>((resolve, reject) => {
+			let text = "";
+			socket.on("connect", () =>
+				socket.write(`POST /api/v1/forums HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${t.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`)
+			);
+			socket.on("data", chunk => (text += chunk));
+			socket.on("close", () => resolve(text));
+			socket.on("error", reject);
+			setTimeout(() => reject(new Error(`no answer after 15 s (got ${JSON.stringify(text)})`)), 15_000).unref();
+		});
+		expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+		// GATEWAY_REQUEST_TIMEOUT_MS (2 s), checked every second.
+		expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+		expect(Date.now() - started).toBeLessThan(10_000);
 	});
 
 	it("keeps jobs and forums open to the admin after 30 bad requests from a read-only token", async () => {
