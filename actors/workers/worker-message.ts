@@ -15,7 +15,9 @@ function wireError(v: unknown): WireError | undefined {
 		message: v.message,
 		...(typeof v.type === "string" ? { type: v.type } : {}),
 		...(typeof v.code === "number" ? { code: v.code } : {}),
-		...(v.data !== undefined ? { data: v.data } : {})
+		...(v.data !== undefined ? { data: v.data } : {}),
+		...(typeof v.retryable === "boolean" ? { retryable: v.retryable } : {}),
+		...(typeof v.ref === "number" ? { ref: v.ref } : {})
 	};
 }
 
@@ -38,7 +40,8 @@ export function asWorkerMessage(raw: unknown): WorkerMessage | undefined {
 			return raw.ok === false && error ? { t: "result", id: raw.id, ok: false, error } : undefined;
 		}
 		case "call":
-			return typeof raw.id === "number" && isCtxMethod(raw.method) && Array.isArray(raw.args) ? { t: "call", id: raw.id, method: raw.method, args: raw.args } : undefined;
+			if (typeof raw.id !== "number" || !isCtxMethod(raw.method) || !Array.isArray(raw.args)) return undefined;
+			return { t: "call", id: raw.id, method: raw.method, args: raw.args, ...(typeof raw.task === "string" ? { task: raw.task } : {}) };
 		case "pong":
 			return typeof raw.n === "number" ? { t: "pong", n: raw.n } : undefined;
 		case "log":

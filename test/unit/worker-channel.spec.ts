@@ -24,7 +24,10 @@ const MALFORMED: unknown[] = [
 ];
 const GOOD: WorkerMessage[] = [
 	{ t: "log", level: "warn", msg: "fine" },
-	{ t: "pong", n: 1 }
+	{ t: "pong", n: 1 },
+	// What the typed error path needs: the task a ctx call runs for, and the call a failure points back to.
+	{ t: "call", id: 2, method: "llm.chat", args: [{}], task: "task-1" },
+	{ t: "result", id: "task-1", ok: false, error: { name: "PermissionDeniedError", message: "no", type: "PERMISSION_DENIED", code: 403, retryable: false, ref: 2 } }
 ];
 
 describe("a worker's channel", () => {
