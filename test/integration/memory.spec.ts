@@ -127,8 +127,10 @@ describe("memory", () => {
 		// Another agent neither finds nor reads it.
 		const other = await memoryTask<Search>("mem-other", "search", { query: "which region is the canary" });
 		expect(contents(other.body.result)).not.toContain("The canary region is eu-west-3");
-		const stolen = await memoryTask("mem-other", "get", stored.body.result.id);
-		expect(JSON.stringify(stolen.body)).toContain("MemoryNotFoundError");
+		// The memory service's refusal reaches the task's caller as it is: not found, to this agent.
+		const stolen = await memoryTask<never>("mem-other", "get", stored.body.result.id);
+		expect(stolen.status).toBe(404);
+		expect(stolen.body.error).toMatchObject({ type: "MEMORY_NOT_FOUND", data: { id: stored.body.result.id } });
 		// An agent cannot name another agent's memories, even by calling the service directly.
 		await expect(
 			t.node.broker.call("memory.store", { agentId: "mem-agent", content: "planted" }, { meta: { caller: { kind: "agent", id: "mem-other" } } })
