@@ -498,7 +498,7 @@ export const CONFIG_SCHEMA = {
 		default: 1048576,
 		min: 1024,
 		max: 1073741824,
-		description: "Largest request body or WebSocket message accepted (413 above it)"
+		description: "Largest request body (413 above it) or WebSocket message (above it the socket is closed with code 1009) accepted"
 	}),
 	GATEWAY_REQUEST_TIMEOUT_MS: setting({
 		group: "Security",
