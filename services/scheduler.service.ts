@@ -23,6 +23,9 @@ interface Meta {
 
 const byId = { id: "string" };
 
+/** Service-action targets act with the node's authority: an admin token, or an operator inside the cluster (no gateway user). */
+const mayTargetActions = (meta: Meta): boolean => !meta.user || meta.user.scopes?.includes("admin") === true;
+
 /**
  * Scheduled jobs: a cron expression or an interval, sending a task to an agent or calling
  * a service action. Any node stores and changes them; only the leader fires their ticks
@@ -189,7 +192,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			 * creating it) touches it; a `schedules` token has the ones that send agent tasks.
 			 */
 			mayChange(row: ScheduleRow, meta: Meta, what: string): ScheduleRow {
-				if (row.target.kind === "action" && meta.user && !meta.user.scopes?.includes("admin")) {
+				if (row.target.kind === "action" && !mayTargetActions(meta)) {
 					throw new ScheduleForbiddenError(`Only an admin token may ${what} schedule ${row.id}: it calls the service action ${row.target.action}`);
 				}
 				return row;
@@ -211,7 +214,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 				if (!ACTION_NAME.test(target.action!) || target.action!.startsWith("$")) {
 					throw new ScheduleInvalidError("target.action", `target.action must be a service action such as "audit.verify" (got ${JSON.stringify(target.action)})`);
 				}
-				if (meta.user && !meta.user.scopes?.includes("admin")) throw new ScheduleForbiddenError("Only an admin token may schedule service actions; schedule an agent task instead");
+				if (!mayTargetActions(meta)) throw new ScheduleForbiddenError("Only an admin token may schedule service actions; schedule an agent task instead");
 				return { kind: "action", action: target.action!, params: target.params ?? {} };
 			},
 
