@@ -13,6 +13,7 @@ import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway
 import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
+import { answerOptions } from "../lib/gateway/options-request";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
@@ -191,10 +192,12 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			 * timeout only when the server is created, and without one a client that never
 			 * finishes its body holds a connection (and a parser) for five minutes.
 			 */
-			createServer(this: GatewayThis & { server?: Server; httpHandler: http.RequestListener; isHTTPS?: boolean }): void {
+			createServer(this: GatewayThis & { server?: Server; httpHandler: http.RequestListener; isHTTPS?: boolean; resolveAlias(url: string, method: string): unknown }): void {
 				if (this.server) return;
 				const requestTimeout = config.GATEWAY_REQUEST_TIMEOUT_MS;
-				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, this.httpHandler);
+				const routes = (path: string, method: string) => Boolean(this.resolveAlias(path, method));
+				const handler: http.RequestListener = (req, res) => (req.method === "OPTIONS" ? answerOptions(req, res, routes) : this.httpHandler(req, res));
+				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, handler);
 				this.isHTTPS = false;
 			},
 
