@@ -1,7 +1,6 @@
 import type { Logger, ServiceBroker } from "moleculer";
-import { AgentUnavailableError } from "../lib/cluster/errors";
 import { isHosting, placesAcrossNodes } from "../lib/cluster/nodes";
-import type { AgentView } from "../lib/cluster/agent-view";
+import { agentView, type AgentView } from "../lib/cluster/agent-view";
 import type { Config } from "../lib/kernel/config";
 import type { Capability } from "../lib/security/capabilities";
 import { createAgentActor, actorServiceName } from "./agent-actor";
@@ -10,6 +9,7 @@ import type { AgentCallPort } from "./agent-calls";
 import { AgentRuntime } from "./agent-runtime";
 import type { Transition } from "./agent-state";
 import type { AgentRow, AgentStore, TransitionEntry } from "./agent-store";
+import { deliverAcrossNodes } from "./cluster-delivery";
 import { parsePathList, resolveEntryPoint } from "./entry-point";
 import type { EnvelopeSigner } from "./envelope";
 import { AgentExistsError } from "./errors";
@@ -131,7 +131,7 @@ export class Supervisor {
 		const row = this.across || !this.local.has(id) ? await this.deps.agents.get(id) : undefined;
 		const taskId = TaskStore.newId();
 		const entry = { id: taskId, agentId: id, task, caller };
-		const run = () => (row ? this.deliver(row, () => ask(taskId)) : ask(taskId));
+		const run = () => (row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, this.deps.config.CLUSTER_TASK_WAIT_MS, () => ask(taskId)) : ask(taskId));
 		if (!handedOver) return { taskId, status: "succeeded", result: await this.deps.tasks.runRecorded(entry, run, { handedOver: false }) };
 		await this.deps.tasks.runRecorded(entry, run, {
 			handedOver: true,
@@ -142,38 +142,6 @@ export class Supervisor {
 
 	task(taskId: string): Promise<TaskRecord> {
 		return this.deps.tasks.get(taskId);
-	}
-
-	/**
-	 * Hands a task to the agent's actor wherever it runs. In a cluster an agent that is
-	 * between nodes is waited for (up to CLUSTER_TASK_WAIT_MS) when the task was not
-	 * delivered; a task whose node vanished under it is answered with a retryable
-	 * AGENT_UNAVAILABLE rather than run twice.
-	 */
-	private async deliver<T>(row: AgentRow, ask: () => Promise<T>): Promise<T> {
-		if (!this.across) return ask();
-		const endpoints = () => this.deps.broker.registry.getActionEndpoints(`${actorServiceName(row.id)}.ask`) as { hasAvailable(): boolean } | undefined;
-		const deadline = Date.now() + (row.desired_state === "running" ? this.deps.config.CLUSTER_TASK_WAIT_MS : 0);
-		const pause = () => new Promise(resolve => setTimeout(resolve, 50));
-		for (;;) {
-			while (!endpoints()?.hasAvailable()) {
-				if (Date.now() >= deadline) throw new AgentUnavailableError(row.id, `it is not running on any node (${row.state})`);
-				await pause();
-			}
-			try {
-				return await ask();
-			} catch (err) {
-				const name = (err as Error).name;
-				// Not delivered (the registry was behind a move): safe to deliver once the agent is found.
-				if (name === "ServiceNotFoundError" || name === "ServiceNotAvailableError") {
-					if (Date.now() >= deadline) throw new AgentUnavailableError(row.id, "its node is gone and it has not started on another yet");
-					await pause();
-					continue;
-				}
-				if (name === "RequestRejectedError") throw new AgentUnavailableError(row.id, "its node went away while the task was running, so the task may not have finished; the agent is moving to another node");
-				throw err;
-			}
-		}
 	}
 
 	/** Desired state running, and a fresh start: a restart (clean crash count) here or on its node, or a placement. */
@@ -304,24 +272,6 @@ export class Supervisor {
 	}
 
 	private toView(row: AgentRow, pending: { capability: Capability }[] = []): AgentView {
-		const live = this.local.get(row.id)?.status();
-		return {
-			id: row.id,
-			name: row.manifest.name,
-			version: row.manifest.version,
-			runtime: row.manifest.runtime,
-			trustLevel: row.manifest.trustLevel,
-			desiredState: row.desired_state,
-			state: live?.state ?? row.state,
-			node: live?.node ?? row.node_id,
-			pid: live ? live.pid : null,
-			restarts: live?.restarts ?? row.restarts,
-			uptimeSeconds: live?.uptimeSeconds ?? null,
-			mailbox: live?.mailbox ?? null,
-			lastError: live?.lastError ?? row.last_error,
-			owner: row.owner,
-			createdAt: new Date(row.created_at).toISOString(),
-			pendingCapabilities: pending.map(p => p.capability)
-		};
+		return agentView(row, this.local.get(row.id)?.status(), pending);
 	}
 }
