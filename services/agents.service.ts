@@ -7,9 +7,7 @@ import { AgentStore, type TransitionEntry } from "../actors/agent-store";
 import { createCtxBridge, type ToolLoop } from "../actors/ctx-bridge";
 import { runToolLoop } from "../lib/framework/tool-loop";
 import type { EnvelopeSigner } from "../actors/envelope";
-import { ManifestInvalidError, ManifestSignatureError } from "../actors/errors";
-import { parseManifest } from "../actors/manifest";
-import { verifyManifest } from "../actors/manifest-signature";
+import { admitManifest } from "../actors/manifest-admission";
 import { StateStore } from "../actors/state-store";
 import { Supervisor, type NodeCall, type TaskAnswer } from "../actors/supervisor";
 import { TaskStore, type TaskRecord } from "../actors/task-store";
@@ -17,7 +15,7 @@ import { createWorker, workerSettings } from "../actors/worker-factory";
 import { placesAcrossNodes } from "../lib/cluster/nodes";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
-import { CAPABILITIES, isCapability, type Capability } from "../lib/security/capabilities";
+import type { Capability } from "../lib/security/capabilities";
 import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
 import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
@@ -75,13 +73,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				params: { manifest: { type: "object" } },
 				async handler(ctx: Context<{ manifest: Record<string, unknown> }, Meta>): Promise<AgentView> {
 					const raw = ctx.params.manifest;
-					checkSignature(raw);
-					const manifest = parseManifest(raw);
-					const unknown = manifest.permissions.filter(p => !isCapability(p));
-					if (unknown.length) {
-						const message = `manifest.permissions has ${unknown.join(", ")}, which ${unknown.length > 1 ? "are not capabilities" : "is not a capability"} (known: ${Object.keys(CAPABILITIES).join(", ")})`;
-						throw new ManifestInvalidError(message, [{ field: "permissions", message }]);
-					}
+					const manifest = admitManifest(raw, config.MANIFEST_SIGNING_SECRET);
 					await supervisor.register(manifest, raw, manifest.owner ?? ctx.meta.user?.id ?? ctx.meta.caller?.id ?? null);
 					// An admin's spawn grants what the manifest asks for; anyone else's, the safe set,
 					// and the rest waits for an admin (admins narrow or revoke later either way).
@@ -283,10 +275,4 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			await supervisor.stopAll();
 		}
 	};
-
-	function checkSignature(raw: Record<string, unknown>): void {
-		if (!config.MANIFEST_SIGNING_SECRET) return;
-		if (typeof raw.signature !== "string") throw new ManifestSignatureError("missing");
-		if (!verifyManifest(raw, config.MANIFEST_SIGNING_SECRET)) throw new ManifestSignatureError("mismatch");
-	}
 }
