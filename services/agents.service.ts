@@ -4,8 +4,7 @@ import { createAgentActor, actorServiceName, type AskParams } from "../actors/ag
 import type { AgentTask, Caller } from "../actors/agent-api";
 import { AgentRuntime } from "../actors/agent-runtime";
 import { AGENT_STATES, type Transition } from "../actors/agent-state";
-import { createCtxBridge, type ToolLoop } from "../actors/ctx-bridge";
-import { runToolLoop } from "../lib/framework/tool-loop";
+import { createCtxBridge } from "../actors/ctx-bridge";
 import { parsePathList, resolveEntryPoint } from "../actors/entry-point";
 import type { EnvelopeSigner } from "../actors/envelope";
 import { AgentExistsError, AgentNotFoundError, ManifestInvalidError, ManifestSignatureError } from "../actors/errors";
@@ -350,7 +349,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					stopGraceMs: config.AGENT_STOP_GRACE_MS,
 					createWorker: hooks =>
 						createWorker(manifest, entryPoint, workerSettings, hooks),
-					onCall: createCtxBridge({ broker, manifest, signer, state, toolLoop: runToolLoop as unknown as ToolLoop }),
+					onCall: createCtxBridge({ broker, manifest, signer, state }),
 					onTransition: t => this.record(t, runtime)
 				});
 				local.set(manifest.id, { runtime });
