@@ -6,7 +6,7 @@
  * touches the runtime. A name not registered does not exist for agent code.
  */
 import type { ServiceBroker } from "moleculer";
-import type { Capability } from "../lib/security/capabilities";
+import { isCapability, type Capability } from "../lib/security/capabilities";
 import { CtxMethodInvalidError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 
@@ -68,7 +68,7 @@ export class CtxRegistry {
 	/** Adds methods; a name that is taken, the runtime's, or unsafe is a composition bug and throws at once. */
 	register(...methods: CtxMethod[]): this {
 		for (const method of methods) {
-			const problem = this.problem(method.name);
+			const problem = this.problem(method.name) ?? (method.capability === null || isCapability(method.capability) ? undefined : `"${String(method.capability)}" is not a capability`);
 			if (problem) throw new CtxMethodInvalidError(method.name, problem);
 			this.methods.set(method.name, method);
 		}
