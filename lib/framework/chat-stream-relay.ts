@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
 import { jsonLines } from "../kernel/json-lines";
-import { ModelStreamIncompleteError } from "../mal/errors";
+import { ModelStreamFailedError, ModelStreamIncompleteError } from "../mal/errors";
 import type { ChatResult, StreamLine } from "../mal/results";
 
 /** Where a streamed chat's events go: the `chat` service instance that holds the client's stream. */
@@ -39,7 +39,7 @@ export async function streamedChat(call: (action: string, params: object) => Pro
 	for await (const chunk of jsonLines<StreamLine>(source)) {
 		if (chunk.type === "text" && chunk.text) onText(chunk.text);
 		else if (chunk.type === "end") return chunk.result;
-		else if (chunk.type === "error") throw Object.assign(new Error(chunk.error?.message ?? "the model stream failed"), { type: chunk.error?.type });
+		else if (chunk.type === "error") throw new ModelStreamFailedError(chunk.error ?? {});
 	}
 	throw new ModelStreamIncompleteError();
 }
