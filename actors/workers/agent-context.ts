@@ -5,6 +5,9 @@ export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string) =>
 
 type Namespace = Record<string, unknown>;
 
+/** The runtime's own namespaces; the rest of ctx is what the node's layers registered. */
+const RUNTIME = new Set(["agents", "state", "log"]);
+
 /** The runtime's own part of ctx: other agents, private state, the log. */
 function runtimePart(call: CallFn, log: LogFn): Namespace {
 	return {
@@ -28,12 +31,11 @@ function runtimePart(call: CallFn, log: LogFn): Namespace {
 }
 
 /**
- * Puts `ctx.a.b.c` in place for the method "a.b.c": each call sends the method's name and
- * the agent's arguments as they are; the host's registry shapes them for the action.
- * Own properties only (defineProperty), so no name reaches a prototype.
+ * Puts `ctx.a.b.c` in place for the method "a.b.c" under `root`: each call sends the
+ * method's name and the agent's arguments as they are; the host's registry shapes them for
+ * the action. Own properties only (defineProperty), so no name reaches a prototype.
  */
-function place(root: Namespace, name: string, fn: (...args: unknown[]) => Promise<unknown>): void {
-	const path = name.split(".");
+function place(root: Namespace, path: readonly string[], fn: (...args: unknown[]) => Promise<unknown>): void {
 	let node = root;
 	for (const key of path.slice(0, -1)) {
 		if (!Object.hasOwn(node, key)) Object.defineProperty(node, key, { value: {}, enumerable: true });
@@ -45,9 +47,27 @@ function place(root: Namespace, name: string, fn: (...args: unknown[]) => Promis
 	if (!Object.hasOwn(node, leaf)) Object.defineProperty(node, leaf, { value: fn, enumerable: true });
 }
 
+/** The registered names by their first part (`memory` → ["memory.store", …]), the runtime's own left out. */
+function byNamespace(methods: readonly string[]): Map<string, string[]> {
+	const groups = new Map<string, string[]>();
+	for (const name of methods) {
+		const key = name.split(".")[0];
+		if (key === "agentId" || RUNTIME.has(key)) continue;
+		groups.set(key, [...(groups.get(key) ?? []), name]);
+	}
+	return groups;
+}
+
+/** One namespace of the layers' part: `ctx.memory` from "memory.store", "memory.search"… */
+function namespace(names: readonly string[], call: CallFn): Namespace {
+	const ns: Namespace = {};
+	for (const name of names) place(ns, name.split(".").slice(1), (...args) => call(name, args));
+	return ns;
+}
+
 function build(agentId: string, methods: readonly string[], call: CallFn, log: LogFn): Namespace {
 	const ctx: Namespace = { agentId, ...runtimePart(call, log) };
-	for (const name of methods) place(ctx, name, (...args) => call(name, args));
+	for (const [key, names] of byNamespace(methods)) Object.defineProperty(ctx, key, { value: namespace(names, call), enumerable: true });
 	return ctx;
 }
 
@@ -82,24 +102,26 @@ function isAgentContext(ctx: object): ctx is AgentContext {
  */
 export function taskContexts<T>(agentId: string, methods: readonly string[], callFor: (method: string, args: unknown[], task: T) => Promise<unknown>, log: LogFn): (task: T) => AgentContext {
 	class TaskContext {
+		/** The namespaces built so far, each on first use. */
 		built: Namespace | undefined;
 		constructor(
 			readonly agentId: string,
 			readonly task: T
 		) {}
 	}
-	const namespaces = new Set(Object.keys(build(agentId, methods, () => Promise.resolve(undefined), log)));
-	namespaces.delete("agentId");
-	for (const key of namespaces) {
+	const callOf = (ctx: TaskContext): CallFn => (method, args) => callFor(method, args, ctx.task);
+	const define = (key: string, make: (ctx: TaskContext) => unknown) =>
 		Object.defineProperty(TaskContext.prototype, key, {
 			enumerable: true,
 			get(this: TaskContext) {
-				this.built ??= build(agentId, methods, (method, args) => callFor(method, args, this.task), log);
-				return this.built[key];
+				const built = (this.built ??= {});
+				if (!Object.hasOwn(built, key)) Object.defineProperty(built, key, { value: make(this), enumerable: true });
+				return built[key];
 			}
 		});
-	}
-	// The namespaces are the prototype's getters, one per name build() makes.
+	for (const key of RUNTIME) define(key, ctx => runtimePart(callOf(ctx), log)[key]);
+	for (const [key, names] of byNamespace(methods)) define(key, ctx => namespace(names, callOf(ctx)));
+	// The namespaces are the prototype's getters.
 	return task => agentContext(new TaskContext(agentId, task));
 }
 

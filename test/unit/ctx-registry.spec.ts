@@ -110,6 +110,22 @@ describe("the ctx registry", () => {
 		expect(Object.keys(ctx).sort()).toEqual(["agentId", "agents", "log", "state", "weather"]);
 	});
 
+	it("gives each task its own ctx, whose calls, the runtime's and the layers', name that task", async () => {
+		const calls: [string, unknown[], string][] = [];
+		const forTask = taskContexts<string>("a", ["weather.today"], async (method, args, task) => void calls.push([method, args, task]), () => undefined);
+		const first = forTask("t1");
+		const second = forTask("t2");
+		await methodAt(second, "weather.today")("Oslo");
+		await first.state.set("k", 1);
+		await methodAt(first, "weather.today")("Bergen");
+		expect(calls).toEqual([
+			["weather.today", ["Oslo"], "t2"],
+			["state.set", ["k", 1], "t1"],
+			["weather.today", ["Bergen"], "t1"]
+		]);
+		expect(first.agentId).toBe("a");
+	});
+
 	it("puts even a name like __proto__ from the host on the ctx itself, never on a prototype", () => {
 		const ctx = createAgentContext("a", ["__proto__.polluted", "weather.today"], async () => undefined, () => undefined);
 		expect(Object.hasOwn(ctx, "__proto__")).toBe(true);
