@@ -4,8 +4,7 @@ import type { AgentTask, Caller } from "../actors/agent-api";
 import { registerAgentMetrics } from "../actors/agent-metrics";
 import { AGENT_STATES } from "../actors/agent-state";
 import { AgentStore, type TransitionEntry } from "../actors/agent-store";
-import { createCtxBridge, type ToolLoop } from "../actors/ctx-bridge";
-import { runToolLoop } from "../lib/framework/tool-loop";
+import { createCtxBridge } from "../actors/ctx-bridge";
 import type { EnvelopeSigner } from "../actors/envelope";
 import { admitManifest } from "../actors/manifest-admission";
 import { StateStore } from "../actors/state-store";
@@ -249,7 +248,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				config,
 				signer,
 				createWorker: (manifest, entryPoint, hooks) => createWorker(manifest, entryPoint, settings, hooks),
-				createBridge: manifest => createCtxBridge({ broker, manifest, signer, state, toolLoop: runToolLoop as unknown as ToolLoop }),
+				createBridge: manifest => createCtxBridge({ broker, manifest, signer, state }),
 				pendingCapabilities: ids => requests.pending(ids)
 			});
 		},
