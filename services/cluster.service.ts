@@ -9,6 +9,7 @@ import type { ClusterNodeView, ClusterStatus, NodeSelf } from "../lib/cluster/cl
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { defineService } from "../lib/kernel/define-service";
 
 /** Runs once: the broker must not repeat a placement on a retryable error. */
 const ONCE = { retryPolicy: { enabled: false } };
@@ -25,13 +26,18 @@ export interface PlaceParams {
  * The cluster: its nodes and leader (GET /api/v1/cluster), and — on the leader — the
  * placement of agents onto nodes and their re-placement when a node is lost.
  */
+/** What the cluster service's own `methods` put on `this`. */
+interface ClusterMethods {
+	awaitLeader(): Promise<Leadership>;
+}
+
 export default function createClusterService(kernel: Kernel, election: LeaderElection, tags: string[], metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const across = placesAcrossNodes(config);
 	let placer: Placer | undefined;
 	let sweeper: NodeJS.Timeout | undefined;
 
-	return {
+	return defineService<ClusterMethods>({
 		name: "cluster",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -166,5 +172,5 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 			clearInterval(sweeper);
 			await election.stop();
 		}
-	};
+	});
 }

@@ -21,6 +21,7 @@ import type { ChatResult, EmbedResult, StreamLine } from "../lib/mal/results";
 import { UsageStore, type Budget, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
 import { providerServiceName } from "./llm-provider.service";
 import { BIGINT_MAX, USD_MAX } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 type ChatParams = ChatRequest & { agentId?: string };
 interface Meta {
@@ -33,6 +34,17 @@ interface Meta {
  * caller's budget (less what its open jobs hold, when `held` is given), retries with jittered backoff, fails over along the chain, and
  * meters every answered call. Agents reach it as ctx.llm; people as /api/v1/llm.
  */
+type Failovers = { provider: string; error: string }[];
+
+/** What the model layer's own `methods` put on `this`. */
+interface MalMethods {
+	admit(ctx: Context<ChatParams | { agentId?: string }, Meta>): Promise<string | null>;
+	failover<T>(ctx: Context<ChatParams>, call: (route: Route) => Promise<T>): Promise<{ route: Route; value: T; retries: number; failovers: Failovers }>;
+	allowedChain(ctx: Context<ChatParams, Meta & { grant?: GrantConstraints }>): Route[];
+	finish(agentId: string | null, kind: "chat" | "stream", route: Route, value: ProviderChatResult, info: { requestId: string; retries: number; failovers: Failovers; started: number }): Promise<ChatResult>;
+	meter(record: Parameters<UsageStore["record"]>[0]): Promise<void>;
+}
+
 export default function createMalService(kernel: Kernel, mal: MalConfig, metrics?: NodeMetrics, held?: HeldBudgets): ServiceSchema {
 	const router = new ModelRouter(mal);
 	const embedRoute = router.resolve(undefined, "embed");
@@ -41,7 +53,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 	const retry = { maxRetries: mal.maxRetries, baseMs: mal.retryBaseMs, maxMs: mal.retryMaxMs };
 	let llmMetrics: LlmMetrics | undefined;
 
-	return {
+	return defineService<MalMethods>({
 		name: "mal",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/llm" },
@@ -290,7 +302,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 			logError = err => this.logger.warn(`LLM usage waits to be written: ${err.message}`);
 			if (metrics) llmMetrics = new LlmMetrics(metrics.registry, this.broker, mal.providers.map(p => p.name));
 		}
-	};
+	});
 }
 
 function request(params: ChatParams): ChatRequest {

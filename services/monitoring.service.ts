@@ -7,6 +7,7 @@ import type { AuditLog } from "../lib/security/audit-log";
 import { callerOf, principalOf, type SecuredMeta } from "../lib/security/security-guard";
 import type { ClusterStatus } from "../lib/cluster/cluster-view";
 import type { HealthReport } from "./health.service";
+import { defineService } from "../lib/kernel/define-service";
 
 export interface ProbeResult {
 	url: string;
@@ -82,12 +83,17 @@ async function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
  * The probed URLs are the operator's (configuration), not the agent's choice, so they are
  * reached whatever ALLOWED_DOMAINS says, and only their status comes back.
  */
+/** What the monitoring service's own `methods` put on `this`. */
+interface MonitoringMethods {
+	postWebhook(alert: Alert): Promise<"sent" | "failed" | "off">;
+}
+
 export default function createMonitoringService(kernel: Kernel, audit: AuditLog): ServiceSchema {
 	const { config } = kernel;
 	const urls = monitorUrls(config);
 	const timeoutMs = config.MONITOR_PROBE_TIMEOUT_MS;
 
-	return {
+	return defineService<MonitoringMethods>({
 		name: "monitoring",
 
 		actions: {
@@ -171,5 +177,5 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 				return "failed";
 			}
 		}
-	};
+	});
 }

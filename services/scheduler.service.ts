@@ -10,6 +10,7 @@ import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { Scope } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 /** Changes run once: the broker must not repeat them on a retryable error. */
 const ONCE = { retryPolicy: { enabled: false } };
@@ -32,6 +33,14 @@ const mayTargetActions = (meta: Meta): boolean => !meta.user || meta.user.scopes
  * (see ScheduleStore.claim), so each tick runs once in the cluster, and a new leader
  * carries on from the tick the last one recorded.
  */
+/** What the scheduler's own `methods` put on `this`. */
+interface SchedulerMethods {
+	mayChange(row: ScheduleRow, meta: Meta, what: string): ScheduleRow;
+	checkTarget(target: CreateScheduleParams["target"], meta: Meta): Promise<ScheduleTarget>;
+	execute(row: ScheduleRow, runId: number, trigger: "tick" | "manual"): Promise<void>;
+	fireDue(): Promise<void>;
+}
+
 export default function createSchedulerService(kernel: Kernel, { election, owned }: { election: LeaderElection; owned: boolean }, metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const store = new ScheduleStore(db);
@@ -41,7 +50,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 	let firing = false;
 	let leading = false;
 
-	return {
+	return defineService<SchedulerMethods>({
 		name: "scheduler",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -284,5 +293,5 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			clearInterval(ticker);
 			if (owned) await election.stop();
 		}
-	};
+	});
 }
