@@ -22,15 +22,15 @@ export interface PlaceParams {
 	reason?: string;
 }
 
-/**
- * The cluster: its nodes and leader (GET /api/v1/cluster), and — on the leader — the
- * placement of agents onto nodes and their re-placement when a node is lost.
- */
 /** What the cluster service's own `methods` put on `this`. */
 interface ClusterMethods {
 	awaitLeader(): Promise<Leadership>;
 }
 
+/**
+ * The cluster: its nodes and leader (GET /api/v1/cluster), and — on the leader — the
+ * placement of agents onto nodes and their re-placement when a node is lost.
+ */
 export default function createClusterService(kernel: Kernel, election: LeaderElection, tags: string[], metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const across = placesAcrossNodes(config);

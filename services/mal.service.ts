@@ -29,11 +29,6 @@ interface Meta {
 	user?: { id: string };
 }
 
-/**
- * The model abstraction layer's router: picks the provider for a model, enforces the
- * caller's budget (less what its open jobs hold, when `held` is given), retries with jittered backoff, fails over along the chain, and
- * meters every answered call. Agents reach it as ctx.llm; people as /api/v1/llm.
- */
 type Failovers = { provider: string; error: string }[];
 
 /** What the model layer's own `methods` put on `this`. */
@@ -45,6 +40,11 @@ interface MalMethods {
 	meter(record: Parameters<UsageStore["record"]>[0]): Promise<void>;
 }
 
+/**
+ * The model abstraction layer's router: picks the provider for a model, enforces the
+ * caller's budget (less what its open jobs hold, when `held` is given), retries with jittered backoff, fails over along the chain, and
+ * meters every answered call. Agents reach it as ctx.llm; people as /api/v1/llm.
+ */
 export default function createMalService(kernel: Kernel, mal: MalConfig, metrics?: NodeMetrics, held?: HeldBudgets): ServiceSchema {
 	const router = new ModelRouter(mal);
 	const embedRoute = router.resolve(undefined, "embed");

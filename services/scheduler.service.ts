@@ -27,12 +27,6 @@ const byId = { id: "string" };
 /** Service-action targets act with the node's authority: an admin token, or an operator inside the cluster (no gateway user). */
 const mayTargetActions = (meta: Meta): boolean => !meta.user || meta.user.scopes?.includes("admin") === true;
 
-/**
- * Scheduled jobs: a cron expression or an interval, sending a task to an agent or calling
- * a service action. Any node stores and changes them; only the leader fires their ticks
- * (see ScheduleStore.claim), so each tick runs once in the cluster, and a new leader
- * carries on from the tick the last one recorded.
- */
 /** What the scheduler's own `methods` put on `this`. */
 interface SchedulerMethods {
 	mayChange(row: ScheduleRow, meta: Meta, what: string): ScheduleRow;
@@ -41,6 +35,12 @@ interface SchedulerMethods {
 	fireDue(): Promise<void>;
 }
 
+/**
+ * Scheduled jobs: a cron expression or an interval, sending a task to an agent or calling
+ * a service action. Any node stores and changes them; only the leader fires their ticks
+ * (see ScheduleStore.claim), so each tick runs once in the cluster, and a new leader
+ * carries on from the tick the last one recorded.
+ */
 export default function createSchedulerService(kernel: Kernel, { election, owned }: { election: LeaderElection; owned: boolean }, metrics?: NodeMetrics): ServiceSchema {
 	const { config, db } = kernel;
 	const store = new ScheduleStore(db);

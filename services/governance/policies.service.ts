@@ -51,18 +51,18 @@ const observed = (e: AuditHashedFields): ObservedEvent => ({
 
 const fromRecord = (r: AuditRecord): ObservedEvent => ({ ...r, actor: { kind: r.actor.kind, id: r.actor.id } });
 
-/**
- * Policies in the DSL (lib/governance/policy-dsl.ts), created as `{name, source, mode}`.
- * Each node evaluates the enforce and dry-run policies on its own audit stream as entries
- * are recorded, counting `count … within` windows with every node (shared counters): an enforced firing opens a case with the evidence and applies the
- * policy's sanctions; a dry-run firing is only recorded. `dryRun` replays past entries.
- */
 /** What the policies service's own `methods` put on `this`. */
 interface PoliciesMethods {
 	loadPolicies(): Promise<void>;
 	act(firing: Firing): Promise<void>;
 }
 
+/**
+ * Policies in the DSL (lib/governance/policy-dsl.ts), created as `{name, source, mode}`.
+ * Each node evaluates the enforce and dry-run policies on its own audit stream as entries
+ * are recorded, counting `count … within` windows with every node (shared counters): an enforced firing opens a case with the evidence and applies the
+ * policy's sanctions; a dry-run firing is only recorded. `dryRun` replays past entries.
+ */
 export default function createPoliciesService(kernel: Kernel, audit: AuditLog, counters: SharedCounters): ServiceSchema {
 	const evaluator = new SharedPolicyEvaluator([], windowMs => counters.tally("policy", windowMs));
 	const modes = new Map<string, PolicyMode>();

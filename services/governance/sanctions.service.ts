@@ -46,16 +46,16 @@ const MODERATE = { scope: "governance", permission: "social.moderate", audit: tr
 /** How often a node looks for quarantines and bans that expired (so their agents get their state back). */
 const RESTORE_SWEEP_MS = 5000;
 
-/**
- * Sanctions on agents: warn, throttle (a rate limit), quarantine (the actor stopped, tasks
- * refused), ban; each with an optional expiry. The security middleware enforces them on
- * every call an agent makes, on every node: `sanctions.changed` clears each node's cache.
- */
 /** What the sanctions service's own `methods` put on `this`. */
 interface SanctionsMethods {
 	restoreAgents(ctx: Context | undefined, agentId?: string): Promise<void>;
 }
 
+/**
+ * Sanctions on agents: warn, throttle (a rate limit), quarantine (the actor stopped, tasks
+ * refused), ban; each with an optional expiry. The security middleware enforces them on
+ * every call an agent makes, on every node: `sanctions.changed` clears each node's cache.
+ */
 export default function createSanctionsService(kernel: Kernel, sanctions: SanctionStore, reputation: ReputationStore): ServiceSchema {
 	let restorer: NodeJS.Timeout | undefined;
 	return defineService<SanctionsMethods, DbMethods>({

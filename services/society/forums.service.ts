@@ -7,6 +7,7 @@ import type { ReputationStore } from "../../lib/society/reputation-store";
 import type { SharedCounters } from "../../lib/society/shared-counters";
 import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
 import type { ForumPost } from "../../lib/society/society-views";
+import { forumPostOf } from "../../lib/society/view-rows";
 import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
 import { defineService, type NoMembers } from "../../lib/kernel/define-service";
@@ -65,7 +66,7 @@ const ID = { type: "uuid" } as const;
 export default function createForumsService(kernel: Kernel, reputation: ReputationStore, counters: SharedCounters): ServiceSchema {
 	const posts = new KernelDbAdapter(() => kernel.db, POSTS);
 	const rate = counters.limiter("posts", kernel.config.SOCIAL_POST_RATE_PER_MINUTE, 60_000);
-	const toPost = (row: Row) => posts.entityToObject(row) as unknown as ForumPost;
+	const toPost = (row: Row) => forumPostOf(posts.entityToObject(row));
 
 	async function post(id: string): Promise<ForumPost> {
 		const row = await posts.findById(id);

@@ -10,6 +10,7 @@ import { SETTLEMENT_OUTCOMES, settle, type SettlementOutcome } from "../../lib/s
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
 import type { Job } from "../../lib/society/society-views";
+import { jobOf } from "../../lib/society/view-rows";
 import { defineService } from "../../lib/kernel/define-service";
 import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
@@ -86,7 +87,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 	const reviews = new KernelDbAdapter(() => kernel.db, REVIEWS);
 	const jobs = new KernelDbAdapter(() => kernel.db, JOBS);
 	const holds = new BudgetHolds();
-	const toJob = (row: Row) => jobs.entityToObject(row) as unknown as Job;
+	const toJob = (row: Row) => jobOf(jobs.entityToObject(row));
 	let sweeper: NodeJS.Timeout | undefined;
 
 	/**
