@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { ServiceBroker, type Context } from "moleculer";
 import { defineService } from "../../lib/kernel/define-service";
 
@@ -59,7 +61,18 @@ function createCounterService() {
 // @ts-expect-error `methods` must define every method its `this` promises.
 defineService<CounterMethods>({ name: "broken", methods: {} });
 
+const SERVICES = path.join(__dirname, "../../services");
+/** Not yet built with defineService (docs/architecture.md, "Not yet as the design wants"). */
+const UNTYPED = new Set(["agents.service.ts"]);
+
 describe("typed services", () => {
+	it("builds every service in services/ with defineService, so none has an untyped this", () => {
+		const files = readdirSync(SERVICES, { recursive: true, encoding: "utf8" }).filter(f => f.endsWith(".service.ts") && !UNTYPED.has(f));
+		expect(files.length).toBeGreaterThan(20);
+		const untyped = files.filter(f => !/\bdefineService[<(]/.test(readFileSync(path.join(SERVICES, f), "utf8")));
+		expect(untyped).toEqual([]);
+	});
+
 	const broker = new ServiceBroker({ logger: false, transporter: null, cacher: null });
 	beforeAll(async () => {
 		broker.createService(createCounterService());
