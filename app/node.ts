@@ -150,7 +150,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	];
 	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);
-	const api = broker.createService(createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics }));
+	const api = createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics });
+	broker.createService(api.schema);
 	try {
 		await broker.start();
 	} catch (err) {
@@ -177,7 +178,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		audit,
 		ready,
 		defaultAgents,
-		url: () => (api as unknown as { listeningUrl(): string | undefined }).listeningUrl(),
+		url: () => api.listeningUrl(),
 		stop: () =>
 			(stopping ??= (async () => {
 				await broker.stop();

@@ -215,7 +215,7 @@ export class AgentOSHttpClient {
 		if (!res.body) return;
 		const decoder = new TextDecoder();
 		let pending = "";
-		for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+		for await (const chunk of res.body) {
 			pending += decoder.decode(chunk, { stream: true });
 			const events = pending.split("\n\n");
 			pending = events.pop() ?? "";

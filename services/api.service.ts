@@ -1,11 +1,11 @@
 import crypto from "node:crypto";
-import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Context, Service, ServiceSchema } from "moleculer";
+import http, { type Server, type ServerResponse } from "node:http";
+import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
+import { aliasScope, type GatewayMembers, type GatewayThis } from "../lib/gateway/gateway-this";
 import { bodyParseError, bodyReadErrors, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
 import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-response";
 import { RateLimitedError } from "../lib/gateway/errors";
@@ -20,6 +20,7 @@ import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { AuditLog } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { TokenStore } from "../lib/security/token-store";
+import { defineService } from "../lib/kernel/define-service";
 
 export const API_PREFIX = "/api/v1";
 
@@ -37,7 +38,18 @@ export interface ApiServiceOptions {
 	metrics?: NodeMetrics;
 }
 
-type GatewayThis = Service<ApiSettingsSchema>;
+/** What the gateway's own `methods` put on `this` (moleculer-web calls them). */
+interface ApiMethods {
+	authenticate(ctx: Context, route: Route, req: IncomingRequest): Promise<GatewayUser>;
+	authorize(ctx: Context<unknown, { user: GatewayUser }>, route: Route, req: IncomingRequest): void;
+	createServer(): void;
+}
+
+/** The gateway's schema, and the address it really listens on once started (PORT=0 picks one). */
+export interface ApiService {
+	schema: ServiceSchema;
+	listeningUrl(): string | undefined;
+}
 
 /** A function alias names the scope it needs the same way an action does. */
 const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
@@ -49,12 +61,13 @@ const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
  * unexpected 500 is logged with its request id and never leaks internals. Refusals (401,
  * 403) are audited.
  */
-export default function createApiService(options: ApiServiceOptions): ServiceSchema<ApiSettingsSchema> {
+export default function createApiService(options: ApiServiceOptions): ApiService {
 	const { kernel, tokens, audit, metrics } = options;
 	const { config } = kernel;
 	const auth = new GatewayAuth(options.adminToken, tokens);
 	let wss: WebSocketServer | undefined;
 	let limiter: RateLimiter | undefined;
+	let server: Server | undefined;
 
 	/**
 	 * One budget per client address and one per bearer token (counted before the token is
@@ -97,9 +110,9 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 		}
 	}
 
-	return {
+	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
-		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+		mixins: [ApiGateway],
 
 		settings: {
 			port: config.PORT,
@@ -132,7 +145,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 								res.writeHead(200, { "Content-Type": metrics.contentType });
 								res.end(text);
 							} catch (err) {
-								(this as unknown as { sendError(q: IncomingMessage, s: ServerResponse, e: Error): void }).sendError(req, res, err as Error);
+								this.sendError(req, res, err as Error);
 							}
 						}
 					}
@@ -178,8 +191,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 
 			/** The route's action (or function alias) names its scope; none means `admin`. */
 			authorize(ctx: Context<unknown, { user: GatewayUser }>, route: Route, req: IncomingRequest): void {
-				const alias = (req as unknown as { $alias?: { handler?: { scope?: Scope } } }).$alias;
-				const scope = req.$action?.scope ?? alias?.handler?.scope;
+				const scope = req.$action?.scope ?? aliasScope(req);
 				const user = ctx.meta.user;
 				if (!GatewayAuth.allows(user, scope)) {
 					recordRefusal(req, user, `missing scope ${scope ?? "admin"}`);
@@ -192,21 +204,13 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			 * timeout only when the server is created, and without one a client that never
 			 * finishes its body holds a connection (and a parser) for five minutes.
 			 */
-			createServer(this: GatewayThis & { server?: Server; httpHandler: http.RequestListener; isHTTPS?: boolean; resolveAlias(url: string, method: string): unknown }): void {
+			createServer(): void {
 				if (this.server) return;
 				const requestTimeout = config.GATEWAY_REQUEST_TIMEOUT_MS;
 				const routes = (path: string, method: string) => Boolean(this.resolveAlias(path, method));
 				const handler: http.RequestListener = (req, res) => (req.method === "OPTIONS" ? answerOptions(req, res, routes) : this.httpHandler(req, res));
-				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, handler);
+				this.server = server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, handler);
 				this.isHTTPS = false;
-			},
-
-			/** The address the gateway really listens on (PORT=0 picks one). */
-			listeningUrl(this: GatewayThis & { server?: { address(): AddressInfo | string | null } }): string | undefined {
-				const address = this.server?.address();
-				if (!address || typeof address === "string") return undefined;
-				const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
-				return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 			}
 		},
 
@@ -219,7 +223,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					onError: err => this.logger.warn(`Rate limits are not enforced while Redis is unreachable: ${err.message}`)
 				});
 			}
-			wss = attachWebSocket(this.server as Server, this.broker, {
+			wss = attachWebSocket(this.server!, this.broker, {
 				limit: (user, ip) => checkRate(rateKeys(ip, user ? `ws:${user.id}` : undefined)),
 				path: "/ws",
 				authenticate: token => auth.resolve(token),
@@ -235,6 +239,16 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			for (const client of wss?.clients ?? []) client.close(1001, "the node is stopping");
 			await new Promise<void>(resolve => (wss ? wss.close(() => resolve()) : resolve()));
 			await limiter?.close();
+		}
+	});
+
+	return {
+		schema,
+		listeningUrl() {
+			const address = server?.address();
+			if (!address || typeof address === "string") return undefined;
+			const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
+			return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 		}
 	};
 }

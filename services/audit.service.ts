@@ -5,6 +5,7 @@ import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditCheckpoint, AuditLog, AuditQuery } from "../lib/security/audit-log";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 
 const FILTERS = {
@@ -27,7 +28,7 @@ const STOP_CHECKPOINT_MS = 3_000;
 export default function createAuditService(kernel: Kernel, audit: AuditLog): ServiceSchema {
 	let retention: NodeJS.Timeout | undefined;
 	let unsubscribe: (() => void) | undefined;
-	return {
+	return defineService({
 		name: "audit",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/audit" },
@@ -121,5 +122,5 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 			);
 			unsubscribe?.();
 		}
-	};
+	});
 }

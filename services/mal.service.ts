@@ -21,11 +21,23 @@ import type { ChatResult, EmbedResult, StreamLine } from "../lib/mal/results";
 import { UsageStore, type Budget, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
 import { providerServiceName } from "./llm-provider.service";
 import { BIGINT_MAX, USD_MAX } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 type ChatParams = ChatRequest & { agentId?: string };
 interface Meta {
 	caller?: Caller;
 	user?: { id: string };
+}
+
+type Failovers = { provider: string; error: string }[];
+
+/** What the model layer's own `methods` put on `this`. */
+interface MalMethods {
+	admit(ctx: Context<ChatParams | { agentId?: string }, Meta>): Promise<string | null>;
+	failover<T>(ctx: Context<ChatParams>, call: (route: Route) => Promise<T>): Promise<{ route: Route; value: T; retries: number; failovers: Failovers }>;
+	allowedChain(ctx: Context<ChatParams, Meta & { grant?: GrantConstraints }>): Route[];
+	finish(agentId: string | null, kind: "chat" | "stream", route: Route, value: ProviderChatResult, info: { requestId: string; retries: number; failovers: Failovers; started: number }): Promise<ChatResult>;
+	meter(record: Parameters<UsageStore["record"]>[0]): Promise<void>;
 }
 
 /**
@@ -41,7 +53,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 	const retry = { maxRetries: mal.maxRetries, baseMs: mal.retryBaseMs, maxMs: mal.retryMaxMs };
 	let llmMetrics: LlmMetrics | undefined;
 
-	return {
+	return defineService<MalMethods>({
 		name: "mal",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/llm" },
@@ -290,7 +302,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 			logError = err => this.logger.warn(`LLM usage waits to be written: ${err.message}`);
 			if (metrics) llmMetrics = new LlmMetrics(metrics.registry, this.broker, mal.providers.map(p => p.name));
 		}
-	};
+	});
 }
 
 function request(params: ChatParams): ChatRequest {

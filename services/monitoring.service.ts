@@ -7,6 +7,7 @@ import type { AuditLog } from "../lib/security/audit-log";
 import { callerOf, principalOf, type SecuredMeta } from "../lib/security/security-guard";
 import type { ClusterStatus } from "../lib/cluster/cluster-view";
 import type { HealthReport } from "./health.service";
+import { defineService } from "../lib/kernel/define-service";
 
 export interface ProbeResult {
 	url: string;
@@ -74,6 +75,14 @@ async function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
 	}
 }
 
+/** What the report needs of a node's health check. */
+type NodeHealth = Pick<HealthReport, "status"> & { subsystems: Partial<HealthReport["subsystems"]> };
+
+/** What the monitoring service's own `methods` put on `this`. */
+interface MonitoringMethods {
+	postWebhook(alert: Alert): Promise<"sent" | "failed" | "off">;
+}
+
 /**
  * What the monitor agent watches, and how it raises alerts; for agents granted
  * `node.monitor` (through `ctx.node`). `report` gathers this node's health, the cluster's
@@ -87,7 +96,7 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 	const urls = monitorUrls(config);
 	const timeoutMs = config.MONITOR_PROBE_TIMEOUT_MS;
 
-	return {
+	return defineService<MonitoringMethods>({
 		name: "monitoring",
 
 		actions: {
@@ -96,7 +105,11 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 				async handler(ctx: Context): Promise<MonitoringReport> {
 					const system = { meta: { caller: undefined } };
 					const [health, cluster, models, probes] = await Promise.all([
-						ctx.call<HealthReport, object>("health.check", {}, system).catch((err: Error) => ({ status: "down", subsystems: {}, error: err.message }) as unknown as HealthReport),
+						// A node whose health check cannot answer is down, with no subsystem known.
+						ctx.call<HealthReport, object>("health.check", {}, system).then(
+							(h): NodeHealth => h,
+							(): NodeHealth => ({ status: "down", subsystems: {} })
+						),
 						ctx.call<ClusterStatus, object>("cluster.status", {}, system).catch(() => null),
 						ctx.call<{ providers: { name: string; type: string }[] }, object>("mal.models", {}, system).catch(() => ({ providers: [] })),
 						Promise.all(urls.map(url => probe(url, timeoutMs)))
@@ -106,7 +119,7 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 						node: {
 							id: this.broker.nodeID,
 							status: health.status,
-							subsystems: Object.fromEntries(Object.entries(health.subsystems ?? {}).map(([k, s]) => [k, s.state]))
+							subsystems: Object.fromEntries(Object.entries(health.subsystems).map(([k, s]) => [k, s.state]))
 						},
 						cluster: cluster && { leader: cluster.leader?.node ?? null, nodes: cluster.nodes.map(n => ({ id: n.id, available: n.available })) },
 						providers: models.providers.map(p => ({ name: p.name, type: p.type, available: endpoints(p.name)?.hasAvailable() ?? false })),
@@ -171,5 +184,5 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 				return "failed";
 			}
 		}
-	};
+	});
 }

@@ -9,7 +9,7 @@ export interface RegistryNode {
 	id: string;
 	available: boolean;
 	local: boolean;
-	hostname?: string;
+	hostname: string | null;
 	cpu: number | null;
 	metadata?: { tags?: string[] } | null;
 }
@@ -23,7 +23,9 @@ export function placesAcrossNodes(config: Pick<Config, "TRANSPORTER" | "DATABASE
 }
 
 export function registryNode(broker: Pick<ServiceBroker, "registry">, nodeID: string): RegistryNode | undefined {
-	return (broker.registry.nodes as unknown as { get(id: string): RegistryNode | undefined }).get(nodeID);
+	// Moleculer's typings say `get` always finds a node; for an id it does not know it gives undefined.
+	const node: RegistryNode | undefined = broker.registry.nodes.get(nodeID);
+	return node;
 }
 
 /** Whether `nodeID` is connected and hosts agents right now. */
