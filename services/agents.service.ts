@@ -12,6 +12,7 @@ import { Supervisor, type NodeCall, type TaskAnswer } from "../actors/supervisor
 import { TaskStore, type TaskRecord } from "../actors/task-store";
 import { createWorker, workerSettings } from "../actors/worker-factory";
 import { placesAcrossNodes } from "../lib/cluster/nodes";
+import { defineService } from "../lib/kernel/define-service";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { Capability } from "../lib/security/capabilities";
@@ -57,7 +58,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 	let supervisor: Supervisor;
 	let reconciler: NodeJS.Timeout | undefined;
 
-	return {
+	return defineService({
 		name: "agents",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -273,5 +274,5 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			clearInterval(reconciler);
 			await supervisor.stopAll();
 		}
-	};
+	});
 }
