@@ -26,8 +26,14 @@ describe("the web console", () => {
 			declarativeAgent("alpha", { name: "Alpha helper" }),
 			declarativeAgent("bravo", { name: "Bravo reviewer" }),
 			declarativeAgent("charlie", { name: "Charlie scout" }),
-			{ id: "marked", name: INJECTED, entryPoint: path.join(codeDir, "index.js") }
+			{ id: "marked", name: INJECTED, entryPoint: path.join(codeDir, "index.js") },
+			{ id: "greeter", name: "Greeter", entryPoint: path.resolve("agents/hello/index.js"), taskTypes: { greet: { description: "Greet", schema: { type: "object" } } } }
 		]);
+		// Three finished tasks and one failed, for the overview's last hour.
+		await eventually("the greeter running", async () => (await c.api<{ state: string }>("GET", "/api/v1/agents/greeter")).body.state === "running", 30_000);
+		for (const task of [{ type: "greet", name: "a" }, { type: "greet", name: "b" }, { type: "greet", name: "c" }, { type: "shout" }]) {
+			await c.api("POST", "/api/v1/agents/greeter/tasks", { task });
+		}
 	}, 90_000);
 	afterAll(async () => {
 		await c?.close();
@@ -67,11 +73,13 @@ describe("the web console", () => {
 	it("shows the node, the cluster and its leader, agents by state and the last hour's charts", async () => {
 		const page = await c.open();
 		const card = (name: string) => page.locator(`[data-card="${name}"]`);
-		await eventually("the agents card", async () => (await card("agents").innerText()).includes("4"));
+		await eventually("the agents card", async () => (await card("agents").innerText()).includes("5"));
 		expect(await card("node").innerText()).toMatch(/ok|degraded/);
 		expect(await card("cluster").innerText()).toContain(`leader ${c.node.id}`);
-		await eventually("all four running", async () => (await card("agents").innerText()).includes("4 running"), 30_000);
-		expect(await card("errors").innerText()).toContain("%");
+		await eventually("all five running", async () => (await card("agents").innerText()).includes("5 running"), 30_000);
+		expect(await card("tasks").innerText()).toContain("4 in the last hour");
+		expect(await card("errors").innerText()).toContain("25.0 %");
+		expect(await card("latency").innerText()).toMatch(/\d+ ms/);
 		expect(await card("approvals").innerText()).toContain("0");
 		expect(await page.locator("figure.chart canvas").count()).toBe(4);
 		await c.screenshot(page, "overview");
@@ -80,7 +88,7 @@ describe("the web console", () => {
 	it("lists, searches, filters and sorts agents", async () => {
 		const page = await c.open({ hash: "#/agents" });
 		await row(page, "charlie").waitFor();
-		expect(await page.locator("tbody tr").count()).toBe(4);
+		expect(await page.locator("tbody tr").count()).toBe(5);
 		await page.getByLabel("Search").fill("brav");
 		await eventually("the search", async () => (await page.locator("tbody tr").count()) === 1);
 		await row(page, "bravo").waitFor();
@@ -92,7 +100,7 @@ describe("the web console", () => {
 		const names = () => page.locator("tbody tr td:first-child a").allInnerTexts();
 		await page.getByRole("button", { name: "Name" }).click();
 		await page.locator('th[aria-sort="ascending"]').waitFor();
-		await eventually("sorted by name", async () => (await names()).filter(n => n !== INJECTED).join() === "Alpha helper,Bravo reviewer,Charlie scout");
+		await eventually("sorted by name", async () => (await names()).filter(n => n !== INJECTED).join() === "Alpha helper,Bravo reviewer,Charlie scout,Greeter");
 		const ascending = await names();
 		await page.getByRole("button", { name: /Name/ }).click();
 		await page.locator('th[aria-sort="descending"]').waitFor();
@@ -140,6 +148,17 @@ describe("the web console", () => {
 		await alpha.getByRole("button", { name: "Start", exact: true }).click();
 		await page.getByRole("dialog", { name: "Start Alpha helper (alpha)?" }).getByRole("button", { name: "Start", exact: true }).click();
 		await alpha.getByText("running", { exact: true }).waitFor({ timeout: 20_000 });
+	});
+
+	it("follows changes made elsewhere (the REST API) live, without a reload", async () => {
+		const page = await c.open({ hash: "#/agents" });
+		const charlie = row(page, "charlie");
+		await charlie.getByText("running", { exact: true }).waitFor();
+		await c.api("POST", "/api/v1/agents/charlie/stop");
+		await charlie.getByText("stopped", { exact: true }).waitFor();
+		await c.api("POST", "/api/v1/agents/charlie/start");
+		await charlie.getByText("running", { exact: true }).waitFor({ timeout: 20_000 });
+		expect(await page.locator(".live").innerText()).toBe("live");
 	});
 
 	it("shows an agent's timeline, log, mailbox and grants with what each capability means", async () => {
