@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { declarativeAgent, startConsole, watchInjection, type ConsoleHarness } from "../support/console";
+import { startNodeProcess } from "../support/node-process";
 import { eventually } from "../support/test-node";
 
 const INJECTED = "<img src=x onerror=alert(1)>";
@@ -68,6 +69,30 @@ describe("the web console", () => {
 		await page.reload();
 		await page.getByRole("heading", { name: "Overview" }).waitFor();
 		expect(page.url()).not.toContain("token");
+	});
+
+	it("signs in by the very link the start banner prints on a first boot", async () => {
+		// No GATEWAY_AUTH_TOKEN: the node generates the admin token and prints the link once.
+		const fresh = await startNodeProcess(`console-banner-${process.pid}`, { GATEWAY_AUTH_TOKEN: "" }, "unused");
+		try {
+			await eventually("the banner", () => fresh.output().includes("Stop       Ctrl-C"));
+			const link = /Sign in {4}(http:\/\/\S+)/.exec(fresh.output())![1];
+			const token = decodeURIComponent(new URL(link).hash.slice("#token=".length));
+			expect(token.length).toBeGreaterThan(20);
+			const context = await c.browser.newContext();
+			try {
+				const page = await context.newPage();
+				await page.goto(link);
+				await page.getByRole("heading", { name: "Overview" }).waitFor();
+				await page.locator('[data-card="agents"]').getByText("0", { exact: true }).waitFor();
+				expect(page.url()).toBe(`${new URL(link).origin}/#/overview`);
+				expect(await page.evaluate("location.href")).not.toContain(token);
+			} finally {
+				await context.close();
+			}
+		} finally {
+			await fresh.stop();
+		}
 	});
 
 	it("shows the node, the cluster and its leader, agents by state and the last hour's charts", async () => {
