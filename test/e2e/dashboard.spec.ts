@@ -48,6 +48,7 @@ describe("the web console", () => {
 		await page.getByLabel("API token").fill("not-a-token");
 		await page.getByRole("button", { name: "Sign in" }).click();
 		await page.getByRole("alert").filter({ hasText: "INVALID_TOKEN" }).waitFor();
+		await c.screenshot(page, "sign-in");
 		await page.getByLabel("API token").fill(c.token);
 		await page.getByRole("button", { name: "Sign in" }).click();
 		await page.getByRole("navigation", { name: "Pages" }).waitFor();
