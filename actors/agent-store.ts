@@ -46,6 +46,21 @@ export interface TransitionEntry {
 	at: Date;
 }
 
+/** What GET /agents may sort by (`-` first: descending), and the column each is. */
+const AGENT_SORT_COLUMNS = { created: "created_at", id: "id", name: "manifest->>'name'", state: "state" } as const;
+type AgentSortKey = keyof typeof AGENT_SORT_COLUMNS;
+export const AGENT_SORTS = Object.keys(AGENT_SORT_COLUMNS).flatMap(k => [k, `-${k}`]);
+
+export interface AgentQuery {
+	limit: number;
+	offset: number;
+	state?: string;
+	/** A part of the id or the name. */
+	q?: string;
+	/** One of AGENT_SORTS. */
+	sort?: string;
+}
+
 /**
  * The agents and their state history (tables `agents` and `agent_transitions`). When
  * agents are placed across nodes, a node writes an agent's state only while the row
@@ -67,11 +82,18 @@ export class AgentStore {
 		return inserted.rowCount > 0;
 	}
 
-	/** A page of agents, oldest first, optionally in one state, with how many there are in all. */
-	async page(limit: number, offset: number, state?: string): Promise<{ rows: AgentRow[]; total: number }> {
-		const where = state ? "WHERE state = $3" : "";
-		const { rows } = await this.db.query<AgentRow>(`SELECT * FROM agents ${where} ORDER BY created_at, id LIMIT $1 OFFSET $2`, state ? [limit, offset, state] : [limit, offset]);
-		const total = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM agents ${state ? "WHERE state = $1" : ""}`, state ? [state] : []);
+	/** A page of agents, optionally in one state or matching a text, sorted, with how many match in all. */
+	async page({ limit, offset, state, q, sort = "created" }: AgentQuery): Promise<{ rows: AgentRow[]; total: number }> {
+		const where: string[] = [];
+		const values: string[] = [];
+		if (state) where.push(`state = $${values.push(state)}`);
+		// A substring of the id or the name, any case; % and _ in it are meant literally.
+		if (q) where.push(`(id ILIKE $${values.push(`%${q.replace(/[\\%_]/g, c => `\\${c}`)}%`)} OR manifest->>'name' ILIKE $${values.length})`);
+		const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+		const column = AGENT_SORT_COLUMNS[sort.replace(/^-/, "") as AgentSortKey];
+		const order = `${column} ${sort.startsWith("-") ? "DESC" : "ASC"}, id`;
+		const { rows } = await this.db.query<AgentRow>(`SELECT * FROM agents ${clause} ORDER BY ${order} LIMIT $${values.length + 1} OFFSET $${values.length + 2}`, [...values, limit, offset]);
+		const total = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM agents ${clause}`, values);
 		return { rows, total: Number(total.rows[0].n) };
 	}
 

@@ -8,7 +8,7 @@ import type { AgentTask, Caller } from "./agent-api";
 import type { AgentCallPort } from "./agent-calls";
 import { AgentRuntime } from "./agent-runtime";
 import type { Transition } from "./agent-state";
-import type { AgentRow, AgentStore, TransitionEntry } from "./agent-store";
+import type { AgentQuery, AgentRow, AgentStore, TransitionEntry } from "./agent-store";
 import { deliverAcrossNodes } from "./cluster-delivery";
 import { parsePathList, resolveEntryPoint } from "./entry-point";
 import type { EnvelopeSigner } from "./envelope";
@@ -224,8 +224,9 @@ export class Supervisor {
 		return this.toView(row, (await this.deps.pendingCapabilities([id])).get(id));
 	}
 
-	async list(limit: number, offset: number, state?: string): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
-		const { rows, total } = await this.deps.agents.page(limit, offset, state);
+	async list(query: AgentQuery): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
+		const { limit, offset } = query;
+		const { rows, total } = await this.deps.agents.page(query);
 		const pending = await this.deps.pendingCapabilities(rows.map(row => row.id));
 		return { items: rows.map(row => this.toView(row, pending.get(row.id))), total, limit, offset };
 	}

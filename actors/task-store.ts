@@ -76,14 +76,15 @@ export class TaskStore {
 	runRecorded<T>(entry: TaskEntry, run: () => Promise<T>, mode: { handedOver: true; onUnrecorded(err: Error): void }): Promise<void>;
 	async runRecorded<T>(entry: TaskEntry, run: () => Promise<T>, mode: RecordMode): Promise<T | void> {
 		if (!mode.handedOver) {
+			const receivedAt = new Date();
 			let result: T;
 			try {
 				result = await run();
 			} catch (err) {
-				await this.record(entry, failure(err as Error));
+				await this.record(entry, failure(err as Error), receivedAt);
 				throw err;
 			}
-			await this.record(entry, { ok: true, result });
+			await this.record(entry, { ok: true, result }, receivedAt);
 			return result;
 		}
 		await this.create(entry);
@@ -105,11 +106,11 @@ export class TaskStore {
 		]);
 	}
 
-	/** A task that has ended, in one write. */
-	private async record({ id, agentId, task, caller }: TaskEntry, outcome: TaskOutcome): Promise<void> {
+	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
+	private async record({ id, agentId, task, caller }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
 		await this.db.query(
-			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())",
-			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome)]
+			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
+			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt]
 		);
 	}
 

@@ -3,7 +3,7 @@ import { actorServiceName, type AskParams } from "../actors/agent-actor";
 import type { AgentTask, Caller } from "../actors/agent-api";
 import { registerAgentMetrics } from "../actors/agent-metrics";
 import { AGENT_STATES } from "../actors/agent-state";
-import { AgentStore, type TransitionEntry } from "../actors/agent-store";
+import { AGENT_SORTS, AgentStore, type TransitionEntry } from "../actors/agent-store";
 import { createCtxBridge } from "../actors/ctx-bridge";
 import type { EnvelopeSigner } from "../actors/envelope";
 import { admitManifest } from "../actors/manifest-admission";
@@ -91,16 +91,18 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			list: {
 				rest: "GET /agents",
-				description: "Lists the agents of the cluster with their state, node and trust level, a page at a time.",
+				description: "Lists the cluster's agents a page at a time; q finds a part of the id or name, sort is created, id, name or state (-name: descending).",
 				scope: "agents:read",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
 					offset: OFFSET_PARAM,
-					state: { type: "enum", values: [...AGENT_STATES], optional: true }
+					state: { type: "enum", values: [...AGENT_STATES], optional: true },
+					q: { type: "string", max: 200, optional: true },
+					sort: { type: "enum", values: AGENT_SORTS, optional: true }
 				},
-				handler(ctx: Context<{ limit?: number; offset?: number; state?: string }>): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
-					const { limit = 100, offset = 0, state: filter } = ctx.params;
-					return supervisor.list(limit, offset, filter);
+				handler(ctx: Context<{ limit?: number; offset?: number; state?: string; q?: string; sort?: string }>): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
+					const { limit = 100, offset = 0, state, q, sort } = ctx.params;
+					return supervisor.list({ limit, offset, state, q, sort });
 				}
 			},
 

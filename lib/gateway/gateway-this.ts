@@ -28,6 +28,12 @@ export function aliasScope(req: IncomingRequest): Scope | undefined {
 	return typeof handler.scope === "string" && isScope(handler.scope) ? handler.scope : undefined;
 }
 
+/** Whether a function alias lets any valid token through, whatever its scopes (`anyToken`, e.g. whoami). */
+export function aliasAllowsAnyToken(req: IncomingRequest): boolean {
+	const handler: unknown = req.$alias?.handler;
+	return typeof handler === "function" && "anyToken" in handler && handler.anyToken === true;
+}
+
 /** The parsed JSON body moleculer-web's body parser leaves on the request (not in its typings); no object is an empty one. */
 export function requestBody(req: IncomingRequest & { body?: unknown }): Record<string, unknown> {
 	const body = req.body;
