@@ -49,7 +49,7 @@ describe("the console on the gateway", () => {
 
 	it("says who any valid token is and what it may do, at GET /api/v1/whoami", async () => {
 		expect(await t.json("/api/v1/whoami")).toEqual({ id: "admin", kind: "admin", name: "admin", scopes: ["admin"] });
-		const created = await (await t.request("/api/v1/tokens", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "viewer", scopes: ["agents:read"] }) })).json();
+		const created = (await (await t.request("/api/v1/tokens", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "viewer", scopes: ["agents:read"] }) })).json()) as { id: string; token: string };
 		const reader = await fetch(`${t.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${created.token}` } });
 		expect(reader.status).toBe(200);
 		expect(await reader.json()).toEqual({ id: `token:${created.id}`, kind: "token", name: "viewer", scopes: ["agents:read"] });
