@@ -77,14 +77,12 @@ export function ChatPage({ params }: PageProps) {
 }
 
 function ChatWith({ agentId, sessionId }: { agentId: string; sessionId: string }) {
+	// What the session said before this page opened, then what is said here (kept apart: the history may load after a message is sent).
 	const [turns, setTurns] = useState<Turn[]>([]);
 	const [sessionsVersion, setSessionsVersion] = useState(0);
 	const canRead = can("memory:read");
 	const history = useLoad(() => (canRead ? sdk().memory.history(agentId, sessionId) : Promise.resolve(undefined)), [agentId, sessionId, canRead]);
-	useEffect(() => {
-		const messages = history.data?.messages ?? [];
-		setTurns(messages.filter(m => m.role === "user" || m.role === "assistant").map(m => ({ role: m.role as Turn["role"], text: m.content, tools: [] })));
-	}, [history.data]);
+	const past: Turn[] = (history.data?.messages ?? []).filter(m => m.role === "user" || m.role === "assistant").map(m => ({ role: m.role as Turn["role"], text: m.content, tools: [] }));
 	return (
 		<div class="chat-layout">
 			<aside class="chat-sessions" aria-label="Sessions">
@@ -108,7 +106,7 @@ function ChatWith({ agentId, sessionId }: { agentId: string; sessionId: string }
 						<p class="text">{history.data.summary}</p>
 					</details>
 				)}
-				<Transcript turns={turns} />
+				<Transcript turns={[...past, ...turns]} />
 				<Composer agentId={agentId} sessionId={sessionId} setTurns={setTurns} onAnswered={() => setSessionsVersion(v => v + 1)} />
 			</div>
 		</div>
