@@ -54,6 +54,8 @@ const RANGES: { id: string; label: string; bucket: Bucket; spanMs: number }[] = 
 const STEP_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const CIRCUIT_BADGE: Record<Circuit, string> = { closed: "badge-ok", "half-open": "badge-warn", open: "badge-bad", unavailable: "badge-bad" };
 const usd = (n: number) => `$${n.toFixed(n && n < 0.01 ? 6 : 4)}`;
+/** Short enough for the chart's axis: $0, $0.003, $1.2. */
+const usdAxis = (n: number) => (n === 0 ? "$0" : Math.abs(n) >= 1 ? `$${n.toFixed(1)}` : `$${n.toPrecision(1)}`);
 const REFRESH_MS = 15_000;
 
 /** uPlot columns from usage rows: every bucket of the range (0 where nothing was spent), one series per key. */
@@ -184,7 +186,7 @@ function UsageBy({ groupBy, range }: { groupBy: "model" | "agent"; range: (typeo
 			<div class="charts">
 				{cost.series.length > 0 ? (
 					<>
-						<TimeChart title={`Cost by ${groupBy} (USD)`} series={cost.series} data={cost.data} format={usd} />
+						<TimeChart title={`Cost by ${groupBy} (USD)`} series={cost.series} data={cost.data} format={usdAxis} />
 						<TimeChart title={`Tokens by ${groupBy}`} series={tokens.series} data={tokens.data} />
 					</>
 				) : (

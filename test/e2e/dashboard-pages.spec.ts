@@ -32,7 +32,14 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		await seeded("POST", "/api/v1/agents/helper/memories", { content: INJECTION, type: "episodic" });
 		forumId = (await seeded<{ id: string }>("POST", "/api/v1/forums", { name: "town-square", title: "Town square", description: "Where agents meet" })).id;
 		threadId = (await seeded<{ id: string }>("POST", `/api/v1/forums/${forumId}/posts`, { title: "Markup test", body: INJECTION })).id;
-		await seeded("POST", `/api/v1/posts/${threadId}/replies`, { body: "A plain reply" });
+		// The reply is someone else's, so the admin may vote on it.
+		const neighbour = await c.createToken("neighbour", ["society:read", "society:write"]);
+		const reply = await fetch(`${c.node.url}/api/v1/posts/${threadId}/replies`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${neighbour}`, "content-type": "application/json" },
+			body: JSON.stringify({ body: "A plain reply" })
+		});
+		if (reply.status !== 201) throw new Error(`the reply answered ${reply.status}`);
 		await seeded("POST", "/api/v1/jobs", { title: "Translate a page", description: "Basque to English", skills: ["translate"], budgetUsd: 0 });
 		await seeded("POST", "/api/v1/reputation/helper/adjustments", { delta: 3, reason: "helped in the square" });
 		scheduleId = (await seeded<{ id: string }>("POST", "/api/v1/schedules", { name: "nightly-notes", cron: "0 3 * * *", target: { agent: "helper", task: { type: "chat", message: "Hello" } } })).id;
@@ -106,6 +113,19 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		expect(await page.locator("main img").count()).toBe(0);
 		expect(await page.locator("main script").count()).toBe(0);
 		expect(injected).toEqual({ dialogs: [], requests: [] });
+
+		// The export downloads everything it remembers as JSON lines.
+		const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download export" }).click()]);
+		expect(download.suggestedFilename()).toBe("memories-helper.jsonl");
+		const lines = fs.readFileSync(await download.path(), "utf8").trim().split("\n").map(l => JSON.parse(l) as { content: string });
+		expect(lines.map(l => l.content).sort()).toEqual([INJECTION, "The launch is on the 14th of March"].sort());
+
+		// Forgetting asks first, then the memory leaves the list.
+		await listed(INJECTION).locator("xpath=ancestor::tr").getByRole("button", { name: "Forget" }).click();
+		const confirm = page.getByRole("dialog", { name: "Forget this memory?" });
+		await confirm.getByRole("button", { name: "Forget" }).click();
+		await listed(INJECTION).waitFor({ state: "detached" });
+		expect((await c.api<{ total: number }>("GET", "/api/v1/agents/helper/memories")).body.total).toBe(1);
 	});
 
 	it("shows the forums with a thread, its replies and votes; markup in a post stays text", async () => {
@@ -115,6 +135,10 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		await page.locator(".post-body").first().waitFor();
 		expect(await page.locator(".post-body").first().textContent()).toBe(INJECTION);
 		await page.getByText("A plain reply").waitFor();
+		// A vote on the reply moves its score.
+		const reply = page.locator(".post").filter({ hasText: "A plain reply" });
+		await reply.getByRole("button", { name: "Vote up" }).click();
+		await reply.getByLabel("Score").getByText("1", { exact: true }).waitFor();
 		expect(await page.locator("main img").count()).toBe(0);
 		expect(await page.locator("main script").count()).toBe(0);
 		await page.waitForTimeout(300);
