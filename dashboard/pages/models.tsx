@@ -10,6 +10,7 @@ import { Guarded } from "../components/guarded";
 import { TimeChart } from "../components/time-chart";
 import { useLoad } from "../load";
 import type { PageProps } from "../router";
+import { seriesOf, type Bucket, type UsageRow } from "./usage-series";
 import "./explorers.css";
 
 type Circuit = "closed" | "open" | "half-open" | "unavailable";
@@ -31,15 +32,6 @@ interface Models {
 	providers: Provider[];
 }
 
-type Bucket = "minute" | "hour" | "day";
-
-interface UsageRow {
-	at: string;
-	key: string;
-	calls: number;
-	totalTokens: number;
-	costUsd: number;
-}
 
 interface Usage {
 	rows: UsageRow[];
@@ -51,28 +43,11 @@ const RANGES: { id: string; label: string; bucket: Bucket; spanMs: number }[] = 
 	{ id: "day", label: "Last day, by hour", bucket: "hour", spanMs: 86_400_000 },
 	{ id: "month", label: "Last 30 days, by day", bucket: "day", spanMs: 30 * 86_400_000 }
 ];
-const STEP_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const CIRCUIT_BADGE: Record<Circuit, string> = { closed: "badge-ok", "half-open": "badge-warn", open: "badge-bad", unavailable: "badge-bad" };
 const usd = (n: number) => `$${n.toFixed(n && n < 0.01 ? 6 : 4)}`;
 /** Short enough for the chart's axis: $0, $0.003, $1.2. */
 const usdAxis = (n: number) => (n === 0 ? "$0" : Math.abs(n) >= 1 ? `$${n.toFixed(1)}` : `$${n.toPrecision(1)}`);
 const REFRESH_MS = 15_000;
-
-/** uPlot columns from usage rows: every bucket of the range (0 where nothing was spent), one series per key. */
-export function seriesOf(rows: UsageRow[], field: "costUsd" | "totalTokens", bucket: Bucket, sinceMs: number, nowMs: number) {
-	const step = STEP_MS[bucket];
-	const start = Math.floor(sinceMs / step) * step;
-	const times: number[] = [];
-	for (let t = start; t <= nowMs; t += step) times.push(t);
-	const keys = [...new Set(rows.map(r => r.key))].sort();
-	const index = new Map(times.map((t, i) => [t, i]));
-	const columns = keys.map(() => times.map(() => 0));
-	for (const r of rows) {
-		const i = index.get(Math.floor(Date.parse(r.at) / step) * step);
-		if (i !== undefined) columns[keys.indexOf(r.key)][i] += r[field];
-	}
-	return { series: keys.map(label => ({ label })), data: [times.map(t => t / 1000), ...columns] as [number[], ...number[][]] };
-}
 
 export function ModelsPage(_props: PageProps) {
 	return (
