@@ -115,7 +115,6 @@ function Schedules({ selected }: { selected?: string }) {
 	const s = cluster().schedules;
 	return (
 		<section aria-label="Schedules">
-			<h2>Schedules</h2>
 			<ErrorBanner error={error} />
 			<PagedTable<ScheduleView>
 				caption="Schedules"
