@@ -60,11 +60,11 @@ export class TaskStore {
 		]);
 	}
 
-	/** A task that has ended, in one write. */
-	async record(id: string, agentId: string, task: { type: string }, caller: Caller, outcome: TaskOutcome): Promise<void> {
+	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
+	async record(id: string, agentId: string, task: { type: string }, caller: Caller, outcome: TaskOutcome, receivedAt = new Date()): Promise<void> {
 		await this.db.query(
-			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())",
-			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome)]
+			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
+			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt]
 		);
 	}
 
