@@ -9,6 +9,7 @@ import { sdk, shown, type ShownError } from "../api";
 import type { AgentChatEvent } from "../../sdk/http-client";
 import { AgentSelect } from "../components/agent-select";
 import { ErrorBanner } from "../components/error-banner";
+import { formatUsd } from "../components/usd";
 import { Guarded, GuardedButton } from "../components/guarded";
 import { Time } from "../components/time";
 import { useLoad } from "../load";
@@ -35,7 +36,6 @@ interface Turn {
 
 const DEFAULT_SESSION = "default";
 const newSessionId = () => `chat-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-")}`;
-const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(6) : n.toFixed(4)}`;
 
 /** One streamed event folded into the answer being written. */
 function fold(turn: Turn, event: AgentChatEvent): Turn {
@@ -163,7 +163,7 @@ function Transcript({ turns }: { turns: Turn[] }) {
 					<ErrorBanner error={turn.error} />
 					{turn.cost && (
 						<p class="turn-cost">
-							{turn.cost.tokens} tokens · {usd(turn.cost.usd)}
+							{turn.cost.tokens} tokens · {formatUsd(turn.cost.usd)}
 							{turn.cost.model ? ` · ${turn.cost.model}` : ""}
 						</p>
 					)}

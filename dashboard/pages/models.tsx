@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { ErrorBanner } from "../components/error-banner";
+import { formatUsd, formatUsdAxis } from "../components/usd";
 import { Guarded } from "../components/guarded";
 import { TimeChart } from "../components/time-chart";
 import { useLoad } from "../load";
@@ -44,9 +45,6 @@ const RANGES: { id: string; label: string; bucket: Bucket; spanMs: number }[] = 
 	{ id: "month", label: "Last 30 days, by day", bucket: "day", spanMs: 30 * 86_400_000 }
 ];
 const CIRCUIT_BADGE: Record<Circuit, string> = { closed: "badge-ok", "half-open": "badge-warn", open: "badge-bad", unavailable: "badge-bad" };
-const usd = (n: number) => `$${n.toFixed(n && n < 0.01 ? 6 : 4)}`;
-/** Short enough for the chart's axis: $0, $0.003, $1.2. */
-const usdAxis = (n: number) => (n === 0 ? "$0" : Math.abs(n) >= 1 ? `$${n.toFixed(1)}` : `$${n.toPrecision(1)}`);
 const REFRESH_MS = 15_000;
 
 export function ModelsPage(_props: PageProps) {
@@ -161,7 +159,7 @@ function UsageBy({ groupBy, range }: { groupBy: "model" | "agent"; range: (typeo
 			<div class="charts">
 				{cost.series.length > 0 ? (
 					<>
-						<TimeChart title={`Cost by ${groupBy} (USD)`} series={cost.series} data={cost.data} format={usdAxis} />
+						<TimeChart title={`Cost by ${groupBy} (USD)`} series={cost.series} data={cost.data} format={formatUsdAxis} />
 						<TimeChart title={`Tokens by ${groupBy}`} series={tokens.series} data={tokens.data} />
 					</>
 				) : (
@@ -186,7 +184,7 @@ function UsageBy({ groupBy, range }: { groupBy: "model" | "agent"; range: (typeo
 							<td data-label="Key">{key}</td>
 							<td data-label="Calls">{t.calls}</td>
 							<td data-label="Tokens">{t.tokens}</td>
-							<td data-label="Cost">{usd(t.usd)}</td>
+							<td data-label="Cost">{formatUsd(t.usd)}</td>
 						</tr>
 					))}
 				</tbody>
