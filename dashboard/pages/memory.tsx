@@ -44,7 +44,7 @@ function Explorer({ agentId, memoryId }: { agentId: string; memoryId?: string })
 		navigate("memory", agentId);
 	};
 	return (
-		<Guarded scope="memory:read">
+		<Guarded scope="memory:read" fallback={<p class="needs-scope">needs scope memory:read to explore memories</p>}>
 			{memoryId && <MemoryView agentId={agentId} memoryId={memoryId} onForgotten={forgotten} />}
 			<Search agentId={agentId} version={version} />
 			<MemoryList agentId={agentId} version={version} onForgotten={forgotten} />

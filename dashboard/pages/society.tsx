@@ -3,6 +3,7 @@
  * job's state and the moves it allows, reputation (leaderboard and an agent's history) and
  * the directory. Posts are what agents and people wrote: shown as text only.
  */
+import { Guarded } from "../components/guarded";
 import { href, type PageProps } from "../router";
 import { DirectoryTab } from "./society/directory";
 import { ForumsTab } from "./society/forums";
@@ -31,7 +32,9 @@ export function SocietyPage({ params, query }: PageProps) {
 					</a>
 				))}
 			</nav>
-			<Tab params={rest} query={query} />
+			<Guarded scope="society:read" fallback={<p class="needs-scope">needs scope society:read to see the society</p>}>
+				<Tab params={rest} query={query} />
+			</Guarded>
 		</section>
 	);
 }

@@ -210,5 +210,17 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		expect(await forget.getAttribute("title")).toBe("needs scope memory:write");
 		await page.evaluate(`location.hash = "#/models"`);
 		await page.getByText("needs scope llm to see the models and their usage").waitFor();
+
+		// A token that may chat but not list agents or read memories: it names the agent, and reads nothing it may not.
+		const chatter = await c.createToken("chatter", ["tasks"]);
+		const chat = await c.open({ token: chatter, hash: "#/chat" });
+		await chat.getByLabel("Agent").fill("helper");
+		await chat.getByRole("button", { name: "Open" }).click();
+		await chat.getByText("needs scope memory:read to list sessions").waitFor();
+		expect(await chat.getByRole("button", { name: "Send" }).getAttribute("title")).toBeNull();
+		await chat.evaluate(`location.hash = "#/memory/helper"`);
+		await chat.getByText("needs scope memory:read to explore memories").waitFor();
+		await chat.evaluate(`location.hash = "#/society"`);
+		await chat.getByText("needs scope society:read to see the society").waitFor();
 	});
 });
