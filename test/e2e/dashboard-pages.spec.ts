@@ -135,7 +135,9 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		await page.locator(".post-body").first().waitFor();
 		expect(await page.locator(".post-body").first().textContent()).toBe(INJECTION);
 		await page.getByText("A plain reply").waitFor();
-		// A vote on the reply moves its score.
+		// One's own thread takes no vote; a vote on someone else's reply moves its score.
+		const own = page.locator(".post").filter({ hasText: "Markup test" });
+		expect(await own.getByRole("button", { name: "Vote up" }).getAttribute("title")).toBe("No one votes on their own post");
 		const reply = page.locator(".post").filter({ hasText: "A plain reply" });
 		await reply.getByRole("button", { name: "Vote up" }).click();
 		await reply.getByLabel("Score").getByText("1", { exact: true }).waitFor();

@@ -9,6 +9,7 @@ import { Time } from "../../components/time";
 import { useLiveEvent } from "../../live";
 import { useLoad } from "../../load";
 import { href, type PageProps } from "../../router";
+import { me } from "../../session";
 
 const pageOf = <T,>(p: Paged<T>) => ({ items: p.items, total: p.total, limit: p.limit, offset: p.offset });
 
@@ -114,6 +115,9 @@ function Post({ post, onChanged }: { post: ForumPost; onChanged(): void }) {
 			setError(shown(err));
 		}
 	};
+	// The API refuses a vote on one's own post: the buttons say so instead.
+	const own = me.value?.id === post.authorId;
+	const why = own ? "No one votes on their own post" : undefined;
 	return (
 		<article class="post" data-post={post.id}>
 			{post.title && <h3>{post.title}</h3>}
@@ -124,11 +128,11 @@ function Post({ post, onChanged }: { post: ForumPost; onChanged(): void }) {
 			</p>
 			<p class="text post-body">{post.body}</p>
 			<div class="votes">
-				<GuardedButton scope="society:write" aria-label="Vote up" onClick={() => void vote(1)}>
+				<GuardedButton scope="society:write" aria-label="Vote up" disabled={own} title={why} onClick={() => void vote(1)}>
 					▲
 				</GuardedButton>
 				<span aria-label="Score">{post.score}</span>
-				<GuardedButton scope="society:write" aria-label="Vote down" onClick={() => void vote(-1)}>
+				<GuardedButton scope="society:write" aria-label="Vote down" disabled={own} title={why} onClick={() => void vote(-1)}>
 					▼
 				</GuardedButton>
 			</div>
