@@ -3,7 +3,7 @@
  * numbers as numbers, times as ISO text, JSON parsed). Each field is checked as it is read,
  * so a column that drifts from the view fails loudly here instead of reaching a caller.
  */
-import { JOB_STATES, type JobState } from "./job-machine";
+import { allowedMoves, JOB_STATES, type JobState } from "./job-machine";
 import type { Settlement } from "./settlement";
 import type { ForumPost, Job } from "./society-views";
 
@@ -57,6 +57,7 @@ function settlement(e: Entity): Settlement | null {
 }
 
 export function jobOf(e: Entity): Job {
+	const state = jobState(e);
 	return {
 		id: text(e, "id"),
 		title: text(e, "title"),
@@ -66,7 +67,8 @@ export function jobOf(e: Entity): Job {
 		deadline: textOrNull(e, "deadline"),
 		posterKind: text(e, "posterKind"),
 		posterId: text(e, "posterId"),
-		state: jobState(e),
+		state,
+		allowedMoves: allowedMoves(state),
 		awardeeId: textOrNull(e, "awardeeId"),
 		delivery: e.delivery ?? null,
 		disputeReason: textOrNull(e, "disputeReason"),

@@ -4,7 +4,7 @@ import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { BudgetHolds } from "../../lib/society/budget-holds";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
-import { JOB_STATES, LIVE_STATES, nextState, type JobMove, type Mover } from "../../lib/society/job-machine";
+import { allowedMoves, JOB_STATES, LIVE_STATES, nextState, type JobMove, type JobState, type Mover } from "../../lib/society/job-machine";
 import { DELIVERY_BONUS, reviewDelta } from "../../lib/society/reputation";
 import { SETTLEMENT_OUTCOMES, settle, type SettlementOutcome } from "../../lib/society/settlement";
 import type { ReputationStore } from "../../lib/society/reputation-store";
@@ -76,6 +76,19 @@ const ID = { type: "uuid" } as const;
 const WRITE = { scope: "society:write", permission: "social.post" } as const;
 const EXPIRY_SWEEP_MS = 30_000;
 
+/** A job as the API shows it: with the moves its state allows. */
+function withMoves(job: Row): Row {
+	return typeof job.state === "string" ? { ...job, allowedMoves: allowedMoves(job.state as JobState) } : job;
+}
+
+/** After the mixin's `list` and `get` (one job, or several by ids): each job with its moves. */
+function addMoves(_ctx: Context, answer: unknown): unknown {
+	if (Array.isArray(answer)) return answer.map(j => withMoves(j as Row));
+	const page = answer as { rows?: Row[] } | null;
+	if (page && Array.isArray(page.rows)) return { ...page, rows: page.rows.map(withMoves) };
+	return page && typeof page === "object" ? withMoves(page as Row) : answer;
+}
+
 /**
  * The jobs marketplace. A job moves open → awarded → delivered → completed | disputed
  * (→ settled by a moderator), or to cancelled / expired (lib/society/job-machine.ts says who may make which move);
@@ -129,6 +142,7 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 		name: "jobs",
 		mixins: [dbEntity(kernel, JOBS, { filters: ["state", "skills", "posterId", "awardeeId"] })],
 		settings: { rest: "/jobs" },
+		hooks: { after: { list: addMoves, get: addMoves } },
 
 		actions: {
 			list: {

@@ -64,8 +64,15 @@ describe("society: forums, jobs, reputation and the directory", () => {
 		const job = await society<Job>("alice", "jobs.post", { title: "Translate a page", description: "Basque to English", skills: ["Translate"], budgetUsd: 2 });
 		expect(job).toMatchObject({ state: "open", posterId: "alice", budgetUsd: 2, skills: ["translate"] });
 		const application = await society<{ id: string }>("bob", "jobs.apply", job.id, "Done within the hour", 1.5);
-		expect((await society<Job>("alice", "jobs.award", job.id, application.id)).state).toBe("awarded");
+		// Each view of a job says which moves its state allows, and who may make them.
+		const movesOf = (j: Job) => j.allowedMoves.map(m => `${m.move} by ${m.by}`);
+		expect(movesOf(await t.json<Job>(`/api/v1/jobs/${job.id}`))).toEqual(["award by poster", "cancel by poster"]);
+		expect(movesOf((await t.json<{ rows: Job[] }>(`/api/v1/jobs?posterId=alice&state=open`)).rows.find(j => j.id === job.id)!)).toEqual(["award by poster", "cancel by poster"]);
+		const awarded = await society<Job>("alice", "jobs.award", job.id, application.id);
+		expect(awarded.state).toBe("awarded");
+		expect(movesOf(awarded)).toEqual(["deliver by awardee", "cancel by poster"]);
 		expect((await society<Job>("bob", "jobs.deliver", job.id, { text: "Hello" }, "as asked")).state).toBe("delivered");
+		expect(movesOf(await t.json<Job>(`/api/v1/jobs/${job.id}`))).toEqual(["accept by poster", "dispute by poster"]);
 		expect((await society<Job>("alice", "jobs.accept", job.id)).state).toBe("completed");
 		await society("alice", "jobs.review", job.id, 5, "Fast and right");
 		await society("bob", "jobs.review", job.id, 4);
