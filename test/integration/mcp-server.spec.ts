@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -10,6 +13,7 @@ import { startTestNode, type TestNode } from "../support/test-node";
 describe("the MCP server at /mcp", () => {
 	let openai: OpenAIServer;
 	let t: TestNode;
+	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-mcp-"));
 	const clients: Client[] = [];
 
 	async function connect(token: string): Promise<Client> {
@@ -29,8 +33,9 @@ describe("the MCP server at /mcp", () => {
 		fetch(`${t.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${t.token}`, ...headers }, body });
 
 	beforeAll(async () => {
+		fs.writeFileSync(path.join(workspace, "notes.txt"), "The launch is on the 14th.");
 		openai = await startOpenAIServer({ apiKey: "sk-test" });
-		t = await startTestNode({ ...FAST_AGENT_ENV, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, LLM_RETRY_BASE_MS: "10", GATEWAY_MAX_PAYLOAD_BYTES: "65536" });
+		t = await startTestNode({ ...FAST_AGENT_ENV, ALLOWED_PATHS: workspace, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, LLM_RETRY_BASE_MS: "10", GATEWAY_MAX_PAYLOAD_BYTES: "65536" });
 		await t.node.ready;
 		await spawnAgent(
 			t,
@@ -41,20 +46,22 @@ describe("the MCP server at /mcp", () => {
 			})
 		);
 		await spawnAgent(t, echoManifest("napper", { trustLevel: "autonomous" }));
+		await spawnAgent(t, echoManifest("reader", { trustLevel: "autonomous", permissions: ["tools.execute", "fs.read"] }));
 		await spawnAgent(t, { id: "helper", name: "Helper", description: "Answers questions", instructions: "Answer briefly.", trustLevel: "autonomous", memory: { recall: 0 } });
-		await Promise.all(["echo", "napper", "helper"].map(id => untilState(t, id, "running")));
+		await Promise.all(["echo", "napper", "reader", "helper"].map(id => untilState(t, id, "running")));
 	});
 	afterAll(async () => {
 		await Promise.all(clients.map(c => c.close()));
 		await t.stop();
 		await openai.stop();
+		fs.rmSync(workspace, { recursive: true, force: true });
 	});
 
 	it("lists each agent as ask_<id> with the schema of its task types, declarative agents as a chat", async () => {
 		const client = await connect(await tokenWith("tasks"));
 		const { tools } = await client.listTools();
 		const byName = new Map(tools.map(tool => [tool.name, tool]));
-		expect([...byName.keys()].sort()).toEqual(["ask_echo", "ask_helper", "ask_napper"]);
+		expect([...byName.keys()].sort()).toEqual(["ask_echo", "ask_helper", "ask_napper", "ask_reader"]);
 		const echo = byName.get("ask_echo")!;
 		expect(echo.description).toContain("Repeats what it is given");
 		expect(echo.inputSchema).toMatchObject({
@@ -73,6 +80,21 @@ describe("the MCP server at /mcp", () => {
 		expect(fetchTool?.inputSchema).toMatchObject({ required: ["agentId"], properties: { agentId: { type: "string" }, arguments: { type: "object", properties: { url: expect.any(Object) } } } });
 		for (const tool of tools) expect(tool.name).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
 		expect(new Set(tools.map(tool => tool.name)).size).toBe(tools.length);
+	});
+
+	it("runs a node tool as the agent it names, through that agent's grants", async () => {
+		const client = await connect(t.token);
+		const read = (await client.callTool({ name: "tool_builtin_file_read", arguments: { agentId: "reader", arguments: { path: "notes.txt" } } })) as CallToolResult;
+		expect(read.isError).toBeFalsy();
+		expect((read.content[0] as { text: string }).text).toContain("The launch is on the 14th.");
+		// The echo agent holds no grant to run tools: refused, and the reason reaches the host.
+		const refused = (await client.callTool({ name: "tool_builtin_file_read", arguments: { agentId: "echo", arguments: { path: "notes.txt" } } })) as CallToolResult;
+		expect(refused).toMatchObject({ isError: true, structuredContent: { error: { type: "PERMISSION_DENIED" } } });
+		expect((refused.content[0] as { text: string }).text).toMatch(/^PERMISSION_DENIED: Agent echo lacks the permission/);
+		// A token without admin may not act as an agent, so it may not run node tools.
+		const scoped = await connect(await tokenWith("tasks"));
+		const forbidden = (await scoped.callTool({ name: "tool_builtin_file_read", arguments: { agentId: "reader", arguments: { path: "notes.txt" } } })) as CallToolResult;
+		expect(forbidden).toMatchObject({ isError: true, structuredContent: { error: { type: "FORBIDDEN_SCOPE" } } });
 	});
 
 	it("runs a code agent's task and answers its result as text and as JSON, audited as the token's call", async () => {
@@ -96,7 +118,7 @@ describe("the MCP server at /mcp", () => {
 		expect((result.content[0] as { text: string }).text).toMatch(/^TASK_INVALID: .*text/);
 	});
 
-	it("chats with a declarative agent, the session kept by its id", async () => {
+	it("chats with a declarative agent in the session the call names", async () => {
 		openai.script({ kind: "text", text: "Paris.", usage: { input: 20, output: 2 } });
 		const client = await connect(await tokenWith("tasks"));
 		const result = (await client.callTool({ name: "ask_helper", arguments: { message: "Capital of France?", sessionId: "mcp-1" } })) as CallToolResult;
@@ -111,6 +133,10 @@ describe("the MCP server at /mcp", () => {
 		const result = (await client.callTool({ name: "ask_echo", arguments: { task: { type: "echo", text: "x" } } })) as CallToolResult;
 		expect(result).toMatchObject({ isError: true, structuredContent: { error: { type: "FORBIDDEN_SCOPE" } } });
 		expect((result.content[0] as { text: string }).text).toContain('"tasks"');
+		// Audited as a refusal, as REST records one.
+		await t.node.audit.flush();
+		const { items } = await t.json<{ items: AuditRecord[] }>("/api/v1/audit?action=gateway.POST%20/mcp&outcome=denied");
+		expect(items.some(e => (e.data as { reason?: string }).reason === "missing scope tasks")).toBe(true);
 	});
 
 	it("refuses a quarantined agent's task as a tool error naming the sanction", async () => {
@@ -151,5 +177,30 @@ describe("the MCP server at /mcp", () => {
 		expect(await tooLarge.json()).toMatchObject({ error: { data: { type: "PAYLOAD_TOO_LARGE" } } });
 		const get = await fetch(`${t.url}/mcp`, { headers: { authorization: `Bearer ${t.token}`, accept: "text/event-stream" } });
 		expect(get.status).toBe(405);
+	});
+});
+
+describe("the MCP server under the gateway's rate limit", () => {
+	let t: TestNode;
+	beforeAll(async () => {
+		t = await startTestNode({ GATEWAY_MESSAGE_RATE_LIMIT: "3" });
+		await t.node.ready;
+	});
+	afterAll(() => t.stop());
+
+	it("answers 429 with Retry-After once a token's requests for the minute are spent", async () => {
+		const list = () =>
+			fetch(`${t.url}/mcp`, {
+				method: "POST",
+				headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${t.token}` },
+				body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
+			});
+		const statuses: number[] = [];
+		for (let i = 0; i < 4; i++) statuses.push((await list()).status);
+		expect(statuses).toEqual([200, 200, 200, 429]);
+		const limited = await list();
+		expect(limited.status).toBe(429);
+		expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+		expect(await limited.json()).toMatchObject({ jsonrpc: "2.0", error: { data: { type: "RATE_LIMITED" } } });
 	});
 });
