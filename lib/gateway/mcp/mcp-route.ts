@@ -76,21 +76,21 @@ export function mcpRoute(options: McpRouteOptions) {
 		const circuitHalfOpenMs = this.broker.options.circuitBreaker?.halfOpenTime ?? 10_000;
 		// Errors as REST shows them: a bug's text stays in the log under a request id.
 		const answer = (err: unknown): ErrorAnswer => errorAnswer(err, { requestId: ctx?.requestID ?? undefined, what: `${req.method} /mcp`, circuitHalfOpenMs, logger: this.logger });
-		let user: GatewayUser;
 		try {
 			await options.limit(req, res);
-			try {
-				user = await options.auth.fromHeader(req.headers.authorization);
-			} catch (err) {
-				options.refused(req, null, (err as { type?: string }).type ?? "unauthorized");
-				const { error } = answer(err);
-				const challenge = error.type === "INVALID_TOKEN" ? 'Bearer realm="agentos", error="invalid_token"' : 'Bearer realm="agentos"';
-				return sendRpcError(res, 401, HTTP_ERROR, error, { "WWW-Authenticate": challenge });
-			}
 		} catch (err) {
+			// RATE_LIMITED: the limiter has set Retry-After on the response already.
 			const { status, error, retryAfterSeconds } = answer(err);
-			const retry = error.data && typeof error.data === "object" && "retryAfterSeconds" in error.data ? Number(error.data.retryAfterSeconds) : retryAfterSeconds;
-			return sendRpcError(res, status, ErrorCode.InternalError, error, retry ? { "Retry-After": String(Math.max(1, Math.ceil(retry))) } : {});
+			return sendRpcError(res, status, HTTP_ERROR, error, retryAfterSeconds ? { "Retry-After": String(retryAfterSeconds) } : {});
+		}
+		let user: GatewayUser;
+		try {
+			user = await options.auth.fromHeader(req.headers.authorization);
+		} catch (err) {
+			options.refused(req, null, (err as { type?: string }).type ?? "unauthorized");
+			const { status, error } = answer(err);
+			const challenge = error.type === "INVALID_TOKEN" ? 'Bearer realm="agentos", error="invalid_token"' : 'Bearer realm="agentos"';
+			return sendRpcError(res, status, HTTP_ERROR, error, status === 401 ? { "WWW-Authenticate": challenge } : {});
 		}
 		if (req.method !== "POST") {
 			return sendRpcError(res, 405, HTTP_ERROR, { type: "METHOD_NOT_ALLOWED", message: "This MCP server is stateless: send JSON-RPC with POST" }, { Allow: "POST" });
