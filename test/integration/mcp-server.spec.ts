@@ -48,7 +48,8 @@ describe("the MCP server at /mcp", () => {
 		await spawnAgent(t, echoManifest("napper", { trustLevel: "autonomous" }));
 		await spawnAgent(t, echoManifest("reader", { trustLevel: "autonomous", permissions: ["tools.execute", "fs.read"] }));
 		await spawnAgent(t, { id: "helper", name: "Helper", description: "Answers questions", instructions: "Answer briefly.", trustLevel: "autonomous", memory: { recall: 0 } });
-		await Promise.all(["echo", "napper", "reader", "helper"].map(id => untilState(t, id, "running")));
+		await spawnAgent(t, { id: "frugal", name: "Frugal", instructions: "Answer briefly.", trustLevel: "autonomous", memory: { recall: 0 }, limits: { maxTokensPerTask: 10 } });
+		await Promise.all(["echo", "napper", "reader", "helper", "frugal"].map(id => untilState(t, id, "running")));
 	});
 	afterAll(async () => {
 		await Promise.all(clients.map(c => c.close()));
@@ -61,7 +62,7 @@ describe("the MCP server at /mcp", () => {
 		const client = await connect(await tokenWith("tasks"));
 		const { tools } = await client.listTools();
 		const byName = new Map(tools.map(tool => [tool.name, tool]));
-		expect([...byName.keys()].sort()).toEqual(["ask_echo", "ask_helper", "ask_napper", "ask_reader"]);
+		expect([...byName.keys()].sort()).toEqual(["ask_echo", "ask_frugal", "ask_helper", "ask_napper", "ask_reader"]);
 		const echo = byName.get("ask_echo")!;
 		expect(echo.description).toContain("Repeats what it is given");
 		expect(echo.inputSchema).toMatchObject({
@@ -125,6 +126,13 @@ describe("the MCP server at /mcp", () => {
 		expect(result.isError).toBeFalsy();
 		expect(result.content).toEqual([{ type: "text", text: "Paris." }]);
 		expect(result.structuredContent).toMatchObject({ answer: "Paris.", sessionId: "mcp-1", usage: { totalTokens: 22 } });
+	});
+
+	it("says why a declarative agent stopped without an answer (its token limit per task)", async () => {
+		openai.script({ kind: "tool_calls", calls: [{ id: "c1", name: "builtin_file_read", arguments: { path: "notes.txt" } }], usage: { input: 20, output: 5 } });
+		const result = (await (await connect(t.token)).callTool({ name: "ask_frugal", arguments: { message: "Read my notes" } })) as CallToolResult;
+		expect(result.content).toEqual([{ type: "text", text: "(no answer: the agent stopped with budget_tokens)" }]);
+		expect(result.structuredContent).toMatchObject({ answer: null, stopReason: "budget_tokens" });
 	});
 
 	it("refuses a call without the tasks scope as a tool error naming the scope, and lists no agents to it", async () => {

@@ -88,8 +88,9 @@ export function createMcpServer(deps: McpRequestDeps): Server {
 		}
 		if (isDeclarative(manifest)) {
 			if (typeof args.message !== "string") return toolError(badArguments(name, "arguments.message is required: what to say to the agent"));
-			const reply = await deps.call<{ answer?: string | null }>("chat.send", { id: manifest.id, message: args.message, ...(args.sessionId === undefined ? {} : { sessionId: args.sessionId }) });
-			return answer(reply.answer ?? "", reply);
+			const reply = await deps.call<{ answer?: string | null; stopReason?: string }>("chat.send", { id: manifest.id, message: args.message, ...(args.sessionId === undefined ? {} : { sessionId: args.sessionId }) });
+			// A loop that stopped before answering (its step or token limit) says so rather than answering nothing.
+			return answer(reply.answer ?? `(no answer: the agent stopped with ${reply.stopReason ?? "no reason given"})`, reply);
 		}
 		const task = asObject(args.task);
 		if (!task) return toolError(badArguments(name, "arguments.task is required: an object whose `type` names the task"));
