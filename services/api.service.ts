@@ -14,6 +14,7 @@ import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
 import { answerOptions } from "../lib/gateway/options-request";
+import { openAIRoute } from "../lib/gateway/openai/route";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
@@ -162,7 +163,12 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 					bodyParsers: { json: jsonBodyParser(config.GATEWAY_MAX_PAYLOAD_BYTES), urlencoded: false },
 					// Bodies meet the input rules as they are parsed, before anything is called.
 					use: [checkBody, bodyReadErrors(config.GATEWAY_MAX_PAYLOAD_BYTES)]
-				}
+				},
+				openAIRoute({
+					maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+					checkRate: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
+					recordRefusal
+				})
 			],
 
 			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {
