@@ -119,13 +119,22 @@ describe("the OpenAI-compatible endpoint, through the official openai client", (
 	});
 
 	describe("the model path", () => {
-		it("answers straight from the model layer, metered", async () => {
-			upstream.script({ kind: "text", text: "Direct answer.", usage: { input: 9, output: 3 } });
+		it("answers straight from the model layer, metered and audited as the token", async () => {
+			upstream.script({ kind: "text", text: "Direct answer.", usage: { input: 9, output: 3 } }, { kind: "text", text: "Streamed answer." });
+			const token = await tokenWith("llm-app", ["llm"]);
 			const before = await t.json<{ total: { calls: number } }>("/api/v1/llm/usage");
-			const completion = await admin.chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "system", content: "Be terse." }, { role: "user", content: "Hi" }] });
+			const completion = await client(token.token).chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "system", content: "Be terse." }, { role: "user", content: "Hi" }] });
 			expect(completion).toMatchObject({ object: "chat.completion", choices: [{ message: { content: "Direct answer." }, finish_reason: "stop" }], usage: { total_tokens: 12 } });
 			expect(lastUpstream().messages).toEqual([expect.objectContaining({ role: "system", content: "Be terse." }), expect.objectContaining({ role: "user", content: "Hi" })]);
-			expect((await t.json<{ total: { calls: number } }>("/api/v1/llm/usage")).total.calls).toBe(before.total.calls + 1);
+			const stream = await client(token.token).chat.completions.create({ model: "fast", stream: true, messages: [{ role: "user", content: "Hi" }] });
+			for await (const chunk of stream) void chunk;
+			expect((await t.json<{ total: { calls: number } }>("/api/v1/llm/usage")).total.calls).toBe(before.total.calls + 2);
+			await t.node.audit.flush();
+			const audit = await t.json<{ items: AuditRecord[] }>(`/api/v1/audit?action=mal.*&actorId=token:${token.id}`);
+			expect(audit.items.map(e => [e.action, e.outcome]).sort()).toEqual([
+				["mal.chat", "succeeded"],
+				["mal.stream", "succeeded"]
+			]);
 		});
 
 		it("passes the client's tools through and returns the model's tool calls in OpenAI's shape", async () => {
