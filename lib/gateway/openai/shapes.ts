@@ -70,15 +70,18 @@ export function answerOfModel(r: ChatResult): Answer {
 const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
 
 /**
- * An agent's chat result: declarative agents answer `{answer, usage}`; a code agent's
- * `chat` task answers whatever it returns — its text when it has one, else its JSON.
+ * An agent's chat result: declarative agents answer `{answer, usage, stopReason}` (a stop
+ * other than the answer — steps or budget spent — reads as `length`, cut short); a code
+ * agent's `chat` task answers whatever it returns — its text when it has one, else its JSON.
  */
 export function answerOfAgent(result: Record<string, unknown>): Answer {
 	const text = [result.answer, result.reply, result.text].find(v => typeof v === "string");
 	const { taskId: _taskId, ...rest } = result;
 	const u = result.usage as Partial<Usage> | undefined;
 	const usage = u && typeof u.totalTokens === "number" ? { promptTokens: u.promptTokens ?? 0, completionTokens: u.completionTokens ?? 0, totalTokens: u.totalTokens } : NO_USAGE;
-	return { content: typeof text === "string" ? text : JSON.stringify(rest), toolCalls: [], finishReason: result.stopReason === "max_steps" ? "length" : "stop", usage };
+	// A declarative agent stopped by its budget or step limit has no answer: an empty one, not its result's JSON.
+	const content = typeof text === "string" ? text : "answer" in result && result.answer === null ? "" : JSON.stringify(rest);
+	return { content, toolCalls: [], finishReason: typeof result.stopReason === "string" && result.stopReason !== "answer" ? "length" : "stop", usage };
 }
 
 /** `GET /v1/models` entries. */
