@@ -223,3 +223,27 @@ describe("the OpenAI-compatible endpoint, through the official openai client", (
 		});
 	});
 });
+
+describe("the OpenAI-compatible endpoint under the gateway's rate limit", () => {
+	let t: TestNode;
+	beforeAll(async () => {
+		t = await startTestNode({ GATEWAY_MESSAGE_RATE_LIMIT: "3" });
+		await t.node.ready;
+	});
+	afterAll(() => t?.stop());
+
+	it("counts its requests with the REST API's and answers 429 rate_limit_exceeded with Retry-After", async () => {
+		const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: t.token, maxRetries: 0 });
+		expect((await t.request("/api/v1/node")).status).toBe(200);
+		await client.models.list();
+		await client.models.list();
+		const err = await client.models.list().then(
+			() => undefined,
+			(e: unknown) => e
+		);
+		expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+		const e = err as InstanceType<typeof OpenAI.RateLimitError>;
+		expect(e).toMatchObject({ status: 429, code: "rate_limit_exceeded", type: "requests" });
+		expect(Number(e.headers?.get("retry-after"))).toBeGreaterThan(0);
+	});
+});
