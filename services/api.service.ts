@@ -57,8 +57,8 @@ const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
 
 /**
  * The node's one HTTP port: health (open), metrics (open unless METRICS_REQUIRE_AUTH),
- * the REST API under /api/v1 (a bearer token with the route's scope) and the WebSocket
- * at /ws. Errors always answer `{error: {type, message, data}}` with a 4xx/5xx status; an
+ * the REST API under /api/v1 (a bearer token with the route's scope), the OpenAI-compatible
+ * endpoint under /v1 (lib/gateway/openai) and the WebSocket at /ws. Errors always answer `{error: {type, message, data}}` with a 4xx/5xx status; an
  * unexpected 500 is logged with its request id and never leaks internals. Refusals (401,
  * 403) are audited.
  */
