@@ -17,6 +17,7 @@ import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter
 import { restAliases } from "../lib/gateway/rest-aliases";
 import { answerOptions } from "../lib/gateway/options-request";
 import { whoami } from "../lib/gateway/whoami-route";
+import { openAIRoute } from "../lib/gateway/openai/route";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
@@ -62,7 +63,8 @@ const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
 
 /**
  * The node's one HTTP port: health (open), metrics (open unless METRICS_REQUIRE_AUTH),
- * the REST API under /api/v1 (a bearer token with the route's scope) and the WebSocket
+ * the REST API under /api/v1 (a bearer token with the route's scope), the OpenAI-compatible
+ * endpoint under /v1 (lib/gateway/openai), MCP at /mcp (lib/gateway/mcp), the WebSocket
  * at /ws, and the web console's files at `/` (lib/gateway/console-assets.ts). Errors always answer `{error: {type, message, data}}` with a 4xx/5xx status; an
  * unexpected 500 is logged with its request id and never leaks internals. Refusals (401,
  * 403) are audited.
@@ -180,7 +182,12 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 					// Bodies meet the input rules as they are parsed, before anything is called.
 					use: [checkBody, bodyReadErrors(config.GATEWAY_MAX_PAYLOAD_BYTES)]
 				},
-				{ path: "/mcp", authentication: false, authorization: false, bodyParsers: false, mappingPolicy: "restrict", aliases: { "POST /": mcp, "GET /": mcp, "DELETE /": mcp } }
+				{ path: "/mcp", authentication: false, authorization: false, bodyParsers: false, mappingPolicy: "restrict", aliases: { "POST /": mcp, "GET /": mcp, "DELETE /": mcp } },
+				openAIRoute({
+					maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+					checkRate: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
+					recordRefusal
+				})
 			],
 
 			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {

@@ -65,6 +65,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 				description: "A chat completion through the model router, with budgets and fallbacks; with stream: true, server-sent events.",
 				scope: "llm",
 				permission: "llm.execute",
+				// A person's calls too (REST, /v1): the model layer is a governed gateway, each call on record.
+				audit: true,
 				retryPolicy: { enabled: false },
 				timeout: 0,
 				params: CHAT_PARAMS,
@@ -83,6 +85,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 			stream: {
 				scope: "llm",
 				permission: "llm.execute",
+				// A person's calls too (REST, /v1): the model layer is a governed gateway, each call on record.
+				audit: true,
 				retryPolicy: { enabled: false },
 				timeout: 0,
 				params: CHAT_PARAMS,
