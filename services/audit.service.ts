@@ -11,6 +11,7 @@ const FILTERS = {
 	actorId: { type: "string", optional: true, max: 200 },
 	agentId: { type: "string", optional: true, max: 200 },
 	principalId: { type: "string", optional: true, max: 200 },
+	target: { type: "string", optional: true, max: 200 },
 	action: { type: "string", optional: true, max: 200 },
 	outcome: { type: "enum", values: ["allowed", "denied", "succeeded", "failed"], optional: true },
 	since: { type: "date", convert: true, optional: true },
@@ -35,7 +36,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 		actions: {
 			query: {
 				rest: "GET /",
-				description: "Searches the audit log by actor, action, outcome and time, newest first.",
+				description: "Searches the audit log by actor, action, target, outcome and time, newest first.",
 				scope: "audit:read",
 				params: {
 					...FILTERS,

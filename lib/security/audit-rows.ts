@@ -32,11 +32,12 @@ export interface AuditRecord extends Required<Omit<AuditEvent, "at" | "principal
 	scheme: AuditScheme;
 }
 
-/** `agentId` matches the actor or the target; `principalId` who authenticated; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
+/** `agentId` matches the actor or the target; `target` the target alone; `principalId` who authenticated; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
 export interface AuditQuery {
 	actorId?: string;
 	agentId?: string;
 	principalId?: string;
+	target?: string;
 	action?: string;
 	outcome?: string;
 	since?: Date;
@@ -75,6 +76,7 @@ export function auditFilter(q: Omit<AuditQuery, "limit" | "offset">, afterSeq?: 
 	if (q.actorId) add(q.actorId, p => `actor_id = ${p}`);
 	if (q.agentId) add(q.agentId, p => `(actor_id = ${p} OR target = ${p})`);
 	if (q.principalId) add(q.principalId, p => `principal_id = ${p}`);
+	if (q.target) add(q.target, p => `target = ${p}`);
 	if (q.action?.endsWith("*")) {
 		const prefix = q.action.slice(0, -1);
 		// % and _ in the prefix are literal characters, not LIKE wildcards.
