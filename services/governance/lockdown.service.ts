@@ -1,0 +1,103 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { Kernel } from "../../lib/kernel/kernel";
+import { LockdownStore, type Lockdown } from "../../lib/governance/lockdown-store";
+import { restoreAgents } from "../../lib/governance/restore-agents";
+import type { SanctionStore } from "../../lib/governance/sanction-store";
+import type { SecuredMeta } from "../../lib/security/security-guard";
+import { actorOf } from "../../lib/society/society-context";
+import { requiresDatabase } from "../../mixins/requires-database.mixin";
+
+export interface LockdownParams {
+	/** The agents to quarantine; none: every agent. */
+	agentIds?: string[];
+	reason: string;
+}
+
+/** What `governance.lockdown` carries to every node and to subscribed WebSocket clients. */
+export interface LockdownEvent {
+	change: "started" | "lifted";
+	lockdown: Lockdown;
+}
+
+type Meta = SecuredMeta & { $statusCode?: number };
+
+const MODERATE = { scope: "governance", permission: "social.moderate", audit: true } as const;
+/** Agents stopped at once while a lockdown starts: enough to be quick, few enough not to swamp a node. */
+const STOP_CONCURRENCY = 4;
+
+/**
+ * Incident lockdown: one audited act quarantines every agent (or a selection) — their
+ * actors stop and no task reaches them — and one lifts exactly those quarantines,
+ * leaving sanctions made otherwise in force. `governance.lockdown` tells every node and
+ * the console; `GET /governance/lockdown` answers whether one is in force.
+ */
+export default function createLockdownService(kernel: Kernel, sanctions: SanctionStore): ServiceSchema {
+	const lockdowns = new LockdownStore(() => kernel.db, sanctions);
+	return {
+		name: "lockdown",
+		mixins: [requiresDatabase(kernel)],
+		settings: { rest: "/governance/lockdown" },
+
+		actions: {
+			/** Readable by anyone who may read agents: the console shows it as a banner on every page. */
+			status: {
+				rest: "GET /",
+				description: "The incident lockdown in force (its reason, who started it, the agents it quarantined), or null.",
+				scope: "agents:read",
+				async handler(): Promise<{ lockdown: Lockdown | null }> {
+					return { lockdown: await lockdowns.active() };
+				}
+			},
+
+			start: {
+				...MODERATE,
+				rest: "POST /",
+				description: "Starts an incident lockdown: quarantines every agent, or the agentIds named, with a reason; refused while one is in force.",
+				params: {
+					agentIds: { type: "array", items: { type: "string", min: 1, max: 200 }, min: 1, max: 10000, optional: true },
+					reason: { type: "string", trim: true, min: 3, max: 2000 }
+				},
+				async handler(ctx: Context<LockdownParams, Meta>): Promise<Lockdown> {
+					const createdBy = actorOf(ctx).id;
+					const lockdown = await kernel.db.transaction(tx => lockdowns.start(tx, { reason: ctx.params.reason, selection: ctx.params.agentIds, createdBy }));
+					sanctions.forget();
+					// No entity: every node forgets all it cached of sanctions, so the quarantines hold at once everywhere.
+					await ctx.broadcast("sanctions.changed", { change: "lockdown" });
+					await this.stopAgents(ctx, lockdown.agents);
+					await ctx.broadcast("governance.lockdown", { change: "started", lockdown } satisfies LockdownEvent);
+					ctx.meta.$statusCode = 201;
+					return lockdown;
+				}
+			},
+
+			lift: {
+				...MODERATE,
+				rest: "POST /lift",
+				description: "Lifts the incident lockdown with a reason: exactly the quarantines it made end, and the agents that were running run again.",
+				params: { reason: { type: "string", trim: true, min: 3, max: 2000 } },
+				async handler(ctx: Context<{ reason: string }, Meta>): Promise<Lockdown> {
+					const lockdown = await kernel.db.transaction(tx => lockdowns.lift(tx, actorOf(ctx).id, ctx.params.reason));
+					sanctions.forget();
+					await ctx.broadcast("sanctions.changed", { change: "lockdown" });
+					const nodeID = this.broker.nodeID;
+					await restoreAgents(sanctions, id => ctx.call("agents.start", { id }, { nodeID }), this.logger);
+					await ctx.broadcast("governance.lockdown", { change: "lifted", lockdown } satisfies LockdownEvent);
+					return lockdown;
+				}
+			}
+		},
+
+		methods: {
+			/** Stops the quarantined agents' actors, a few at a time; one that cannot be stopped is still refused work by its sanction. */
+			async stopAgents(ctx: Context, ids: string[]): Promise<void> {
+				const queue = [...ids];
+				const worker = async () => {
+					for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+						await ctx.call("agents.stop", { id }).catch((err: Error) => this.logger.info(`Agent ${id} was not stopped by the lockdown: ${err.message}`));
+					}
+				};
+				await Promise.all(Array.from({ length: STOP_CONCURRENCY }, worker));
+			}
+		}
+	};
+}
