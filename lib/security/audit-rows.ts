@@ -105,3 +105,20 @@ export function toRecord(r: AuditRow): AuditRecord {
 	const principal = r.principal_kind !== null && r.principal_id !== null ? party(r.principal_kind, r.principal_id) : null;
 	return { seq: Number(r.seq), at, actor: party(actorKind, actorId), principal, node, action, target, outcome: outcome as AuditEvent["outcome"], requestId, data, prevHash: r.prev_hash, hash: r.hash, scheme: r.scheme };
 }
+
+/** What `audit.recorded` carries: an entry shaped as the query answers it, less what only writing gives it (seq, hashes). */
+export type LiveAuditEntry = Omit<AuditRecord, "seq" | "prevHash" | "hash" | "scheme">;
+
+export function liveEntry(e: AuditHashedFields): LiveAuditEntry {
+	return {
+		at: e.at,
+		actor: { kind: e.actorKind as AuditParty["kind"], id: e.actorId },
+		principal: { kind: e.principalKind as AuditParty["kind"], id: e.principalId },
+		node: e.node,
+		action: e.action,
+		target: e.target,
+		outcome: e.outcome as AuditRecord["outcome"],
+		requestId: e.requestId,
+		data: e.data
+	};
+}

@@ -21,7 +21,7 @@ describe("incident lockdown on a real node: every agent (or a selection) quarant
 		await Promise.all(["calm", "busy", "spare"].map(id => spawnAgent(t, echoManifest(id))));
 		await Promise.all(["calm", "busy", "spare"].map(id => untilState(t, id, "running")));
 		watcher = await connect(`${t.url.replace("http", "ws")}/ws`, { authorization: `Bearer ${t.token}` });
-		expect(await watcher.request("subscribe", { events: ["governance.lockdown"] })).toMatchObject({ type: "result" });
+		expect(await watcher.request("subscribe", { events: ["governance.lockdown", "audit.recorded"] })).toMatchObject({ type: "result" });
 	}, 60_000);
 
 	afterAll(async () => {
@@ -107,5 +107,14 @@ describe("incident lockdown on a real node: every agent (or a selection) quarant
 		const refusals = (await t.json<{ items: AuditRecord[] }>("/api/v1/audit?action=agents.submitTask&outcome=denied&target=calm")).items;
 		expect(refusals.some(e => e.data.reason === "AGENT_QUARANTINED")).toBe(true);
 		expect(refusals.every(e => e.target === "calm")).toBe(true);
+	});
+
+	it("streams each audit entry to WebSocket subscribers of audit.recorded as it is recorded", () => {
+		const live = watcher.all.filter(m => m.type === "event" && m.payload?.event === "audit.recorded").map(m => m.payload!.data as Omit<AuditRecord, "seq">);
+		expect(live.filter(e => e.action === "lockdown.start" && e.outcome === "succeeded")).toEqual([
+			expect.objectContaining({ actor: { kind: "user", id: "admin" }, node: t.node.broker.nodeID, at: expect.any(String) }),
+			expect.objectContaining({ actor: { kind: "user", id: "admin" } })
+		]);
+		expect(live.some(e => e.action === "agents.submitTask" && e.outcome === "denied" && e.target === "busy" && e.data.reason === "AGENT_QUARANTINED")).toBe(true);
 	});
 });
