@@ -64,6 +64,14 @@ export default tseslint.config(
 		files: ["**/services/**/*.ts"],
 		rules: layerRule("Services are adapters: they must not import the composition root (app/), the SDK or the CLI.", TOP)
 	},
+	// The web console runs in the browser and talks only to the public API, through the SDK.
+	{ files: ["dashboard/**/*.ts", "dashboard/**/*.tsx"], languageOptions: { globals: { ...globals.browser } } },
+	...[["dashboard/*.{ts,tsx}", "\\.\\./"], ["dashboard/*/**/*.{ts,tsx}", "\\.\\./\\.\\./"]].map(([glob, up]) => ({
+		files: [glob],
+		rules: {
+			"no-restricted-imports": ["error", { patterns: [{ regex: `^${up}(lib|actors|services|app|cli|mixins)(/|$)`, message: "The console talks to the node only over its public API: it may import the SDK (sdk/), never lib/, services/, the composition root (app/) or the CLI." }] }]
+		}
+	})),
 	{
 		files: ["**/sdk/**/*.ts"],
 		rules: layerRule("The SDK's types live in lib/; it must not import services/, the composition root (app/) or the CLI.", ["services", "app", "cli"])

@@ -69,11 +69,19 @@ export function printBanner(node: AgentOSNode, ready: boolean, stop = "Ctrl-C"):
 				? `kept in ${adminToken.file}`
 				: "from GATEWAY_AUTH_TOKEN";
 	const tokenArg = adminToken.source === "env" ? "$GATEWAY_AUTH_TOKEN" : `$(cat ${adminToken.file})`;
+	// The token rides in the fragment, which the browser never sends; like the token itself,
+	// the link is printed only on the boot that generated it.
+	const signIn =
+		adminToken.source === "generated"
+			? `${url}/#token=${encodeURIComponent(adminToken.token)}`
+			: `open ${url}/ and paste the API token (${adminToken.source === "env" ? "GATEWAY_AUTH_TOKEN" : `from ${adminToken.file}`})`;
 	const lines = [
 		"",
 		`AgentOS ${node.kernel.version} — node ${node.broker.nodeID} (${storage}, ${cluster})`,
 		ready ? "" : "  The database is not ready yet; the node keeps retrying (see GET /health).",
 		`  Gateway    ${url}`,
+		`  Console    ${url}/`,
+		`  Sign in    ${signIn}`,
 		`  Health     curl ${url}/health`,
 		`  Metrics    curl ${url}/metrics`,
 		`  API token  ${token}`,

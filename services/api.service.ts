@@ -10,12 +10,15 @@ import { bodyParseError, bodyReadErrors, checkBody, jsonBodyParser } from "../li
 import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-response";
 import { RateLimitedError } from "../lib/gateway/errors";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
+import { loadConsoleAssets } from "../lib/gateway/console-assets";
 import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
+import { whoami } from "../lib/gateway/whoami-route";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
+import { consoleDir } from "../lib/kernel/paths";
 import type { AuditLog } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { TokenStore } from "../lib/security/token-store";
@@ -34,6 +37,8 @@ export interface ApiServiceOptions {
 	/** The services whose actions' `rest` keys become routes. */
 	schemas: ServiceSchema[];
 	metrics?: NodeMetrics;
+	/** The built web console served at `/` (default dist/dashboard). */
+	consoleDir?: string;
 }
 
 type GatewayThis = Service<ApiSettingsSchema>;
@@ -44,7 +49,7 @@ const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
 /**
  * The node's one HTTP port: health (open), metrics (open unless METRICS_REQUIRE_AUTH),
  * the REST API under /api/v1 (a bearer token with the route's scope) and the WebSocket
- * at /ws. Errors always answer `{error: {type, message, data}}` with a 4xx/5xx status; an
+ * at /ws, and the web console's files at `/` (lib/gateway/console-assets.ts). Errors always answer `{error: {type, message, data}}` with a 4xx/5xx status; an
  * unexpected 500 is logged with its request id and never leaks internals. Refusals (401,
  * 403) are audited.
  */
@@ -52,6 +57,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 	const { kernel, tokens, audit, metrics } = options;
 	const { config } = kernel;
 	const auth = new GatewayAuth(options.adminToken, tokens);
+	const consoleAssets = loadConsoleAssets(options.consoleDir ?? consoleDir());
 	let wss: WebSocketServer | undefined;
 	let limiter: RateLimiter | undefined;
 
@@ -144,7 +150,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					authentication: true,
 					authorization: true,
 					mappingPolicy: "restrict",
-					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat, "GET openapi.json": openApiRoute(options.schemas, kernel.version) },
+					aliases: { ...restAliases(options.schemas), "POST llm/chat": llmChat, "GET openapi.json": openApiRoute(options.schemas, kernel.version), "GET whoami": whoami },
 					bodyParsers: { json: jsonBodyParser(config.GATEWAY_MAX_PAYLOAD_BYTES), urlencoded: false },
 					// Bodies meet the input rules as they are parsed, before anything is called.
 					use: [checkBody, bodyReadErrors(config.GATEWAY_MAX_PAYLOAD_BYTES)]
@@ -177,7 +183,8 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 
 			/** The route's action (or function alias) names its scope; none means `admin`. */
 			authorize(ctx: Context<unknown, { user: GatewayUser }>, route: Route, req: IncomingRequest): void {
-				const alias = (req as unknown as { $alias?: { handler?: { scope?: Scope } } }).$alias;
+				const alias = (req as unknown as { $alias?: { handler?: { scope?: Scope; anyToken?: true } } }).$alias;
+				if (alias?.handler?.anyToken) return;
 				const scope = req.$action?.scope ?? alias?.handler?.scope;
 				const user = ctx.meta.user;
 				if (!GatewayAuth.allows(user, scope)) {
@@ -189,12 +196,15 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			/**
 			 * The HTTP server, made here rather than by moleculer-web: Node reads a request
 			 * timeout only when the server is created, and without one a client that never
-			 * finishes its body holds a connection (and a parser) for five minutes.
+			 * finishes its body holds a connection (and a parser) for five minutes. The console's
+			 * files are answered before moleculer-web sees the request.
 			 */
 			createServer(this: GatewayThis & { server?: Server; httpHandler: http.RequestListener; isHTTPS?: boolean }): void {
 				if (this.server) return;
 				const requestTimeout = config.GATEWAY_REQUEST_TIMEOUT_MS;
-				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, this.httpHandler);
+				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, (req, res) => {
+					if (!consoleAssets.serve(req, res)) this.httpHandler(req, res);
+				});
 				this.isHTTPS = false;
 			},
 

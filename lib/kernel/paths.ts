@@ -20,3 +20,8 @@ export function migrationsDir(): string {
 export function packageVersion(): string {
 	return JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")).version;
 }
+
+/** Where `npm run build` writes the web console (index.html and its hashed assets). */
+export function consoleDir(): string {
+	return path.join(projectRoot(), "dist", "dashboard");
+}

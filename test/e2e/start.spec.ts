@@ -89,6 +89,9 @@ describe("npm start, as a user runs it", () => {
 			const tokenFile = path.join(dataDir, "admin-token");
 			token = fs.readFileSync(tokenFile, "utf8").trim();
 			expect(node.output()).toContain(`API token  ${token}  (generated now; kept in ${tokenFile})`);
+			// The console's address, and a sign-in link with the token in the fragment (never sent to the server).
+			expect(node.output()).toContain(`Console    ${node.url}/\n`);
+			expect(node.output()).toContain(`Sign in    ${node.url}/#token=${encodeURIComponent(token)}\n`);
 			expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
 
 			const api = await fetch(`${node.url}/api/v1/node`, { headers: { authorization: `Bearer ${token}` } });
@@ -122,6 +125,7 @@ describe("npm start, as a user runs it", () => {
 			expect(health.instanceId).toBe(instanceId);
 			await eventually("the banner", () => node.output().includes("Stop       Ctrl-C"));
 			expect(node.output()).toContain("API token  kept in");
+			expect(node.output()).toContain(`Sign in    open ${node.url}/ and paste the API token (from ${path.join(dataDir, "admin-token")})`);
 			expect(node.output()).not.toContain(token);
 			expect((await fetch(`${node.url}/api/v1/node`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
 			// The agent spawned before the restart is back, with its state.
