@@ -4,6 +4,7 @@
  */
 import { computed, signal } from "@preact/signals";
 import { AgentOSApiError, sdk, useToken, type Scope } from "./api";
+import { parseHash, route } from "./router";
 
 export interface Me {
 	id: string;
@@ -57,6 +58,8 @@ export function takeTokenFromAddress(): string | undefined {
 	const match = /^#token=([^&]+)/.exec(location.hash);
 	if (!match) return undefined;
 	history.replaceState(null, "", `${location.pathname}#/overview`);
+	// replaceState fires no hashchange: tell the router, so the token is never taken for a page name.
+	route.value = parseHash(location.hash);
 	return decodeURIComponent(match[1]);
 }
 

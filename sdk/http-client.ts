@@ -193,7 +193,8 @@ export class AgentOSHttpClient {
 	readonly agents = {
 		/** The agent's grants, and the capabilities its manifest asked for that wait for an admin. */
 		grants: (id: string): Promise<{ items: Grant[]; pending: PendingGrant[] }> => this.request("GET", `${API}/agents/${seg(id)}/grants`),
-		list: (opts: { state?: string; limit?: number; offset?: number } = {}): Promise<Page<AgentView>> =>
+		/** `q`: a part of the id or name; `sort`: created, id, name or state, `-` first for descending. */
+		list: (opts: { state?: string; q?: string; sort?: string; limit?: number; offset?: number } = {}): Promise<Page<AgentView>> =>
 			this.request("GET", `${API}/agents${queryString(opts)}`),
 		get: (id: string): Promise<AgentView> => this.request("GET", `${API}/agents/${seg(id)}`),
 		spawn: (manifest: AgentManifest | Record<string, unknown>): Promise<AgentView> => this.request("POST", `${API}/agents`, { manifest }),

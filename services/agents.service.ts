@@ -33,6 +33,9 @@ import { OFFSET_PARAM, TIMEOUT_MS_PARAM } from "../lib/schema/number-bounds";
  * sees the error and decides.
  */
 const ONCE = { retryPolicy: { enabled: false } };
+/** What GET /agents may sort by (`-` first: descending), and the column each is. */
+const AGENT_SORT_COLUMNS = { created: "created_at", id: "id", name: "manifest->>'name'", state: "state" } as const;
+const AGENT_SORTS = Object.keys(AGENT_SORT_COLUMNS).flatMap(k => [k, `-${k}`]);
 
 interface Meta extends SecuredMeta {
 	$statusCode?: number;
@@ -137,19 +140,26 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			list: {
 				rest: "GET /agents",
-				description: "Lists the agents of the cluster with their state, node and trust level, a page at a time.",
+				description: "Lists the agents of the cluster with their state, node and trust level, a page at a time; q finds a part of the id or name, sort orders by created, id, name or state (-name: descending).",
 				scope: "agents:read",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },
 					offset: OFFSET_PARAM,
-					state: { type: "enum", values: [...AGENT_STATES], optional: true }
+					state: { type: "enum", values: [...AGENT_STATES], optional: true },
+					q: { type: "string", max: 200, optional: true },
+					sort: { type: "enum", values: AGENT_SORTS, optional: true }
 				},
-				async handler(ctx: Context<{ limit?: number; offset?: number; state?: string }>): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
-					const { limit = 100, offset = 0, state: filter } = ctx.params;
-					const where = filter ? "WHERE state = $3" : "";
-					const params = filter ? [limit, offset, filter] : [limit, offset];
-					const { rows } = await db.query<AgentRow>(`SELECT * FROM agents ${where} ORDER BY created_at, id LIMIT $1 OFFSET $2`, params);
-					const total = await db.query<{ n: string }>(`SELECT count(*) AS n FROM agents ${filter ? "WHERE state = $1" : ""}`, filter ? [filter] : []);
+				async handler(ctx: Context<{ limit?: number; offset?: number; state?: string; q?: string; sort?: string }>): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
+					const { limit = 100, offset = 0, state, q, sort = "created" } = ctx.params;
+					const where: string[] = [];
+					const values: string[] = [];
+					if (state) where.push(`state = $${values.push(state)}`);
+					// A substring of the id or the name, any case; % and _ in it are meant literally.
+					if (q) where.push(`(id ILIKE $${values.push(`%${q.replace(/[\\%_]/g, c => `\\${c}`)}%`)} OR manifest->>'name' ILIKE $${values.length})`);
+					const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+					const order = `${AGENT_SORT_COLUMNS[sort.replace(/^-/, "") as keyof typeof AGENT_SORT_COLUMNS]} ${sort.startsWith("-") ? "DESC" : "ASC"}, id`;
+					const { rows } = await db.query<AgentRow>(`SELECT * FROM agents ${clause} ORDER BY ${order} LIMIT $${values.length + 1} OFFSET $${values.length + 2}`, [...values, limit, offset]);
+					const total = await db.query<{ n: string }>(`SELECT count(*) AS n FROM agents ${clause}`, values);
 					const pending = await requests.pending(rows.map(row => row.id));
 					return { items: rows.map(row => this.toView(row, pending.get(row.id))), total: Number(total.rows[0].n), limit, offset };
 				}

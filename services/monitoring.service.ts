@@ -5,6 +5,7 @@ import { ConfigError } from "../lib/kernel/errors";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditLog } from "../lib/security/audit-log";
 import { callerOf, principalOf, type SecuredMeta } from "../lib/security/security-guard";
+import { activitySeries, type ActivitySeries } from "../lib/cluster/activity-series";
 import type { ClusterStatus } from "../lib/cluster/cluster-view";
 import type { HealthReport } from "./health.service";
 
@@ -89,8 +90,20 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 
 	return {
 		name: "monitoring",
+		settings: { rest: "/" },
 
 		actions: {
+			activity: {
+				rest: "GET /metrics/activity",
+				description: "The cluster's last minutes of work, minute by minute: tasks finished and failed, their p95 duration, model tokens and dollars.",
+				scope: "node:read",
+				params: { minutes: { type: "number", integer: true, min: 1, max: 1440, optional: true, convert: true } },
+				handler(ctx: Context<{ minutes?: number }>): Promise<ActivitySeries> {
+					return activitySeries(kernel.db, ctx.params.minutes ?? 60);
+				}
+			},
+
+
 			report: {
 				permission: "node.monitor",
 				async handler(ctx: Context): Promise<MonitoringReport> {

@@ -16,7 +16,7 @@ const MAX_TITLE_CHARS = 1000;
 const MAX_LINK_TEXT_CHARS = 300;
 const VIEWPORT = { width: 1280, height: 800 };
 /** Headless, no sandbox (we run as root in a container), and none of Chromium's own calls home. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
 	"--headless",
 	"--no-sandbox",
 	"--disable-gpu",
