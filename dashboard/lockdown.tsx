@@ -4,7 +4,7 @@
  * and shown in the shell's banner slot while it lasts. Started from pages/governance.tsx,
  * which the shell loads at startup, so the banner shows whichever page is open.
  */
-import { effect, signal } from "@preact/signals";
+import { effect, signal, untracked } from "@preact/signals";
 import type { Lockdown } from "../sdk/society";
 import { sdk } from "./api";
 import { setBanner } from "./banner";
@@ -40,17 +40,21 @@ export async function refreshLockdown(): Promise<void> {
 let unsubscribe: (() => void) | undefined;
 
 effect(() => {
-	// Runs when sign-in changes and whenever the live stream's state does (connecting, open, reconnecting).
+	// Runs when sign-in changes and whenever the live stream's state does (connecting, open, reconnecting);
+	// what it does reads and writes other signals (the banners), untracked so it does not run itself again.
 	void liveState.value;
-	if (!signedIn.value) {
-		unsubscribe?.();
-		unsubscribe = undefined;
-		showLockdown(null);
-		return;
-	}
-	unsubscribe ??= subscribe("governance.lockdown", data => {
-		const { change, lockdown: changed } = data as { change: "started" | "lifted"; lockdown: Lockdown };
-		showLockdown(change === "started" ? changed : null);
+	const signed = signedIn.value;
+	untracked(() => {
+		if (!signed) {
+			unsubscribe?.();
+			unsubscribe = undefined;
+			showLockdown(null);
+			return;
+		}
+		unsubscribe ??= subscribe("governance.lockdown", data => {
+			const { change, lockdown: changed } = data as { change: "started" | "lifted"; lockdown: Lockdown };
+			showLockdown(change === "started" ? changed : null);
+		});
+		refreshLockdown().catch(() => undefined);
 	});
-	refreshLockdown().catch(() => undefined);
 });
