@@ -82,11 +82,11 @@ export class TaskStore {
 		]);
 	}
 
-	/** A task that has ended, in one write; `startedAt` is when it was accepted, so its duration is kept. */
-	async record(id: string, agentId: string, task: { type: string }, caller: Caller, outcome: TaskOutcome, startedAt = new Date()): Promise<void> {
+	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
+	async record(id: string, agentId: string, task: { type: string }, caller: Caller, outcome: TaskOutcome, receivedAt = new Date()): Promise<void> {
 		await this.db.query(
 			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
-			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), startedAt.toISOString()]
+			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt]
 		);
 	}
 

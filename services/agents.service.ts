@@ -246,15 +246,15 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				},
 				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number }, Meta>): Promise<unknown> {
 					const { id, task, timeoutMs } = ctx.params;
+					const receivedAt = new Date();
 					const row = await this.row(id);
 					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
 					const taskId = TaskStore.newId();
-					const startedAt = new Date();
 					const { async: handedOver } = ctx.params;
 					// A task handed over is written before it is acknowledged; one the caller waits for
 					// is written once, with its outcome — the caller holds the only copy meanwhile.
 					if (handedOver) await tasks.create(taskId, id, task, caller);
-					const settle = (outcome: TaskOutcome) => (handedOver ? tasks.finish(taskId, outcome) : tasks.record(taskId, id, task, caller, outcome, startedAt));
+					const settle = (outcome: TaskOutcome) => (handedOver ? tasks.finish(taskId, outcome) : tasks.record(taskId, id, task, caller, outcome, receivedAt));
 					const run = this.deliver(row, () => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } }))
 						.then(
 							async (result: unknown) => {

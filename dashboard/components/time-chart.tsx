@@ -29,7 +29,7 @@ export function TimeChart({ title, series, data, height = 160, format }: TimeCha
 				width: Math.max(el.clientWidth, 200),
 				height,
 				series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.stroke ?? COLORS[i % COLORS.length], width: 2, value }))],
-				axes: [{}, { size: 60, values: format ? (_: uPlot, vs: number[]) => vs.map(v => format(v)) : undefined }],
+				axes: [{}, { size: 70, values: format ? (_: uPlot, vs: number[]) => vs.map(v => format(v)) : undefined }],
 				scales: { x: { time: true } }
 			},
 			data,

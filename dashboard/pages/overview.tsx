@@ -116,6 +116,7 @@ export function OverviewPage(_props: PageProps) {
 						<a href={href("agents")}>{agents.data?.total ?? "…"}</a>
 					</div>
 					<div class="sub">{Object.entries(byState).map(([state, n]) => `${n} ${state}`).join(" · ") || "none yet"}</div>
+					{agents.data && agents.data.total > agents.data.items.length && <div class="sub">(states of the first {agents.data.items.length})</div>}
 				</Card>
 				<Card title="Tasks per minute" testId="tasks" scope="node:read">
 					<div class="value">{activity.data ? perMinute.toFixed(1) : "…"}</div>
@@ -149,7 +150,7 @@ export function OverviewPage(_props: PageProps) {
 					<TimeChart title="Tasks per minute" series={[{ label: "tasks" }, { label: "failed" }]} data={[times, points.map(p => p.tasks), points.map(p => p.failed)]} />
 					<TimeChart title="p95 task latency (ms)" series={[{ label: "p95 ms" }]} data={[times, points.map(p => p.p95Ms)]} />
 					<TimeChart title="Model tokens per minute" series={[{ label: "tokens" }]} data={[times, points.map(p => p.tokens)]} />
-					<TimeChart title="Model cost per minute (USD)" series={[{ label: "USD" }]} data={[times, points.map(p => p.costUsd)]} format={v => `$${v.toFixed(4)}`} />
+					<TimeChart title="Model cost per minute (USD)" series={[{ label: "USD" }]} data={[times, points.map(p => p.costUsd)]} format={v => `$${v === 0 || v >= 0.01 ? v.toFixed(2) : v.toPrecision(2)}`} />
 				</div>
 			)}
 		</section>

@@ -44,6 +44,17 @@ describe("the activity series", () => {
 		expect(series.points[3]).toEqual({ at: new Date(minuteStart - 60_000).toISOString(), tasks: 0, failed: 0, p95Ms: null, tokens: 0, costUsd: 0 });
 	});
 
+	it("times a task its caller waited for from when it was received, not as zero", async () => {
+		const manifest = { id: "timed-greeter", name: "Timed greeter", entryPoint: "agents/hello/index.js", taskTypes: { greet: { description: "Greet", schema: { type: "object" } } } };
+		const json = { "content-type": "application/json" };
+		expect((await t.request("/api/v1/agents", { method: "POST", headers: json, body: JSON.stringify({ manifest }) })).status).toBe(201);
+		const answer = (await (await t.request("/api/v1/agents/timed-greeter/tasks", { method: "POST", headers: json, body: JSON.stringify({ task: { type: "greet", name: "x" } }) })).json()) as { taskId: string };
+		const task = await t.json<{ createdAt: string; finishedAt: string }>(`/api/v1/tasks/${answer.taskId}`);
+		expect(new Date(task.finishedAt).getTime()).toBeGreaterThan(new Date(task.createdAt).getTime());
+		const series = await t.json<ActivitySeries>("/api/v1/metrics/activity?minutes=2");
+		expect(Math.max(...series.points.map(p => p.p95Ms ?? 0))).toBeGreaterThan(0);
+	});
+
 	it("needs the node:read scope and refuses a window over a day", async () => {
 		const created = (await (await t.request("/api/v1/tokens", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "agents", scopes: ["agents:read"] }) })).json()) as { token: string };
 		const refused = await fetch(`${t.url}/api/v1/metrics/activity`, { headers: { authorization: `Bearer ${created.token}` } });
