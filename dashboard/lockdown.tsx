@@ -52,8 +52,8 @@ effect(() => {
 			return;
 		}
 		unsubscribe ??= subscribe("governance.lockdown", data => {
-			const { change, lockdown: changed } = data as { change: "started" | "lifted"; lockdown: Lockdown };
-			showLockdown(change === "started" ? changed : null);
+			const { change, lockdown: changed } = data as { change: "started" | "covered" | "lifted"; lockdown: Lockdown };
+			showLockdown(change === "lifted" ? null : changed);
 		});
 		refreshLockdown().catch(() => undefined);
 	});

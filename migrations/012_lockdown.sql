@@ -14,7 +14,8 @@ CREATE TABLE lockdowns (
 CREATE UNIQUE INDEX lockdowns_one_active ON lockdowns ((true)) WHERE lifted_at IS NULL;
 
 ALTER TABLE sanctions ADD COLUMN lockdown_id uuid REFERENCES lockdowns (id) ON DELETE SET NULL;
-CREATE INDEX sanctions_lockdown ON sanctions (lockdown_id) WHERE lockdown_id IS NOT NULL;
+-- One quarantine per agent and lockdown, also for an agent that starts during one.
+CREATE UNIQUE INDEX sanctions_lockdown ON sanctions (lockdown_id, agent_id) WHERE lockdown_id IS NOT NULL;
 
 -- The console's task list: recent tasks across agents.
 CREATE INDEX agent_tasks_recent ON agent_tasks (created_at DESC);

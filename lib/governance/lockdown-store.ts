@@ -73,6 +73,21 @@ export class LockdownStore {
 		return this.toLockdown(lockdown, known.map(k => k.id));
 	}
 
+	/**
+	 * An agent that starts while a lockdown of every agent is in force, and that it does not
+	 * hold yet (spawned after it began): quarantined by it too. Undefined when there is
+	 * nothing to do — no such lockdown, or it holds the agent already (also when another
+	 * node got there first: one quarantine per agent and lockdown).
+	 */
+	async cover(tx: Queryable, agentId: string): Promise<Lockdown | undefined> {
+		const current = await this.active(tx);
+		if (!current || current.selection || current.agents.includes(agentId)) return undefined;
+		const { rows } = await tx.query<{ id: string }>("SELECT id FROM agents WHERE id = $1", [agentId]);
+		if (!rows[0]) return undefined;
+		await this.sanctions.apply(tx, { agentId, kind: "quarantine", reason: `lockdown: ${current.reason}`, createdBy: current.createdBy, lockdownId: current.id });
+		return { ...current, agents: [...current.agents, agentId].sort() };
+	}
+
 	/** Lifts the active lockdown and exactly the quarantines it made; the agents' desired state is given back by the caller. */
 	async lift(tx: Queryable, by: string, reason: string): Promise<Lockdown> {
 		const { rows } = await tx.query<Row>("UPDATE lockdowns SET lifted_at = now(), lifted_by = $1, lift_reason = $2 WHERE lifted_at IS NULL RETURNING *", [by, reason]);

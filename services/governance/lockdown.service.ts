@@ -1,4 +1,5 @@
 import type { Context, ServiceSchema } from "moleculer";
+import type { Transition } from "../../actors/agent-state";
 import type { Kernel } from "../../lib/kernel/kernel";
 import { LockdownStore, type Lockdown } from "../../lib/governance/lockdown-store";
 import { restoreAgents } from "../../lib/governance/restore-agents";
@@ -13,9 +14,9 @@ export interface LockdownParams {
 	reason: string;
 }
 
-/** What `governance.lockdown` carries to every node and to subscribed WebSocket clients. */
+/** What `governance.lockdown` carries to every node and to subscribed WebSocket clients; `covered`: an agent that started during it was quarantined too. */
 export interface LockdownEvent {
-	change: "started" | "lifted";
+	change: "started" | "covered" | "lifted";
 	lockdown: Lockdown;
 }
 
@@ -28,7 +29,8 @@ const STOP_CONCURRENCY = 4;
 /**
  * Incident lockdown: one audited act quarantines every agent (or a selection) — their
  * actors stop and no task reaches them — and one lifts exactly those quarantines,
- * leaving sanctions made otherwise in force. `governance.lockdown` tells every node and
+ * leaving sanctions made otherwise in force. An agent that starts during a lockdown of
+ * every agent (spawned after it began) is quarantined by it as it starts. `governance.lockdown` tells every node and
  * the console; `GET /governance/lockdown` answers whether one is in force.
  */
 export default function createLockdownService(kernel: Kernel, sanctions: SanctionStore): ServiceSchema {
@@ -87,7 +89,30 @@ export default function createLockdownService(kernel: Kernel, sanctions: Sanctio
 			}
 		},
 
+		events: {
+			/** An agent starting on this node during a lockdown of every agent (one spawned after it began) is quarantined and stopped too. */
+			"agents.state"(ctx: Context<Transition>) {
+				const { agentId, to, node } = ctx.params;
+				if (to !== "starting" || node !== this.broker.nodeID || kernel.databaseStatus().state !== "ready") return;
+				this.coverAgent(ctx, agentId).catch((err: Error) => this.logger.warn(`Agent ${agentId} started during a lockdown and could not be quarantined: ${err.message}`));
+			}
+		},
+
 		methods: {
+			async coverAgent(ctx: Context, agentId: string): Promise<void> {
+				const lockdown = await kernel.db.transaction(tx => lockdowns.cover(tx, agentId)).catch((err: { type?: string }) => {
+					// Another node quarantined it at the same moment.
+					if (err.type === "ALREADY_EXISTS") return undefined;
+					throw err;
+				});
+				if (!lockdown) return;
+				sanctions.forget(agentId);
+				await ctx.broadcast("sanctions.changed", { change: "lockdown" });
+				await this.stopAgents(ctx, [agentId]);
+				await ctx.broadcast("governance.lockdown", { change: "covered", lockdown } satisfies LockdownEvent);
+			},
+
+
 			/** Stops the quarantined agents' actors, a few at a time; one that cannot be stopped is still refused work by its sanction. */
 			async stopAgents(ctx: Context, ids: string[]): Promise<void> {
 				const queue = [...ids];

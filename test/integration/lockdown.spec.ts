@@ -81,8 +81,14 @@ describe("incident lockdown on a real node: every agent (or a selection) quarant
 			expect(refused.body.error.message).toContain("incident 42");
 		}
 		await untilState(t, "calm", "stopped");
+		// An agent spawned during a lockdown of every agent is quarantined as it starts.
+		await spawnAgent(t, echoManifest("late"));
+		await eventually("late to be held by the lockdown", async () => (await status())?.agents.includes("late") === true);
+		await untilState(t, "late", "stopped");
+		expect((await task(t, "late", echo)).body.error).toMatchObject({ type: "AGENT_QUARANTINED" });
+		await eventually("the covered event on the WebSocket", () => lockdownEvents().some(e => e.change === "covered" && e.lockdown.agents.includes("late")));
 		const made = await t.json<{ rows: Sanction[] }>(`/api/v1/sanctions?lockdownId=${started.body.id}`);
-		expect(made.rows.map(s => s.agentId).sort()).toEqual(["busy", "calm", "spare"]);
+		expect(made.rows.map(s => s.agentId).sort()).toEqual(["busy", "calm", "late", "spare"]);
 
 		const lifted = await post<Lockdown>(t, "/api/v1/governance/lockdown/lift", { reason: "injection blocked upstream" });
 		expect(lifted).toMatchObject({ status: 200, body: { id: started.body.id, liftedBy: "admin", liftReason: "injection blocked upstream" } });
@@ -90,6 +96,7 @@ describe("incident lockdown on a real node: every agent (or a selection) quarant
 		await eventually("the lifted event on the WebSocket", () => lockdownEvents().some(e => e.change === "lifted" && e.lockdown.id === started.body.id));
 		await untilState(t, "calm", "running");
 		expect((await task(t, "calm", echo)).status).toBe(200);
+		await untilState(t, "late", "running");
 		// The moderator's own quarantine still holds: spare stays stopped and refused.
 		const spare = await task(t, "spare", echo);
 		expect(spare.body.error).toMatchObject({ type: "AGENT_QUARANTINED", data: { sanctionId: own.body.id } });
