@@ -73,6 +73,8 @@ function Decided({ a }: { a: Approval }) {
 
 function Decide({ a, onDone }: { a: Approval; onDone(): void }) {
 	const [note, setNote] = useState("");
+	// A grant request gives the agent a capability: admin tokens only decide those.
+	const scope = a.action === "permissions.grant" ? "admin" : "approvals";
 	const field = (
 		<label>
 			Reason
@@ -81,10 +83,10 @@ function Decide({ a, onDone }: { a: Approval; onDone(): void }) {
 	);
 	return (
 		<div class="actions">
-			<ConfirmButton scope="approvals" label="Approve" title={`Let ${a.agentId} run ${a.action}?`} action={() => sdk().approvals.approve(a.id, note || undefined)} onDone={onDone}>
+			<ConfirmButton scope={scope} label="Approve" title={`Let ${a.agentId} run ${a.action}?`} action={() => sdk().approvals.approve(a.id, note || undefined)} onDone={onDone}>
 				{field}
 			</ConfirmButton>
-			<ConfirmButton scope="approvals" label="Deny" danger title={`Refuse ${a.action} to ${a.agentId}?`} action={() => sdk().approvals.deny(a.id, note || undefined)} onDone={onDone}>
+			<ConfirmButton scope={scope} label="Deny" danger title={`Refuse ${a.action} to ${a.agentId}?`} action={() => sdk().approvals.deny(a.id, note || undefined)} onDone={onDone}>
 				{field}
 			</ConfirmButton>
 		</div>

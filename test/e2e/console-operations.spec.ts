@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { FIXTURE_AGENTS } from "../support/agents";
-import { startConsole, type ConsoleHarness } from "../support/console";
+import { startConsole, watchInjection, type ConsoleHarness } from "../support/console";
 import { eventually } from "../support/test-node";
 
 interface TaskRecord {
@@ -163,6 +163,30 @@ describe("web console: tasks, approvals, audit and governance in Chromium", () =
 		await eventually("helper to run again", async () => (await state("helper")) === "running", 20_000);
 		expect((await task("helper", { task: { type: "echo" } })).status).toBe(200);
 	}, 60_000);
+
+	it("shows a case's evidence and reason as text, resolves it into a sanction, and lists the sanction", async () => {
+		const hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
+		const opened = await c.api<{ id: string }>("POST", "/api/v1/cases", { subjectId: "helper", reason: `spam ${hostile}`, evidence: [{ post: hostile }] });
+		expect(opened.status).toBe(201);
+		const page = await c.open({ hash: "#/governance/cases" });
+		const seen = watchInjection(page);
+		const row = page.getByRole("row", { name: /spam/ });
+		await row.waitFor();
+		expect(await row.textContent()).toContain(hostile);
+		await row.getByRole("button", { name: "1 item" }).click();
+		const evidence = page.getByRole("region", { name: "Evidence" }).locator("pre");
+		await expect(evidence.textContent()).resolves.toContain('"post": "<img src=x onerror=\\"alert(1)\\"><script>alert(2)</script>"');
+		await row.getByRole("button", { name: "Resolve" }).click();
+		const dialog = page.getByRole("dialog");
+		await dialog.getByLabel("Decision").selectOption("warn");
+		await dialog.getByLabel("Resolution").fill("a first warning");
+		await dialog.getByRole("button", { name: "Resolve" }).click();
+		await page.getByRole("row", { name: /spam/ }).getByText("resolved: warn").waitFor();
+		await c.screenshot(page, "governance-cases");
+		await page.getByRole("link", { name: "Sanctions" }).click();
+		await page.getByRole("row", { name: /helper.*warn.*a first warning/ }).waitFor();
+		expect(seen).toEqual({ dialogs: [], requests: [] });
+	});
 
 	it("shows a read-only token the lockdown and approval controls disabled with the scope they need", async () => {
 		const token = await c.createToken("reader", ["agents:read", "governance:read", "tasks"]);

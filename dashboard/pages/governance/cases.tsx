@@ -1,6 +1,6 @@
 /** Moderation cases with their evidence; moderators assign them and resolve them (dismiss, or a sanction). */
 import { useState } from "preact/hooks";
-import { api } from "../../api";
+import { api, shown, type ShownError } from "../../api";
 import { ConfirmButton } from "../../components/confirm";
 import { ErrorBanner } from "../../components/error-banner";
 import { GuardedButton } from "../../components/guarded";
@@ -76,9 +76,12 @@ function CaseActions({ c, onDone }: { c: Case; onDone(): void }) {
 	const [decision, setDecision] = useState<(typeof DECISIONS)[number]>("dismiss");
 	const [resolution, setResolution] = useState("");
 	const [duration, setDuration] = useState("");
+	const [error, setError] = useState<ShownError | undefined>(undefined);
+	const assign = () => api.post(`/cases/${encodeURIComponent(c.id)}/assign`).then(onDone, err => setError(shown(err)));
 	return (
 		<div class="actions">
-			<GuardedButton scope="governance" onClick={() => api.post(`/cases/${encodeURIComponent(c.id)}/assign`).then(onDone, () => undefined)}>
+			<ErrorBanner error={error} onDismiss={() => setError(undefined)} />
+			<GuardedButton scope="governance" onClick={assign}>
 				Assign to me
 			</GuardedButton>
 			<ConfirmButton
