@@ -3,7 +3,7 @@
  * default — approved or denied with a reason. Updated live by approvals.requested and
  * approvals.decided; a grant request is decided by admin tokens only (the node says so).
  */
-import "./governance.css";
+import "../governance/console-pages.css";
 import { useState } from "preact/hooks";
 import { sdk, type Approval } from "../api";
 import { ConfirmButton } from "../components/confirm";

@@ -3,7 +3,7 @@
  * the entries recorded since the page opened as they come (audit.recorded), and a check
  * of the keyed hash chain (GET /audit/verify) with its result.
  */
-import "./governance.css";
+import "../governance/console-pages.css";
 import { useRef, useState } from "preact/hooks";
 import { sdk, shown, type AuditRecord, type ShownError } from "../api";
 import type { AuditVerifyResult, LiveAuditEntry } from "../../sdk/http-client";

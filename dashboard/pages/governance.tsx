@@ -4,15 +4,15 @@
  * (`#/governance/<tab>`). Importing ../lockdown starts the lockdown banner for every page.
  */
 import "../lockdown";
-import "./governance.css";
+import "../governance/console-pages.css";
 import type { ComponentType } from "preact";
 import { lockdown } from "../lockdown";
 import { href, type PageProps } from "../router";
-import { AppealsView } from "./governance/appeals";
-import { CasesView } from "./governance/cases";
-import { LockdownPanel } from "./governance/lockdown-panel";
-import { PoliciesView } from "./governance/policies";
-import { SanctionsView } from "./governance/sanctions";
+import { AppealsView } from "../governance/appeals";
+import { CasesView } from "../governance/cases";
+import { LockdownPanel } from "../governance/lockdown-panel";
+import { PoliciesView } from "../governance/policies";
+import { SanctionsView } from "../governance/sanctions";
 
 const TABS: { id: string; title: string; view: ComponentType }[] = [
 	{ id: "policies", title: "Policies", view: PoliciesView },

@@ -3,7 +3,7 @@
  * filtered by agent and status and paged; `#/tasks/<id>` shows one task. The list follows
  * agents' state changes and refreshes every few seconds while open, so tasks that end show.
  */
-import "./governance.css";
+import "../governance/console-pages.css";
 import { useEffect, useState } from "preact/hooks";
 import type { TaskRecord, TaskStatus } from "../../sdk/http-client";
 import { sdk } from "../api";
@@ -12,7 +12,7 @@ import { PagedTable } from "../components/paged-table";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { href, type PageProps } from "../router";
-import { TaskDetail, duration, errorText } from "./task-detail";
+import { TaskDetail, duration, errorText } from "../tasks/detail";
 
 const STATUSES = ["queued", "running", "succeeded", "failed"] as const;
 const REFRESH_MS = 5000;

@@ -86,9 +86,11 @@ describe("web console: tasks, approvals, audit and governance in Chromium", () =
 		const page = await c.open({ hash: "#/audit" });
 		await live(page);
 		const stream = page.getByRole("region", { name: "Live audit stream" });
-		await page.waitForTimeout(300); // the subscription reaches the node
-		expect((await task("helper", { task: { type: "echo", n: 2 } })).status).toBe(200);
-		await stream.getByRole("row", { name: /agents\.submitTask.*helper/ }).first().waitFor();
+		// Until the page's subscription has reached the node, an entry may pass unseen: act until one shows.
+		await eventually("a new entry in the live stream", async () => {
+			expect((await task("helper", { task: { type: "echo", n: 2 } })).status).toBe(200);
+			return (await stream.getByRole("row", { name: /agents\.submitTask.*helper/ }).count()) > 0;
+		}, 15_000, 500);
 
 		await page.getByLabel("Target").fill("worker");
 		await page.getByRole("button", { name: "Search" }).click();
@@ -175,7 +177,7 @@ describe("web console: tasks, approvals, audit and governance in Chromium", () =
 		expect(await row.textContent()).toContain(hostile);
 		await row.getByRole("button", { name: "1 item" }).click();
 		const evidence = page.getByRole("region", { name: "Evidence" }).locator("pre");
-		await expect(evidence.textContent()).resolves.toContain('"post": "<img src=x onerror=\\"alert(1)\\"><script>alert(2)</script>"');
+		await eventually("the evidence, as text", async () => ((await evidence.textContent()) ?? "").includes('"post": "<img src=x onerror=\\"alert(1)\\"><script>alert(2)</script>"'));
 		await row.getByRole("button", { name: "Resolve" }).click();
 		const dialog = page.getByRole("dialog");
 		await dialog.getByLabel("Decision").selectOption("warn");

@@ -1,5 +1,5 @@
 /** The governance services list with moleculer-db's `{rows, total, page, pageSize}`; the console's tables page by `{items, total, limit, offset}`. */
-import { api, type Page } from "../../api";
+import { api, type Page } from "../api";
 
 interface EntityPage<T> {
 	rows: T[];

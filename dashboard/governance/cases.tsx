@@ -1,13 +1,13 @@
 /** Moderation cases with their evidence; moderators assign them and resolve them (dismiss, or a sanction). */
 import { useState } from "preact/hooks";
-import { api, shown, type ShownError } from "../../api";
-import { ConfirmButton } from "../../components/confirm";
-import { ErrorBanner } from "../../components/error-banner";
-import { GuardedButton } from "../../components/guarded";
-import { PagedTable } from "../../components/paged-table";
-import { Time } from "../../components/time";
-import { useLiveEvent } from "../../live";
-import { useLoad } from "../../load";
+import { api, shown, type ShownError } from "../api";
+import { ConfirmButton } from "../components/confirm";
+import { ErrorBanner } from "../components/error-banner";
+import { GuardedButton } from "../components/guarded";
+import { PagedTable } from "../components/paged-table";
+import { Time } from "../components/time";
+import { useLiveEvent } from "../live";
+import { useLoad } from "../load";
 import { entityPage, type Case } from "./entity-page";
 
 const DECISIONS = ["dismiss", "warn", "throttle", "quarantine", "ban"] as const;

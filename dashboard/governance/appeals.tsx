@@ -1,10 +1,10 @@
 /** Appeals against sanctions; moderators uphold the sanction or lift it, with a note. */
 import { useState } from "preact/hooks";
-import { api } from "../../api";
-import { ConfirmButton } from "../../components/confirm";
-import { PagedTable } from "../../components/paged-table";
-import { Time } from "../../components/time";
-import { useLiveEvent } from "../../live";
+import { api } from "../api";
+import { ConfirmButton } from "../components/confirm";
+import { PagedTable } from "../components/paged-table";
+import { Time } from "../components/time";
+import { useLiveEvent } from "../live";
 import { entityPage, type Appeal } from "./entity-page";
 
 export function AppealsView() {

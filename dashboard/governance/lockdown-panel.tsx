@@ -3,12 +3,12 @@
  * quarantined) with a confirmed lift, or a confirmed start over every agent or a selection.
  */
 import { useState } from "preact/hooks";
-import { sdk } from "../../api";
-import { ConfirmButton } from "../../components/confirm";
-import { ErrorBanner } from "../../components/error-banner";
-import { Time } from "../../components/time";
-import { lockdown, refreshLockdown, showLockdown, type Lockdown } from "../../lockdown";
-import { useLoad } from "../../load";
+import { sdk } from "../api";
+import { ConfirmButton } from "../components/confirm";
+import { ErrorBanner } from "../components/error-banner";
+import { Time } from "../components/time";
+import { lockdown, refreshLockdown, showLockdown, type Lockdown } from "../lockdown";
+import { useLoad } from "../load";
 
 export function LockdownPanel() {
 	const current = lockdown.value;

@@ -1,11 +1,11 @@
 /** Sanctions, in force or ended; moderators apply and lift them, each with a reason. */
 import { useState } from "preact/hooks";
-import type { Sanction } from "../../../sdk/society";
-import { api } from "../../api";
-import { ConfirmButton } from "../../components/confirm";
-import { PagedTable } from "../../components/paged-table";
-import { Time } from "../../components/time";
-import { useLiveEvent } from "../../live";
+import type { Sanction } from "../../sdk/society";
+import { api } from "../api";
+import { ConfirmButton } from "../components/confirm";
+import { PagedTable } from "../components/paged-table";
+import { Time } from "../components/time";
+import { useLiveEvent } from "../live";
 import { entityPage } from "./entity-page";
 
 const KINDS = ["warn", "throttle", "quarantine", "ban"] as const;

@@ -4,15 +4,15 @@
  * the past audit log (POST /policies/dry-run), and saves it.
  */
 import { useEffect, useState } from "preact/hooks";
-import { api, shown, type ShownError } from "../../api";
-import { CodeEditor, type CodeMark } from "../../components/code-editor";
-import { ConfirmButton } from "../../components/confirm";
-import { ErrorBanner } from "../../components/error-banner";
-import { GuardedButton } from "../../components/guarded";
-import { PagedTable } from "../../components/paged-table";
-import { Time } from "../../components/time";
-import { useLiveEvent } from "../../live";
-import { can } from "../../session";
+import { api, shown, type ShownError } from "../api";
+import { CodeEditor, type CodeMark } from "../components/code-editor";
+import { ConfirmButton } from "../components/confirm";
+import { ErrorBanner } from "../components/error-banner";
+import { GuardedButton } from "../components/guarded";
+import { PagedTable } from "../components/paged-table";
+import { Time } from "../components/time";
+import { useLiveEvent } from "../live";
+import { can } from "../session";
 import { entityPage, type Policy } from "./entity-page";
 
 const EXAMPLE = 'when forum.posted count > 20 within 1m\nthen open case "flooding the forum" and throttle 10m';
