@@ -140,7 +140,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 			list: {
 				rest: "GET /agents",
-				description: "Lists the agents of the cluster with their state, node and trust level, a page at a time; q finds a part of the id or name, sort orders by created, id, name or state (-name: descending).",
+				description: "Lists the cluster's agents a page at a time; q finds a part of the id or name, sort is created, id, name or state (-name: descending).",
 				scope: "agents:read",
 				params: {
 					limit: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true },

@@ -36,14 +36,12 @@ export interface PagedTableProps<T> {
 }
 
 export function PagedTable<T>({ caption, columns, load, rowKey, pageSize = 20, deps = [], refresh = 0, initialSort, empty = "Nothing here yet." }: PagedTableProps<T>) {
-	const [offset, setOffset] = useState(0);
-	const [sort, setSort] = useState<Sort | undefined>(initialSort);
-	const [lastDeps, setLastDeps] = useState(JSON.stringify(deps));
 	const depsKey = JSON.stringify(deps);
-	if (depsKey !== lastDeps) {
-		setLastDeps(depsKey);
-		setOffset(0);
-	}
+	// The page is remembered per set of filters: new filters start again at the first page.
+	const [paging, setPaging] = useState({ depsKey, offset: 0 });
+	const offset = paging.depsKey === depsKey ? paging.offset : 0;
+	const setOffset = (next: number) => setPaging({ depsKey, offset: next });
+	const [sort, setSort] = useState<Sort | undefined>(initialSort);
 	const page = useLoad(() => load({ limit: pageSize, offset, sort }), [offset, depsKey, sort?.key, sort?.dir, refresh]);
 	const items = page.data?.items ?? [];
 	const total = page.data?.total ?? 0;

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { declarativeAgent, startConsole, watchInjection, type ConsoleHarness } from "../support/console";
+import { startNodeProcess } from "../support/node-process";
 import { eventually } from "../support/test-node";
 
 const INJECTED = "<img src=x onerror=alert(1)>";
@@ -47,6 +48,7 @@ describe("the web console", () => {
 		await page.getByLabel("API token").fill("not-a-token");
 		await page.getByRole("button", { name: "Sign in" }).click();
 		await page.getByRole("alert").filter({ hasText: "INVALID_TOKEN" }).waitFor();
+		await c.screenshot(page, "sign-in");
 		await page.getByLabel("API token").fill(c.token);
 		await page.getByRole("button", { name: "Sign in" }).click();
 		await page.getByRole("navigation", { name: "Pages" }).waitFor();
@@ -70,17 +72,45 @@ describe("the web console", () => {
 		expect(page.url()).not.toContain("token");
 	});
 
+	it("signs in by the very link the start banner prints on a first boot", async () => {
+		// No GATEWAY_AUTH_TOKEN: the node generates the admin token and prints the link once.
+		const fresh = await startNodeProcess(`console-banner-${process.pid}`, { GATEWAY_AUTH_TOKEN: "" }, "unused");
+		try {
+			await eventually("the banner", () => fresh.output().includes("Stop       Ctrl-C"));
+			const link = /Sign in {4}(http:\/\/\S+)/.exec(fresh.output())![1];
+			const token = decodeURIComponent(new URL(link).hash.slice("#token=".length));
+			expect(token.length).toBeGreaterThan(20);
+			const context = await c.browser.newContext();
+			try {
+				const page = await context.newPage();
+				await page.goto(link);
+				await page.getByRole("heading", { name: "Overview" }).waitFor();
+				await page.locator('[data-card="agents"]').getByText("0", { exact: true }).waitFor();
+				expect(page.url()).toBe(`${new URL(link).origin}/#/overview`);
+				expect(await page.evaluate("location.href")).not.toContain(token);
+			} finally {
+				await context.close();
+			}
+		} finally {
+			await fresh.stop();
+		}
+	});
+
 	it("shows the node, the cluster and its leader, agents by state and the last hour's charts", async () => {
 		const page = await c.open();
 		const card = (name: string) => page.locator(`[data-card="${name}"]`);
-		await eventually("the agents card", async () => (await card("agents").innerText()).includes("5"));
-		expect(await card("node").innerText()).toMatch(/ok|degraded/);
-		expect(await card("cluster").innerText()).toContain(`leader ${c.node.id}`);
-		await eventually("all five running", async () => (await card("agents").innerText()).includes("5 running"), 30_000);
-		expect(await card("tasks").innerText()).toContain("4 in the last hour");
-		expect(await card("errors").innerText()).toContain("25.0 %");
-		expect(await card("latency").innerText()).toMatch(/\d+ ms/);
-		expect(await card("approvals").innerText()).toContain("0");
+		const shows = (name: string, what: RegExp | string) =>
+			eventually(`the ${name} card to show ${what}`, async () => {
+				const text = await card(name).innerText();
+				return typeof what === "string" ? text.includes(what) : what.test(text);
+			});
+		await shows("node", /ok|degraded/);
+		await shows("cluster", `leader ${c.node.id}`);
+		await shows("agents", "5 running");
+		await shows("tasks", "4 in the last hour");
+		await shows("errors", "25.0 %");
+		await shows("latency", /\d+ ms/);
+		await eventually("the approvals card", async () => /\b0\b/.test(await card("approvals").innerText()));
 		expect(await page.locator("figure.chart canvas").count()).toBe(4);
 		await c.screenshot(page, "overview");
 	});
@@ -227,5 +257,23 @@ describe("the web console", () => {
 		// Nothing wider than the window: the page does not scroll sideways.
 		expect(await narrow.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")).toBe(true);
 		await c.screenshot(narrow, "overview-narrow");
+	});
+
+	it("pages a long list on the server, twenty at a time", async () => {
+		await c.seedAgents(Array.from({ length: 20 }, (_, i) => declarativeAgent(`extra-${String(i).padStart(2, "0")}`)));
+		const total = (await c.api<{ total: number }>("GET", "/api/v1/agents?limit=1")).body.total;
+		const page = await c.open({ hash: "#/agents" });
+		const pager = page.getByRole("navigation", { name: "Agents of the cluster pages" });
+		await pager.getByText(`1–20 of ${total}`).waitFor();
+		expect(await page.locator("tbody tr").count()).toBe(20);
+		await pager.getByRole("button", { name: "Next" }).click();
+		await pager.getByText(`21–${total} of ${total}`).waitFor();
+		await eventually("the second page", async () => (await page.locator("tbody tr").count()) === total - 20);
+		expect(await pager.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+		// A new search starts again at the first page.
+		await page.getByLabel("Search").fill("extra-1");
+		await pager.getByText("1–10 of 10").waitFor();
+		await pager.getByRole("button", { name: "Previous" }).waitFor();
+		expect(await pager.getByRole("button", { name: "Previous" }).isDisabled()).toBe(true);
 	});
 });
