@@ -65,8 +65,9 @@ export default function createLockdownService(kernel: Kernel, sanctions: Sanctio
 					sanctions.forget();
 					// No entity: every node forgets all it cached of sanctions, so the quarantines hold at once everywhere.
 					await ctx.broadcast("sanctions.changed", { change: "lockdown" });
-					await this.stopAgents(ctx, lockdown.agents);
 					await ctx.broadcast("governance.lockdown", { change: "started", lockdown } satisfies LockdownEvent);
+					// The quarantines hold from here (no task reaches the agents); stopping every actor may take longer than a request.
+					void this.stopAgents(ctx.meta, lockdown.agents);
 					ctx.meta.$statusCode = 201;
 					return lockdown;
 				}
@@ -81,9 +82,13 @@ export default function createLockdownService(kernel: Kernel, sanctions: Sanctio
 					const lockdown = await kernel.db.transaction(tx => lockdowns.lift(tx, actorOf(ctx).id, ctx.params.reason));
 					sanctions.forget();
 					await ctx.broadcast("sanctions.changed", { change: "lockdown" });
-					const nodeID = this.broker.nodeID;
-					await restoreAgents(sanctions, id => ctx.call("agents.start", { id }, { nodeID }), this.logger);
 					await ctx.broadcast("governance.lockdown", { change: "lifted", lockdown } satisfies LockdownEvent);
+					// Starting every agent again may take longer than a request: it goes on after the answer.
+					const nodeID = this.broker.nodeID;
+					const meta = { user: ctx.meta.user };
+					void restoreAgents(sanctions, id => this.broker.call("agents.start", { id }, { nodeID, meta }), this.logger).catch((err: Error) =>
+						this.logger.warn(`Agents could not be started again after the lockdown: ${err.message}`)
+					);
 					return lockdown;
 				}
 			}
@@ -108,17 +113,20 @@ export default function createLockdownService(kernel: Kernel, sanctions: Sanctio
 				if (!lockdown) return;
 				sanctions.forget(agentId);
 				await ctx.broadcast("sanctions.changed", { change: "lockdown" });
-				await this.stopAgents(ctx, [agentId]);
+				await this.stopAgents(ctx.meta, [agentId]);
 				await ctx.broadcast("governance.lockdown", { change: "covered", lockdown } satisfies LockdownEvent);
 			},
 
-
-			/** Stops the quarantined agents' actors, a few at a time; one that cannot be stopped is still refused work by its sanction. */
-			async stopAgents(ctx: Context, ids: string[]): Promise<void> {
+			/**
+			 * Stops the quarantined agents' actors, a few at a time, as the person who asked (for
+			 * the audit log); one that cannot be stopped is still refused work by its
+			 * sanction. Called through the broker: the stops outlive the request that asked.
+			 */
+			async stopAgents(meta: SecuredMeta, ids: string[]): Promise<void> {
 				const queue = [...ids];
 				const worker = async () => {
 					for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-						await ctx.call("agents.stop", { id }).catch((err: Error) => this.logger.info(`Agent ${id} was not stopped by the lockdown: ${err.message}`));
+						await this.broker.call("agents.stop", { id }, { meta: { user: meta.user } }).catch((err: Error) => this.logger.info(`Agent ${id} was not stopped by the lockdown: ${err.message}`));
 					}
 				};
 				await Promise.all(Array.from({ length: STOP_CONCURRENCY }, worker));

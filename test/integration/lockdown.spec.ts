@@ -111,6 +111,8 @@ describe("incident lockdown on a real node: every agent (or a selection) quarant
 		expect(starts.filter(e => e.outcome === "failed" || e.outcome === "denied").length).toBeGreaterThanOrEqual(1);
 		expect(starts.every(e => e.actor.id === "admin")).toBe(true);
 		expect((await entries("lockdown.lift")).filter(e => e.outcome === "succeeded")).toHaveLength(2);
+		// Its actors were stopped in the name of the person who locked them down.
+		expect((await entries("agents.stop")).filter(e => e.target === "calm").map(e => e.actor.id)).toEqual(["admin"]);
 		const refusals = (await t.json<{ items: AuditRecord[] }>("/api/v1/audit?action=agents.submitTask&outcome=denied&target=calm")).items;
 		expect(refusals.some(e => e.data.reason === "AGENT_QUARANTINED")).toBe(true);
 		expect(refusals.every(e => e.target === "calm")).toBe(true);
