@@ -18,11 +18,22 @@ export interface ShownError {
 }
 
 let client: AgentOSHttpClient | undefined;
+let onRefused: (() => void) | undefined;
 
 /** Called by session.ts when the token changes (undefined: signed out). */
 export function useToken(token: string | undefined): void {
 	// The browser's fetch must be called unbound from the client object ("Illegal invocation").
-	client = token === undefined ? undefined : new AgentOSHttpClient({ url: "", token, fetch: (input, init) => fetch(input, init) });
+	const send = async (input: RequestInfo | URL, init?: RequestInit) => {
+		const res = await fetch(input, init);
+		if (res.status === 401) onRefused?.();
+		return res;
+	};
+	client = token === undefined ? undefined : new AgentOSHttpClient({ url: "", token, fetch: send });
+}
+
+/** `fn` runs when the node answers 401 (the token was revoked or has expired). */
+export function whenTokenRefused(fn: () => void): void {
+	onRefused = fn;
 }
 
 /** The SDK client for the signed-in token; throws NOT_SIGNED_IN before sign-in. */

@@ -3,7 +3,7 @@
  * what it may do, from GET /api/v1/whoami. `can(scope)` is what every guarded control asks.
  */
 import { computed, signal } from "@preact/signals";
-import { AgentOSApiError, sdk, useToken, type Scope } from "./api";
+import { AgentOSApiError, sdk, useToken, whenTokenRefused, type Scope } from "./api";
 import { parseHash, route } from "./router";
 
 export interface Me {
@@ -18,6 +18,8 @@ const KEY = "agentos.token";
 /** The signed-in identity; undefined before sign-in (or while it is checked). */
 export const me = signal<Me | undefined>(undefined);
 export const signedIn = computed(() => me.value !== undefined);
+/** Why the console signed itself out (a token revoked or expired while in use). */
+export const signedOutBecause = signal<string | undefined>(undefined);
 
 /** Whether the signed-in token has `scope` (an admin token has every scope). Reactive in render. */
 export function can(scope: Scope): boolean {
@@ -31,6 +33,7 @@ export async function signIn(token: string): Promise<Me> {
 	try {
 		const who = await sdk().request<Me>("GET", "/api/v1/whoami");
 		sessionStorage.setItem(KEY, token);
+		signedOutBecause.value = undefined;
 		me.value = who;
 		return who;
 	} catch (err) {
@@ -44,6 +47,13 @@ export function signOut(): void {
 	useToken(undefined);
 	me.value = undefined;
 }
+
+// A token refused while in use (revoked, expired): back to the sign-in form, saying why.
+whenTokenRefused(() => {
+	if (!me.value) return;
+	signOut();
+	signedOutBecause.value = "The node no longer accepts this token (revoked or expired): sign in again.";
+});
 
 /** The token this tab signed in with, if any (for the WebSocket's auth message). */
 export function currentToken(): string | undefined {

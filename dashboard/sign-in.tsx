@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { shown, type ShownError } from "./api";
 import { ErrorBanner } from "./components/error-banner";
-import { signIn } from "./session";
+import { signedOutBecause, signIn } from "./session";
 
 export function SignIn({ error: initial }: { error?: ShownError }) {
 	const [token, setToken] = useState("");
@@ -28,7 +28,7 @@ export function SignIn({ error: initial }: { error?: ShownError }) {
 				<p>Sign in with an API token: the admin token printed when the node first started, or one made with <code>agent-os tokens create</code>.</p>
 				<label for="token">API token</label>
 				<input id="token" name="token" type="password" autoComplete="off" required value={token} onInput={e => setToken(e.currentTarget.value)} />
-				<ErrorBanner error={error} />
+				<ErrorBanner error={error ?? (signedOutBecause.value ? { type: "SIGNED_OUT", message: signedOutBecause.value } : undefined)} />
 				<button type="submit" class="primary" disabled={busy || !token.trim()}>
 					{busy ? "Signing in…" : "Sign in"}
 				</button>

@@ -4,7 +4,6 @@
  */
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import type { Page } from "../api";
 import { useLoad } from "../load";
 import { ErrorBanner } from "./error-banner";
 
@@ -24,7 +23,8 @@ export interface Sort {
 export interface PagedTableProps<T> {
 	caption: string;
 	columns: Column<T>[];
-	load(opts: { limit: number; offset: number; sort?: Sort }): Promise<Page<T>>;
+	/** One page from the server (a `Page<T>` fits; map other shapes, e.g. `{rows, total}`, to `{items, total}`). */
+	load(opts: { limit: number; offset: number; sort?: Sort }): Promise<{ items: T[]; total: number }>;
 	rowKey(row: T): string;
 	pageSize?: number;
 	/** Anything that, when it changes, reloads from the first page (filters, a live-event counter). */

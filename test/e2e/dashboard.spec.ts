@@ -242,6 +242,17 @@ describe("the web console", () => {
 		expect(await page.locator('[data-card="usage"]').innerText()).toContain("needs scope llm");
 	});
 
+	it("goes back to the sign-in form, saying why, when its token is revoked while in use", async () => {
+		const created = await c.api<{ id: string; token: string }>("POST", "/api/v1/tokens", { name: "short-lived", scopes: ["agents:read"] });
+		const page = await c.open({ token: created.body.token, hash: "#/agents" });
+		await row(page, "bravo").waitFor();
+		expect((await c.api("DELETE", `/api/v1/tokens/${created.body.id}`)).status).toBe(200);
+		await page.getByRole("link", { name: "Overview" }).click();
+		await page.getByRole("alert").filter({ hasText: "no longer accepts this token" }).waitFor();
+		await page.getByLabel("API token").waitFor();
+		expect(await page.evaluate("sessionStorage.getItem('agentos.token')")).toBeNull();
+	});
+
 	it("has a page for each of the eleven sections, readable in a narrow window", async () => {
 		const page = await c.open();
 		const nav = page.getByRole("navigation", { name: "Pages" });
