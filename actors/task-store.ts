@@ -29,8 +29,11 @@ export interface TaskQuery {
 	offset?: number;
 }
 
+/** A task as lists show it: without its input and result, which can be large (GET /tasks/:id has them). */
+export type TaskSummary = Omit<TaskRecord, "input" | "result">;
+
 export interface TaskPage {
-	items: TaskRecord[];
+	items: TaskSummary[];
 	total: number;
 	limit: number;
 	offset: number;
@@ -113,25 +116,32 @@ export class TaskStore {
 		const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
 		const count = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM agent_tasks ${where}`, params);
 		const n = params.length;
-		const { rows } = await this.db.query<Row>(`SELECT * FROM agent_tasks ${where} ORDER BY created_at DESC, id LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, limit, offset]);
-		return { items: rows.map(toRecord), total: Number(count.rows[0].n), limit, offset };
+		const { rows } = await this.db.query<Omit<Row, "input" | "result">>(
+			`SELECT ${SUMMARY_COLUMNS} FROM agent_tasks ${where} ORDER BY created_at DESC, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+			[...params, limit, offset]
+		);
+		return { items: rows.map(toSummary), total: Number(count.rows[0].n), limit, offset };
 	}
 }
 
-function toRecord(r: Row): TaskRecord {
+const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at";
+
+function toSummary(r: Omit<Row, "input" | "result">): TaskSummary {
 	const createdAt = new Date(r.created_at);
 	const finishedAt = r.finished_at ? new Date(r.finished_at) : null;
 	return {
 		id: r.id,
 		agentId: r.agent_id,
 		type: r.type,
-		input: r.input,
 		caller: r.caller,
 		status: r.status,
-		result: r.result,
 		error: r.error,
 		createdAt: createdAt.toISOString(),
 		finishedAt: finishedAt ? finishedAt.toISOString() : null,
 		durationMs: finishedAt ? Math.max(finishedAt.getTime() - createdAt.getTime(), 0) : null
 	};
+}
+
+function toRecord(r: Row): TaskRecord {
+	return { ...toSummary(r), input: r.input, result: r.result };
 }

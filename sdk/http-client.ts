@@ -22,7 +22,7 @@ import type { ChatResult, StreamLine } from "../lib/mal/results";
 export type { AgentView } from "../lib/cluster/agent-view";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord, AuditVerifyResult, LiveAuditEntry } from "../lib/security/audit-log";
-export type { TaskPage, TaskQuery, TaskRecord, TaskStatus } from "../actors/task-store";
+export type { TaskPage, TaskQuery, TaskRecord, TaskStatus, TaskSummary } from "../actors/task-store";
 export type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 export type { PendingGrant } from "../lib/security/grant-requests";
 export type { Grant } from "../lib/security/grant-store";

@@ -1,4 +1,4 @@
-import type { TaskQuery, TaskRecord, TaskStatus } from "../../sdk/http-client";
+import type { TaskQuery, TaskStatus, TaskSummary } from "../../sdk/http-client";
 import { expectPositionals, intFlag, UsageError } from "../args";
 import { connect, EXIT, parseClientArgs, printJson, printTable, runClientCommand } from "./common";
 
@@ -7,7 +7,7 @@ export const TASKS_USAGE = `Usage: agent-os tasks [--agent ID] [--status queued|
 
 const STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed"];
 
-function errorOf(t: TaskRecord): string {
+function errorOf(t: TaskSummary): string {
 	const e = t.error as { type?: string; message?: string } | null;
 	return e ? [e.type, e.message].filter(Boolean).join(": ") : "";
 }

@@ -5,7 +5,7 @@
  */
 import "../governance/console-pages.css";
 import { useEffect, useState } from "preact/hooks";
-import type { TaskRecord, TaskStatus } from "../../sdk/http-client";
+import type { TaskStatus, TaskSummary } from "../../sdk/http-client";
 import { sdk } from "../api";
 import { Guarded } from "../components/guarded";
 import { PagedTable } from "../components/paged-table";
@@ -57,7 +57,7 @@ function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initi
 					</select>
 				</label>
 			</form>
-			<PagedTable<TaskRecord>
+			<PagedTable<TaskSummary>
 				caption="Recent tasks, newest first"
 				load={({ limit, offset }) => sdk().tasks.list({ agentId: agentId || undefined, status: status || undefined, limit, offset })}
 				rowKey={t => t.id}

@@ -39,6 +39,10 @@ describe("GET /api/v1/tasks: the recent tasks of every agent, with status, durat
 		const failed = all.items.find(i => i.type === "boom")!;
 		expect(failed).toMatchObject({ status: "failed", error: { message: expect.stringContaining("boom from the agent") } });
 		expect(failed.durationMs).toEqual(expect.any(Number));
+		// A list row leaves out the input and the result; the task itself has them.
+		expect(slept).not.toHaveProperty("input");
+		expect(slept).not.toHaveProperty("result");
+		expect(await t.json(`/api/v1/tasks/${slept.id}`)).toMatchObject({ input: { type: "sleep", ms: 300 }, result: { slept: 300 }, durationMs: slept.durationMs });
 	});
 
 	it("filters by agent, status and start time, and pages with the total", async () => {
