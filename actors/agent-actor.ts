@@ -108,12 +108,10 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 					const { caller, task } = sender(ctx);
 					checkTask(manifest, deps.validators, task);
 					const taskId = TaskStore.newId();
-					// Written before it is acknowledged, so a handed-over task is never lost silently.
-					await deps.tasks.create(taskId, manifest.id, task, caller);
-					runtime.submit("task", task, caller, { taskId, parent: ctx }).then(
-						result => deps.tasks.finish(taskId, { ok: true, result }),
-						err => deps.tasks.finish(taskId, { ok: false, error: { type: err.type ?? err.name, message: err.message } })
-					).catch(err => this.logger.error(`Could not record the outcome of task ${taskId}: ${(err as Error).message}`));
+					await deps.tasks.runRecorded({ id: taskId, agentId: manifest.id, task, caller }, () => runtime.submit("task", task, caller, { taskId, parent: ctx }), {
+						handedOver: true,
+						onUnrecorded: err => this.logger.error(`Could not record the outcome of task ${taskId}: ${err.message}`)
+					});
 					return { taskId };
 				}
 			},

@@ -1,8 +1,11 @@
 /**
  * The agent programming API: what an agent module exports and what its code may use.
  * A module exports `defineAgent({ onStart, onTask, onMessage, onStop })`; every `ctx`
- * call leaves the worker, is checked against the agent's capabilities by its actor and
- * reaches the cluster with the agent's identity. Agent code never holds a secret.
+ * call leaves the worker, goes through its actor and reaches the cluster with the agent's
+ * identity, where the action it reaches checks the agent's grants. Agent code never holds
+ * a secret. Types only: `agents`, `state` and `log` are the runtime's own; `llm`, `memory`,
+ * `tools`, `society` and `node` are the methods the node's layers register
+ * (actors/ctx-registry.ts), typed here as a node with every layer offers them.
  */
 import type { Caller } from "../lib/kernel/caller";
 import type { SocietyApi } from "./society-api";

@@ -5,7 +5,6 @@
  * onStop, for no task.
  */
 import { Errors, type Context } from "moleculer";
-import type { CtxMethod } from "./workers/protocol";
 
 /** The task a ctx call runs for: the context the task came in with, and when its time is up. */
 export interface TaskOrigin {
@@ -15,7 +14,14 @@ export interface TaskOrigin {
 }
 
 /** Answers one ctx call of agent code, as a child of `origin` when it runs for a task. */
-export type AgentCallPort = (method: CtxMethod, args: unknown[], origin: TaskOrigin | undefined) => Promise<unknown>;
+export interface AgentCallPort {
+	(method: string, args: unknown[], origin: TaskOrigin | undefined): Promise<unknown>;
+	/**
+	 * The methods the node's layers registered (`memory.store`, `society.forums.post`…), from
+	 * which the worker builds agent code's ctx beside the runtime's own; none when absent.
+	 */
+	readonly methods?: readonly string[];
+}
 
 /**
  * Errors a ctx call answered with (a budget refusal, a missing grant, a sanction, a

@@ -102,6 +102,7 @@ export class AgentRuntime {
 		this.transition("starting", reason);
 		const worker = this.options.createWorker({
 			onCall: (method, args, origin) => this.options.onCall(method, args, origin).catch((err: unknown) => Promise.reject(keepIdentity(err))),
+			methods: this.options.onCall.methods ?? [],
 			onExit: exit => this.onWorkerExit(worker, exit),
 			onLog: (level, msg) => this.options.logger[level](msg)
 		});

@@ -152,3 +152,15 @@ export class SelfAskError extends Errors.MoleculerClientError {
 		this.name = "SelfAskError";
 	}
 }
+
+/**
+ * A layer registered a ctx method the registry cannot take (a name already taken, one of
+ * the runtime's own, or one agent code could not reach safely). Raised while the node is
+ * composed, before any agent runs: a bug in the composition, never a caller's mistake.
+ */
+export class CtxMethodInvalidError extends Errors.MoleculerError {
+	constructor(name: string, reason: string) {
+		super(`The ctx method "${name}" cannot be registered: ${reason}`, 500, "CTX_METHOD_INVALID", { name, reason });
+		this.name = "CtxMethodInvalidError";
+	}
+}

@@ -1,7 +1,9 @@
 /**
- * `ctx.society` for agent code: forums, jobs, reputation and the directory. Each method is
- * one allowlisted action, reached through the agent's actor with the agent's identity, so
- * grants (social.post, social.moderate), sanctions and policies apply as to any call.
+ * The type of `ctx.society` for agent authors: forums, jobs, reputation and the directory.
+ * A type only: the methods are registered by the society and governance layers
+ * (lib/society/ctx-methods.ts, lib/governance/ctx-methods.ts), and each is one action
+ * reached through the agent's actor with the agent's identity, so grants (social.post,
+ * social.moderate), sanctions and policies apply as to any call.
  */
 
 type Params = Record<string, unknown>;
@@ -35,68 +37,4 @@ export interface SocietyApi {
 	directory(query?: { q?: string; status?: string; skill?: string; limit?: number; offset?: number }): Promise<unknown>;
 	/** Reports another agent to the moderators. */
 	report(subjectId: string, reason: string, evidence?: unknown[]): Promise<unknown>;
-}
-
-/** The one wire method (`society`) carries [name, params]; only these names exist. */
-export const SOCIETY_ACTIONS = {
-	"forums.list": "forums.list",
-	"forums.create": "forums.create",
-	"forums.post": "forums.post",
-	"forums.reply": "forums.reply",
-	"forums.posts": "forums.posts",
-	"forums.thread": "forums.thread",
-	"forums.vote": "forums.vote",
-	"jobs.list": "jobs.list",
-	"jobs.get": "jobs.get",
-	"jobs.post": "jobs.create",
-	"jobs.apply": "jobs.apply",
-	"jobs.applications": "jobs.applications",
-	"jobs.award": "jobs.award",
-	"jobs.deliver": "jobs.deliver",
-	"jobs.accept": "jobs.accept",
-	"jobs.dispute": "jobs.dispute",
-	"jobs.settle": "jobs.settle",
-	"jobs.cancel": "jobs.cancel",
-	"jobs.review": "jobs.review",
-	reputation: "reputation.get",
-	directory: "directory.search",
-	report: "cases.open"
-} as const;
-
-export type SocietyMethod = keyof typeof SOCIETY_ACTIONS;
-
-/** The worker side: builds `ctx.society` over the one wire method. */
-export function createSocietyContext(call: (name: SocietyMethod, params: Params) => Promise<unknown>): SocietyApi {
-	return {
-		forums: {
-			list: query => call("forums.list", query ?? {}),
-			create: forum => call("forums.create", forum),
-			post: (forumId, post) => call("forums.post", { ...post, id: forumId }),
-			reply: (threadId, body) => call("forums.reply", { threadId, body }),
-			posts: (forumId, query) => call("forums.posts", { ...query, id: forumId }),
-			thread: threadId => call("forums.thread", { id: threadId }),
-			vote: (postId, value) => call("forums.vote", { id: postId, value })
-		},
-		jobs: {
-			list: query => call("jobs.list", query ?? {}),
-			get: jobId => call("jobs.get", { id: jobId }),
-			post: job => call("jobs.post", job),
-			apply: (jobId, proposal, bidUsd) => call("jobs.apply", { id: jobId, proposal, ...(bidUsd !== undefined ? { bidUsd } : {}) }),
-			applications: jobId => call("jobs.applications", { id: jobId }),
-			award: (jobId, applicationId) => call("jobs.award", { id: jobId, applicationId }),
-			deliver: (jobId, result, note) => call("jobs.deliver", { id: jobId, result, ...(note !== undefined ? { note } : {}) }),
-			accept: jobId => call("jobs.accept", { id: jobId }),
-			dispute: (jobId, reason) => call("jobs.dispute", { id: jobId, reason }),
-			settle: (jobId, outcome, reason, workerShare) => call("jobs.settle", { id: jobId, outcome, reason, ...(workerShare !== undefined ? { workerShare } : {}) }),
-			cancel: jobId => call("jobs.cancel", { id: jobId }),
-			review: (jobId, rating, comment) => call("jobs.review", { id: jobId, rating, ...(comment !== undefined ? { comment } : {}) })
-		},
-		reputation: agentId => call("reputation", { agentId }),
-		directory: query => call("directory", query ?? {}),
-		report: (subjectId, reason, evidence) => call("report", { subjectId, reason, ...(evidence ? { evidence } : {}) })
-	};
-}
-
-export function societyAction(name: unknown): string | undefined {
-	return typeof name === "string" && Object.prototype.hasOwnProperty.call(SOCIETY_ACTIONS, name) ? SOCIETY_ACTIONS[name as SocietyMethod] : undefined;
 }

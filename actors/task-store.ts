@@ -58,16 +58,32 @@ interface Row {
 
 export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 
-/**
- * Tasks and their outcomes. A task handed over (not awaited) is written before it is
- * acknowledged and updated when it ends; a task its caller waits for is written once, when
- * it ends.
- */
+/** A task as it is recorded: its id, the agent it is for, what it asks and who asked. */
+export interface TaskEntry {
+	id: string;
+	agentId: string;
+	task: { type: string };
+	caller: Caller;
+}
+
+/** How a task is run: awaited (its caller holds the only copy meanwhile) or handed over (acknowledged at once). */
+export type RecordMode = { handedOver: false } | { handedOver: true; onUnrecorded(err: Error): void };
+
 /** status, result, error */
 function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | null] {
 	return outcome.ok ? ["succeeded", JSON.stringify(outcome.result ?? null), null] : ["failed", null, JSON.stringify(outcome.error)];
 }
 
+/** What the task row keeps of an error: the caller sees the same type, message and data. */
+function failure(err: Error & { type?: string; data?: unknown }): TaskOutcome {
+	return { ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } };
+}
+
+/**
+ * Tasks and their outcomes (table `agent_tasks`); `runRecorded` is the one writer. A task
+ * handed over is written before it is acknowledged and updated when it ends; a task its
+ * caller waits for is written once, when it ends.
+ */
 export class TaskStore {
 	constructor(private readonly db: Database) {}
 
@@ -75,7 +91,37 @@ export class TaskStore {
 		return crypto.randomUUID();
 	}
 
-	async create(id: string, agentId: string, task: { type: string }, caller: Caller): Promise<void> {
+	/**
+	 * Runs the task and records it. Awaited: settles as `run` does, after its outcome is
+	 * written. Handed over: resolves once the task is written (so it is never lost
+	 * silently) and records the outcome when `run` ends, telling `onUnrecorded` when that
+	 * write fails.
+	 */
+	runRecorded<T>(entry: TaskEntry, run: () => Promise<T>, mode: { handedOver: false }): Promise<T>;
+	runRecorded<T>(entry: TaskEntry, run: () => Promise<T>, mode: { handedOver: true; onUnrecorded(err: Error): void }): Promise<void>;
+	async runRecorded<T>(entry: TaskEntry, run: () => Promise<T>, mode: RecordMode): Promise<T | void> {
+		if (!mode.handedOver) {
+			const receivedAt = new Date();
+			let result: T;
+			try {
+				result = await run();
+			} catch (err) {
+				await this.record(entry, failure(err as Error), receivedAt);
+				throw err;
+			}
+			await this.record(entry, { ok: true, result }, receivedAt);
+			return result;
+		}
+		await this.create(entry);
+		run()
+			.then(
+				result => this.finish(entry.id, { ok: true, result }),
+				(err: Error) => this.finish(entry.id, failure(err))
+			)
+			.catch((err: Error) => mode.onUnrecorded(err));
+	}
+
+	private async create({ id, agentId, task, caller }: TaskEntry): Promise<void> {
 		await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status) VALUES ($1, $2, $3, $4, $5, 'queued')", [
 			id,
 			agentId,
@@ -86,14 +132,14 @@ export class TaskStore {
 	}
 
 	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
-	async record(id: string, agentId: string, task: { type: string }, caller: Caller, outcome: TaskOutcome, receivedAt = new Date()): Promise<void> {
+	private async record({ id, agentId, task, caller }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
 		await this.db.query(
 			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
 			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt]
 		);
 	}
 
-	async finish(id: string, outcome: TaskOutcome): Promise<void> {
+	private async finish(id: string, outcome: TaskOutcome): Promise<void> {
 		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1", [id, ...outcomeColumns(outcome)]);
 	}
 

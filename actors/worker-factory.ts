@@ -1,5 +1,6 @@
 import path from "node:path";
 import Dockerode from "dockerode";
+import type { Config } from "../lib/kernel/config";
 import { projectRoot } from "../lib/kernel/paths";
 import { DockerUnavailableError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
@@ -16,6 +17,22 @@ export interface WorkerSettings {
 	heartbeatMs: number;
 	startTimeoutMs: number;
 	docker: Omit<DockerWorkerOptions, "agentCodeDir" | "networkGranted">;
+}
+
+/** The workers' settings, from the node's configuration. */
+export function workerSettings(
+	config: Pick<Config, "AGENT_HEARTBEAT_INTERVAL_MS" | "AGENT_START_TIMEOUT_MS" | "AGENT_WORKER_IMAGE" | "AGENT_WORKER_APPARMOR_PROFILE" | "AGENT_WORKER_REQUIRE_APPARMOR">
+): WorkerSettings {
+	return {
+		heartbeatMs: config.AGENT_HEARTBEAT_INTERVAL_MS,
+		startTimeoutMs: config.AGENT_START_TIMEOUT_MS,
+		docker: {
+			image: config.AGENT_WORKER_IMAGE,
+			workerEntry: IMAGE_ENTRY_SCRIPT,
+			apparmorProfile: config.AGENT_WORKER_APPARMOR_PROFILE,
+			requireApparmor: config.AGENT_WORKER_REQUIRE_APPARMOR
+		}
+	};
 }
 
 /** The compiled worker entry; agent code runs under plain Node, not a TypeScript loader. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { ServiceBroker, type BrokerOptions } from "moleculer";
 import { Gauge } from "prom-client";
 import { createBrokerOptions } from "../moleculer.config";
+import { ctxMethodsOf } from "../actors/ctx-registry";
 import { EnvelopeSigner } from "../actors/envelope";
 import createAgentsService from "../services/agents.service";
 import createApiService from "../services/api.service";
@@ -23,14 +24,18 @@ import { createSocietyServices } from "../services/society";
 import createToolsService from "../services/tools.service";
 import { bootstrapDefaultAgents, type BootstrapResult } from "../lib/bootstrap/default-agents";
 import { createLeaderElection, schedulerElection } from "../lib/cluster/leader-election";
+import { nodeCtxMethods } from "../lib/cluster/ctx-methods";
 import { heartbeatOptions } from "../lib/cluster/nodes";
 import { parseNodeTags } from "../lib/cluster/placement";
+import { frameworkCtxMethods } from "../lib/framework/ctx-methods";
+import { governanceCtxMethods } from "../lib/governance/ctx-methods";
 import type { Config } from "../lib/kernel/config";
 import { Kernel } from "../lib/kernel/kernel";
 import { NodeMetrics } from "../lib/kernel/metrics";
 import { loadAdminToken, loadSecret, type AdminToken } from "../lib/kernel/secrets";
 import { loadMalConfig } from "../lib/mal/mal-config";
 import { createProvider } from "../lib/mal/providers/registry";
+import { memoryCtxMethods } from "../lib/memory/ctx-methods";
 import { ApprovalStore } from "../lib/security/approval-store";
 import { CheckpointStore } from "../lib/security/audit-checkpoints";
 import { AuditKey, AuditLog } from "../lib/security/audit-log";
@@ -38,7 +43,9 @@ import { GrantRequests } from "../lib/security/grant-requests";
 import { GrantStore } from "../lib/security/grant-store";
 import { SecurityGuard } from "../lib/security/security-guard";
 import { TokenStore } from "../lib/security/token-store";
+import { societyCtxMethods } from "../lib/society/ctx-methods";
 import { builtinTools } from "../lib/tools/builtins";
+import { toolsCtxMethods } from "../lib/tools/ctx-methods";
 import { parseMcpServers } from "../lib/tools/mcp/mcp-config";
 import { McpManager } from "../lib/tools/mcp/mcp-manager";
 import { toolPolicy } from "../lib/tools/tool-policy";
@@ -124,6 +131,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const mcp = new McpManager(mcpServers, { defaultTimeoutMs: config.TOOL_TIMEOUT_MS, logger: mcpLogger });
 	ensureWorkspace(policy.allowedPaths, dataDir);
 
+	// What agent code finds on its ctx beyond the runtime's own: each layer's methods, with the capability each needs.
+	ctxMethodsOf(broker).register(...frameworkCtxMethods, ...memoryCtxMethods, ...toolsCtxMethods, ...nodeCtxMethods, ...societyCtxMethods, ...governanceCtxMethods);
 	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
 	const services = [
 		createHealthService(kernel),
@@ -143,7 +152,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	];
 	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);
-	const api = broker.createService(createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics }));
+	const api = createApiService({ kernel, adminToken: adminToken.token, tokens, audit, schemas: services, metrics });
+	broker.createService(api.schema);
 	try {
 		await broker.start();
 	} catch (err) {
@@ -170,7 +180,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		audit,
 		ready,
 		defaultAgents,
-		url: () => (api as unknown as { listeningUrl(): string | undefined }).listeningUrl(),
+		url: () => api.listeningUrl(),
 		stop: () =>
 			(stopping ??= (async () => {
 				await broker.stop();

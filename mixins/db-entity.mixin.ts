@@ -1,4 +1,4 @@
-import type { ActionSchema, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { ActionSchema, Context, Service, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import { FieldError } from "../lib/kernel/errors";
 import DbService from "moleculer-db";
@@ -36,7 +36,7 @@ export interface DbEntityOptions {
 
 type Entity = Record<string, unknown>;
 
-/** What the mixin adds to `this` in a service's handlers. */
+/** What the mixin adds to `this` in a service's handlers (`defineService<Methods, DbMethods>`). */
 export interface DbMethods {
 	adapter: KernelDbAdapter;
 	_create(ctx: Context, entity: Entity): Promise<Entity>;
@@ -45,10 +45,18 @@ export interface DbMethods {
 	toEntity(row: Entity): Entity;
 }
 
-/** A service built on dbEntity: its handlers see the mixin's methods. */
-export type DbServiceSchema = ServiceSchema<ServiceSettingSchema, DbMethods>;
-
 type ListParams = Record<string, unknown> & { query?: unknown };
+
+/**
+ * moleculer-db's service mixin. Its typings declare the default export a `Service` class;
+ * at run time it is the mixin's schema, which is checked here rather than cast.
+ */
+function dbServiceMixin(): Partial<ServiceSchema> {
+	const mixin: unknown = DbService;
+	const isSchema = (value: unknown): value is Partial<ServiceSchema> => typeof value === "object" && value !== null && "actions" in value && "methods" in value;
+	if (!isSchema(mixin)) throw new TypeError("moleculer-db no longer exports its service mixin as a schema");
+	return mixin;
+}
 
 /** moleculer-db's paging numbers with the bounds it leaves out; a number id is no id (ids are uuids). */
 const PAGING_BOUNDS: Record<string, Record<string, number>> = {
@@ -110,7 +118,7 @@ export function dbEntity(kernel: Kernel, spec: TableSpec, options: DbEntityOptio
 		normaliseQuery(ctx);
 	};
 	const mixin = {
-		mixins: [DbService as unknown as Partial<ServiceSchema>, requiresDatabase(kernel)],
+		mixins: [dbServiceMixin(), requiresDatabase(kernel)],
 		merged: boundPaging,
 		adapter,
 		settings: { idField: "id", pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE, maxLimit: MAX_PAGE_SIZE },

@@ -224,16 +224,25 @@ export class AgentOSHttpClient {
 	private async *events<T = StreamLine>(path: string, body: unknown): AsyncIterable<T> {
 		const res = await this.send("POST", path, body);
 		if (!res.body) return;
+		// A reader rather than `for await`: browsers' ReadableStream is not async-iterable everywhere.
+		const reader = res.body.getReader();
 		const decoder = new TextDecoder();
 		let pending = "";
-		for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-			pending += decoder.decode(chunk, { stream: true });
-			const events = pending.split("\n\n");
-			pending = events.pop() ?? "";
-			for (const event of events) {
-				const data = event.split("\n").find(l => l.startsWith("data: "));
-				if (data) yield JSON.parse(data.slice(6)) as T;
+		try {
+			for (;;) {
+				const { done, value } = await reader.read();
+				if (done) break;
+				pending += decoder.decode(value, { stream: true });
+				const events = pending.split("\n\n");
+				pending = events.pop() ?? "";
+				for (const event of events) {
+					const data = event.split("\n").find(l => l.startsWith("data: "));
+					if (data) yield JSON.parse(data.slice(6)) as T;
+				}
 			}
+		} finally {
+			// A consumer that stops early must not leave the connection open.
+			await reader.cancel().catch(() => undefined);
 		}
 	}
 

@@ -1,11 +1,11 @@
 import crypto from "node:crypto";
-import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Context, Service, ServiceSchema } from "moleculer";
+import http, { type Server, type ServerResponse } from "node:http";
+import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
 import { chatRoute } from "../lib/gateway/chat-route";
+import { aliasAllowsAnyToken, aliasScope, type GatewayMembers, type GatewayThis } from "../lib/gateway/gateway-this";
 import { bodyParseError, bodyReadErrors, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
 import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-response";
 import { RateLimitedError } from "../lib/gateway/errors";
@@ -14,6 +14,7 @@ import { loadConsoleAssets } from "../lib/gateway/console-assets";
 import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
+import { answerOptions } from "../lib/gateway/options-request";
 import { whoami } from "../lib/gateway/whoami-route";
 import { attachWebSocket } from "../lib/gateway/ws-gateway";
 import type { Kernel } from "../lib/kernel/kernel";
@@ -22,6 +23,7 @@ import { consoleDir } from "../lib/kernel/paths";
 import type { AuditLog } from "../lib/security/audit-log";
 import type { Scope } from "../lib/security/capabilities";
 import type { TokenStore } from "../lib/security/token-store";
+import { defineService } from "../lib/kernel/define-service";
 
 export const API_PREFIX = "/api/v1";
 
@@ -41,7 +43,18 @@ export interface ApiServiceOptions {
 	consoleDir?: string;
 }
 
-type GatewayThis = Service<ApiSettingsSchema>;
+/** What the gateway's own `methods` put on `this` (moleculer-web calls them). */
+interface ApiMethods {
+	authenticate(ctx: Context, route: Route, req: IncomingRequest): Promise<GatewayUser>;
+	authorize(ctx: Context<unknown, { user: GatewayUser }>, route: Route, req: IncomingRequest): void;
+	createServer(): void;
+}
+
+/** The gateway's schema, and the address it really listens on once started (PORT=0 picks one). */
+export interface ApiService {
+	schema: ServiceSchema;
+	listeningUrl(): string | undefined;
+}
 
 /** A function alias names the scope it needs the same way an action does. */
 const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
@@ -53,13 +66,14 @@ const llmChat = Object.assign(chatRoute, { scope: "llm" as Scope });
  * unexpected 500 is logged with its request id and never leaks internals. Refusals (401,
  * 403) are audited.
  */
-export default function createApiService(options: ApiServiceOptions): ServiceSchema<ApiSettingsSchema> {
+export default function createApiService(options: ApiServiceOptions): ApiService {
 	const { kernel, tokens, audit, metrics } = options;
 	const { config } = kernel;
 	const auth = new GatewayAuth(options.adminToken, tokens);
 	const consoleAssets = loadConsoleAssets(options.consoleDir ?? consoleDir());
 	let wss: WebSocketServer | undefined;
 	let limiter: RateLimiter | undefined;
+	let server: Server | undefined;
 
 	/**
 	 * One budget per client address and one per bearer token (counted before the token is
@@ -102,9 +116,9 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 		}
 	}
 
-	return {
+	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
-		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+		mixins: [ApiGateway],
 
 		settings: {
 			port: config.PORT,
@@ -137,7 +151,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 								res.writeHead(200, { "Content-Type": metrics.contentType });
 								res.end(text);
 							} catch (err) {
-								(this as unknown as { sendError(q: IncomingMessage, s: ServerResponse, e: Error): void }).sendError(req, res, err as Error);
+								this.sendError(req, res, err as Error);
 							}
 						}
 					}
@@ -183,9 +197,8 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 
 			/** The route's action (or function alias) names its scope; none means `admin`. */
 			authorize(ctx: Context<unknown, { user: GatewayUser }>, route: Route, req: IncomingRequest): void {
-				const alias = (req as unknown as { $alias?: { handler?: { scope?: Scope; anyToken?: true } } }).$alias;
-				if (alias?.handler?.anyToken) return;
-				const scope = req.$action?.scope ?? alias?.handler?.scope;
+				if (aliasAllowsAnyToken(req)) return;
+				const scope = req.$action?.scope ?? aliasScope(req);
 				const user = ctx.meta.user;
 				if (!GatewayAuth.allows(user, scope)) {
 					recordRefusal(req, user, `missing scope ${scope ?? "admin"}`);
@@ -199,21 +212,16 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			 * finishes its body holds a connection (and a parser) for five minutes. The console's
 			 * files are answered before moleculer-web sees the request.
 			 */
-			createServer(this: GatewayThis & { server?: Server; httpHandler: http.RequestListener; isHTTPS?: boolean }): void {
+			createServer(): void {
 				if (this.server) return;
 				const requestTimeout = config.GATEWAY_REQUEST_TIMEOUT_MS;
-				this.server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, (req, res) => {
-					if (!consoleAssets.serve(req, res)) this.httpHandler(req, res);
-				});
+				const routes = (path: string, method: string) => Boolean(this.resolveAlias(path, method));
+				const handler: http.RequestListener = (req, res) => {
+					if (req.method === "OPTIONS") answerOptions(req, res, routes);
+					else if (!consoleAssets.serve(req, res)) this.httpHandler(req, res);
+				};
+				this.server = server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: 1000 }, handler);
 				this.isHTTPS = false;
-			},
-
-			/** The address the gateway really listens on (PORT=0 picks one). */
-			listeningUrl(this: GatewayThis & { server?: { address(): AddressInfo | string | null } }): string | undefined {
-				const address = this.server?.address();
-				if (!address || typeof address === "string") return undefined;
-				const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
-				return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 			}
 		},
 
@@ -226,7 +234,7 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 					onError: err => this.logger.warn(`Rate limits are not enforced while Redis is unreachable: ${err.message}`)
 				});
 			}
-			wss = attachWebSocket(this.server as Server, this.broker, {
+			wss = attachWebSocket(this.server!, this.broker, {
 				limit: (user, ip) => checkRate(rateKeys(ip, user ? `ws:${user.id}` : undefined)),
 				path: "/ws",
 				authenticate: token => auth.resolve(token),
@@ -242,6 +250,16 @@ export default function createApiService(options: ApiServiceOptions): ServiceSch
 			for (const client of wss?.clients ?? []) client.close(1001, "the node is stopping");
 			await new Promise<void>(resolve => (wss ? wss.close(() => resolve()) : resolve()));
 			await limiter?.close();
+		}
+	});
+
+	return {
+		schema,
+		listeningUrl() {
+			const address = server?.address();
+			if (!address || typeof address === "string") return undefined;
+			const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
+			return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 		}
 	};
 }

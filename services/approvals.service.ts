@@ -6,6 +6,7 @@ import { GrantRequests } from "../lib/security/grant-requests";
 import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 /**
  * Pending approvals: people list them and approve or deny; the waiting action runs or is
@@ -32,7 +33,7 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 		}
 	});
 
-	return {
+	return defineService({
 		name: "approvals",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/approvals" },
@@ -65,5 +66,5 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 		stopped() {
 			approvals.close();
 		}
-	};
+	});
 }

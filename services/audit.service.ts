@@ -6,6 +6,7 @@ import type { AuditCheckpoint, AuditLog, AuditQuery } from "../lib/security/audi
 import { liveEntry } from "../lib/security/audit-rows";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 
 const FILTERS = {
@@ -30,7 +31,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 	let retention: NodeJS.Timeout | undefined;
 	let unsubscribe: (() => void) | undefined;
 	let unrecord: (() => void) | undefined;
-	return {
+	return defineService({
 		name: "audit",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/audit" },
@@ -129,5 +130,5 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 			unsubscribe?.();
 			unrecord?.();
 		}
-	};
+	});
 }

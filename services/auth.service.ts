@@ -4,6 +4,7 @@ import { SCOPES, type Scope } from "../lib/security/capabilities";
 import type { ApiToken, TokenStore } from "../lib/security/token-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import type { Kernel } from "../lib/kernel/kernel";
+import { defineService } from "../lib/kernel/define-service";
 
 interface Meta {
 	user?: { id: string };
@@ -11,7 +12,7 @@ interface Meta {
 
 /** Scoped API tokens: created (shown once), listed (never shown again) and revoked. */
 export default function createAuthService(kernel: Kernel, tokens: TokenStore): ServiceSchema {
-	return {
+	return defineService({
 		name: "auth",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/tokens" },
@@ -64,5 +65,5 @@ export default function createAuthService(kernel: Kernel, tokens: TokenStore): S
 				tokens.forget();
 			}
 		}
-	};
+	});
 }

@@ -4,6 +4,7 @@ import type { Context, Logger, ServiceSchema } from "moleculer";
 import { errorAnswer } from "../lib/gateway/error-response";
 import { jsonLines, sseFrame } from "../lib/kernel/json-lines";
 import { TIMEOUT_MS_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 interface ChatParams {
 	id: string;
@@ -67,7 +68,7 @@ export default function createChatService(): ServiceSchema {
 		return out;
 	}
 
-	return {
+	return defineService({
 		name: "chat",
 		settings: { rest: "/" },
 
@@ -110,5 +111,5 @@ export default function createChatService(): ServiceSchema {
 				}
 			}
 		}
-	};
+	});
 }

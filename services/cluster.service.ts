@@ -9,6 +9,7 @@ import type { ClusterNodeView, ClusterStatus, NodeSelf } from "../lib/cluster/cl
 import type { Kernel } from "../lib/kernel/kernel";
 import type { NodeMetrics } from "../lib/kernel/metrics";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { defineService } from "../lib/kernel/define-service";
 
 /** Runs once: the broker must not repeat a placement on a retryable error. */
 const ONCE = { retryPolicy: { enabled: false } };
@@ -21,6 +22,11 @@ export interface PlaceParams {
 	reason?: string;
 }
 
+/** What the cluster service's own `methods` put on `this`. */
+interface ClusterMethods {
+	awaitLeader(): Promise<Leadership>;
+}
+
 /**
  * The cluster: its nodes and leader (GET /api/v1/cluster), and — on the leader — the
  * placement of agents onto nodes and their re-placement when a node is lost.
@@ -31,7 +37,7 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 	let placer: Placer | undefined;
 	let sweeper: NodeJS.Timeout | undefined;
 
-	return {
+	return defineService<ClusterMethods>({
 		name: "cluster",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -166,5 +172,5 @@ export default function createClusterService(kernel: Kernel, election: LeaderEle
 			clearInterval(sweeper);
 			await election.stop();
 		}
-	};
+	});
 }

@@ -2,6 +2,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import { cacherStatus, transporterStatus, watchTransporter } from "../lib/kernel/cluster-status";
 import { redactConfig } from "../lib/kernel/config";
 import type { Kernel, SubsystemStatus } from "../lib/kernel/kernel";
+import { defineService } from "../lib/kernel/define-service";
 
 export interface HealthMeta {
 	$statusCode?: number;
@@ -36,7 +37,7 @@ const usable = (s: SubsystemStatus) => s.state === "ready" || s.state === "disab
  * and cacher only degrade the node.
  */
 export default function createHealthService(kernel: Kernel): ServiceSchema {
-	return {
+	return defineService({
 		name: "health",
 		settings: { rest: "/" },
 
@@ -97,5 +98,5 @@ export default function createHealthService(kernel: Kernel): ServiceSchema {
 		started() {
 			watchTransporter(this.broker);
 		}
-	};
+	});
 }

@@ -3,6 +3,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { LlmProvider, ProviderConfig, ResolvedChatRequest, ResolvedEmbedRequest } from "../lib/mal/providers/base";
 import { toProviderError } from "../lib/mal/providers/provider-error";
 import type { ProviderChatResult, ProviderEmbedResult } from "../lib/mal/types";
+import { defineService } from "../lib/kernel/define-service";
 
 export interface ProviderServiceOptions {
 	/** Failures in the window before the circuit opens (ratio), and how long it stays open. */
@@ -28,7 +29,7 @@ export default function createProviderService(config: ProviderConfig, provider: 
 	};
 	const signal = () => AbortSignal.timeout(config.timeoutMs);
 
-	return {
+	return defineService({
 		name: providerServiceName(config.name),
 		metadata: { provider: config.type, models: config.models, embeddingModel: config.embeddingModel ?? null },
 
@@ -78,5 +79,5 @@ export default function createProviderService(config: ProviderConfig, provider: 
 				}
 			}
 		}
-	};
+	});
 }

@@ -18,14 +18,27 @@ import { isUnreachable, withRetries, type FailedCall } from "../lib/mal/retry";
 import { ModelRouter, type Route } from "../lib/mal/router";
 import type { ChatRequest, EmbedRequest, ProviderChatResult, ProviderChunk, ProviderEmbedResult } from "../lib/mal/types";
 import type { ChatResult, EmbedResult, StreamLine } from "../lib/mal/results";
-import { UsageStore, type Budget, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
+import { providerCircuit } from "../lib/mal/circuit-state";
+import { UsageStore, USAGE_BUCKETS, type Budget, type UsageBucket, type UsageGroup, type UsageRow } from "../lib/mal/usage-store";
 import { providerServiceName } from "./llm-provider.service";
 import { BIGINT_MAX, USD_MAX } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 type ChatParams = ChatRequest & { agentId?: string };
 interface Meta {
 	caller?: Caller;
 	user?: { id: string };
+}
+
+type Failovers = { provider: string; error: string }[];
+
+/** What the model layer's own `methods` put on `this`. */
+interface MalMethods {
+	admit(ctx: Context<ChatParams | { agentId?: string }, Meta>): Promise<string | null>;
+	failover<T>(ctx: Context<ChatParams>, call: (route: Route) => Promise<T>): Promise<{ route: Route; value: T; retries: number; failovers: Failovers }>;
+	allowedChain(ctx: Context<ChatParams, Meta & { grant?: GrantConstraints }>): Route[];
+	finish(agentId: string | null, kind: "chat" | "stream", route: Route, value: ProviderChatResult, info: { requestId: string; retries: number; failovers: Failovers; started: number }): Promise<ChatResult>;
+	meter(record: Parameters<UsageStore["record"]>[0]): Promise<void>;
 }
 
 /**
@@ -41,7 +54,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 	const retry = { maxRetries: mal.maxRetries, baseMs: mal.retryBaseMs, maxMs: mal.retryMaxMs };
 	let llmMetrics: LlmMetrics | undefined;
 
-	return {
+	return defineService<MalMethods>({
 		name: "mal",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/llm" },
@@ -143,29 +156,39 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 						embedding: { provider: embedRoute.provider.name, model: embedRoute.model },
 						aliases: mal.aliases,
 						failover: mal.failover,
-						providers: mal.providers.map(p => ({ name: p.name, type: p.type, models: p.models, embeddingModel: p.embeddingModel ?? null, baseUrl: p.baseUrl ?? null }))
+						providers: mal.providers.map(p => ({
+							name: p.name,
+							type: p.type,
+							models: p.models,
+							embeddingModel: p.embeddingModel ?? null,
+							baseUrl: p.baseUrl ?? null,
+							circuit: providerCircuit(this.broker, p.name)
+						}))
 					};
 				}
 			},
 
 			usage: {
 				rest: "GET /usage",
-				description: "Calls, tokens and dollars spent on models in a time window, by day, model, agent or provider.",
+				description: "Calls, tokens and dollars spent on models in a time window, by day, model, agent or provider; with bucket, as a series per minute, hour or day.",
 				scope: "llm",
 				params: {
 					agentId: { type: "string", optional: true },
 					since: { type: "date", convert: true, optional: true },
 					until: { type: "date", convert: true, optional: true },
-					groupBy: { type: "enum", values: ["day", "model", "agent", "provider"], optional: true }
+					groupBy: { type: "enum", values: ["day", "model", "agent", "provider"], optional: true },
+					bucket: { type: "enum", values: [...USAGE_BUCKETS], optional: true }
 				},
-				async handler(ctx: Context<{ agentId?: string; since?: Date; until?: Date; groupBy?: UsageGroup }>): Promise<{ groupBy: UsageGroup; rows: UsageRow[]; total: Omit<UsageRow, "key"> }> {
+				async handler(
+					ctx: Context<{ agentId?: string; since?: Date; until?: Date; groupBy?: UsageGroup; bucket?: UsageBucket }>
+				): Promise<{ groupBy: UsageGroup; bucket: UsageBucket | null; rows: UsageRow[]; total: Omit<UsageRow, "key" | "at"> }> {
 					const groupBy = ctx.params.groupBy ?? "day";
 					const rows = await usage.totals({ ...ctx.params, groupBy });
 					const total = rows.reduce(
 						(t, r) => ({ calls: t.calls + r.calls, promptTokens: t.promptTokens + r.promptTokens, completionTokens: t.completionTokens + r.completionTokens, totalTokens: t.totalTokens + r.totalTokens, costUsd: t.costUsd + r.costUsd }),
 						{ calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 }
 					);
-					return { groupBy, rows, total };
+					return { groupBy, bucket: ctx.params.bucket ?? null, rows, total };
 				}
 			},
 
@@ -290,7 +313,7 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 			logError = err => this.logger.warn(`LLM usage waits to be written: ${err.message}`);
 			if (metrics) llmMetrics = new LlmMetrics(metrics.registry, this.broker, mal.providers.map(p => p.name));
 		}
-	};
+	});
 }
 
 function request(params: ChatParams): ChatRequest {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { Readable } from "node:stream";
-import type { Context, Logger, Service, ServiceSchema } from "moleculer";
+import type { Context, Logger, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
 import { ConversationStore, HISTORY_ROLES, type HistoryRole } from "../lib/memory/conversation-store";
 import { foldIntoSummary } from "../lib/memory/conversation-summary";
@@ -18,6 +18,7 @@ import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index"
 import { callerOf, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 /** Memories a store call may carry at once. */
 const MAX_BATCH = 1000;
@@ -130,7 +131,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		return { forgotten: removed.length };
 	}
 
-	return {
+	return defineService({
 		name: "memory",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -349,7 +350,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					sessionId: { type: "string", min: 1, max: 200 },
 					messages: { type: "array", min: 1, max: 100, items: { type: "object", props: { role: { type: "enum", values: [...HISTORY_ROLES] }, content: { type: "string", max: 1_000_000 } } } }
 				},
-				async handler(this: Service, ctx: Params<{ sessionId: string; messages: { role: HistoryRole; content: string }[] }>) {
+				async handler(ctx: Params<{ sessionId: string; messages: { role: HistoryRole; content: string }[] }>) {
 					const agentId = ownerOf(ctx);
 					const seqs = await conversations.append(agentId, ctx.params.sessionId, ctx.params.messages);
 					await foldIntoSummary(conversations, agentId, ctx.params.sessionId, seqs[seqs.length - 1], {
@@ -483,5 +484,5 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		stopped() {
 			if (retention) clearInterval(retention);
 		}
-	};
+	});
 }

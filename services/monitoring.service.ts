@@ -8,6 +8,7 @@ import { callerOf, principalOf, type SecuredMeta } from "../lib/security/securit
 import { activitySeries, type ActivitySeries } from "../lib/cluster/activity-series";
 import type { ClusterStatus } from "../lib/cluster/cluster-view";
 import type { HealthReport } from "./health.service";
+import { defineService } from "../lib/kernel/define-service";
 
 export interface ProbeResult {
 	url: string;
@@ -75,6 +76,14 @@ async function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
 	}
 }
 
+/** What the report needs of a node's health check. */
+type NodeHealth = Pick<HealthReport, "status"> & { subsystems: Partial<HealthReport["subsystems"]> };
+
+/** What the monitoring service's own `methods` put on `this`. */
+interface MonitoringMethods {
+	postWebhook(alert: Alert): Promise<"sent" | "failed" | "off">;
+}
+
 /**
  * What the monitor agent watches, and how it raises alerts; for agents granted
  * `node.monitor` (through `ctx.node`). `report` gathers this node's health, the cluster's
@@ -88,7 +97,7 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 	const urls = monitorUrls(config);
 	const timeoutMs = config.MONITOR_PROBE_TIMEOUT_MS;
 
-	return {
+	return defineService<MonitoringMethods>({
 		name: "monitoring",
 		settings: { rest: "/" },
 
@@ -109,7 +118,11 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 				async handler(ctx: Context): Promise<MonitoringReport> {
 					const system = { meta: { caller: undefined } };
 					const [health, cluster, models, probes] = await Promise.all([
-						ctx.call<HealthReport, object>("health.check", {}, system).catch((err: Error) => ({ status: "down", subsystems: {}, error: err.message }) as unknown as HealthReport),
+						// A node whose health check cannot answer is down, with no subsystem known.
+						ctx.call<HealthReport, object>("health.check", {}, system).then(
+							(h): NodeHealth => h,
+							(): NodeHealth => ({ status: "down", subsystems: {} })
+						),
 						ctx.call<ClusterStatus, object>("cluster.status", {}, system).catch(() => null),
 						ctx.call<{ providers: { name: string; type: string }[] }, object>("mal.models", {}, system).catch(() => ({ providers: [] })),
 						Promise.all(urls.map(url => probe(url, timeoutMs)))
@@ -119,7 +132,7 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 						node: {
 							id: this.broker.nodeID,
 							status: health.status,
-							subsystems: Object.fromEntries(Object.entries(health.subsystems ?? {}).map(([k, s]) => [k, s.state]))
+							subsystems: Object.fromEntries(Object.entries(health.subsystems).map(([k, s]) => [k, s.state]))
 						},
 						cluster: cluster && { leader: cluster.leader?.node ?? null, nodes: cluster.nodes.map(n => ({ id: n.id, available: n.available })) },
 						providers: models.providers.map(p => ({ name: p.name, type: p.type, available: endpoints(p.name)?.hasAvailable() ?? false })),
@@ -184,5 +197,5 @@ export default function createMonitoringService(kernel: Kernel, audit: AuditLog)
 				return "failed";
 			}
 		}
-	};
+	});
 }

@@ -7,6 +7,7 @@ import type { GrantRequests, PendingGrant } from "../lib/security/grant-requests
 import type { Grant, GrantStore } from "../lib/security/grant-store";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { BIGINT_MAX } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 interface Meta {
 	user?: { id: string };
@@ -22,7 +23,7 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 		if (!rows[0]) throw new AgentNotFoundError(id);
 	}
 
-	return {
+	return defineService({
 		name: "permissions",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/agents" },
@@ -92,5 +93,5 @@ export default function createPermissionsService(kernel: Kernel, grants: GrantSt
 				grants.forget(ctx.params.agentId);
 			}
 		}
-	};
+	});
 }

@@ -10,6 +10,7 @@ import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { Scope } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
+import { defineService } from "../lib/kernel/define-service";
 
 /** Changes run once: the broker must not repeat them on a retryable error. */
 const ONCE = { retryPolicy: { enabled: false } };
@@ -26,6 +27,14 @@ const byId = { id: "string" };
 /** Service-action targets act with the node's authority: an admin token, or an operator inside the cluster (no gateway user). */
 const mayTargetActions = (meta: Meta): boolean => !meta.user || meta.user.scopes?.includes("admin") === true;
 
+/** What the scheduler's own `methods` put on `this`. */
+interface SchedulerMethods {
+	mayChange(row: ScheduleRow, meta: Meta, what: string): ScheduleRow;
+	checkTarget(target: CreateScheduleParams["target"], meta: Meta): Promise<ScheduleTarget>;
+	execute(row: ScheduleRow, runId: number, trigger: "tick" | "manual"): Promise<void>;
+	fireDue(): Promise<void>;
+}
+
 /**
  * Scheduled jobs: a cron expression or an interval, sending a task to an agent or calling
  * a service action. Any node stores and changes them; only the leader fires their ticks
@@ -41,7 +50,7 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 	let firing = false;
 	let leading = false;
 
-	return {
+	return defineService<SchedulerMethods>({
 		name: "scheduler",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -284,5 +293,5 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			clearInterval(ticker);
 			if (owned) await election.stop();
 		}
-	};
+	});
 }

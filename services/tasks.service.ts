@@ -3,6 +3,7 @@ import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, type TaskPage, type TaskQuery 
 import type { Kernel } from "../lib/kernel/kernel";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { defineService } from "../lib/kernel/define-service";
 
 /**
  * The task history across agents, for people: what ran, how it ended and how long it
@@ -11,7 +12,7 @@ import { requiresDatabase } from "../mixins/requires-database.mixin";
  */
 export default function createTasksService(kernel: Kernel): ServiceSchema {
 	const tasks = new TaskStore(kernel.db);
-	return {
+	return defineService({
 		name: "tasks",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/tasks" },
@@ -33,5 +34,5 @@ export default function createTasksService(kernel: Kernel): ServiceSchema {
 				}
 			}
 		}
-	};
+	});
 }

@@ -12,6 +12,7 @@ import { actionTools } from "../lib/tools/action-tools";
 import { ToolTimeoutError } from "../lib/tools/errors";
 import type { ToolDefinition, ToolInfo, ToolPolicy, ToolResult } from "../lib/tools/tool";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
+import { defineService } from "../lib/kernel/define-service";
 
 export interface ToolsServiceDeps {
 	builtins: ToolDefinition[];
@@ -60,7 +61,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 		source: t.source
 	});
 
-	return {
+	return defineService({
 		name: "tools",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
@@ -117,7 +118,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 				}
 			}
 		}
-	};
+	});
 }
 
 /**

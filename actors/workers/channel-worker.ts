@@ -85,7 +85,7 @@ export class ChannelWorker implements AgentWorker {
 				if (!started) reject(new Error(`the worker ${describeExit(code, signal)} before it was ready${tailNote(this.out.tail(5))}`));
 				this.onExit(code, signal);
 			});
-			this.send({ t: "init", v: PROTOCOL_VERSION, agentId: this.manifest.id, entryPoint: this.options.entryPoint, heartbeatMs: this.options.heartbeatMs });
+			this.send({ t: "init", v: PROTOCOL_VERSION, agentId: this.manifest.id, entryPoint: this.options.entryPoint, heartbeatMs: this.options.heartbeatMs, methods: this.hooks.methods });
 		});
 	}
 

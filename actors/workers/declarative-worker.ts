@@ -1,6 +1,5 @@
 import { TaskInvalidError } from "../errors";
 import type { AgentManifest } from "../manifest-types";
-import type { CtxMethod } from "./protocol";
 import type { Caller } from "../agent-api";
 import { keepIdentity, type TaskOrigin } from "../agent-calls";
 import { InNodeWorker } from "./in-node-worker";
@@ -80,13 +79,14 @@ export class DeclarativeWorker extends InNodeWorker {
 	}
 
 	private async chat(task: ChatTask, origin: TaskOrigin | undefined): Promise<unknown> {
-		const call = <T>(method: CtxMethod, arg: unknown) => this.hooks.onCall(method, [arg], origin) as Promise<T>;
+		// The calls agent code would make as ctx.memory.history(sessionId, window) and the like.
+		const call = <T>(method: string, ...args: unknown[]) => this.hooks.onCall(method, args, origin) as Promise<T>;
 		const m = this.manifest;
 		const sessionId = task.sessionId ?? DEFAULT_SESSION;
 		const keepsHistory = m.memory?.historyWindow !== 0;
 		const recall = m.memory?.recall ?? 0;
 		const [history, { recalled, report }] = await Promise.all([
-			keepsHistory ? call<HistoryWindow>("memory.history", { sessionId, window: m.memory?.historyWindow }) : undefined,
+			keepsHistory ? call<HistoryWindow>("memory.history", sessionId, m.memory?.historyWindow) : undefined,
 			recall > 0 ? this.recall(call, task.message, recall) : { recalled: [], report: undefined }
 		]);
 		const result = await call<LoopAnswer>("llm.run", {
@@ -102,7 +102,7 @@ export class DeclarativeWorker extends InNodeWorker {
 		if (keepsHistory) {
 			// The exchange is kept without its tool turns: the next model call sees what was said.
 			const messages = [{ role: "user", content: task.message }, ...(result.answer !== null ? [{ role: "assistant", content: result.answer }] : [])];
-			await call("memory.appendHistory", { sessionId, messages });
+			await call("memory.appendHistory", sessionId, messages);
 		}
 		const { messages: _turns, ...answer } = result;
 		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })), ...(report && { recall: report }) };
@@ -113,7 +113,7 @@ export class DeclarativeWorker extends InNodeWorker {
 	 * fail: when it cannot run (the embedding model is missing on a local server, say) the
 	 * chat goes on without it, and the answer and the log say why.
 	 */
-	private async recall(call: <T>(method: CtxMethod, arg: unknown) => Promise<T>, message: string, k: number): Promise<{ recalled: RecallHit[]; report: RecallReport }> {
+	private async recall(call: <T>(method: string, ...args: unknown[]) => Promise<T>, message: string, k: number): Promise<{ recalled: RecallHit[]; report: RecallReport }> {
 		try {
 			const found = await call<SearchAnswer>("memory.search", { query: message, k });
 			return { recalled: found.hits, report: { model: found.model, notComparable: found.notComparable } };

@@ -1,7 +1,7 @@
-import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
+import type { AgentContext, AgentDefinition, AgentTask, Caller } from "../agent-api";
 import type { TaskOrigin } from "../agent-calls";
 import type { AgentManifest } from "../manifest-types";
-import { createAgentContext, loadDefinition, taskContext, type LogFn } from "./agent-context";
+import { createAgentContext, loadDefinition, taskContexts, type LogFn } from "./agent-context";
 import { InNodeWorker } from "./in-node-worker";
 import type { WorkerHooks } from "./worker";
 
@@ -16,7 +16,8 @@ export class InProcessWorker extends InNodeWorker {
 	/** For onStart and onStop: calls that run for no task. */
 	private readonly ctx;
 	private readonly log: LogFn;
-	private readonly onCall: WorkerHooks["onCall"] = (method, args, origin) => this.hooks.onCall(method, args, origin);
+	/** The ctx of one task: its calls go straight to the port, as children of the task's context. */
+	private readonly taskContext: (origin: TaskOrigin | undefined) => AgentContext;
 
 	constructor(
 		private readonly manifest: AgentManifest,
@@ -25,7 +26,8 @@ export class InProcessWorker extends InNodeWorker {
 	) {
 		super(hooks);
 		this.log = (level, msg) => hooks.onLog(level, `[${manifest.id}] ${msg}`);
-		this.ctx = createAgentContext(manifest.id, (method, args) => hooks.onCall(method, args, undefined), this.log);
+		this.ctx = createAgentContext(manifest.id, hooks.methods, (method, args) => hooks.onCall(method, args, undefined), this.log);
+		this.taskContext = taskContexts(manifest.id, hooks.methods, (method, args, origin) => hooks.onCall(method, args, origin), this.log);
 	}
 
 	async start(): Promise<void> {
@@ -39,7 +41,7 @@ export class InProcessWorker extends InNodeWorker {
 		// What the code throws goes to the runtime as it is; the runtime decides what the caller sees.
 		try {
 			const info = { id, caller };
-			const ctx = taskContext(this.manifest.id, origin, this.onCall, this.log);
+			const ctx = this.taskContext(origin);
 			const value = kind === "task" ? this.definition!.onTask!(payload as AgentTask, ctx, info) : this.definition!.onMessage!(payload, ctx, info);
 			return Promise.resolve(value).then(result => result ?? null);
 		} catch (err) {

@@ -5,8 +5,8 @@
  */
 import readline from "node:readline";
 import type { AgentDefinition, AgentTask, Caller } from "../agent-api";
-import { createAgentContext, loadDefinition, taskContext, type LogFn } from "./agent-context";
-import { PROTOCOL_VERSION, toWireError, type CtxMethod, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
+import { createAgentContext, loadDefinition, taskContexts, type LogFn } from "./agent-context";
+import { PROTOCOL_VERSION, toWireError, type HostMessage, type WireError, type WorkerMessage } from "./protocol";
 
 /**
  * IPC when forked by a node; JSON lines on stdin/stdout in a container (no IPC there),
@@ -25,7 +25,7 @@ const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): v
 let nextCallId = 1;
 
 /** A ctx call for the task `task` (none from onStart/onStop). */
-function call(method: CtxMethod, args: unknown[], task: string | undefined): Promise<unknown> {
+function call(method: string, args: unknown[], task: string | undefined): Promise<unknown> {
 	const id = nextCallId++;
 	return new Promise((resolve, reject) => {
 		pending.set(id, { resolve, reject });
@@ -42,6 +42,7 @@ let definition: AgentDefinition | undefined;
 let agentId = "";
 /** For onStart and onStop; each task gets its own, whose calls name the task. */
 let ctx: ReturnType<typeof createAgentContext> | undefined;
+let taskContext: ((task: string) => ReturnType<typeof createAgentContext>) | undefined;
 const log: LogFn = (level, msg) => send({ t: "log", level, msg });
 
 async function handle(message: HostMessage): Promise<void> {
@@ -49,7 +50,8 @@ async function handle(message: HostMessage): Promise<void> {
 		case "init": {
 			if (message.v !== PROTOCOL_VERSION) throw new Error(`protocol version ${message.v} is not ${PROTOCOL_VERSION}`);
 			agentId = message.agentId;
-			ctx = createAgentContext(agentId, (method, args) => call(method, args, undefined), log);
+			ctx = createAgentContext(agentId, message.methods, (method, args) => call(method, args, undefined), log);
+			taskContext = taskContexts(agentId, message.methods, call, log);
 			definition = loadDefinition(message.entryPoint) as AgentDefinition;
 			await definition.onStart?.(ctx);
 			send({ t: "ready", v: PROTOCOL_VERSION });
@@ -58,7 +60,7 @@ async function handle(message: HostMessage): Promise<void> {
 		case "task":
 		case "message": {
 			const info = { id: message.id, caller: message.caller as Caller };
-			const taskCtx = taskContext(agentId, message.id, call, log);
+			const taskCtx = taskContext!(message.id);
 			try {
 				const value =
 					message.t === "task"

@@ -16,7 +16,10 @@ export function permissionFlags(entryScript: string, entryPoint: string): string
 	const readable = [path.dirname(entryPoint), dist, path.join(dist, "..", "node_modules"), path.join(dist, "..", "package.json")]
 		.map(p => real(p))
 		.filter((p): p is string => p !== null);
-	return [flag, ...[...new Set(readable)].map(p => `--allow-fs-read=${p}`)];
+	// Node 20 warns on every start that the permission model is experimental: in each agent's
+	// log, a line about us, not the agent.
+	const quiet = flag === "--experimental-permission" && process.allowedNodeEnvironmentFlags.has("--disable-warning") ? ["--disable-warning=ExperimentalWarning"] : [];
+	return [flag, ...quiet, ...[...new Set(readable)].map(p => `--allow-fs-read=${p}`)];
 }
 
 function real(p: string): string | null {

@@ -4,7 +4,8 @@
  * another version is refused at `ready` rather than misread later.
  */
 
-export const PROTOCOL_VERSION = 1;
+/** 2: `init` names the ctx methods, and each is called by its own name with the agent's arguments. */
+export const PROTOCOL_VERSION = 2;
 
 export interface WireError {
 	name: string;
@@ -23,7 +24,8 @@ export interface WireError {
 
 /** Host → worker. */
 export type HostMessage =
-	| { t: "init"; v: number; agentId: string; entryPoint: string; heartbeatMs: number }
+	/** `methods`: the ctx methods the node's layers registered, beyond the runtime's own. */
+	| { t: "init"; v: number; agentId: string; entryPoint: string; heartbeatMs: number; methods: readonly string[] }
 	| { t: "task"; id: string; task: unknown; caller: unknown }
 	| { t: "message"; id: string; message: unknown; caller: unknown }
 	| { t: "reply"; id: number; ok: true; value: unknown }
@@ -36,41 +38,12 @@ export type WorkerMessage =
 	| { t: "ready"; v: number }
 	| { t: "result"; id: string; ok: true; value: unknown }
 	| { t: "result"; id: string; ok: false; error: WireError }
-	/** A ctx call: `method` is one of CTX_METHODS, answered by a `reply`; `task` is the task it runs for (none in onStart/onStop). */
-	| { t: "call"; id: number; method: CtxMethod; args: unknown[]; task?: string }
+	/** A ctx call, answered by a `reply` (a name the node does not know is refused there); `task` is the task it runs for (none in onStart/onStop). */
+	| { t: "call"; id: number; method: string; args: unknown[]; task?: string }
 	| { t: "pong"; n: number }
 	| { t: "log"; level: "debug" | "info" | "warn" | "error"; msg: string }
 	| { t: "stopped" }
 	| { t: "fatal"; error: WireError };
-
-/**
- * Everything agent code can ask of the cluster. The host maps each to an action and
- * the capability it needs; nothing else crosses the boundary.
- */
-export const CTX_METHODS = [
-	"llm.chat",
-	"llm.embed",
-	"llm.run",
-	"memory.store",
-	"memory.search",
-	"memory.get",
-	"memory.forget",
-	"memory.list",
-	"memory.history",
-	"memory.appendHistory",
-	"tools.list",
-	"tools.invoke",
-	"agents.ask",
-	"agents.send",
-	"state.get",
-	"state.set",
-	"state.delete",
-	"state.list",
-	"society",
-	"node.health",
-	"node.alert"
-] as const;
-export type CtxMethod = (typeof CTX_METHODS)[number];
 
 export function toWireError(err: unknown): WireError {
 	if (err instanceof Error) {

@@ -1,9 +1,9 @@
-import { CTX_METHODS, type CtxMethod, type WireError, type WorkerMessage } from "./protocol";
+import { isCtxMethodName } from "../ctx-registry";
+import type { WireError, WorkerMessage } from "./protocol";
 
 type Level = (WorkerMessage & { t: "log" })["level"];
 const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"];
 
-const isCtxMethod = (v: unknown): v is CtxMethod => (CTX_METHODS as readonly unknown[]).includes(v);
 const isLevel = (v: unknown): v is Level => (LEVELS as readonly unknown[]).includes(v);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -40,7 +40,7 @@ export function asWorkerMessage(raw: unknown): WorkerMessage | undefined {
 			return raw.ok === false && error ? { t: "result", id: raw.id, ok: false, error } : undefined;
 		}
 		case "call":
-			if (typeof raw.id !== "number" || !isCtxMethod(raw.method) || !Array.isArray(raw.args)) return undefined;
+			if (typeof raw.id !== "number" || !isCtxMethodName(raw.method) || !Array.isArray(raw.args)) return undefined;
 			return { t: "call", id: raw.id, method: raw.method, args: raw.args, ...(typeof raw.task === "string" ? { task: raw.task } : {}) };
 		case "pong":
 			return typeof raw.n === "number" ? { t: "pong", n: raw.n } : undefined;

@@ -1,7 +1,6 @@
 import type { Caller } from "../agent-api";
 import type { TaskOrigin } from "../agent-calls";
 import type { WorkerRuntime } from "../manifest-types";
-import type { CtxMethod } from "./protocol";
 
 export interface WorkerExit {
 	/** Why it ended, for a person: "exited with code 1", "killed (SIGKILL)", … */
@@ -18,7 +17,9 @@ export interface WorkerHooks {
 	 * for none from onStart/onStop. A Moleculer error it rejects with is marked
 	 * (keepIdentity), and a worker hands it back as it is when the task fails with it.
 	 */
-	onCall(method: CtxMethod, args: unknown[], origin: TaskOrigin | undefined): Promise<unknown>;
+	onCall(method: string, args: unknown[], origin: TaskOrigin | undefined): Promise<unknown>;
+	/** The ctx methods beyond the runtime's own that agent code gets (AgentCallPort.methods). */
+	readonly methods: readonly string[];
 	onExit(exit: WorkerExit): void;
 	onLog(level: "debug" | "info" | "warn" | "error", msg: string): void;
 }

@@ -45,6 +45,11 @@ export async function repl(): Promise<void> {
 	node.broker.repl();
 }
 
+/** What moleculer-repl hands a command's action at run time (its typings say `string[]`). */
+function isReplArgs(args: unknown): args is ReplArgs {
+	return typeof args === "object" && args !== null && "options" in args && typeof args.options === "object" && args.options !== null && "rawCommand" in args && typeof args.rawCommand === "string";
+}
+
 /** Adapts a command to moleculer-repl: its typings say args is string[] (it is ReplArgs), and a failure is one line, not a stack. */
 function command(def: string, description: string, action: (broker: ServiceBroker, args: ReplArgs) => Promise<void>): ReplCustomCommand {
 	return {
@@ -54,7 +59,8 @@ function command(def: string, description: string, action: (broker: ServiceBroke
 		allowUnknownOptions: true,
 		async action(broker: ServiceBroker, args: unknown) {
 			try {
-				await action(broker, args as unknown as ReplArgs);
+				if (!isReplArgs(args)) throw new TypeError("moleculer-repl passed no parsed arguments");
+				await action(broker, args);
 			} catch (err) {
 				const e = err as Error & { type?: string };
 				console.error(`error${e.type ? ` ${e.type}` : ""}: ${e.message}`);

@@ -9,7 +9,7 @@ export interface RegistryNode {
 	id: string;
 	available: boolean;
 	local: boolean;
-	hostname?: string;
+	hostname: string | null;
 	cpu: number | null;
 	metadata?: { tags?: string[] } | null;
 }
@@ -18,21 +18,23 @@ export interface RegistryNode {
  * Agents are placed across nodes only when the nodes share one database (DATABASE_URL)
  * over a transporter; otherwise each node keeps its agents to itself.
  */
-export function placesAcrossNodes(config: Config): boolean {
+export function placesAcrossNodes(config: Pick<Config, "TRANSPORTER" | "DATABASE_URL">): boolean {
 	return Boolean(config.TRANSPORTER && config.DATABASE_URL);
 }
 
-export function registryNode(broker: ServiceBroker, nodeID: string): RegistryNode | undefined {
-	return (broker.registry.nodes as unknown as { get(id: string): RegistryNode | undefined }).get(nodeID);
+export function registryNode(broker: Pick<ServiceBroker, "registry">, nodeID: string): RegistryNode | undefined {
+	// Moleculer's typings say `get` always finds a node; for an id it does not know it gives undefined.
+	const node: RegistryNode | undefined = broker.registry.nodes.get(nodeID);
+	return node;
 }
 
 /** Whether `nodeID` is connected and hosts agents right now. */
-export function isHosting(broker: ServiceBroker, nodeID: string): boolean {
+export function isHosting(broker: Pick<ServiceBroker, "registry">, nodeID: string): boolean {
 	return hostingNodes(broker).some(n => n.id === nodeID);
 }
 
 /** Connected nodes that run the actor host, this one included. */
-export function hostingNodes(broker: ServiceBroker): RegistryNode[] {
+export function hostingNodes(broker: Pick<ServiceBroker, "registry">): RegistryNode[] {
 	const ids = new Set(
 		(broker.registry.getServiceList({ onlyAvailable: true }) as Array<{ name: string; nodeID: string; available?: boolean }>)
 			.filter(s => s.name === HOST_SERVICE && s.available !== false)

@@ -4,6 +4,7 @@
  * then picks among them. Strategies are plain functions registered by name, so a
  * deployment can add its own (`registerStrategy`).
  */
+import { ConfigError } from "../kernel/errors";
 
 /** A node that can host agents, as the leader sees it. */
 export interface NodeLoad {
@@ -46,7 +47,7 @@ export function registerStrategy(name: string, strategy: PlacementStrategy): voi
 
 export function resolveStrategy(name: string): PlacementStrategy {
 	const strategy = strategies.get(name);
-	if (!strategy) throw new Error(`Unknown placement strategy "${name}" (known: ${[...strategies.keys()].join(", ")})`);
+	if (!strategy) throw new ConfigError(`Unknown placement strategy "${name}" in CLUSTER_PLACEMENT (known: ${[...strategies.keys()].join(", ")})`, "CLUSTER_PLACEMENT");
 	return strategy;
 }
 

@@ -1,20 +1,18 @@
 import type { ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import type { Context, Service } from "moleculer";
 import type { IncomingRequest } from "moleculer-web";
 import { jsonLines, sseFrame } from "../kernel/json-lines";
-
-type Gateway = Service & { sendError(req: IncomingRequest, res: ServerResponse, err: Error): void };
+import { requestBody, type GatewayThis } from "./gateway-this";
 
 /**
  * POST /api/v1/llm/chat: JSON by default; with `"stream": true`, server-sent events —
  * one `event: text|tool_call|end|error` per line of mal.stream, so a browser's
  * EventSource or any SSE client reads tokens as they come.
  */
-export async function chatRoute(this: Gateway, req: IncomingRequest, res: ServerResponse): Promise<void> {
-	const ctx = req.$ctx as unknown as Context;
+export async function chatRoute(this: GatewayThis, req: IncomingRequest, res: ServerResponse): Promise<void> {
+	const ctx = req.$ctx;
 	try {
-		const { stream, ...params } = ((req as unknown as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
+		const { stream, ...params } = requestBody(req);
 		if (!stream) {
 			const result = await ctx.call("mal.chat", params);
 			res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });

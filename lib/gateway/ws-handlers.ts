@@ -252,7 +252,7 @@ function handlersOf(broker: ServiceBroker, options: WsOptions, relay: EventRelay
 			for await (const event of jsonLines<{ type: string; result?: Payload; error?: WsMessage["error"] }>(source)) {
 				if (event.type === "end") reply({ type: "agent_chat_end", payload: event.result });
 				else if (event.type === "error") reply({ type: "error", error: event.error });
-				else reply({ type: "agent_chat_event", payload: event as unknown as Payload });
+				else reply({ type: "agent_chat_event", payload: event });
 			}
 			return undefined;
 		}),

@@ -1,7 +1,7 @@
-import { Errors } from "moleculer";
 import type { Database, Queryable } from "../kernel/database";
 import type { SanctionCheck } from "../security/security-guard";
 import { SharedCounters } from "../society/shared-counters";
+import { AgentSanctionedError, AgentThrottledError } from "./errors";
 
 export const SANCTION_KINDS = ["warn", "throttle", "quarantine", "ban"] as const;
 export type SanctionKind = (typeof SANCTION_KINDS)[number];
@@ -71,32 +71,6 @@ export function toSanction(r: Row): Sanction {
 const CACHE_MS = 5000;
 /** Actions that set an agent to work: refused while it is quarantined or banned, whoever asks. */
 const PUTS_TO_WORK = new Set(["agents.submitTask", "agents.start", "agents.restart"]);
-
-/** 423 while quarantined, 403 when banned: the agent may do nothing. */
-export class AgentSanctionedError extends Errors.MoleculerClientError {
-	constructor(s: Sanction, doing: string) {
-		const until = s.expiresAt ? ` until ${s.expiresAt}` : "";
-		super(`Agent ${s.agentId} is ${s.kind === "ban" ? "banned" : "quarantined"}${until} (${s.reason}); ${doing} is refused`, s.kind === "ban" ? 403 : 423, s.kind === "ban" ? "AGENT_BANNED" : "AGENT_QUARANTINED", {
-			agentId: s.agentId,
-			sanctionId: s.id,
-			kind: s.kind,
-			expiresAt: s.expiresAt
-		});
-		this.name = "AgentSanctionedError";
-	}
-}
-
-export class AgentThrottledError extends Errors.MoleculerRetryableError {
-	constructor(s: Sanction, rate: number, retryAfterSeconds: number) {
-		super(`Agent ${s.agentId} is throttled to ${rate} calls a minute (${s.reason}); retry in ${retryAfterSeconds} s`, 429, "AGENT_THROTTLED", {
-			agentId: s.agentId,
-			sanctionId: s.id,
-			ratePerMinute: rate,
-			retryAfterSeconds
-		});
-		this.name = "AgentThrottledError";
-	}
-}
 
 /**
  * Agents' sanctions, read on every call an agent makes (the security middleware asks),

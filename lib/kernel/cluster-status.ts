@@ -1,4 +1,4 @@
-import type { ServiceBroker } from "moleculer";
+import { Cachers, Transporters, type ServiceBroker } from "moleculer";
 import type { NatsConnection } from "nats";
 import type { SubsystemStatus } from "./kernel";
 
@@ -10,7 +10,10 @@ const linkDown = new WeakMap<ServiceBroker, string>();
 
 /** Starts following the transporter client's connection events; call once the broker has started. */
 export function watchTransporter(broker: ServiceBroker): void {
-	const client = (broker.transit?.tx as unknown as { client?: Partial<NatsConnection> } | undefined)?.client;
+	const tx = broker.transit?.tx;
+	if (!(tx instanceof Transporters.NATS)) return;
+	// Moleculer types the NATS transporter's client as `any`; it is the nats.js connection (null until connected).
+	const client: Partial<NatsConnection> | null = tx.client;
 	if (typeof client?.status !== "function") return;
 	void (async () => {
 		for await (const event of client.status!()) {
@@ -31,10 +34,10 @@ export function transporterStatus(broker: ServiceBroker): SubsystemStatus {
 
 /** The cacher: memory is always ready; Redis is ready while its client is connected. */
 export function cacherStatus(broker: ServiceBroker): SubsystemStatus {
-	const cacher = broker.cacher as unknown as { client?: { status?: string }; constructor: { name: string } } | null;
+	const cacher = broker.cacher;
 	if (!cacher) return { state: "disabled", kind: "none" };
 	const kind = cacher.constructor.name.replace(/Cacher$/, "").toLowerCase();
-	const status = cacher.client?.status;
+	const status = cacher instanceof Cachers.Redis ? cacher.client?.status : undefined;
 	if (status === undefined || status === "ready") return { state: "ready", kind };
 	return { state: "down", kind, error: `the Redis connection is ${status}` };
 }

@@ -74,6 +74,19 @@ export class ModelStreamIncompleteError extends Errors.MoleculerRetryableError {
 	}
 }
 
+/**
+ * A model stream (mal.stream) that failed after it began, as its error line says: the
+ * turn's answer is lost. `data` keeps the failure's own type and message (PROVIDER_ERROR,
+ * a circuit that opened…), which the line carries without a status.
+ */
+export class ModelStreamFailedError extends Errors.MoleculerError {
+	constructor(failure: { type?: string; message?: string }) {
+		const cause = `${failure.type ?? "ERROR"}: ${failure.message ?? "no reason given"}`;
+		super(`The model stream failed after it began (${cause}); try the turn again`, 502, "MODEL_STREAM_FAILED", { failure: { type: failure.type, message: failure.message } });
+		this.name = "ModelStreamFailedError";
+	}
+}
+
 /** The prompt is longer than LLM_MAX_PROMPT_CHARS allows. */
 export class PromptTooLargeError extends Errors.MoleculerClientError {
 	constructor(size: number, limit: number) {

@@ -1,5 +1,6 @@
 import type { ServiceBroker } from "moleculer";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { providerCircuit } from "./circuit-state";
 import type { UsageRecord } from "./usage-store";
 
 /** Model calls in Prometheus terms. A model call takes milliseconds, so prom-client's per-call cost does not matter here. */
@@ -29,10 +30,7 @@ export class LlmMetrics {
 			labelNames: ["provider"],
 			registers,
 			collect() {
-				for (const provider of providers) {
-					const endpoints = broker.registry.getActionEndpoints(`llm.${provider}.chat`)?.endpoints ?? [];
-					this.set({ provider }, endpoints.length > 0 && endpoints.every(e => !e.state) ? 1 : 0);
-				}
+				for (const provider of providers) this.set({ provider }, providerCircuit(broker, provider) === "open" ? 1 : 0);
 			}
 		});
 	}

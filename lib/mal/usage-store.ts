@@ -19,14 +19,24 @@ export interface Budget {
 
 export type UsageGroup = "day" | "model" | "agent" | "provider";
 
+/** A time series' step: each row then totals one group in one bucket (UTC). */
+export type UsageBucket = "minute" | "hour" | "day";
+export const USAGE_BUCKETS: readonly UsageBucket[] = ["minute", "hour", "day"];
+
+/** Where a series starts when the query names no `since`: a chart's worth of buckets, not the whole table. */
+export const BUCKET_DEFAULT_SPAN_MS: Record<UsageBucket, number> = { minute: 3_600_000, hour: 86_400_000, day: 30 * 86_400_000 };
+
 export interface UsageQuery {
 	agentId?: string;
 	since?: Date;
 	until?: Date;
 	groupBy: UsageGroup;
+	bucket?: UsageBucket;
 }
 
 export interface UsageRow {
+	/** With a `bucket`: when the bucket starts (ISO 8601, UTC). */
+	at?: string;
 	key: string;
 	calls: number;
 	promptTokens: number;
@@ -109,22 +119,28 @@ export class UsageStore {
 		);
 	}
 
+	/** Totals per group; with `bucket`, per group and bucket, oldest bucket first (since defaults to BUCKET_DEFAULT_SPAN_MS ago). */
 	async totals(q: UsageQuery): Promise<UsageRow[]> {
 		// A report right after a call should include it.
 		await this.flush().catch(this.onError);
 		const where: string[] = [];
 		const params: (string | Date)[] = [];
+		const since = q.since ?? (q.bucket && new Date(Date.now() - BUCKET_DEFAULT_SPAN_MS[q.bucket]));
 		if (q.agentId) where.push(`agent_id = $${params.push(q.agentId)}`);
-		if (q.since) where.push(`at >= $${params.push(q.since)}`);
+		if (since) where.push(`at >= $${params.push(since)}`);
 		if (q.until) where.push(`at < $${params.push(q.until)}`);
-		const { rows } = await this.db.query<{ key: string; calls: string; prompt: string; completion: string; cost: string }>(
-			`SELECT ${GROUP_SQL[q.groupBy]} AS key, count(*) AS calls, sum(prompt_tokens) AS prompt,
+		// The bucket is one of USAGE_BUCKETS (checked by the action), never the caller's text.
+		const bucket = q.bucket ? `to_char(date_trunc('${q.bucket}', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at, ` : "";
+		const groups = q.bucket ? "1, 2" : "1";
+		const { rows } = await this.db.query<{ at?: string; key: string; calls: string; prompt: string; completion: string; cost: string }>(
+			`SELECT ${bucket}${GROUP_SQL[q.groupBy]} AS key, count(*) AS calls, sum(prompt_tokens) AS prompt,
 			        sum(completion_tokens) AS completion, sum(cost_usd) AS cost
 			 FROM llm_usage ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-			 GROUP BY 1 ORDER BY 1`,
+			 GROUP BY ${groups} ORDER BY ${groups}`,
 			params
 		);
 		return rows.map(r => ({
+			...(r.at !== undefined && { at: r.at }),
 			key: r.key,
 			calls: Number(r.calls),
 			promptTokens: Number(r.prompt),

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { ConfigError } from "../kernel/errors";
 import { MemoryUnreadableError } from "./memory-errors";
 
 const VERSION = "v1";
@@ -14,7 +15,7 @@ export class MemoryCipher {
 	private readonly keys = new Map<string, Buffer>();
 
 	constructor(private readonly master: Buffer) {
-		if (master.length < 32) throw new Error("MEMORY_ENCRYPTION_KEY must carry at least 32 bytes");
+		if (master.length < 32) throw new ConfigError("Invalid configuration: MEMORY_ENCRYPTION_KEY must carry at least 32 bytes", "MEMORY_ENCRYPTION_KEY");
 	}
 
 	/** The key as configured: 64 hex digits or base64 for 32 random bytes, or any passphrase of 32+ characters. */

@@ -6,7 +6,7 @@ export type JobState = (typeof JOB_STATES)[number];
 export type JobMove = "award" | "deliver" | "accept" | "dispute" | "settle" | "cancel" | "expire";
 
 /** Who may make a move: the job's poster, its awardee, a moderator (who is neither), or the system (deadlines). */
-type Role = "poster" | "awardee" | "moderator" | "system";
+export type Role = "poster" | "awardee" | "moderator" | "system";
 
 /** Every legal move: from which states, to which state, by whom. Anything else is refused. */
 export const JOB_MOVES: Record<JobMove, { from: readonly JobState[]; to: JobState; by: Role }> = {
@@ -18,6 +18,27 @@ export const JOB_MOVES: Record<JobMove, { from: readonly JobState[]; to: JobStat
 	cancel: { from: ["open", "awarded"], to: "cancelled", by: "poster" },
 	expire: { from: ["open", "awarded"], to: "expired", by: "system" }
 };
+
+/** A move someone can make on a job in its state, with the state it leads to and who may make it. */
+export interface AllowedMove {
+	move: Exclude<JobMove, "expire">;
+	to: JobState;
+	by: Exclude<Role, "system">;
+}
+
+/**
+ * The moves people and agents can make from a state, in JOB_MOVES order: what a job's view
+ * offers, so a client shows the legal buttons without knowing the machine. Expiry is the
+ * system's (deadlines), never offered.
+ */
+export function allowedMoves(state: JobState): AllowedMove[] {
+	const moves: AllowedMove[] = [];
+	for (const [move, rule] of Object.entries(JOB_MOVES) as [JobMove, (typeof JOB_MOVES)[JobMove]][]) {
+		if (move === "expire" || rule.by === "system" || !rule.from.includes(state)) continue;
+		moves.push({ move, to: rule.to, by: rule.by });
+	}
+	return moves;
+}
 
 /** States in which a job's budget is still held. */
 export const LIVE_STATES: readonly JobState[] = ["open", "awarded", "delivered", "disputed"];

@@ -1,5 +1,5 @@
 /** The society's public shapes (directory entries, forum posts, jobs) as REST, the SDK and agents see them. */
-import type { JobState } from "./job-machine";
+import type { AllowedMove, JobState } from "./job-machine";
 import type { Settlement } from "./settlement";
 
 export interface DirectoryEntry {
@@ -45,6 +45,8 @@ export interface Job {
 	disputeReason: string | null;
 	/** A moderator's decision on a disputed job. */
 	settlement: Settlement | null;
+	/** The moves its state allows, and who may make each (job-machine.ts). */
+	allowedMoves: AllowedMove[];
 	createdAt: string;
 	updatedAt: string;
 }

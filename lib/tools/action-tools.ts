@@ -3,15 +3,6 @@ import { isCapability } from "../security/capabilities";
 import { toJsonSchema, type JsonSchemaObject } from "../schema/fv-json-schema";
 import type { ToolDefinition } from "./tool";
 
-interface CatalogAction {
-	name: string;
-	rawName?: string;
-	description?: string;
-	tool?: boolean | { caller: string };
-	params?: Record<string, unknown>;
-	permission?: string;
-}
-
 /** The schema without the param the caller's identity fills: the model is not asked for it. */
 function withoutParam(schema: JsonSchemaObject, name: string): JsonSchemaObject {
 	const { [name]: _filled, ...properties } = schema.properties ?? {};
@@ -29,7 +20,7 @@ function withoutParam(schema: JsonSchemaObject, name: string): JsonSchemaObject 
 export function actionTools(broker: ServiceBroker): ToolDefinition[] {
 	const seen = new Set<string>();
 	const tools: ToolDefinition[] = [];
-	for (const entry of broker.registry.getActionList({ onlyAvailable: true, withEndpoints: false }) as unknown as { name: string; action?: CatalogAction }[]) {
+	for (const entry of broker.registry.getActionList({ onlyAvailable: true, withEndpoints: false })) {
 		const action = entry.action;
 		if (!action?.tool || !action.description || seen.has(entry.name)) continue;
 		seen.add(entry.name);

@@ -1,11 +1,12 @@
-import type { Context } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import type { SanctionStore } from "../../lib/governance/sanction-store";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
+import { defineService, type NoMembers } from "../../lib/kernel/define-service";
 
 type Meta = SecuredMeta & { $statusCode?: number; user?: { id: string; scopes?: string[] } };
 type Entity = Record<string, unknown>;
@@ -29,8 +30,8 @@ const APPEALS = {
  * Appeals: a sanctioned agent's owner (or an admin) appeals a sanction in force with a
  * statement; a moderator upholds it or lifts the sanction. One open appeal a sanction.
  */
-export default function createAppealsService(kernel: Kernel, sanctions: SanctionStore): DbServiceSchema {
-	return {
+export default function createAppealsService(kernel: Kernel, sanctions: SanctionStore): ServiceSchema {
+	return defineService<NoMembers, DbMethods>({
 		name: "appeals",
 		mixins: [dbEntity(kernel, APPEALS, { filters: ["state", "agentId", "sanctionId"] })],
 		settings: { rest: "/appeals" },
@@ -89,5 +90,5 @@ export default function createAppealsService(kernel: Kernel, sanctions: Sanction
 				}
 			}
 		}
-	};
+	});
 }

@@ -1,10 +1,11 @@
-import type { Context } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotFoundError } from "../../lib/society/errors";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
+import { defineService, type NoMembers } from "../../lib/kernel/define-service";
 
 export const CASE_DECISIONS = ["dismiss", "warn", "throttle", "quarantine", "ban"] as const;
 
@@ -53,13 +54,13 @@ const MODERATE = { scope: "governance", permission: "social.moderate", audit: tr
  * evidence (audit entries, posts); assigned to and resolved by moderators only. A
  * decision other than `dismiss` applies that sanction, linked to the case.
  */
-export default function createCasesService(kernel: Kernel): DbServiceSchema {
+export default function createCasesService(kernel: Kernel): ServiceSchema {
 	async function load(this: { adapter: { findById(id: string): Promise<Entity | undefined>; entityToObject(r: Entity): Entity } }, id: string): Promise<Entity> {
 		const row = await this.adapter.findById(id);
 		if (!row) throw new NotFoundError("case", id);
 		return this.adapter.entityToObject(row);
 	}
-	return {
+	return defineService<NoMembers, DbMethods>({
 		name: "cases",
 		mixins: [dbEntity(kernel, CASES, { filters: ["state", "subjectId", "assignee", "policyId"] })],
 		settings: { rest: "/cases" },
@@ -134,5 +135,5 @@ export default function createCasesService(kernel: Kernel): DbServiceSchema {
 				}
 			}
 		}
-	};
+	});
 }

@@ -7,6 +7,7 @@ import type { SanctionStore } from "../../lib/governance/sanction-store";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { actorOf } from "../../lib/society/society-context";
 import { requiresDatabase } from "../../mixins/requires-database.mixin";
+import { defineService } from "../../lib/kernel/define-service";
 
 export interface LockdownParams {
 	/** The agents to quarantine; none: every agent. */
@@ -22,6 +23,11 @@ export interface LockdownEvent {
 
 type Meta = SecuredMeta & { $statusCode?: number };
 
+interface LockdownMethods {
+	coverAgent(ctx: Context, agentId: string): Promise<void>;
+	stopAgents(meta: SecuredMeta, ids: string[]): Promise<void>;
+}
+
 const MODERATE = { scope: "governance", permission: "social.moderate", audit: true } as const;
 /** Agents stopped at once while a lockdown starts: enough to be quick, few enough not to swamp a node. */
 const STOP_CONCURRENCY = 4;
@@ -35,7 +41,7 @@ const STOP_CONCURRENCY = 4;
  */
 export default function createLockdownService(kernel: Kernel, sanctions: SanctionStore): ServiceSchema {
 	const lockdowns = new LockdownStore(() => kernel.db, sanctions);
-	return {
+	return defineService<LockdownMethods>({
 		name: "lockdown",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/governance/lockdown" },
@@ -132,5 +138,5 @@ export default function createLockdownService(kernel: Kernel, sanctions: Sanctio
 				await Promise.all(Array.from({ length: STOP_CONCURRENCY }, worker));
 			}
 		}
-	};
+	});
 }

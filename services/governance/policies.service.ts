@@ -1,4 +1,4 @@
-import type { Context } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import { PolicyInvalidError } from "../../lib/governance/errors";
 import { parsePolicy, PolicySyntaxError, type PolicyRule } from "../../lib/governance/policy-dsl";
@@ -9,8 +9,9 @@ import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, NotFoundError } from "../../lib/society/errors";
 import type { SharedCounters } from "../../lib/society/shared-counters";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
+import { defineService } from "../../lib/kernel/define-service";
 
 export const POLICY_MODES = ["enforce", "dry-run", "disabled"] as const;
 export type PolicyMode = (typeof POLICY_MODES)[number];
@@ -50,18 +51,24 @@ const observed = (e: AuditHashedFields): ObservedEvent => ({
 
 const fromRecord = (r: AuditRecord): ObservedEvent => ({ ...r, actor: { kind: r.actor.kind, id: r.actor.id } });
 
+/** What the policies service's own `methods` put on `this`. */
+interface PoliciesMethods {
+	loadPolicies(): Promise<void>;
+	act(firing: Firing): Promise<void>;
+}
+
 /**
  * Policies in the DSL (lib/governance/policy-dsl.ts), created as `{name, source, mode}`.
  * Each node evaluates the enforce and dry-run policies on its own audit stream as entries
  * are recorded, counting `count … within` windows with every node (shared counters): an enforced firing opens a case with the evidence and applies the
  * policy's sanctions; a dry-run firing is only recorded. `dryRun` replays past entries.
  */
-export default function createPoliciesService(kernel: Kernel, audit: AuditLog, counters: SharedCounters): DbServiceSchema {
+export default function createPoliciesService(kernel: Kernel, audit: AuditLog, counters: SharedCounters): ServiceSchema {
 	const evaluator = new SharedPolicyEvaluator([], windowMs => counters.tally("policy", windowMs));
 	const modes = new Map<string, PolicyMode>();
 	let unsubscribe: (() => void) | undefined;
 
-	return {
+	return defineService<PoliciesMethods, DbMethods>({
 		name: "policies",
 		mixins: [dbEntity(kernel, POLICIES, { filters: ["mode"] })],
 		settings: { rest: "/policies" },
@@ -258,5 +265,5 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 		stopped() {
 			unsubscribe?.();
 		}
-	};
+	});
 }

@@ -1,4 +1,4 @@
-import type { Context } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import { parseDuration } from "../../lib/governance/policy-dsl";
 import { restoreAgents } from "../../lib/governance/restore-agents";
@@ -8,8 +8,9 @@ import { ConflictError, FieldError, NotFoundError } from "../../lib/society/erro
 import { sanctionDelta } from "../../lib/society/reputation";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
-import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import type { TableSpec } from "../../mixins/kernel-db.adapter";
+import { defineService } from "../../lib/kernel/define-service";
 
 export interface ApplyParams {
 	agentId: string;
@@ -47,14 +48,19 @@ const MODERATE = { scope: "governance", permission: "social.moderate", audit: tr
 /** How often a node looks for quarantines and bans that expired (so their agents get their state back). */
 const RESTORE_SWEEP_MS = 5000;
 
+/** What the sanctions service's own `methods` put on `this`. */
+interface SanctionsMethods {
+	restoreAgents(ctx: Context | undefined, agentId?: string): Promise<void>;
+}
+
 /**
  * Sanctions on agents: warn, throttle (a rate limit), quarantine (the actor stopped, tasks
  * refused), ban; each with an optional expiry. The security middleware enforces them on
  * every call an agent makes, on every node: `sanctions.changed` clears each node's cache.
  */
-export default function createSanctionsService(kernel: Kernel, sanctions: SanctionStore, reputation: ReputationStore): DbServiceSchema {
+export default function createSanctionsService(kernel: Kernel, sanctions: SanctionStore, reputation: ReputationStore): ServiceSchema {
 	let restorer: NodeJS.Timeout | undefined;
-	return {
+	return defineService<SanctionsMethods, DbMethods>({
 		name: "sanctions",
 		mixins: [dbEntity(kernel, SANCTIONS, { filters: ["agentId", "kind", "lockdownId"] })],
 		settings: { rest: "/sanctions" },
@@ -169,5 +175,5 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 		stopped() {
 			clearInterval(restorer);
 		}
-	};
+	});
 }

@@ -6,6 +6,7 @@ import { NotAllowedError, NotFoundError } from "../../lib/society/errors";
 import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
 import type { DirectoryEntry } from "../../lib/society/society-views";
 import { requiresDatabase } from "../../mixins/requires-database.mixin";
+import { defineService } from "../../lib/kernel/define-service";
 
 interface Row {
 	id: string;
@@ -56,7 +57,7 @@ function toEntry(r: Row): DirectoryEntry {
 /** The agent directory: every agent with its profile, skills, state and reputation; search, filters, pages. */
 export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 	const db = () => kernel.db;
-	return {
+	return defineService({
 		name: "directory",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/directory" },
@@ -133,5 +134,5 @@ export default function createDirectoryService(kernel: Kernel): ServiceSchema {
 				}
 			}
 		}
-	};
+	});
 }

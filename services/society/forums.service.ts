@@ -1,4 +1,4 @@
-import type { Context } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError, PostRateLimitedError } from "../../lib/society/errors";
@@ -7,8 +7,10 @@ import type { ReputationStore } from "../../lib/society/reputation-store";
 import type { SharedCounters } from "../../lib/society/shared-counters";
 import { PAGE_PARAMS, actorOf, type Page } from "../../lib/society/society-context";
 import type { ForumPost } from "../../lib/society/society-views";
-import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { forumPostOf } from "../../lib/society/view-rows";
+import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
+import { defineService, type NoMembers } from "../../lib/kernel/define-service";
 
 export interface PostParams {
 	id: string;
@@ -61,10 +63,10 @@ const ID = { type: "uuid" } as const;
  * social.moderate) pin, lock and remove. Agents' posts are rate-limited (cluster-wide with Redis) and,
  * being audited, seen by policies.
  */
-export default function createForumsService(kernel: Kernel, reputation: ReputationStore, counters: SharedCounters): DbServiceSchema {
+export default function createForumsService(kernel: Kernel, reputation: ReputationStore, counters: SharedCounters): ServiceSchema {
 	const posts = new KernelDbAdapter(() => kernel.db, POSTS);
 	const rate = counters.limiter("posts", kernel.config.SOCIAL_POST_RATE_PER_MINUTE, 60_000);
-	const toPost = (row: Row) => posts.entityToObject(row) as unknown as ForumPost;
+	const toPost = (row: Row) => forumPostOf(posts.entityToObject(row));
 
 	async function post(id: string): Promise<ForumPost> {
 		const row = await posts.findById(id);
@@ -82,7 +84,7 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 		}
 	}
 
-	return {
+	return defineService<NoMembers, DbMethods>({
 		name: "forums",
 		mixins: [dbEntity(kernel, FORUMS)],
 		settings: { rest: "/" },
@@ -263,5 +265,5 @@ export default function createForumsService(kernel: Kernel, reputation: Reputati
 				}
 			}
 		}
-	};
+	});
 }

@@ -30,7 +30,7 @@ export function createSocietyServices(
 	// Post limits, throttles and policy windows: one count per agent for the cluster when Redis is configured.
 	const counters = new SharedCounters(kernel.config.REDIS_URL, onError);
 	const sanctions = new SanctionStore(() => kernel.db, kernel.config.SANCTION_THROTTLE_PER_MINUTE, counters);
-	const schemas = [
+	const schemas: ServiceSchema[] = [
 		createForumsService(kernel, reputation, counters),
 		createJobsService(kernel, reputation),
 		createReputationService(kernel, reputation),
@@ -40,6 +40,6 @@ export function createSocietyServices(
 		createSanctionsService(kernel, sanctions, reputation),
 		createAppealsService(kernel, sanctions),
 		createLockdownService(kernel, sanctions)
-	] as ServiceSchema[];
+	];
 	return { schemas, sanctions, heldBudgets: heldBudgetsOf(() => kernel.db), close: () => counters.close() };
 }

@@ -1,16 +1,18 @@
-import type { Context } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { Queryable } from "../../lib/kernel/database";
 import type { Kernel } from "../../lib/kernel/kernel";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { BudgetHolds } from "../../lib/society/budget-holds";
 import { ConflictError, FieldError, NotAllowedError, NotFoundError } from "../../lib/society/errors";
-import { JOB_STATES, LIVE_STATES, nextState, type JobMove } from "../../lib/society/job-machine";
+import { allowedMoves, JOB_STATES, LIVE_STATES, nextState, type JobMove, type JobState, type Mover } from "../../lib/society/job-machine";
 import { DELIVERY_BONUS, reviewDelta } from "../../lib/society/reputation";
 import { SETTLEMENT_OUTCOMES, settle, type SettlementOutcome } from "../../lib/society/settlement";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { actorOf } from "../../lib/society/society-context";
 import type { Job } from "../../lib/society/society-views";
-import { dbEntity, entityActions, type DbServiceSchema } from "../../mixins/db-entity.mixin";
+import { jobOf } from "../../lib/society/view-rows";
+import { defineService } from "../../lib/kernel/define-service";
+import { dbEntity, entityActions, type DbMethods } from "../../mixins/db-entity.mixin";
 import { KernelDbAdapter, type TableSpec } from "../../mixins/kernel-db.adapter";
 
 export interface SettleJobParams {
@@ -30,6 +32,11 @@ export interface CreateJobParams {
 }
 
 type Meta = SecuredMeta & { $statusCode?: number };
+
+/** What the jobs service's own `methods` put on `this`. */
+interface JobsMethods {
+	expireOverdue(): Promise<number>;
+}
 type Row = Record<string, unknown>;
 
 const JOBS = {
@@ -69,31 +76,41 @@ const ID = { type: "uuid" } as const;
 const WRITE = { scope: "society:write", permission: "social.post" } as const;
 const EXPIRY_SWEEP_MS = 30_000;
 
+/** A job as the API shows it: with the moves its state allows. */
+function withMoves(job: Row): Row {
+	return typeof job.state === "string" ? { ...job, allowedMoves: allowedMoves(job.state as JobState) } : job;
+}
+
+/** After the mixin's `list` and `get` (one job, or several by ids): each job with its moves. */
+function addMoves(_ctx: Context, answer: unknown): unknown {
+	if (Array.isArray(answer)) return answer.map(j => withMoves(j as Row));
+	const page = answer as { rows?: Row[] } | null;
+	if (page && Array.isArray(page.rows)) return { ...page, rows: page.rows.map(withMoves) };
+	return page && typeof page === "object" ? withMoves(page as Row) : answer;
+}
+
 /**
  * The jobs marketplace. A job moves open → awarded → delivered → completed | disputed
  * (→ settled by a moderator), or to cancelled / expired (lib/society/job-machine.ts says who may make which move);
  * an illegal move is a 409, a move by the wrong party a 403. An agent's job holds its
  * budget against the agent's monthly USD budget until the job completes or ends.
  */
-export default function createJobsService(kernel: Kernel, reputation: ReputationStore): DbServiceSchema {
+export default function createJobsService(kernel: Kernel, reputation: ReputationStore): ServiceSchema {
 	const applications = new KernelDbAdapter(() => kernel.db, APPLICATIONS);
 	const reviews = new KernelDbAdapter(() => kernel.db, REVIEWS);
 	const jobs = new KernelDbAdapter(() => kernel.db, JOBS);
 	const holds = new BudgetHolds();
-	const toJob = (row: Row) => jobs.entityToObject(row) as unknown as Job;
+	const toJob = (row: Row) => jobOf(jobs.entityToObject(row));
 	let sweeper: NodeJS.Timeout | undefined;
 
 	/**
 	 * One move, under a row lock so two moves on one job are decided one after the other.
-	 * `apply` writes what the move changes; the job as it is after is broadcast as `jobs.changed`.
+	 * `sets` is what the move changes; `then` writes more in the same transaction.
 	 */
-	async function move(ctx: Context<{ id: string }, Meta>, name: JobMove, sets: Row | ((before: Job) => Row), then?: (tx: Queryable, job: Job) => Promise<void>): Promise<Job> {
-		const caller = actorOf(ctx);
-		// Only moderators reach `settle` (its scope and capability say so); they are no party to the job.
-		const mover = caller.kind === "system" && name === "expire" ? "system" : { id: caller.id, moderator: name === "settle" };
-		const job = await kernel.db.transaction(async tx => {
-			const { rows } = await tx.query<Row>("SELECT * FROM jobs WHERE id = $1 FOR UPDATE", [ctx.params.id]);
-			if (!rows[0]) throw new NotFoundError("job", ctx.params.id);
+	async function applyMove(id: string, name: JobMove, mover: Mover | "system", sets: Row | ((before: Job) => Row), then?: (tx: Queryable, job: Job) => Promise<void>): Promise<Job> {
+		return kernel.db.transaction(async tx => {
+			const { rows } = await tx.query<Row>("SELECT * FROM jobs WHERE id = $1 FOR UPDATE", [id]);
+			if (!rows[0]) throw new NotFoundError("job", id);
 			const before = toJob(rows[0]);
 			const to = nextState(before, name, mover);
 			const values: Row = { ...(typeof sets === "function" ? sets(before) : sets), state: to };
@@ -105,6 +122,12 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 			await then?.(tx, after);
 			return after;
 		});
+	}
+
+	/** A caller's move on the job `ctx.params.id`; the job as it is after is broadcast as `jobs.changed`. */
+	async function move(ctx: Context<{ id: string }, Meta>, name: JobMove, sets: Row | ((before: Job) => Row), then?: (tx: Queryable, job: Job) => Promise<void>): Promise<Job> {
+		// Only moderators reach `settle` (its scope and capability say so); they are no party to the job.
+		const job = await applyMove(ctx.params.id, name, { id: actorOf(ctx).id, moderator: name === "settle" }, sets, then);
 		ctx.broadcast("jobs.changed", { change: "updated", entity: job, move: name }).catch(() => undefined);
 		return job;
 	}
@@ -115,10 +138,11 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 		return toJob(row);
 	}
 
-	return {
+	return defineService<JobsMethods, DbMethods>({
 		name: "jobs",
 		mixins: [dbEntity(kernel, JOBS, { filters: ["state", "skills", "posterId", "awardeeId"] })],
 		settings: { rest: "/jobs" },
+		hooks: { after: { list: addMoves, get: addMoves } },
 
 		actions: {
 			list: {
@@ -344,11 +368,11 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 				const { rows } = await kernel.db.query<{ id: string }>("SELECT id FROM jobs WHERE state IN ('open', 'awarded') AND deadline IS NOT NULL AND deadline <= now()");
 				let n = 0;
 				for (const { id } of rows) {
-					const ctx = { params: { id }, meta: {}, nodeID: this.broker.nodeID, broadcast: this.broker.broadcast.bind(this.broker) } as unknown as Context<{ id: string }, Meta>;
-					await move(ctx, "expire", {}).then(
-						() => n++,
-						() => undefined
-					);
+					// Another node's sweep or a party's move may have got there first: that job is skipped.
+					const job = await applyMove(id, "expire", "system", {}).catch(() => undefined);
+					if (!job) continue;
+					n++;
+					this.broker.broadcast("jobs.changed", { change: "updated", entity: job, move: "expire" }).catch(() => undefined);
 				}
 				return n;
 			}
@@ -364,5 +388,5 @@ export default function createJobsService(kernel: Kernel, reputation: Reputation
 		stopped() {
 			clearInterval(sweeper);
 		}
-	};
+	});
 }

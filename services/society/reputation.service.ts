@@ -4,10 +4,11 @@ import type { SecuredMeta } from "../../lib/security/security-guard";
 import type { ReputationStore } from "../../lib/society/reputation-store";
 import { PAGE_PARAMS, actorOf } from "../../lib/society/society-context";
 import { requiresDatabase } from "../../mixins/requires-database.mixin";
+import { defineService } from "../../lib/kernel/define-service";
 
 /** Reputation: per agent, the sum of its events (lib/society/reputation.ts), with their history; moderators adjust it, audited. */
 export default function createReputationService(kernel: Kernel, reputation: ReputationStore): ServiceSchema {
-	return {
+	return defineService({
 		name: "reputation",
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/reputation" },
@@ -51,5 +52,5 @@ export default function createReputationService(kernel: Kernel, reputation: Repu
 				}
 			}
 		}
-	};
+	});
 }

@@ -42,6 +42,8 @@ describe("agents as supervised actors with real worker processes", () => {
 	it("keeps the agent's output: its ctx.log lines and what it prints", async () => {
 		const { lines } = await t.json<{ lines: string[] }>("/api/v1/agents/echo-1/logs");
 		expect(lines).toContain("info: echo agent started");
+		// Only the agent's: not Node's warning that its permission model is experimental.
+		expect(lines.filter(line => line.includes("ExperimentalWarning"))).toEqual([]);
 	});
 
 	it("hands agent code none of the node's environment", async () => {

@@ -52,6 +52,23 @@ describe("the gateway when calls fail", () => {
 		expect(Date.now() - started).toBeLessThan(10_000);
 	});
 
+	it("answers OPTIONS with the methods a path allows, without running any of them", async () => {
+		const options = (route: string, preflight?: string) =>
+			t.request(route, { method: "OPTIONS", headers: preflight ? { "access-control-request-method": preflight } : {} });
+		const forums = await options("/api/v1/forums", "POST");
+		expect(forums.status).toBe(204);
+		expect(forums.headers.get("allow")).toBe("GET, POST, OPTIONS");
+		expect(forums.headers.get("access-control-allow-origin")).toBeNull();
+		expect(await forums.text()).toBe("");
+		// Neither a forum created by the preflight's POST, nor a list answered for a bare OPTIONS.
+		expect((await options("/api/v1/forums")).status).toBe(204);
+		expect((await get("/api/v1/forums")).body).toMatchObject({ total: 0 });
+		expect((await options("/api/v1/agents/anyone/stop", "DELETE")).headers.get("allow")).toBe("POST, OPTIONS");
+		const nowhere = await options("/api/v1/nowhere");
+		expect(nowhere.status).toBe(404);
+		expect(((await nowhere.json()) as ErrorBody).error.type).toBe("NOT_FOUND");
+	});
+
 	it("keeps jobs and forums open to the admin after 30 bad requests from a read-only token", async () => {
 		const reader = (await post<{ token: string }>(t, "/api/v1/tokens", { name: "reader", scopes: ["society:read"] })).body.token;
 		const bad = [

@@ -19,6 +19,9 @@ describe("model abstraction layer with the official SDKs", () => {
 	let anthropic: AnthropicServer;
 	let t: TestNode;
 	const chat = (body: Record<string, unknown>) => post<ChatResult & ErrorBody>(t, "/api/v1/llm/chat", body);
+	/** Each provider's circuit as GET /llm/models shows it. */
+	const circuits = async () =>
+		Object.fromEntries((await t.json<{ providers: { name: string; circuit: string }[] }>("/api/v1/llm/models")).providers.map(p => [p.name, p.circuit]));
 
 	beforeAll(async () => {
 		[openai, anthropic] = await Promise.all([startOpenAIServer({ apiKey: "sk-test" }), startAnthropicServer({ apiKey: "ak-test" })]);
@@ -142,12 +145,14 @@ describe("model abstraction layer with the official SDKs", () => {
 			expect(cutOff.body.provider).toBe("anthropic");
 			expect(openai.requests.length).toBe(seen); // not even tried
 			expect(cutOff.body.failovers[0]).toMatchObject({ provider: "openai" });
+			expect(await circuits()).toEqual({ openai: "open", anthropic: "closed", offline: "closed" });
 		} finally {
 			openai.setDefault(echo);
 		}
 		await new Promise(r => setTimeout(r, 1000)); // half-open after LLM_BREAKER_HALF_OPEN_MS
 		const probed = await chat(ask("healed"));
 		expect(probed.body.provider).toBe("openai");
+		expect(await circuits()).toEqual({ openai: "closed", anthropic: "closed", offline: "closed" });
 	});
 
 	it("streams tokens as server-sent events, ending with the metered result", async () => {
@@ -181,6 +186,11 @@ describe("model abstraction layer with the official SDKs", () => {
 		expect(openai.requests.length).toBe(before);
 		const usage = await t.json<{ rows: { key: string; calls: number; totalTokens: number }[] }>("/api/v1/llm/usage?groupBy=agent&agentId=frugal");
 		expect(usage.rows).toEqual([{ key: "frugal", calls: 1, promptTokens: 80, completionTokens: 40, totalTokens: 120, costUsd: expect.any(Number) }]);
+		// The same usage as a series: the agent's model in the current minute.
+		const series = await t.json<{ bucket: string; rows: { at: string; key: string; totalTokens: number }[] }>("/api/v1/llm/usage?groupBy=model&bucket=minute&agentId=frugal");
+		expect(series).toMatchObject({ bucket: "minute", rows: [{ key: "openai/gpt-4o-mini", totalTokens: 120 }] });
+		expect(Date.now() - Date.parse(series.rows[0].at)).toBeLessThan(120_000);
+		expect((await t.request("/api/v1/llm/usage?bucket=week")).status).toBe(422);
 	});
 
 	it("counts the budgets an agent's open jobs hold as spent: refused once spent + held reaches the monthly USD budget", async () => {

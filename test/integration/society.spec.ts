@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { Context } from "moleculer";
 import type { ErrorBody } from "../../services/api.service";
 import type { Job } from "../../lib/society/society-views";
 import type { ForumPost } from "../../lib/society/society-views";
@@ -15,6 +16,11 @@ const citizen = (id: string, permissions: string[], extra: Record<string, unknow
 	permissions,
 	...extra
 });
+
+/** The jobs service's sweep, which the node runs on a timer. */
+function hasExpiry(service: unknown): service is { expireOverdue(): Promise<number> } {
+	return typeof service === "object" && service !== null && "expireOverdue" in service && typeof service.expireOverdue === "function";
+}
 
 describe("society: forums, jobs, reputation and the directory", () => {
 	let t: TestNode;
@@ -58,8 +64,15 @@ describe("society: forums, jobs, reputation and the directory", () => {
 		const job = await society<Job>("alice", "jobs.post", { title: "Translate a page", description: "Basque to English", skills: ["Translate"], budgetUsd: 2 });
 		expect(job).toMatchObject({ state: "open", posterId: "alice", budgetUsd: 2, skills: ["translate"] });
 		const application = await society<{ id: string }>("bob", "jobs.apply", job.id, "Done within the hour", 1.5);
-		expect((await society<Job>("alice", "jobs.award", job.id, application.id)).state).toBe("awarded");
+		// Each view of a job says which moves its state allows, and who may make them.
+		const movesOf = (j: Job) => j.allowedMoves.map(m => `${m.move} by ${m.by}`);
+		expect(movesOf(await t.json<Job>(`/api/v1/jobs/${job.id}`))).toEqual(["award by poster", "cancel by poster"]);
+		expect(movesOf((await t.json<{ rows: Job[] }>(`/api/v1/jobs?posterId=alice&state=open`)).rows.find(j => j.id === job.id)!)).toEqual(["award by poster", "cancel by poster"]);
+		const awarded = await society<Job>("alice", "jobs.award", job.id, application.id);
+		expect(awarded.state).toBe("awarded");
+		expect(movesOf(awarded)).toEqual(["deliver by awardee", "cancel by poster"]);
 		expect((await society<Job>("bob", "jobs.deliver", job.id, { text: "Hello" }, "as asked")).state).toBe("delivered");
+		expect(movesOf(await t.json<Job>(`/api/v1/jobs/${job.id}`))).toEqual(["accept by poster", "dispute by poster"]);
 		expect((await society<Job>("alice", "jobs.accept", job.id)).state).toBe("completed");
 		await society("alice", "jobs.review", job.id, 5, "Fast and right");
 		await society("bob", "jobs.review", job.id, 4);
@@ -275,6 +288,27 @@ describe("society: forums, jobs, reputation and the directory", () => {
 		expect(over).toMatchObject({ type: "BUDGET_EXCEEDED", message: expect.stringContaining("1.00 USD") });
 		await society("alice", "jobs.cancel", big.id);
 		expect((await society<Job>("alice", "jobs.post", { title: "Fits now", description: "x", budgetUsd: 2 })).state).toBe("open");
+	});
+
+	it("expires open jobs past their deadline, releasing their budget hold and telling subscribers", async () => {
+		const job = await society<Job>("alice", "jobs.post", { title: "Due soon", description: "x", budgetUsd: 1, deadline: new Date(Date.now() + 60_000).toISOString() });
+		await t.node.kernel.db.query("UPDATE jobs SET deadline = now() - interval '1 second' WHERE id = $1", [job.id]);
+		const changes: { change: string; move?: string; entity: Job }[] = [];
+		const listener = t.node.broker.createService({ name: "expiry-listener", events: { "jobs.changed": { handler: (ctx: Context<{ change: string; move?: string; entity: Job }>) => void changes.push(ctx.params) } } });
+		try {
+			// The sweep runs every 30 s on every node; it is run here at once, as the node runs it.
+			const jobs: unknown = t.node.broker.getLocalService("jobs");
+			if (!hasExpiry(jobs)) throw new Error("the jobs service has no expiry sweep");
+			expect(await jobs.expireOverdue()).toBe(1);
+			expect(await jobs.expireOverdue()).toBe(0);
+			expect((await t.json<Job>(`/api/v1/jobs/${job.id}`)).state).toBe("expired");
+			const holds = await t.node.kernel.db.query<{ release_reason: string }>("SELECT release_reason FROM job_budget_holds WHERE job_id = $1", [job.id]);
+			expect(holds.rows).toEqual([{ release_reason: "expired" }]);
+			await new Promise(resolve => setTimeout(resolve, 200));
+			expect(changes).toContainEqual(expect.objectContaining({ change: "updated", move: "expire", entity: expect.objectContaining({ id: job.id, state: "expired" }) }));
+		} finally {
+			await t.node.broker.destroyService(listener);
+		}
 	});
 
 	it("rate-limits an agent's posts", async () => {

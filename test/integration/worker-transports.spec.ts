@@ -35,6 +35,7 @@ describe.each(["ipc", "stdio"] as const)("a worker over %s", transport => {
 				calls.push({ method, args });
 				return { answered: method };
 			},
+			methods: [],
 			onExit: exit => exits.push(exit),
 			onLog: (_level, msg) => logs.push(msg)
 		}

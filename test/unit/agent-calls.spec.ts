@@ -3,10 +3,12 @@ import type { Caller } from "../../actors/agent-api";
 import type { TaskOrigin } from "../../actors/agent-calls";
 import { AgentRuntime } from "../../actors/agent-runtime";
 import { createCtxBridge } from "../../actors/ctx-bridge";
+import { ctxMethodsOf } from "../../actors/ctx-registry";
 import { EnvelopeSigner } from "../../actors/envelope";
 import { parseManifest } from "../../actors/manifest";
 import type { StateStore } from "../../actors/state-store";
 import type { AgentWorker, WorkerHooks } from "../../actors/workers/worker";
+import { frameworkCtxMethods } from "../../lib/framework/ctx-methods";
 
 interface Seen {
 	requestID: string | null;
@@ -50,6 +52,8 @@ describe("agent calls: one port, children of the task's context, errors kept", (
 	let runtime: AgentRuntime;
 
 	beforeAll(async () => {
+		// The node's composition gives agents ctx.llm.
+		ctxMethodsOf(broker).register(...frameworkCtxMethods);
 		broker.createService({
 			name: "mal",
 			actions: {

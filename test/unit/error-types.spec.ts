@@ -61,4 +61,11 @@ describe("error types", () => {
 		const duplicated = [...byType].filter(([, at]) => at.length > 1).map(([type, at]) => `${type}: ${at.join(", ")}`);
 		expect(duplicated).toEqual([]);
 	});
+
+	it("defines every error class in its layer's errors module, so each layer's errors are found in one place", () => {
+		const outside = SOURCE.flatMap(sourceFiles)
+			.filter(file => !/(^|[-/])errors\.ts$/.test(file))
+			.filter(file => /class \w+ extends (Errors\.)?Moleculer\w*Error\b/.test(fs.readFileSync(path.join(root, file), "utf8")));
+		expect(outside).toEqual([]);
+	});
 });

@@ -28,6 +28,8 @@ describe("layering is checked by lint", () => {
 		"lib/mal/imports-the-runtime.ts",
 		"lib/framework/imports-a-service.ts",
 		"actors/imports-the-security-guard.ts",
+		"actors/imports-society-methods.ts",
+		"actors/imports-governance.ts",
 		"lib/security/imports-the-composition-root.ts",
 		"sdk/imports-a-service.ts",
 		"lib/unlisted/imports-a-service.ts"
@@ -42,6 +44,7 @@ describe("layering is checked by lint", () => {
 		}
 		expect(results.get("lib/kernel/imports-the-model-layer.ts")?.[0]?.message).toMatch(/kernel must not import a higher layer/);
 		expect(results.get("sdk/imports-a-service.ts")?.[0]?.message).toMatch(/must not import services\//);
+		expect(results.get("actors/imports-society-methods.ts")?.[0]?.message).toMatch(/agent runtime must not import a higher layer \(.*society.*governance/);
 	}, 60_000);
 
 	it("passes an import from a lower layer", () => {

@@ -27,6 +27,7 @@ describe("MemoryCipher", () => {
 	it("accepts hex, base64 or a long passphrase, and refuses a short key", () => {
 		expect(() => MemoryCipher.fromSetting(Buffer.alloc(32, 7).toString("base64"))).not.toThrow();
 		expect(() => new MemoryCipher(Buffer.alloc(16))).toThrow(/at least 32 bytes/);
+		expect(() => new MemoryCipher(Buffer.alloc(16))).toThrow(expect.objectContaining({ type: "CONFIG_INVALID", key: "MEMORY_ENCRYPTION_KEY" }));
 		expect(() => loadConfig({ MEMORY_ENCRYPTION_ENABLED: "true" })).toThrow("MEMORY_ENCRYPTION_KEY must be set when MEMORY_ENCRYPTION_ENABLED is true");
 		expect(() => loadConfig({ MEMORY_ENCRYPTION_KEY: "short" })).toThrow("MEMORY_ENCRYPTION_KEY must be text of at least 32 characters");
 		expect(() => loadConfig({ MEMORY_ENCRYPTION_KEY: "short" })).not.toThrow(/short/);

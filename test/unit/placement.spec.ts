@@ -58,6 +58,7 @@ describe("placement strategies", () => {
 	it("resolves strategies by name and refuses unknown ones", () => {
 		expect(resolveStrategy("least-cpu")).toBe(leastCpu);
 		expect(() => resolveStrategy("random")).toThrow(/Unknown placement strategy "random"/);
+		expect(() => resolveStrategy("random")).toThrow(expect.objectContaining({ type: "CONFIG_INVALID", key: "CLUSTER_PLACEMENT" }));
 	});
 
 	it("reads NODE_TAGS", () => {

@@ -1,4 +1,4 @@
-import { JOB_MOVES, JOB_STATES, nextState, type JobMove } from "../../lib/society/job-machine";
+import { allowedMoves, JOB_MOVES, JOB_STATES, nextState, type JobMove } from "../../lib/society/job-machine";
 import { reputationOf, reviewDelta, sanctionDelta, settlementDeltas, voteDelta } from "../../lib/society/reputation";
 import { settle } from "../../lib/society/settlement";
 
@@ -30,6 +30,22 @@ describe("the job state machine", () => {
 				"open -expire-> expired"
 			].sort()
 		);
+	});
+
+	it("offers in each state exactly the moves nextState accepts, with who may make them (expiry is the system's)", () => {
+		expect(Object.fromEntries(JOB_STATES.map(state => [state, allowedMoves(state).map(m => `${m.move}->${m.to} by ${m.by}`)]))).toEqual({
+			open: ["award->awarded by poster", "cancel->cancelled by poster"],
+			awarded: ["deliver->delivered by awardee", "cancel->cancelled by poster"],
+			delivered: ["accept->completed by poster", "dispute->disputed by poster"],
+			disputed: ["settle->settled by moderator"],
+			completed: [],
+			settled: [],
+			cancelled: [],
+			expired: []
+		});
+		for (const state of JOB_STATES) {
+			for (const { move, to } of allowedMoves(state)) expect(nextState(job(state), move, party[move])).toBe(to);
+		}
 	});
 
 	it("lets only the right party move (403 otherwise)", () => {

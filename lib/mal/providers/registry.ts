@@ -1,3 +1,4 @@
+import { ConfigError } from "../../kernel/errors";
 import { AnthropicProvider } from "./anthropic";
 import type { LlmProvider, ProviderConfig, ProviderType } from "./base";
 import { OfflineProvider } from "./offline";
@@ -18,6 +19,6 @@ export function registerProviderType(type: ProviderType | string, factory: Facto
 
 export function createProvider(config: ProviderConfig): LlmProvider {
 	const factory = factories.get(config.type);
-	if (!factory) throw new Error(`No provider type "${config.type}" is registered (known: ${[...factories.keys()].join(", ")})`);
+	if (!factory) throw new ConfigError(`Invalid configuration: LLM_PROVIDERS names the provider type "${config.type}", which is not registered (known: ${[...factories.keys()].join(", ")})`, "LLM_PROVIDERS");
 	return factory(config);
 }

@@ -236,7 +236,7 @@ async function browse(
 		}
 		await cdp.send("Fetch.continueRequest", { requestId }).catch(() => undefined);
 	};
-	cdp.on("Fetch.requestPaused", (event) => void onPaused(event as unknown as PausedRequest));
+	cdp.on("Fetch.requestPaused", (event) => void onPaused(event));
 	await cdp.send("Fetch.enable", { patterns: [{ urlPattern: "*", requestStage: "Request" }] });
 
 	const context = await browser.newContext({ viewport: VIEWPORT, serviceWorkers: "block", acceptDownloads: false });

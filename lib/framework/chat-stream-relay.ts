@@ -1,7 +1,8 @@
 import type { Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
-import { jsonLines } from "../lib/kernel/json-lines";
-import { ModelStreamIncompleteError } from "../lib/mal/errors";
+import { jsonLines } from "../kernel/json-lines";
+import { ModelStreamFailedError, ModelStreamIncompleteError } from "../mal/errors";
+import type { ChatResult, StreamLine } from "../mal/results";
 
 /** Where a streamed chat's events go: the `chat` service instance that holds the client's stream. */
 export interface StreamTarget {
@@ -33,12 +34,12 @@ export function relayTo(broker: ServiceBroker, target: StreamTarget) {
  * One model turn through mal.stream: each piece of text is handed to `onText` as it
  * comes, and the turn's full result (as mal.chat would answer) is returned at the end.
  */
-export async function streamedChat(call: (action: string, params: object) => Promise<unknown>, params: object, onText: (text: string) => void): Promise<unknown> {
+export async function streamedChat(call: (action: string, params: object) => Promise<unknown>, params: object, onText: (text: string) => void): Promise<ChatResult> {
 	const source = (await call("mal.stream", params)) as Readable;
-	for await (const chunk of jsonLines<{ type: string; text?: string; result?: unknown; error?: { type?: string; message?: string } }>(source)) {
+	for await (const chunk of jsonLines<StreamLine>(source)) {
 		if (chunk.type === "text" && chunk.text) onText(chunk.text);
 		else if (chunk.type === "end") return chunk.result;
-		else if (chunk.type === "error") throw Object.assign(new Error(chunk.error?.message ?? "the model stream failed"), { type: chunk.error?.type });
+		else if (chunk.type === "error") throw new ModelStreamFailedError(chunk.error ?? {});
 	}
 	throw new ModelStreamIncompleteError();
 }

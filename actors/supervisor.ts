@@ -1,0 +1,278 @@
+import type { Logger, ServiceBroker } from "moleculer";
+import { isHosting, placesAcrossNodes } from "../lib/cluster/nodes";
+import { agentView, type AgentView } from "../lib/cluster/agent-view";
+import type { Config } from "../lib/kernel/config";
+import type { Capability } from "../lib/security/capabilities";
+import { createAgentActor, actorServiceName } from "./agent-actor";
+import type { AgentTask, Caller } from "./agent-api";
+import type { AgentCallPort } from "./agent-calls";
+import { AgentRuntime } from "./agent-runtime";
+import type { Transition } from "./agent-state";
+import type { AgentQuery, AgentRow, AgentStore, TransitionEntry } from "./agent-store";
+import { deliverAcrossNodes } from "./cluster-delivery";
+import { parsePathList, resolveEntryPoint } from "./entry-point";
+import type { EnvelopeSigner } from "./envelope";
+import { AgentExistsError } from "./errors";
+import { compileTaskSchemas } from "./manifest";
+import { manifestDigest } from "./manifest-signature";
+import type { AgentManifest } from "./manifest-types";
+import { TaskStore, type TaskRecord } from "./task-store";
+import type { AgentWorker, WorkerHooks } from "./workers/worker";
+
+/** What the supervisor uses of the broker; a `new ServiceBroker()` is one. */
+export type SupervisorBroker = Pick<ServiceBroker, "nodeID" | "registry" | "createService" | "destroyService" | "getLocalService" | "call" | "broadcast" | "getLogger">;
+
+export type SupervisorConfig = Pick<
+	Config,
+	| "TRANSPORTER"
+	| "DATABASE_URL"
+	| "AGENT_CODE_PATHS"
+	| "AGENT_INPROCESS_PATHS"
+	| "MAX_AGENT_TASK_TIMEOUT_MS"
+	| "AGENT_HEARTBEAT_INTERVAL_MS"
+	| "AGENT_HEARTBEAT_TIMEOUT_MS"
+	| "AGENT_STOP_GRACE_MS"
+	| "AGENT_START_TIMEOUT_MS"
+	| "CLUSTER_TASK_WAIT_MS"
+>;
+
+export interface SupervisorDeps {
+	broker: SupervisorBroker;
+	logger: Logger;
+	agents: AgentStore;
+	tasks: TaskStore;
+	config: SupervisorConfig;
+	signer: EnvelopeSigner;
+	createWorker(manifest: AgentManifest, entryPoint: string, hooks: WorkerHooks): AgentWorker;
+	/** The agent's door to the cluster (the ctx bridge, with what the layers above hand in). */
+	createBridge(manifest: AgentManifest): AgentCallPort;
+	/** The capabilities each agent asked for that wait for an admin (the security layer knows). */
+	pendingCapabilities(ids: string[]): Promise<Map<string, { capability: Capability }[]>>;
+}
+
+/** A call to the `agents` service of another node, as a child of the request at hand. */
+export type NodeCall = (action: "agents.host" | "agents.release" | "agents.logs", params: Record<string, unknown>, nodeID: string) => Promise<unknown>;
+
+export type TaskAnswer = { taskId: string; status: "queued" } | { taskId: string; status: "succeeded"; result: unknown };
+
+/**
+ * The supervisor of the agents of this node and the registry of all: launches each as
+ * an actor service `agent.<id>`, records desired and actual state, persists every
+ * transition in order, and brings back the agents that should be running. With a shared
+ * database in a cluster the leader places agents (lib/cluster); alone, they run here.
+ */
+export class Supervisor {
+	private readonly local = new Map<string, AgentRuntime>();
+	private readonly across: boolean;
+	private readonly codePaths: string[];
+	private readonly inprocessPaths: string[];
+	// Transitions are written in the order they happen, one after another.
+	private persisting: Promise<void> = Promise.resolve();
+
+	constructor(private readonly deps: SupervisorDeps) {
+		this.across = placesAcrossNodes(deps.config);
+		this.codePaths = parsePathList(deps.config.AGENT_CODE_PATHS);
+		this.inprocessPaths = parsePathList(deps.config.AGENT_INPROCESS_PATHS);
+	}
+
+	/** The agents running on this node. */
+	runtimes(): IterableIterator<AgentRuntime> {
+		return this.local.values();
+	}
+
+	/** Registers a new agent, desired running; 409 AGENT_EXISTS when its id is taken. */
+	async register(manifest: AgentManifest, raw: Record<string, unknown>, owner: string | null): Promise<void> {
+		resolveEntryPoint(manifest, this.codePaths, this.inprocessPaths);
+		const nodeId = this.across ? null : this.deps.broker.nodeID;
+		if (!(await this.deps.agents.insert({ manifest, raw, digest: manifestDigest(raw), owner, nodeId }))) throw new AgentExistsError(manifest.id);
+	}
+
+	/** Starts a new agent: here on a lone node; in a cluster, on the node the leader places it on. */
+	async place(manifest: AgentManifest): Promise<void> {
+		if (!this.across) return this.launch(manifest);
+		try {
+			// Placements wait their turn on the leader, then for the agent to start.
+			await this.deps.broker.call("cluster.place", { ids: [manifest.id] }, { timeout: this.deps.config.AGENT_START_TIMEOUT_MS + 10_000 });
+		} catch (err) {
+			// The agent stays pending; the leader's next sweep places it.
+			const message = `not placed yet: ${(err as Error).message}`;
+			this.deps.logger.warn(`Agent ${manifest.id} ${message}`);
+			await this.deps.agents.setLastError(manifest.id, message);
+		}
+	}
+
+	async launch(manifest: AgentManifest, reason?: string): Promise<void> {
+		// Spawn and the reconciler may race to launch one agent; the first wins.
+		if (this.local.has(manifest.id)) return;
+		const entryPoint = resolveEntryPoint(manifest, this.codePaths, this.inprocessPaths);
+		const { broker, config, signer, tasks } = this.deps;
+		const runtime: AgentRuntime = new AgentRuntime(manifest, {
+			nodeID: broker.nodeID,
+			logger: broker.getLogger("agent", { agent: manifest.id }),
+			maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS,
+			heartbeatIntervalMs: config.AGENT_HEARTBEAT_INTERVAL_MS,
+			heartbeatTimeoutMs: config.AGENT_HEARTBEAT_TIMEOUT_MS,
+			stopGraceMs: config.AGENT_STOP_GRACE_MS,
+			createWorker: hooks => this.deps.createWorker(manifest, entryPoint, hooks),
+			onCall: this.deps.createBridge(manifest),
+			onTransition: t => this.record(t, runtime)
+		});
+		this.local.set(manifest.id, runtime);
+		await broker.createService(createAgentActor(runtime, { signer, tasks, validators: compileTaskSchemas(manifest), maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS }));
+		await runtime.start(reason);
+	}
+
+	/**
+	 * Gives the agent a task through `ask` (a call to its actor) and records it. On a lone
+	 * node an agent running here is known without reading its row; otherwise the row says
+	 * whether it exists (404 AGENT_NOT_FOUND) and, in a cluster, where it runs.
+	 */
+	async submit(id: string, task: AgentTask, caller: Caller, handedOver: boolean, ask: (taskId: string) => Promise<unknown>): Promise<TaskAnswer> {
+		const row = this.across || !this.local.has(id) ? await this.deps.agents.get(id) : undefined;
+		const taskId = TaskStore.newId();
+		const entry = { id: taskId, agentId: id, task, caller };
+		const run = () => (row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, this.deps.config.CLUSTER_TASK_WAIT_MS, () => ask(taskId)) : ask(taskId));
+		if (!handedOver) return { taskId, status: "succeeded", result: await this.deps.tasks.runRecorded(entry, run, { handedOver: false }) };
+		await this.deps.tasks.runRecorded(entry, run, {
+			handedOver: true,
+			onUnrecorded: err => this.deps.logger.error(`Could not record the outcome of task ${taskId}: ${err.message}`)
+		});
+		return { taskId, status: "queued" };
+	}
+
+	task(taskId: string): Promise<TaskRecord> {
+		return this.deps.tasks.get(taskId);
+	}
+
+	/** Desired state running, and a fresh start: a restart (clean crash count) here or on its node, or a placement. */
+	async bringUp(id: string, reason: string, call: NodeCall): Promise<AgentView> {
+		const row = await this.deps.agents.get(id);
+		await this.deps.agents.setDesiredState(row.id, "running");
+		const running = this.local.get(row.id);
+		const host = this.remoteHost(row);
+		if (running) await running.restart(reason);
+		else if (host) await call("agents.host", { id, reason, restart: true }, host);
+		else await this.place(row.manifest);
+		return this.view(row.id);
+	}
+
+	/** Desired state stopped, and the agent stopped wherever it runs. */
+	async stop(id: string, call: NodeCall): Promise<AgentView> {
+		const row = await this.deps.agents.get(id);
+		await this.deps.agents.setDesiredState(id, "stopped");
+		await this.shutdownAnywhere(row, "stopped by request", call);
+		return this.view(id);
+	}
+
+	/** Stops the agent wherever it runs and deletes its row; answers the agent as it was, now stopped. */
+	async remove(id: string, call: NodeCall): Promise<AgentView> {
+		const before = await this.view(id);
+		await this.shutdownAnywhere(await this.deps.agents.get(id), "deleted", call);
+		await this.deps.agents.delete(id);
+		return { ...before, desiredState: "stopped", state: "stopped", pid: null, mailbox: null, uptimeSeconds: null };
+	}
+
+	/** The actor host: starts (or restarts) the agent on this node, as the leader's placement says. */
+	async host(id: string, reason: string, restart: boolean): Promise<AgentView> {
+		const row = await this.deps.agents.get(id);
+		if (row.desired_state !== "running") return this.view(id);
+		const running = this.local.get(id);
+		if (running && restart) await running.restart(reason);
+		else if (!running) {
+			await this.deps.agents.setNode(id, this.deps.broker.nodeID);
+			await this.launch(row.manifest, reason);
+		}
+		return this.view(id);
+	}
+
+	/** Stops the agent if it runs here, without changing its desired state, and removes its actor service. */
+	async shutdown(id: string, reason: string): Promise<void> {
+		const runtime = this.local.get(id);
+		if (!runtime) return;
+		await runtime.stop(reason);
+		this.local.delete(id);
+		const service = this.deps.broker.getLocalService(actorServiceName(id));
+		if (service) await this.deps.broker.destroyService(service);
+		await this.persisting;
+	}
+
+	/** The node is going down, not the agents' desired state: they come back on the next boot. */
+	async stopAll(): Promise<void> {
+		await Promise.all([...this.local.values()].map(runtime => runtime.stop("node stopping").catch(() => undefined)));
+		this.local.clear();
+		await this.persisting;
+	}
+
+	/** The last lines the agent's worker wrote, from the node that runs it. */
+	async logs(id: string, lines: number | undefined, call: NodeCall): Promise<{ id: string; node: string; lines: string[] }> {
+		const host = this.remoteHost(await this.deps.agents.get(id));
+		if (host) return (await call("agents.logs", { id, ...(lines !== undefined && { lines }) }, host)) as { id: string; node: string; lines: string[] };
+		const runtime = this.local.get(id);
+		return { id, node: this.deps.broker.nodeID, lines: runtime ? runtime.output(lines ?? 100) : [] };
+	}
+
+	async transitions(id: string, limit: number): Promise<TransitionEntry[]> {
+		await this.deps.agents.get(id);
+		// The history includes every transition this node has seen, not only those already written.
+		await this.persisting;
+		return this.deps.agents.transitions(id, limit);
+	}
+
+	async view(id: string): Promise<AgentView> {
+		await this.persisting;
+		const row = await this.deps.agents.get(id);
+		return this.toView(row, (await this.deps.pendingCapabilities([id])).get(id));
+	}
+
+	async list(query: AgentQuery): Promise<{ items: AgentView[]; total: number; limit: number; offset: number }> {
+		const { limit, offset } = query;
+		const { rows, total } = await this.deps.agents.page(query);
+		const pending = await this.deps.pendingCapabilities(rows.map(row => row.id));
+		return { items: rows.map(row => this.toView(row, pending.get(row.id))), total, limit, offset };
+	}
+
+	/** Stops agents running here that the leader placed elsewhere (this node was taken for lost a while). */
+	async releaseMoved(): Promise<void> {
+		if (this.local.size === 0) return;
+		const moved = await this.deps.agents.placedElsewhere([...this.local.keys()], this.deps.broker.nodeID);
+		for (const row of moved) if (row.node_id) await this.shutdown(row.id, `moved to ${row.node_id}`);
+	}
+
+	/** Starts every agent that should be running here but is not (on a single node: all of them). */
+	async restore(): Promise<void> {
+		const rows = await this.deps.agents.desiredRunning(this.deps.config.TRANSPORTER ? this.deps.broker.nodeID : undefined);
+		if (this.across) await this.releaseMoved();
+		const missing = rows.filter(row => !this.local.has(row.id));
+		for (const row of missing) {
+			await this.launch(row.manifest).catch((err: Error) => this.deps.logger.error(`Could not start agent ${row.id}: ${err.message}`));
+			// Embedded database queries settle as microtasks: without a turn of the event loop,
+			// thousands of launches in a row would hold off every timer (audit writes, heartbeats, the leader's lease).
+			await new Promise(resolve => setImmediate(resolve));
+		}
+		if (missing.length) this.deps.logger.info(`Started ${missing.length} agent(s) whose desired state is running`);
+	}
+
+	/** The other live node that hosts the agent, if it is not here. */
+	private remoteHost(row: AgentRow): string | undefined {
+		const { broker } = this.deps;
+		return this.across && row.node_id && row.node_id !== broker.nodeID && isHosting(broker, row.node_id) ? row.node_id : undefined;
+	}
+
+	private async shutdownAnywhere(row: AgentRow, reason: string, call: NodeCall): Promise<void> {
+		const host = this.remoteHost(row);
+		if (host) await call("agents.release", { id: row.id, reason }, host);
+		else await this.shutdown(row.id, reason);
+	}
+
+	private record(t: Transition, runtime: AgentRuntime): void {
+		const { pid, restarts, lastError } = runtime.status();
+		this.deps.broker.broadcast("agents.state", t).catch((err: Error) => this.deps.logger.warn(`Could not broadcast a state change: ${err.message}`));
+		this.persisting = this.persisting
+			.then(() => this.deps.agents.recordTransition(t, { pid, restarts, lastError }))
+			.catch((err: Error) => this.deps.logger.error(`Could not record ${t.agentId} ${t.from} → ${t.to}: ${err.message}`));
+	}
+
+	private toView(row: AgentRow, pending: { capability: Capability }[] = []): AgentView {
+		return agentView(row, this.local.get(row.id)?.status(), pending);
+	}
+}

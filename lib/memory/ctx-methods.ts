@@ -1,0 +1,28 @@
+/**
+ * `ctx.memory` for agent code: its own memories and chat histories, each method one
+ * `memory.*` action with the agent's id, registered in the node's ctx registry by the
+ * composition root.
+ */
+import { actionMethod, asObject, type CtxMethod } from "../../actors/ctx-registry";
+
+const own = (name: string, capability: "memory.read" | "memory.write") =>
+	actionMethod(`memory.${name}`, `memory.${name}`, capability, ([query], agent) => ({ ...asObject(query), agentId: agent.id }));
+
+const byId = (name: string, capability: "memory.read" | "memory.write") =>
+	actionMethod(`memory.${name}`, `memory.${name}`, capability, ([memoryId], agent) => ({ memoryId, agentId: agent.id }));
+
+export const memoryCtxMethods: readonly CtxMethod[] = [
+	own("store", "memory.write"),
+	own("search", "memory.read"),
+	byId("get", "memory.read"),
+	byId("forget", "memory.write"),
+	own("list", "memory.read"),
+	/** ctx.memory.history(sessionId, window?): the session's recent messages and the summary of older ones. */
+	actionMethod("memory.history", "memory.history", "memory.read", ([sessionId, window], agent) => ({
+		sessionId,
+		...(window !== undefined && window !== null ? { window } : {}),
+		agentId: agent.id
+	})),
+	/** ctx.memory.appendHistory(sessionId, messages). */
+	actionMethod("memory.appendHistory", "memory.appendHistory", "memory.write", ([sessionId, messages], agent) => ({ sessionId, messages, agentId: agent.id }))
+];
