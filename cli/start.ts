@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { BrokerOptions } from "moleculer";
-import { DEFAULT_AGENTS } from "../lib/bootstrap/default-agents";
+import { DEFAULT_AGENTS, type BootstrapResult } from "../lib/bootstrap/default-agents";
 import { loadConfig } from "../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../app/node";
 
@@ -14,13 +14,13 @@ const AGENTS_WAIT_MS = 15000;
  * SIGINT/SIGTERM (a second signal exits at once).
  */
 export async function start(): Promise<void> {
-	const { node, ready } = await bootNode({}, installSignalHandlers);
-	printBanner(node, ready);
+	const { node, ready, agents } = await bootNode({}, installSignalHandlers);
+	printBanner(node, ready, "Ctrl-C", agents);
 }
 
-/** Waits for `work`, but no longer than `ms`. */
-async function settled(work: Promise<unknown>, ms: number): Promise<void> {
-	await Promise.race([work.catch(() => undefined), new Promise(resolve => setTimeout(resolve, ms).unref())]);
+/** What `work` gives within `ms`; undefined if it fails or takes longer. */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+	return Promise.race([work.catch(() => undefined), new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), ms).unref())]);
 }
 
 /**
@@ -32,7 +32,7 @@ async function settled(work: Promise<unknown>, ms: number): Promise<void> {
 export async function bootNode(
 	brokerOverrides: Partial<BrokerOptions> = {},
 	onStarted: (node: AgentOSNode) => void = () => undefined
-): Promise<{ node: AgentOSNode; ready: boolean }> {
+): Promise<{ node: AgentOSNode; ready: boolean; agents: BootstrapResult | null | undefined }> {
 	// A .env in the working directory fills in what the real environment leaves unset.
 	if (fs.existsSync(".env")) process.loadEnvFile(".env");
 	const config = loadConfig(process.env);
@@ -51,12 +51,12 @@ export async function bootNode(
 		process.exit(1);
 	}
 	// The default agents log as they start: waiting for them keeps the banner the last thing printed.
-	if (outcome === "ready") await settled(node.defaultAgents, AGENTS_WAIT_MS);
-	return { node, ready: outcome === "ready" };
+	const agents = outcome === "ready" ? await within(node.defaultAgents, AGENTS_WAIT_MS) : undefined;
+	return { node, ready: outcome === "ready", agents };
 }
 
-/** `stop` says how to stop this process. */
-export function printBanner(node: AgentOSNode, ready: boolean, stop = "Ctrl-C"): void {
+/** `stop` says how to stop this process; `agents`, what became of the default agents (undefined: not known yet). */
+export function printBanner(node: AgentOSNode, ready: boolean, stop = "Ctrl-C", agents?: BootstrapResult | null): void {
 	const { config } = node.kernel;
 	const url = node.url() ?? `http://${config.HOST}:${config.PORT}`;
 	const storage = config.DATABASE_URL ? "PostgreSQL" : `PGlite in ${path.resolve(config.AGENTOS_DATA_DIR)}`;
@@ -86,11 +86,21 @@ export function printBanner(node: AgentOSNode, ready: boolean, stop = "Ctrl-C"):
 		`  Metrics    curl ${url}/metrics`,
 		`  API token  ${token}`,
 		`  Try        curl -H "Authorization: Bearer ${tokenArg}" ${url}/api/v1/node`,
-		config.AGENTOS_BOOTSTRAP_AGENTS ? `  Agents     ${DEFAULT_AGENTS.join(", ")} (the default agents; see the README, "Default agents")` : "",
+		config.AGENTOS_BOOTSTRAP_AGENTS ? `  Agents     ${defaultAgentsLine(agents)}` : "",
 		`  Stop       ${stop}`,
 		""
 	];
 	console.log(lines.filter(l => l !== "").join("\n") + "\n");
+}
+
+/** The default agents that are there, and those that are not with why (the log has the whole reason). */
+function defaultAgentsLine(agents: BootstrapResult | null | undefined): string {
+	const note = `(the default agents; see the README, "Default agents")`;
+	if (!agents) return `${DEFAULT_AGENTS.join(", ")} ${note}`;
+	const there = [...agents.deployed, ...agents.kept];
+	const missing = agents.failed.map(f => f.id);
+	if (missing.length === 0) return `${there.join(", ")} ${note}`;
+	return `${there.length ? `${there.join(", ")}; ` : ""}not deployed: ${missing.join(", ")} (the log says why)`;
 }
 
 function installSignalHandlers(node: AgentOSNode): void {

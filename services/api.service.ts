@@ -11,6 +11,7 @@ import { errorAnswer, errorJson, type PublicError } from "../lib/gateway/error-r
 import { RateLimitedError } from "../lib/gateway/errors";
 import { forbidden, GatewayAuth, type GatewayUser } from "../lib/gateway/gateway-auth";
 import { loadConsoleAssets } from "../lib/gateway/console-assets";
+import { mcpRoute } from "../lib/gateway/mcp/mcp-route";
 import { buildOpenApi } from "../lib/gateway/openapi";
 import { createRateLimiter, type RateLimiter } from "../lib/gateway/rate-limiter";
 import { restAliases } from "../lib/gateway/rest-aliases";
@@ -116,6 +117,16 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 		}
 	}
 
+	/** MCP at /mcp: the gateway's token, limits and audit; it reads its own body (JSON-RPC errors, not REST's). */
+	const mcp = mcpRoute({
+		auth,
+		db: kernel.db,
+		version: kernel.version,
+		maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+		limit: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
+		refused: recordRefusal
+	});
+
 	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
 		mixins: [ApiGateway],
@@ -168,7 +179,8 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 					bodyParsers: { json: jsonBodyParser(config.GATEWAY_MAX_PAYLOAD_BYTES), urlencoded: false },
 					// Bodies meet the input rules as they are parsed, before anything is called.
 					use: [checkBody, bodyReadErrors(config.GATEWAY_MAX_PAYLOAD_BYTES)]
-				}
+				},
+				{ path: "/mcp", authentication: false, authorization: false, bodyParsers: false, mappingPolicy: "restrict", aliases: { "POST /": mcp, "GET /": mcp, "DELETE /": mcp } }
 			],
 
 			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {

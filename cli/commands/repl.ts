@@ -30,7 +30,7 @@ export async function repl(): Promise<void> {
 	// so the broker's `stopped` hook flushes the audit log and closes the database instead.
 	let closing: Promise<void> | undefined;
 	let close: () => Promise<void> = async () => undefined;
-	const { node, ready } = await bootNode({
+	const { node, ready, agents } = await bootNode({
 		replOptions: { delimiter: REPL_DELIMITER, customCommands: COMMANDS },
 		stopped: () => (closing ??= close())
 	});
@@ -41,7 +41,7 @@ export async function repl(): Promise<void> {
 	const stop = () => void node.broker.stop().then(() => process.exit(0));
 	process.once("SIGTERM", stop);
 	process.once("SIGHUP", stop);
-	printBanner(node, ready, "quit (or Ctrl-D)");
+	printBanner(node, ready, "quit (or Ctrl-D)", agents);
 	node.broker.repl();
 }
 

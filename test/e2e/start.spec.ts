@@ -148,6 +148,18 @@ describe("npm start, as a user runs it", () => {
 		}
 	});
 
+	it("says in the banner which default agents it could not deploy, instead of listing them as there", async () => {
+		const elsewhere = tempDataDir();
+		const node = await startAndWait("node", ["dist/cli/agent-os.js", "start"], { AGENTOS_DATA_DIR: tempDataDir(), AGENT_CODE_PATHS: elsewhere });
+		try {
+			await eventually("the banner", () => node.output().includes("Stop       Ctrl-C"));
+			expect(node.output()).toContain("Agents     not deployed: researcher, monitor, coder (the log says why)");
+			expect(node.output()).toContain(`is outside the agent code folders (AGENT_CODE_PATHS: ${elsewhere})`);
+		} finally {
+			expect((await stop(node)).code).toBe(0);
+		}
+	});
+
 	it("in a terminal, logs one line per entry and leaves the banner last on the screen", async () => {
 		// `script` gives the node a terminal, as a person running `agent-os start` has.
 		const run = launch("script", ["-qec", "node dist/cli/agent-os.js start", "/dev/null"], { AGENTOS_DATA_DIR: tempDataDir(), PORT: String(await freePort()), LOG_FORMAT: "auto" });

@@ -20,7 +20,9 @@ const JOB_ROW = {
 
 describe("society views from their rows", () => {
 	it("reads a job with every field as the API shows it", () => {
-		expect(jobOf(JOB_ROW)).toEqual(JOB_ROW);
+		// A settled job allows no more moves; an open one may be awarded or cancelled.
+		expect(jobOf(JOB_ROW)).toEqual({ ...JOB_ROW, allowedMoves: [] });
+		expect(jobOf({ ...JOB_ROW, state: "open" }).allowedMoves.map(m => m.move)).toEqual(["award", "cancel"]);
 		expect(jobOf({ ...JOB_ROW, skills: null, settlement: null, awardeeId: null }).skills).toEqual([]);
 	});
 
