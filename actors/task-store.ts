@@ -16,7 +16,32 @@ export interface TaskRecord {
 	error: unknown;
 	createdAt: string;
 	finishedAt: string | null;
+	/** From acceptance to the end; null while it runs. */
+	durationMs: number | null;
 }
+
+/** Filters of the task list, newest first; since: created at or after. */
+export interface TaskQuery {
+	agentId?: string;
+	status?: TaskStatus;
+	since?: Date;
+	limit?: number;
+	offset?: number;
+}
+
+/** A task as lists show it: without its input and result, which can be large (GET /tasks/:id has them). */
+export type TaskSummary = Omit<TaskRecord, "input" | "result">;
+
+export interface TaskPage {
+	items: TaskSummary[];
+	total: number;
+	limit: number;
+	offset: number;
+}
+
+export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed"];
+export const DEFAULT_TASK_PAGE = 50;
+export const MAX_TASK_PAGE = 500;
 
 interface Row {
 	id: string;
@@ -121,18 +146,48 @@ export class TaskStore {
 	async get(id: string): Promise<TaskRecord> {
 		const { rows } = await this.db.query<Row>("SELECT * FROM agent_tasks WHERE id = $1", [id]);
 		if (!rows[0]) throw new TaskNotFoundError(id);
-		const r = rows[0];
-		return {
-			id: r.id,
-			agentId: r.agent_id,
-			type: r.type,
-			input: r.input,
-			caller: r.caller,
-			status: r.status,
-			result: r.result,
-			error: r.error,
-			createdAt: new Date(r.created_at).toISOString(),
-			finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null
-		};
+		return toRecord(rows[0]);
 	}
+
+	/** Recent tasks, newest first, with the number that match (for paging). */
+	async list(q: TaskQuery): Promise<TaskPage> {
+		const limit = Math.min(Math.max(q.limit ?? DEFAULT_TASK_PAGE, 1), MAX_TASK_PAGE);
+		const offset = Math.max(q.offset ?? 0, 0);
+		const params: (string | number)[] = [];
+		const conditions: string[] = [];
+		const add = (value: string, sql: (p: string) => string) => conditions.push(sql(`$${params.push(value)}`));
+		if (q.agentId) add(q.agentId, p => `agent_id = ${p}`);
+		if (q.status) add(q.status, p => `status = ${p}`);
+		if (q.since) add(new Date(q.since).toISOString(), p => `created_at >= ${p}::timestamptz`);
+		const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
+		const count = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM agent_tasks ${where}`, params);
+		const n = params.length;
+		const { rows } = await this.db.query<Omit<Row, "input" | "result">>(
+			`SELECT ${SUMMARY_COLUMNS} FROM agent_tasks ${where} ORDER BY created_at DESC, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+			[...params, limit, offset]
+		);
+		return { items: rows.map(toSummary), total: Number(count.rows[0].n), limit, offset };
+	}
+}
+
+const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at";
+
+function toSummary(r: Omit<Row, "input" | "result">): TaskSummary {
+	const createdAt = new Date(r.created_at);
+	const finishedAt = r.finished_at ? new Date(r.finished_at) : null;
+	return {
+		id: r.id,
+		agentId: r.agent_id,
+		type: r.type,
+		caller: r.caller,
+		status: r.status,
+		error: r.error,
+		createdAt: createdAt.toISOString(),
+		finishedAt: finishedAt ? finishedAt.toISOString() : null,
+		durationMs: finishedAt ? Math.max(finishedAt.getTime() - createdAt.getTime(), 0) : null
+	};
+}
+
+function toRecord(r: Row): TaskRecord {
+	return { ...toSummary(r), input: r.input, result: r.result };
 }

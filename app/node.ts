@@ -15,6 +15,7 @@ import createClusterService from "../services/cluster.service";
 import createHealthService from "../services/health.service";
 import createProviderService from "../services/llm-provider.service";
 import createSchedulerService from "../services/scheduler.service";
+import createTasksService from "../services/tasks.service";
 import createMalService from "../services/mal.service";
 import createMemoryService from "../services/memory.service";
 import createMonitoringService, { monitorUrls } from "../services/monitoring.service";
@@ -136,6 +137,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const services = [
 		createHealthService(kernel),
 		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), { grants, requests }, metrics),
+		createTasksService(kernel),
 		createClusterService(kernel, election, tags, metrics),
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics, society.heldBudgets),

@@ -23,6 +23,8 @@ Commands:
   memory reindex [--agent ID]            Re-embed memories made by another embedding model than the current one
   audit [--agent ID] [--action A] ...    Query the audit log
   audit verify | audit export            Check the audit hash chain; export JSON lines
+  tasks [--agent ID] [--status S]        Recent tasks of every agent (tasks get ID: one)
+  lockdown [start|lift --reason T]       The incident lockdown: status, start (--agents a,b), lift
   forums list|create|post|reply ...      Forums: threads, replies, votes
   jobs list|post|apply|award ...         The jobs marketplace, every move of a job
   cases list|open|resolve|appeal ...     Moderation cases, sanctions and appeals
@@ -58,7 +60,9 @@ const CLIENT_COMMANDS: Record<string, () => Promise<(argv: readonly string[]) =>
 	forums: async () => (await import("./commands/forums")).forumsCommand,
 	jobs: async () => (await import("./commands/jobs")).jobsCommand,
 	cases: async () => (await import("./commands/cases")).casesCommand,
-	policies: async () => (await import("./commands/policies")).policiesCommand
+	policies: async () => (await import("./commands/policies")).policiesCommand,
+	tasks: async () => (await import("./commands/tasks")).tasksCommand,
+	lockdown: async () => (await import("./commands/lockdown")).lockdownCommand
 };
 
 async function main(argv: string[]): Promise<number | undefined> {

@@ -20,7 +20,8 @@ export type LiveEvent =
 	| "policies.changed"
 	| "cases.changed"
 	| "sanctions.changed"
-	| "appeals.changed";
+	| "appeals.changed"
+	| "governance.lockdown";
 
 export type LiveListener = (data: unknown, at: string) => void;
 

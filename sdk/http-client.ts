@@ -7,6 +7,7 @@ import type { AgentManifest } from "../actors/manifest-types";
 import type { RecallReport } from "../actors/workers/declarative-worker";
 import type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 import type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
+import type { TaskPage, TaskQuery, TaskRecord } from "../actors/task-store";
 import type { Scope } from "../lib/security/capabilities";
 import type { PendingGrant } from "../lib/security/grant-requests";
 import type { Grant } from "../lib/security/grant-store";
@@ -20,7 +21,8 @@ import type { ChatRequest } from "../lib/mal/types";
 import type { ChatResult, StreamLine } from "../lib/mal/results";
 export type { AgentView } from "../lib/cluster/agent-view";
 export type { ApiToken } from "../lib/security/token-store";
-export type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
+export type { AuditRecord, AuditVerifyResult, LiveAuditEntry } from "../lib/security/audit-log";
+export type { TaskPage, TaskQuery, TaskRecord, TaskStatus, TaskSummary } from "../actors/task-store";
 export type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 export type { PendingGrant } from "../lib/security/grant-requests";
 export type { Grant } from "../lib/security/grant-store";
@@ -47,6 +49,8 @@ export interface AuditFilters {
 	agentId?: string;
 	/** Entries made by this authenticated principal (`admin`, `token:<id>`, or an agent for its own calls). */
 	principalId?: string;
+	/** The id the entry is about (an agent, a tool, a task…). */
+	target?: string;
 	/** Exact, or a prefix ending in "*" ("agents.*"). */
 	action?: string;
 	outcome?: "allowed" | "denied" | "succeeded" | "failed";
@@ -170,6 +174,12 @@ export class AgentOSHttpClient {
 		verify: (): Promise<AuditVerifyResult> => this.request("GET", `${API}/audit/verify`),
 		/** One JSON object a line (without the newline), oldest first, as the node streams them. */
 		export: (filters: AuditFilters = {}): AsyncIterable<string> => this.lines(`${API}/audit/export${queryString(filters)}`)
+	};
+
+	readonly tasks = {
+		/** Recent tasks of every agent, newest first, with status, duration and error. */
+		list: (q: Omit<TaskQuery, "since"> & { since?: Date | string } = {}): Promise<TaskPage> => this.request("GET", `${API}/tasks${queryString(q)}`),
+		get: (id: string): Promise<TaskRecord> => this.request("GET", `${API}/tasks/${seg(id)}`)
 	};
 
 	readonly approvals = {

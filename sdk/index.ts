@@ -15,14 +15,14 @@ export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from 
 
 // Talking to a running node from outside it: scripts, dashboards, the `agent-os` CLI.
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
-export type { AgentChatAnswer, AgentChatEvent, AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, NodeInfo, Page, Scope, TaskOutcome } from "./http-client";
+export type { AgentChatAnswer, AgentChatEvent, AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, LiveAuditEntry, NodeInfo, Page, Scope, TaskOutcome, TaskPage, TaskRecord, TaskSummary } from "./http-client";
 
 // Agents' memories over REST: `new AgentOSHttpClient(…).memory`.
 export { MemoryClient } from "./memory";
 export type { HistoryWindow, Memory, MemoryScope, MemoryType, NewMemory, RankedHit } from "./memory";
 // Society and governance over REST: `new AgentOSHttpClient(…).society`.
 export { SocietyClient } from "./society";
-export type { DirectoryEntry, EntityPage, Forum, ForumPost, Job, Paged, Sanction } from "./society";
+export type { DirectoryEntry, EntityPage, Forum, ForumPost, Job, Lockdown, Paged, Sanction } from "./society";
 
 // The cluster and its scheduled jobs over REST: `new ClusterClient((m, p, b) => client.request(m, p, b))`.
 export { ClusterClient } from "./cluster";

@@ -3,11 +3,13 @@
  * moderation cases, sanctions and appeals. Reached as `client.society` on AgentOSHttpClient.
  */
 import type { Sanction } from "../lib/governance/sanction-store";
+import type { Lockdown } from "../lib/governance/lockdown-store";
 import type { DirectoryEntry } from "../lib/society/society-views";
 import type { ForumPost } from "../lib/society/society-views";
 import type { Job } from "../lib/society/society-views";
 
 export type { Sanction } from "../lib/governance/sanction-store";
+export type { Lockdown } from "../lib/governance/lockdown-store";
 export type { DirectoryEntry } from "../lib/society/society-views";
 export type { ForumPost } from "../lib/society/society-views";
 export type { Job } from "../lib/society/society-views";
@@ -124,6 +126,13 @@ export class SocietyClient {
 		active: (agentId: string) => this.request<Sanction[]>("GET", `${API}/sanctions/agents/${seg(agentId)}`),
 		apply: (s: { agentId: string; kind: "warn" | "throttle" | "quarantine" | "ban"; reason: string; duration?: string; ratePerMinute?: number }) => this.request<Sanction>("POST", `${API}/sanctions`, s),
 		lift: (id: string, reason: string) => this.request<Sanction>("POST", `${API}/sanctions/${seg(id)}/lift`, { reason })
+	};
+
+	/** The incident lockdown: every agent (or a selection) quarantined at once, lifted the same way. */
+	readonly lockdown = {
+		status: () => this.request<{ lockdown: Lockdown | null }>("GET", `${API}/governance/lockdown`),
+		start: (reason: string, agentIds?: string[]) => this.request<Lockdown>("POST", `${API}/governance/lockdown`, { reason, agentIds }),
+		lift: (reason: string) => this.request<Lockdown>("POST", `${API}/governance/lockdown/lift`, { reason })
 	};
 
 	readonly appeals = {

@@ -3,6 +3,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import { withTimeout } from "../lib/kernel/database/timeout";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { AuditCheckpoint, AuditLog, AuditQuery } from "../lib/security/audit-log";
+import { liveEntry } from "../lib/security/audit-rows";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 import { defineService } from "../lib/kernel/define-service";
@@ -12,6 +13,7 @@ const FILTERS = {
 	actorId: { type: "string", optional: true, max: 200 },
 	agentId: { type: "string", optional: true, max: 200 },
 	principalId: { type: "string", optional: true, max: 200 },
+	target: { type: "string", optional: true, max: 200 },
 	action: { type: "string", optional: true, max: 200 },
 	outcome: { type: "enum", values: ["allowed", "denied", "succeeded", "failed"], optional: true },
 	since: { type: "date", convert: true, optional: true },
@@ -28,6 +30,7 @@ const STOP_CHECKPOINT_MS = 3_000;
 export default function createAuditService(kernel: Kernel, audit: AuditLog): ServiceSchema {
 	let retention: NodeJS.Timeout | undefined;
 	let unsubscribe: (() => void) | undefined;
+	let unrecord: (() => void) | undefined;
 	return defineService({
 		name: "audit",
 		mixins: [requiresDatabase(kernel)],
@@ -36,7 +39,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 		actions: {
 			query: {
 				rest: "GET /",
-				description: "Searches the audit log by actor, action, outcome and time, newest first.",
+				description: "Searches the audit log by actor, action, target, outcome and time, newest first.",
 				scope: "audit:read",
 				params: {
 					...FILTERS,
@@ -96,6 +99,10 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 		},
 
 		started() {
+			// The live stream: each entry as it is recorded (before it is written, so without its seq and hash), to every node's WebSocket subscribers.
+			unrecord = audit.onRecord(entry => {
+				this.broker.broadcast("audit.recorded", liveEntry(entry)).catch(() => undefined);
+			});
 			// Kept outside the database three times over: the data dir (by the log), the log stream and the other nodes.
 			unsubscribe = audit.onCheckpoint(cp => {
 				this.logger.info(`Audit checkpoint: chain ${cp.chain} seq ${cp.seq} hash ${cp.hash} key ${cp.keyId} sig ${cp.sig}`);
@@ -121,6 +128,7 @@ export default function createAuditService(kernel: Kernel, audit: AuditLog): Ser
 				this.logger.warn(`No audit checkpoint at stop: ${err.message}`)
 			);
 			unsubscribe?.();
+			unrecord?.();
 		}
 	});
 }

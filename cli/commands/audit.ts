@@ -3,11 +3,11 @@ import type { AuditFilters } from "../../sdk/http-client";
 import { expectPositionals, intFlag, UsageError, type ParsedArgs } from "../args";
 import { connect, EXIT, parseClientArgs, printJson, printTable, runClientCommand } from "./common";
 
-export const AUDIT_USAGE = `Usage: agent-os audit [--agent ID] [--actor ID] [--principal ID] [--action A] [--outcome O] [--since ISO] [--until ISO] [--limit N] [--json]
+export const AUDIT_USAGE = `Usage: agent-os audit [--agent ID] [--actor ID] [--principal ID] [--target ID] [--action A] [--outcome O] [--since ISO] [--until ISO] [--limit N] [--json]
        agent-os audit verify [--json]
-       agent-os audit export [--agent ID] [--actor ID] [--principal ID] [--action A] [--outcome O] [--since ISO] [--until ISO]`;
+       agent-os audit export [--agent ID] [--actor ID] [--principal ID] [--target ID] [--action A] [--outcome O] [--since ISO] [--until ISO]`;
 
-const FILTER_FLAGS = ["agent", "actor", "principal", "action", "outcome", "since", "until"];
+const FILTER_FLAGS = ["agent", "actor", "principal", "target", "action", "outcome", "since", "until"];
 const OUTCOMES = ["allowed", "denied", "succeeded", "failed"];
 
 /** `agent-os audit [verify|export]`: read the audit log, check its hash chain, export it. */
@@ -55,10 +55,10 @@ export function auditCommand(argv: readonly string[]): Promise<number> {
 
 /** Checked here so a typo is a usage error with the usage line, not a 422 from the node. */
 function auditFilters(args: ParsedArgs): AuditFilters {
-	const { agent, actor, principal, action, outcome, since, until } = args.strings;
+	const { agent, actor, principal, target, action, outcome, since, until } = args.strings;
 	if (outcome !== undefined && !OUTCOMES.includes(outcome)) throw new UsageError(`--outcome must be one of ${OUTCOMES.join(", ")} (got "${outcome}")`);
 	for (const [name, value] of [["since", since], ["until", until]] as const) {
 		if (value !== undefined && Number.isNaN(Date.parse(value))) throw new UsageError(`--${name} must be an ISO date or time, e.g. 2025-01-31T12:00:00Z (got "${value}")`);
 	}
-	return { agentId: agent, actorId: actor, principalId: principal, action, outcome: outcome as AuditFilters["outcome"], since, until };
+	return { agentId: agent, actorId: actor, principalId: principal, target, action, outcome: outcome as AuditFilters["outcome"], since, until };
 }

@@ -1,6 +1,79 @@
-import { Placeholder } from "../components/placeholder";
-import type { PageProps } from "../router";
+/**
+ * Tasks: the recent tasks of every agent (GET /tasks) with status, duration and error,
+ * filtered by agent and status and paged; `#/tasks/<id>` shows one task. The list follows
+ * agents' state changes and refreshes every few seconds while open, so tasks that end show.
+ */
+import "../governance/console-pages.css";
+import { useEffect, useState } from "preact/hooks";
+import type { TaskStatus, TaskSummary } from "../../sdk/http-client";
+import { sdk } from "../api";
+import { Guarded } from "../components/guarded";
+import { PagedTable } from "../components/paged-table";
+import { Time } from "../components/time";
+import { useLiveEvent } from "../live";
+import { href, type PageProps } from "../router";
+import { TaskDetail, duration, errorText } from "../tasks/detail";
 
-export function TasksPage(_props: PageProps) {
-	return <Placeholder title="Tasks" />;
+const STATUSES = ["queued", "running", "succeeded", "failed"] as const;
+const REFRESH_MS = 5000;
+
+export function TasksPage({ params, query }: PageProps) {
+	if (params[0]) return <TaskDetail id={params[0]} />;
+	return (
+		<section class="page">
+			<h1>Tasks</h1>
+			<Guarded scope="tasks" fallback={<p class="needs-scope">Listing tasks needs scope tasks.</p>}>
+				<TaskList initialAgent={query.get("agentId") ?? ""} initialStatus={query.get("status") ?? ""} />
+			</Guarded>
+		</section>
+	);
+}
+
+function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initialStatus: string }) {
+	const [agentId, setAgentId] = useState(initialAgent);
+	const [status, setStatus] = useState<TaskStatus | "">(STATUSES.find(s => s === initialStatus) ?? "");
+	const [refresh, setRefresh] = useState(0);
+	useLiveEvent("agents.state", () => setRefresh(n => n + 1));
+	useEffect(() => {
+		const timer = setInterval(() => setRefresh(n => n + 1), REFRESH_MS);
+		return () => clearInterval(timer);
+	}, []);
+	return (
+		<>
+			<form class="toolbar" role="search" onSubmit={e => e.preventDefault()}>
+				<label>
+					Agent
+					<input name="agentId" value={agentId} placeholder="any agent" onChange={e => setAgentId((e.target as HTMLInputElement).value.trim())} />
+				</label>
+				<label>
+					Status
+					<select name="status" value={status} onChange={e => setStatus(STATUSES.find(s => s === (e.target as HTMLSelectElement).value) ?? "")}>
+						<option value="">any</option>
+						{STATUSES.map(s => (
+							<option key={s} value={s}>
+								{s}
+							</option>
+						))}
+					</select>
+				</label>
+			</form>
+			<PagedTable<TaskSummary>
+				caption="Recent tasks, newest first"
+				load={({ limit, offset }) => sdk().tasks.list({ agentId: agentId || undefined, status: status || undefined, limit, offset })}
+				rowKey={t => t.id}
+				deps={[agentId, status]}
+				refresh={refresh}
+				pageSize={25}
+				columns={[
+					{ key: "createdAt", title: "Started", render: t => <Time value={t.createdAt} /> },
+					{ key: "agentId", title: "Agent", render: t => <a href={href("agents", t.agentId)}>{t.agentId}</a> },
+					{ key: "type", title: "Type", render: t => <a href={href("tasks", t.id)}>{t.type}</a> },
+					{ key: "status", title: "Status", render: t => <span class={`state status-${t.status}`}>{t.status}</span> },
+					{ key: "duration", title: "Duration", render: t => duration(t.durationMs) },
+					{ key: "error", title: "Error", render: t => errorText(t.error) }
+				]}
+				empty="No tasks match."
+			/>
+		</>
+	);
 }

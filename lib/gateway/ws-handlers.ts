@@ -117,7 +117,9 @@ export const RELAYED_EVENTS = {
 	"policies.changed": "governance:read",
 	"cases.changed": "governance:read",
 	"sanctions.changed": "governance:read",
-	"appeals.changed": "governance:read"
+	"appeals.changed": "governance:read",
+	// The console's lockdown banner shows on every page, to whoever may read agents.
+	"governance.lockdown": "agents:read"
 } as const satisfies Record<string, Scope>;
 
 type RelayedEvent = keyof typeof RELAYED_EVENTS;

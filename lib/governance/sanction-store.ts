@@ -23,6 +23,8 @@ export interface Sanction {
 	restoreState: "running" | "stopped" | null;
 	/** When that state was given back. */
 	restoredAt: string | null;
+	/** The incident lockdown that made it, lifted with it. */
+	lockdownId: string | null;
 }
 
 interface Row {
@@ -40,6 +42,7 @@ interface Row {
 	lift_reason: string | null;
 	restore_state: "running" | "stopped" | null;
 	restored_at: Date | null;
+	lockdown_id: string | null;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -59,7 +62,8 @@ export function toSanction(r: Row): Sanction {
 		liftedBy: r.lifted_by,
 		liftReason: r.lift_reason,
 		restoreState: r.restore_state,
-		restoredAt: iso(r.restored_at)
+		restoredAt: iso(r.restored_at),
+		lockdownId: r.lockdown_id ?? null
 	};
 }
 
@@ -123,18 +127,18 @@ export class SanctionStore implements SanctionCheck {
 
 	async apply(
 		q: Queryable,
-		s: { agentId: string; kind: SanctionKind; reason: string; caseId?: string | null; ratePerMinute?: number | null; createdBy: string; durationMs?: number | null }
+		s: { agentId: string; kind: SanctionKind; reason: string; caseId?: string | null; ratePerMinute?: number | null; createdBy: string; durationMs?: number | null; lockdownId?: string }
 	): Promise<Sanction> {
 		const expires = s.durationMs ? new Date(Date.now() + s.durationMs) : null;
 		// A quarantine or ban stops the agent: it keeps the desired state to give back when it ends —
 		// the agent's own, or, when another such sanction already stopped it, the one that one keeps.
 		const { rows } = await q.query<Row>(
-			`INSERT INTO sanctions (agent_id, kind, reason, case_id, rate_per_minute, created_by, expires_at, restore_state)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $2 IN ('quarantine', 'ban') THEN COALESCE(
+			`INSERT INTO sanctions (agent_id, kind, reason, case_id, rate_per_minute, created_by, expires_at, lockdown_id, restore_state)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $2 IN ('quarantine', 'ban') THEN COALESCE(
 			   (SELECT restore_state FROM sanctions WHERE agent_id = $1 AND restore_state IS NOT NULL AND restored_at IS NULL ORDER BY created_at LIMIT 1),
 			   (SELECT desired_state FROM agents WHERE id = $1)) END)
 			 RETURNING *`,
-			[s.agentId, s.kind, s.reason, s.caseId ?? null, s.ratePerMinute ?? null, s.createdBy, expires]
+			[s.agentId, s.kind, s.reason, s.caseId ?? null, s.ratePerMinute ?? null, s.createdBy, expires, s.lockdownId ?? null]
 		);
 		this.forget(s.agentId);
 		return toSanction(rows[0]);

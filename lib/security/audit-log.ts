@@ -11,7 +11,7 @@ import { normalise } from "./audit-normalise";
 import { AuditBufferFullError } from "./errors";
 
 export { auditHash, AuditKey, GENESIS_HASH, keyedAuditHash, type AuditHashedFields } from "./audit-hash";
-export type { AuditEvent, AuditParty, AuditQuery, AuditRecord } from "./audit-rows";
+export type { AuditEvent, AuditParty, AuditQuery, AuditRecord, LiveAuditEntry } from "./audit-rows";
 export type { AuditCheck, AuditVerifyResult } from "./audit-verify";
 export type { AuditCheckpoint, CheckpointOffer } from "./audit-checkpoints";
 

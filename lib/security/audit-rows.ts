@@ -32,11 +32,12 @@ export interface AuditRecord extends Required<Omit<AuditEvent, "at" | "principal
 	scheme: AuditScheme;
 }
 
-/** `agentId` matches the actor or the target; `principalId` who authenticated; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
+/** `agentId` matches the actor or the target; `target` the target alone; `principalId` who authenticated; `action` is exact or a prefix ending in "*"; since ≤ at < until; limit 1–1000 (100). */
 export interface AuditQuery {
 	actorId?: string;
 	agentId?: string;
 	principalId?: string;
+	target?: string;
 	action?: string;
 	outcome?: string;
 	since?: Date;
@@ -75,6 +76,7 @@ export function auditFilter(q: Omit<AuditQuery, "limit" | "offset">, afterSeq?: 
 	if (q.actorId) add(q.actorId, p => `actor_id = ${p}`);
 	if (q.agentId) add(q.agentId, p => `(actor_id = ${p} OR target = ${p})`);
 	if (q.principalId) add(q.principalId, p => `principal_id = ${p}`);
+	if (q.target) add(q.target, p => `target = ${p}`);
 	if (q.action?.endsWith("*")) {
 		const prefix = q.action.slice(0, -1);
 		// % and _ in the prefix are literal characters, not LIKE wildcards.
@@ -102,4 +104,21 @@ export function toRecord(r: AuditRow): AuditRecord {
 	const party = (kind: string, id: string) => ({ kind: kind as AuditParty["kind"], id });
 	const principal = r.principal_kind !== null && r.principal_id !== null ? party(r.principal_kind, r.principal_id) : null;
 	return { seq: Number(r.seq), at, actor: party(actorKind, actorId), principal, node, action, target, outcome: outcome as AuditEvent["outcome"], requestId, data, prevHash: r.prev_hash, hash: r.hash, scheme: r.scheme };
+}
+
+/** What `audit.recorded` carries: an entry shaped as the query answers it, less what only writing gives it (seq, hashes). */
+export type LiveAuditEntry = Omit<AuditRecord, "seq" | "prevHash" | "hash" | "scheme">;
+
+export function liveEntry(e: AuditHashedFields): LiveAuditEntry {
+	return {
+		at: e.at,
+		actor: { kind: e.actorKind as AuditParty["kind"], id: e.actorId },
+		principal: { kind: e.principalKind as AuditParty["kind"], id: e.principalId },
+		node: e.node,
+		action: e.action,
+		target: e.target,
+		outcome: e.outcome as AuditRecord["outcome"],
+		requestId: e.requestId,
+		data: e.data
+	};
 }

@@ -1,6 +1,7 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../../lib/kernel/kernel";
 import { parseDuration } from "../../lib/governance/policy-dsl";
+import { restoreAgents } from "../../lib/governance/restore-agents";
 import { SANCTION_KINDS, type Sanction, type SanctionKind, type SanctionStore } from "../../lib/governance/sanction-store";
 import type { SecuredMeta } from "../../lib/security/security-guard";
 import { ConflictError, FieldError, NotFoundError } from "../../lib/society/errors";
@@ -38,7 +39,8 @@ const SANCTIONS = {
 		liftedBy: "text",
 		liftReason: "text",
 		restoreState: "text",
-		restoredAt: "time"
+		restoredAt: "time",
+		lockdownId: "text"
 	}
 } as const satisfies TableSpec;
 
@@ -60,15 +62,19 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 	let restorer: NodeJS.Timeout | undefined;
 	return defineService<SanctionsMethods, DbMethods>({
 		name: "sanctions",
-		mixins: [dbEntity(kernel, SANCTIONS, { filters: ["agentId", "kind"] })],
+		mixins: [dbEntity(kernel, SANCTIONS, { filters: ["agentId", "kind", "lockdownId"] })],
 		settings: { rest: "/sanctions" },
 
 		actions: {
 			list: {
 				rest: "GET /",
-				description: "Lists sanctions, by agent and kind.",
+				description: "Lists sanctions, by agent, kind and the lockdown that made them.",
 				scope: "governance:read",
-				params: { agentId: { type: "string", max: 200, optional: true }, kind: { type: "enum", values: [...SANCTION_KINDS], optional: true } }
+				params: {
+					agentId: { type: "string", max: 200, optional: true },
+					kind: { type: "enum", values: [...SANCTION_KINDS], optional: true },
+					lockdownId: { type: "uuid", optional: true }
+				}
 			},
 			...entityActions("governance:read", { description: "One sanction by id: its agent, kind, reason and when it ends." }),
 
@@ -145,14 +151,8 @@ export default function createSanctionsService(kernel: Kernel, sanctions: Sancti
 			 * stays stopped. Started from here, where this node's sanction cache is already clear.
 			 */
 			async restoreAgents(ctx: Context | undefined, agentId?: string): Promise<void> {
-				for (const { agentId: id, state } of await sanctions.claimRestorations(undefined, agentId)) {
-					if (state !== "running") continue;
-					const start = ctx ? ctx.call("agents.start", { id }, { nodeID: this.broker.nodeID }) : this.broker.call("agents.start", { id }, { nodeID: this.broker.nodeID });
-					await start.then(
-						() => this.logger.info(`Agent ${id} runs again: the sanction that stopped it has ended`),
-						(err: Error) => this.logger.warn(`Agent ${id} could not be started again after its sanction ended: ${err.message}`)
-					);
-				}
+				const nodeID = this.broker.nodeID;
+				await restoreAgents(sanctions, id => (ctx ? ctx.call("agents.start", { id }, { nodeID }) : this.broker.call("agents.start", { id }, { nodeID })), this.logger, agentId);
 			}
 		},
 

@@ -8,6 +8,7 @@ import { ReputationStore } from "../../lib/society/reputation-store";
 import { SharedCounters } from "../../lib/society/shared-counters";
 import createAppealsService from "../governance/appeals.service";
 import createCasesService from "../governance/cases.service";
+import createLockdownService from "../governance/lockdown.service";
 import createPoliciesService from "../governance/policies.service";
 import createSanctionsService from "../governance/sanctions.service";
 import createDirectoryService from "./directory.service";
@@ -37,7 +38,8 @@ export function createSocietyServices(
 		createPoliciesService(kernel, audit, counters),
 		createCasesService(kernel),
 		createSanctionsService(kernel, sanctions, reputation),
-		createAppealsService(kernel, sanctions)
+		createAppealsService(kernel, sanctions),
+		createLockdownService(kernel, sanctions)
 	];
 	return { schemas, sanctions, heldBudgets: heldBudgetsOf(() => kernel.db), close: () => counters.close() };
 }

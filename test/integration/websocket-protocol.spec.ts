@@ -194,7 +194,8 @@ describe("the event relay", () => {
 					"policies.changed",
 					"cases.changed",
 					"sanctions.changed",
-					"appeals.changed"
+					"appeals.changed",
+					"governance.lockdown"
 				].map(e => [e, expect.anything()]))
 			);
 		} finally {
