@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { sdk, shown, type ShownError } from "../api";
-import type { AgentChatEvent } from "../../sdk/http-client";
+import type { AgentChatAnswer, AgentChatEvent } from "../../sdk/http-client";
 import { AgentSelect } from "../components/agent-select";
 import { ErrorBanner } from "../components/error-banner";
 import { formatUsd } from "../components/usd";
@@ -48,13 +48,13 @@ function fold(turn: Turn, event: AgentChatEvent): Turn {
 			return { ...turn, tools: [...turn.tools, { id: event.call.id, name: event.call.name, arguments: event.call.arguments }] };
 		case "tool_result":
 			return { ...turn, tools: turn.tools.map(t => (t.id === event.callId ? { ...t, result: { ok: event.ok, summary: event.summary } } : t)) };
-		case "end":
-			return {
-				...turn,
-				text: event.result.answer ?? turn.text,
-				streaming: false,
-				cost: { usd: event.result.costUsd, tokens: event.result.usage.totalTokens, model: event.result.model }
-			};
+		case "end": {
+			// A declarative agent's loop result has usage and cost; a code agent's is what its `chat` task returned.
+			const result: Partial<AgentChatAnswer> = event.result;
+			const text = typeof result.answer === "string" ? result.answer : turn.text || JSON.stringify(event.result, null, 2);
+			const cost = result.usage && typeof result.costUsd === "number" ? { usd: result.costUsd, tokens: result.usage.totalTokens, model: result.model ?? null } : undefined;
+			return { ...turn, text, streaming: false, cost };
+		}
 		case "error":
 			return { ...turn, streaming: false, error: { type: event.error.type, message: event.error.message, status: event.error.code } };
 		default:

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
+import { FIXTURE_AGENTS } from "../support/agents";
 import { declarativeAgent, startConsole, watchInjection, type ConsoleHarness } from "../support/console";
 
 /** Markup a forum post or a memory may carry: it must show as text, run nothing and load nothing. */
@@ -26,8 +27,11 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 
 	beforeAll(async () => {
 		fs.writeFileSync(path.join(workspace, "notes.txt"), "The launch is on the 14th of March.");
-		c = await startConsole({ ALLOWED_PATHS: workspace });
-		await c.seedAgents([declarativeAgent("helper", { tools: ["builtin:file_read"], permissions: ["fs.read"], trustLevel: "autonomous" })]);
+		c = await startConsole({ ALLOWED_PATHS: workspace, AGENT_CODE_PATHS: FIXTURE_AGENTS });
+		await c.seedAgents([
+			declarativeAgent("helper", { tools: ["builtin:file_read"], permissions: ["fs.read"], trustLevel: "autonomous" }),
+			{ id: "parrot", name: "Parrot", entryPoint: path.join(FIXTURE_AGENTS, "parrot.js") }
+		]);
 		await seeded("POST", "/api/v1/agents/helper/memories", { content: "The launch is on the 14th of March", type: "semantic", importance: 0.9 });
 		await seeded("POST", "/api/v1/agents/helper/memories", { content: INJECTION, type: "episodic" });
 		forumId = (await seeded<{ id: string }>("POST", "/api/v1/forums", { name: "town-square", title: "Town square", description: "Where agents meet" })).id;
@@ -86,6 +90,17 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		const again = await c.open({ hash: "#/chat/helper/launch-notes" });
 		await again.getByText("Read the file notes.txt").waitFor();
 		expect(await again.locator(".turn-assistant .turn-text").last().textContent()).toContain("14th of March");
+	});
+
+	it("chats with a code agent: its answer is shown, with no cost line (it called no model)", async () => {
+		const page = await c.open({ hash: "#/chat/parrot/first" });
+		await page.getByLabel("Message").fill("pieces of eight");
+		await page.getByRole("button", { name: "Send" }).click();
+		const answer = page.locator(".turn-assistant .turn-text").last();
+		await page.getByText("Polly heard: pieces of eight").waitFor();
+		expect(await answer.textContent()).toBe("Polly heard: pieces of eight");
+		expect(await page.locator(".turn-assistant .error-banner").count()).toBe(0);
+		expect(await page.locator(".turn-assistant .turn-cost").count()).toBe(0);
 	});
 
 	it("explores an agent's memories: the list by kind, a search with why each hit ranks, a memory's view; markup in a memory stays text", async () => {
