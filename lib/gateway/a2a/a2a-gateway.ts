@@ -223,8 +223,9 @@ export class A2AGateway {
 		const cached = this.endpoints.get(agentId);
 		if (cached && cached.digest === digest) return cached;
 		const manifest = row.manifest;
-		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks);
-		const handler = new DefaultRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId), executor, new DefaultExecutionEventBusManager());
+		const live = new Set<string>();
+		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks, live);
+		const handler = new DefaultRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId, live), executor, new DefaultExecutionEventBusManager());
 		const endpoint = { digest, v1: new JsonRpcTransportHandler(handler), legacy: new LegacyJsonRpcTransportHandler(handler) };
 		this.endpoints.set(agentId, endpoint);
 		return endpoint;

@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
-import { Task, type Artifact, type ListTasksRequest, type ListTasksResponse, type Message, type Part } from "@a2a-js/sdk";
+import { Task, TaskState, type Artifact, type ListTasksRequest, type ListTasksResponse, type Message, type Part } from "@a2a-js/sdk";
 import type { ServerCallContext, TaskStore as A2ATaskStore } from "@a2a-js/sdk/server";
 import type { ProtocolTaskRecord, TaskStore } from "../../../actors/task-store";
 import { fromA2AState, isTerminal, toA2AState } from "./task-states";
 
 const DEFAULT_PAGE = 50;
+const TERMINAL = new Set<TaskState>([TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED]);
 const MAX_PAGE = 100;
 
 export function textPart(text: string): Part {
@@ -36,8 +37,12 @@ function errorText(error: unknown): string {
  * message history and artifacts the SDK saved. A task given over REST has no protocol
  * record and is shown from its row alone.
  */
-export function toA2ATask(record: ProtocolTaskRecord): Task {
+export function toA2ATask(record: ProtocolTaskRecord, running = false): Task {
 	const saved = record.protocolState ? Task.fromJSON(record.protocolState) : undefined;
+	// While this node's executor still reports the task, the SDK's record leads: the row
+	// ends a moment before the executor's events do. Otherwise (another node, a restart)
+	// the row does.
+	if (saved && running) return saved;
 	const contextId = record.contextId ?? saved?.contextId ?? record.id;
 	const state = toA2AState(record.status);
 	const ended = isTerminal(record.status);
@@ -66,17 +71,20 @@ export function toA2ATask(record: ProtocolTaskRecord): Task {
 export class AgentOsTaskStore implements A2ATaskStore {
 	constructor(
 		private readonly tasks: TaskStore,
-		private readonly agentId: string
+		private readonly agentId: string,
+		/** Tasks this node's executor runs whose end the SDK has not yet recorded (shared with AgentOsExecutor). */
+		private readonly live: Set<string>
 	) {}
 
 	async save(task: Task, _context: ServerCallContext): Promise<void> {
 		// A task AgentOS refused has no row and is reported as an error instead (executor.ts).
 		await this.tasks.saveProtocolState(task.id, task.contextId, Task.toJSON(task));
+		if (task.status && TERMINAL.has(task.status.state)) this.live.delete(task.id);
 	}
 
 	async load(taskId: string, _context: ServerCallContext): Promise<Task | undefined> {
 		const record = await this.tasks.find(taskId);
-		return record && record.agentId === this.agentId ? toA2ATask(record) : undefined;
+		return record && record.agentId === this.agentId ? toA2ATask(record, this.live.has(taskId)) : undefined;
 	}
 
 	async list(params: ListTasksRequest, _context: ServerCallContext): Promise<ListTasksResponse> {
@@ -85,6 +93,6 @@ export class AgentOsTaskStore implements A2ATaskStore {
 		const statuses = params.status ? fromA2AState(params.status) : undefined;
 		const { tasks, total } = await this.tasks.list(this.agentId, { contextId: params.contextId || undefined, statuses, offset, limit: pageSize });
 		const next = offset + tasks.length;
-		return { tasks: tasks.map(toA2ATask), nextPageToken: next < total ? String(next) : "", pageSize, totalSize: total };
+		return { tasks: tasks.map(r => toA2ATask(r, this.live.has(r.id))), nextPageToken: next < total ? String(next) : "", pageSize, totalSize: total };
 	}
 }

@@ -55,7 +55,9 @@ export class AgentOsExecutor implements AgentExecutor {
 	constructor(
 		private readonly agentId: string,
 		private readonly declarative: boolean,
-		private readonly tasks: TaskStore
+		private readonly tasks: TaskStore,
+		/** Tasks whose events this executor still publishes; AgentOsTaskStore drops them once their end is saved. */
+		private readonly live: Set<string>
 	) {}
 
 	async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -73,12 +75,18 @@ export class AgentOsExecutor implements AgentExecutor {
 			bus.finished();
 			return;
 		}
-		bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: 1, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } }));
-		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 2, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
-		const record = await this.tasks.whenEnded(taskId);
-		if (this.cancelled.delete(taskId)) return;
-		this.publishOutcome(record, contextId, bus);
-		bus.finished();
+		this.live.add(taskId);
+		try {
+			bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: 1, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } }));
+			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 2, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
+			const record = await this.tasks.whenEnded(taskId);
+			if (this.cancelled.delete(taskId)) return;
+			this.publishOutcome(record, contextId, bus);
+			bus.finished();
+		} catch (err) {
+			this.live.delete(taskId);
+			throw err;
+		}
 	}
 
 	private publishOutcome(record: TaskRecord, contextId: string, bus: ExecutionEventBus): void {
