@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { Task, TaskState, type Artifact, type ListTasksRequest, type ListTasksResponse, type Message, type Part } from "@a2a-js/sdk";
 import type { ServerCallContext, TaskStore as A2ATaskStore } from "@a2a-js/sdk/server";
 import type { ProtocolTaskRecord, TaskStore } from "../../../actors/task-store";
+import type { LiveTasks } from "./live-tasks";
 import { fromA2AState, isTerminal, toA2AState } from "./task-states";
 
 const DEFAULT_PAGE = 50;
@@ -31,18 +32,21 @@ function errorText(error: unknown): string {
 	return e?.message ? `${e.type ?? "ERROR"}: ${e.message}` : "The task failed";
 }
 
+/** What the task was asked, as the message that asked it: a chat's text, any other task as data. */
+function inputMessage(record: ProtocolTaskRecord, contextId: string): Message {
+	const input = record.input as { type?: unknown; message?: unknown } | null;
+	const parts = input?.type === "chat" && typeof input.message === "string" ? [textPart(input.message)] : [dataPart(input)];
+	return { messageId: `${record.id}-input`, contextId, taskId: record.id, role: 1, parts, metadata: undefined, extensions: [], referenceTaskIds: [] };
+}
+
 /**
  * The A2A view of an AgentOS task. The task row is the truth for its state and outcome
  * (a REST caller or another node may have changed it); the protocol record adds the
- * message history and artifacts the SDK saved. A task given over REST has no protocol
- * record and is shown from its row alone.
+ * message history and artifacts the SDK saved when the task ended. A task given over
+ * REST, or not ended yet, is shown from its row: its input as the history.
  */
-export function toA2ATask(record: ProtocolTaskRecord, running = false): Task {
+export function toA2ATask(record: ProtocolTaskRecord): Task {
 	const saved = record.protocolState ? Task.fromJSON(record.protocolState) : undefined;
-	// While this node's executor still reports the task, the SDK's record leads: the row
-	// ends a moment before the executor's events do. Otherwise (another node, a restart)
-	// the row does.
-	if (saved && running) return saved;
 	const contextId = record.contextId ?? saved?.contextId ?? record.id;
 	const state = toA2AState(record.status);
 	const ended = isTerminal(record.status);
@@ -57,7 +61,7 @@ export function toA2ATask(record: ProtocolTaskRecord, running = false): Task {
 		contextId,
 		status: keep && saved?.status ? saved.status : { state, message, timestamp: record.finishedAt ?? record.createdAt },
 		artifacts,
-		history: saved?.history ?? [],
+		history: saved?.history ?? [inputMessage(record, contextId)],
 		metadata: { agentId: record.agentId, type: record.type, ...(saved?.metadata ?? {}) }
 	};
 }
@@ -72,19 +76,21 @@ export class AgentOsTaskStore implements A2ATaskStore {
 	constructor(
 		private readonly tasks: TaskStore,
 		private readonly agentId: string,
-		/** Tasks this node's executor runs whose end the SDK has not yet recorded (shared with AgentOsExecutor). */
-		private readonly live: Set<string>
+		/** The tasks this node's executor runs (shared with AgentOsExecutor). */
+		private readonly live: LiveTasks
 	) {}
 
 	async save(task: Task, _context: ServerCallContext): Promise<void> {
+		const ended = task.status !== undefined && TERMINAL.has(task.status.state);
 		// A task AgentOS refused has no row and is reported as an error instead (executor.ts).
-		await this.tasks.saveProtocolState(task.id, task.contextId, Task.toJSON(task));
-		if (task.status && TERMINAL.has(task.status.state)) this.live.delete(task.id);
+		if (this.live.update(task, ended)) await this.tasks.saveProtocolState(task.id, task.contextId, Task.toJSON(task));
 	}
 
 	async load(taskId: string, _context: ServerCallContext): Promise<Task | undefined> {
+		// Running here: the SDK's own record, or none yet (its first event makes it).
+		if (this.live.has(taskId)) return this.live.latest(taskId);
 		const record = await this.tasks.find(taskId);
-		return record && record.agentId === this.agentId ? toA2ATask(record, this.live.has(taskId)) : undefined;
+		return record && record.agentId === this.agentId ? toA2ATask(record) : undefined;
 	}
 
 	async list(params: ListTasksRequest, _context: ServerCallContext): Promise<ListTasksResponse> {
@@ -93,6 +99,6 @@ export class AgentOsTaskStore implements A2ATaskStore {
 		const statuses = params.status ? fromA2AState(params.status) : undefined;
 		const { tasks, total } = await this.tasks.list(this.agentId, { contextId: params.contextId || undefined, statuses, offset, limit: pageSize });
 		const next = offset + tasks.length;
-		return { tasks: tasks.map(r => toA2ATask(r, this.live.has(r.id))), nextPageToken: next < total ? String(next) : "", pageSize, totalSize: total };
+		return { tasks: tasks.map(r => this.live.latest(r.id) ?? toA2ATask(r)), nextPageToken: next < total ? String(next) : "", pageSize, totalSize: total };
 	}
 }
