@@ -218,6 +218,8 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		const noToken = await rpc("echo", { jsonrpc: "2.0", id: 5, method: "GetTask", params: { id: "x" } }, v1, false);
 		expect(noToken.status).toBe(401);
 		expect(noToken.body.error?.code).toBe(-32000);
+		expect((await rpc("echo", "{not json", v1, false)).status).toBe(401);
+		expect((await rpc("echo", {}, v1, false)).status).toBe(401);
 		const wrongToken = await rpc("echo", { jsonrpc: "2.0", id: 6, method: "GetTask", params: { id: "x" } }, { ...v1, authorization: "Bearer nope" }, false);
 		expect(wrongToken).toMatchObject({ status: 401, body: { id: 6, error: { code: -32000 } } });
 		const huge = await rpc("echo", { jsonrpc: "2.0", id: 7, method: "SendMessage", params: { pad: "x".repeat(2_000_000) } }, v1);

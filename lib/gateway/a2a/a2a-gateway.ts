@@ -153,25 +153,26 @@ export class A2AGateway {
 	async rpc(req: IncomingMessage, res: ServerResponse, agentId: string, ctx: Context<unknown, { user?: GatewayUser }>, logger: Logger): Promise<void> {
 		if (!(await this.guard(req, res, logger))) return;
 		let body: unknown;
+		let unparsed = false;
 		try {
-			const text = await readBody(req, this.options.maxPayloadBytes);
-			body = JSON.parse(text);
+			body = JSON.parse(await readBody(req, this.options.maxPayloadBytes));
 		} catch (err) {
 			if (err instanceof BodyTooLargeError) {
 				sendRpcError(res, 413, null, { code: RPC.INVALID_REQUEST, message: `The request body is larger than ${this.options.maxPayloadBytes} bytes` });
 				res.on("finish", () => req.destroy());
 				return;
 			}
-			sendRpcError(res, 200, null, { code: RPC.PARSE_ERROR, message: "The body is not valid JSON" });
-			return;
+			unparsed = true;
 		}
 		const id = rpcId(body);
+		// Who asks comes first: without a valid token the answer is 401, whatever the body.
+		const user = await this.authenticate(req, res, id);
+		if (!user) return;
+		if (unparsed) return sendRpcError(res, 200, null, { code: RPC.PARSE_ERROR, message: "The body is not valid JSON" });
 		if (!isRequest(body)) {
 			sendRpcError(res, 200, id, { code: RPC.INVALID_REQUEST, message: 'Not a JSON-RPC 2.0 request: send {"jsonrpc": "2.0", "id", "method", "params"}' });
 			return;
 		}
-		const user = await this.authenticate(req, res, id);
-		if (!user) return;
 		if (!GatewayAuth.allows(user, "tasks")) {
 			this.options.recordRefusal(req, user, "missing scope tasks");
 			sendRpcError(res, 403, id, { code: RPC.REFUSED, message: "This token lacks the tasks scope", data: { type: "FORBIDDEN", status: 403 } });
