@@ -1,9 +1,13 @@
 import crypto from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Database } from "../lib/kernel/database";
+import type { SqlParam } from "../lib/kernel/database/database";
 import type { Caller } from "./agent-api";
-import { TaskNotFoundError } from "./errors";
+import { TaskExistsError, TaskNotFoundError } from "./errors";
 
-export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
+export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+const ENDED: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
 export interface TaskRecord {
 	id: string;
@@ -18,6 +22,16 @@ export interface TaskRecord {
 	finishedAt: string | null;
 	/** From acceptance to the end; null while it runs. */
 	durationMs: number | null;
+	/** The conversation the task belongs to (an A2A context, a chat session), when its caller named one. */
+	contextId: string | null;
+}
+
+/** How a task ended, as its end is written. */
+export type TaskEnd = Pick<TaskRecord, "id" | "status" | "result" | "error" | "finishedAt">;
+
+/** A task with the record an open protocol (A2A) keeps of it: history, artifacts. */
+export interface ProtocolTaskRecord extends TaskRecord {
+	protocolState: unknown;
 }
 
 /** Filters of the task list, newest first; since: created at or after. */
@@ -39,7 +53,7 @@ export interface TaskPage {
 	offset: number;
 }
 
-export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed"];
+export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 export const DEFAULT_TASK_PAGE = 50;
 export const MAX_TASK_PAGE = 500;
 
@@ -54,6 +68,8 @@ interface Row {
 	error: unknown;
 	created_at: Date;
 	finished_at: Date | null;
+	context_id: string | null;
+	protocol_state: unknown;
 }
 
 export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
@@ -64,6 +80,7 @@ export interface TaskEntry {
 	agentId: string;
 	task: { type: string };
 	caller: Caller;
+	contextId?: string;
 }
 
 /** How a task is run: awaited (its caller holds the only copy meanwhile) or handed over (acknowledged at once). */
@@ -75,6 +92,19 @@ function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | 
 }
 
 /** What the task row keeps of an error: the caller sees the same type, message and data. */
+/** Tasks that ended on this node, so a waiter here learns at once (others poll). */
+const endings = new EventEmitter().setMaxListeners(0);
+
+function ended(id: string, outcome: TaskOutcome, finishedAt: Date): TaskEnd {
+	const [status, result, error] = outcome.ok ? (["succeeded", outcome.result ?? null, null] as const) : (["failed", null, outcome.error] as const);
+	return { id, status, result, error, finishedAt: new Date(finishedAt).toISOString() };
+}
+
+/** Postgres's unique_violation: a caller-chosen task id that is taken. */
+function isDuplicate(err: unknown): boolean {
+	return (err as { code?: string }).code === "23505";
+}
+
 function failure(err: Error & { type?: string; data?: unknown }): TaskOutcome {
 	return { ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } };
 }
@@ -121,26 +151,97 @@ export class TaskStore {
 			.catch((err: Error) => mode.onUnrecorded(err));
 	}
 
-	private async create({ id, agentId, task, caller }: TaskEntry): Promise<void> {
-		await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status) VALUES ($1, $2, $3, $4, $5, 'queued')", [
-			id,
-			agentId,
-			task.type,
-			JSON.stringify(task),
-			JSON.stringify(caller)
-		]);
+	private async create({ id, agentId, task, caller, contextId }: TaskEntry): Promise<void> {
+		try {
+			await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id) VALUES ($1, $2, $3, $4, $5, 'queued', $6)", [
+				id,
+				agentId,
+				task.type,
+				JSON.stringify(task),
+				JSON.stringify(caller),
+				contextId ?? null
+			]);
+		} catch (err) {
+			throw isDuplicate(err) ? new TaskExistsError(id) : err;
+		}
 	}
 
 	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
-	private async record({ id, agentId, task, caller }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
-		await this.db.query(
-			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
-			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt]
-		);
+	private async record({ id, agentId, task, caller, contextId }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
+		try {
+			await this.db.query(
+				"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at, context_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)",
+				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt, contextId ?? null]
+			);
+		} catch (err) {
+			throw isDuplicate(err) ? new TaskExistsError(id) : err;
+		}
 	}
 
+	/** A cancelled task keeps its state: the outcome of a run that could not be stopped is dropped. */
 	private async finish(id: string, outcome: TaskOutcome): Promise<void> {
-		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1", [id, ...outcomeColumns(outcome)]);
+		const { rows } = await this.db.query<{ finished_at: Date }>(
+			"UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1 AND status <> 'cancelled' RETURNING finished_at",
+			[id, ...outcomeColumns(outcome)]
+		);
+		if (rows[0]) endings.emit(id, ended(id, outcome, rows[0].finished_at));
+	}
+
+	/**
+	 * Marks a task that has not ended cancelled; false when it had already ended. The
+	 * agent's run is not interrupted (the runtime cannot abort a task mid-run); its outcome
+	 * is discarded when it comes.
+	 */
+	async cancel(id: string): Promise<boolean> {
+		const { rows } = await this.db.query<{ finished_at: Date }>(
+			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING finished_at",
+			[id]
+		);
+		if (rows[0]) endings.emit(id, { id, status: "cancelled", result: null, error: null, finishedAt: new Date(rows[0].finished_at).toISOString() } satisfies TaskEnd);
+		return rows.length > 0;
+	}
+
+	/** Keeps an open protocol's record of a task (history, artifacts) beside it; false when there is no such task. */
+	async saveProtocolState(id: string, contextId: string, state: unknown): Promise<boolean> {
+		const { rows } = await this.db.query<{ id: string }>("UPDATE agent_tasks SET context_id = $2, protocol_state = $3 WHERE id = $1 RETURNING id", [
+			id,
+			contextId,
+			JSON.stringify(state)
+		]);
+		return rows.length > 0;
+	}
+
+	/**
+	 * Resolves with the task's end: at once when it ends on this node (from the write
+	 * itself, no read), by reading it every `pollMs` when it runs elsewhere (another node
+	 * of the cluster). Watch before giving the task, so no end is missed; `signal` stops
+	 * watching (the promise then rejects with its reason).
+	 */
+	whenEnded(id: string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<TaskEnd> {
+		const { pollMs = 500, signal } = options;
+		return new Promise<TaskEnd>((resolve, reject) => {
+			const stop = () => {
+				endings.off(id, ended);
+				clearInterval(timer);
+				signal?.removeEventListener("abort", aborted);
+			};
+			const ended = (end: TaskEnd) => {
+				stop();
+				resolve(end);
+			};
+			const aborted = () => {
+				stop();
+				reject(signal?.reason);
+			};
+			const poll = () =>
+				this.get(id).then(
+					task => ENDED.includes(task.status) && ended(task),
+					(err: Error) => (err instanceof TaskNotFoundError ? undefined : (stop(), reject(err)))
+				);
+			endings.on(id, ended);
+			const timer = setInterval(poll, pollMs);
+			signal?.addEventListener("abort", aborted);
+		});
 	}
 
 	async get(id: string): Promise<TaskRecord> {
@@ -168,11 +269,31 @@ export class TaskStore {
 		);
 		return { items: rows.map(toSummary), total: Number(count.rows[0].n), limit, offset };
 	}
+
+	/** A task with its protocol record, or undefined. */
+	async find(id: string): Promise<ProtocolTaskRecord | undefined> {
+		const { rows } = await this.db.query<Row>("SELECT * FROM agent_tasks WHERE id = $1", [id]);
+		return rows[0] ? { ...toRecord(rows[0]), protocolState: rows[0].protocol_state } : undefined;
+	}
+
+	/** An agent's tasks with their protocol records, newest first, optionally of one conversation and states; `total` counts them all. */
+	async listForAgent(agentId: string, filter: { contextId?: string; statuses?: TaskStatus[]; offset: number; limit: number }): Promise<{ tasks: ProtocolTaskRecord[]; total: number }> {
+		const where = ["agent_id = $1"];
+		const args: SqlParam[] = [agentId];
+		if (filter.contextId) where.push(`context_id = $${args.push(filter.contextId)}`);
+		if (filter.statuses) where.push(`status = ANY($${args.push(filter.statuses)})`);
+		const clause = where.join(" AND ");
+		const [{ rows }, count] = await Promise.all([
+			this.db.query<Row>(`SELECT * FROM agent_tasks WHERE ${clause} ORDER BY created_at DESC, id LIMIT $${args.length + 1} OFFSET $${args.length + 2}`, [...args, filter.limit, filter.offset]),
+			this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_tasks WHERE ${clause}`, args)
+		]);
+		return { tasks: rows.map(r => ({ ...toRecord(r), protocolState: r.protocol_state })), total: count.rows[0]?.n ?? 0 };
+	}
 }
 
-const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at";
+const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at, context_id";
 
-function toSummary(r: Omit<Row, "input" | "result">): TaskSummary {
+function toSummary(r: Omit<Row, "input" | "result" | "protocol_state">): TaskSummary {
 	const createdAt = new Date(r.created_at);
 	const finishedAt = r.finished_at ? new Date(r.finished_at) : null;
 	return {
@@ -184,7 +305,8 @@ function toSummary(r: Omit<Row, "input" | "result">): TaskSummary {
 		error: r.error,
 		createdAt: createdAt.toISOString(),
 		finishedAt: finishedAt ? finishedAt.toISOString() : null,
-		durationMs: finishedAt ? Math.max(finishedAt.getTime() - createdAt.getTime(), 0) : null
+		durationMs: finishedAt ? Math.max(finishedAt.getTime() - createdAt.getTime(), 0) : null,
+		contextId: r.context_id
 	};
 }
 
