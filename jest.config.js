@@ -5,17 +5,20 @@
  * the test scripts set it.
  */
 const transform = { "^.+\\.ts$": ["@swc/jest"] };
+// jose (ES modules only, required by @a2a-js/sdk's CommonJS build) loads in Node 20 but not in Jest's registry.
+const moduleNameMapper = { "^jose$": "<rootDir>/test/support/jose-stub.js" };
 
 module.exports = {
 	testTimeout: 60000,
 	projects: [
-		{ displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.spec.ts"], transform },
+		{ displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.spec.ts"], transform, moduleNameMapper },
 		{
 			displayName: "integration",
 			testMatch: ["<rootDir>/test/integration/**/*.spec.ts"],
 			transform,
+			moduleNameMapper,
 			globalSetup: "<rootDir>/test/support/global-setup.ts"
 		},
-		{ displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.spec.ts"], transform }
+		{ displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.spec.ts"], transform, moduleNameMapper }
 	]
 };
