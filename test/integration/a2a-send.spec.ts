@@ -95,6 +95,18 @@ describe("a2a_send against a real A2A peer (the SDK's own server)", () => {
 		});
 	});
 
+	it("talks to a peer that still speaks A2A 0.3 (message/send, tasks/get)", async () => {
+		const legacy = await startA2aPeer({ legacy: true, slowMs: 50 });
+		try {
+			const tool = a2aSendTool(policy({ allowedDomains: [new URL(legacy.baseUrl).host] }));
+			expect((await tool.run({ cardUrl: legacy.cardUrl, message: "old friend" }, ctx())).content).toMatchObject({ kind: "message", text: "echo: old friend" });
+			const sent = await tool.run({ cardUrl: legacy.cardUrl, message: "slow old friend" }, ctx());
+			expect(sent.content).toMatchObject({ kind: "task", state: "completed", text: "echo: slow old friend" });
+		} finally {
+			await legacy.close();
+		}
+	});
+
 	it("refuses an answer larger than the size limit instead of reading it all", async () => {
 		const err = await a2aSendTool(policy({ maxOutputBytes: 100 })).run({ cardUrl: peer.cardUrl, message: "hi" }, ctx()).catch((e: unknown) => e);
 		expect(err).toMatchObject({ type: "TOOL_FAILED", message: expect.stringContaining("larger than 100 bytes") });

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Role, TaskState, type AgentCard, type Message, type Task } from "@a2a-js/sdk";
+import { LegacyJsonRpcTransportHandler } from "@a2a-js/sdk/compat/v0_3/server";
 import { DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler, defaultServerCallContextBuilder, type AgentExecutor } from "@a2a-js/sdk/server";
 
 /** A real A2A peer made of the SDK's own server pieces, over a plain Node HTTP server. */
@@ -54,7 +55,24 @@ const echoExecutor = (slowMs: number): AgentExecutor => ({
 	async cancelTask() {}
 });
 
-export async function startA2aPeer(options: { name?: string; token?: string; slowMs?: number } = {}): Promise<A2aPeer> {
+/** The card as a 0.3 server (Mastra, VoltAgent, LangGraph) serves it: one `url`, no `supportedInterfaces`. */
+function legacyCard(card: AgentCard): Record<string, unknown> {
+	return {
+		protocolVersion: "0.3.0",
+		name: card.name,
+		description: card.description,
+		url: card.supportedInterfaces[0].url,
+		preferredTransport: "JSONRPC",
+		version: card.version,
+		capabilities: { streaming: false, pushNotifications: false },
+		defaultInputModes: card.defaultInputModes,
+		defaultOutputModes: card.defaultOutputModes,
+		skills: card.skills.map(s => ({ id: s.id, name: s.name, description: s.description, tags: s.tags }))
+	};
+}
+
+/** `legacy`: speaks A2A 0.3 (its card and method names) through the SDK's compat handler. */
+export async function startA2aPeer(options: { name?: string; token?: string; slowMs?: number; legacy?: boolean } = {}): Promise<A2aPeer> {
 	const authorizations: Array<string | undefined> = [];
 	let baseUrl = "";
 	const card = (): AgentCard => ({
@@ -72,14 +90,15 @@ export async function startA2aPeer(options: { name?: string; token?: string; slo
 		signatures: []
 	});
 	const agentCard = card();
-	const transport = new JsonRpcTransportHandler(new DefaultRequestHandler(agentCard, new InMemoryTaskStore(), echoExecutor(options.slowMs ?? 300)));
+	const handler = new DefaultRequestHandler(agentCard, new InMemoryTaskStore(), echoExecutor(options.slowMs ?? 300));
+	const transport = options.legacy ? new LegacyJsonRpcTransportHandler(handler) : new JsonRpcTransportHandler(handler);
 	const server = http.createServer((req, res) => {
 		authorizations.push(req.headers.authorization);
 		const reply = (status: number, body: unknown): void => {
 			res.writeHead(status, { "content-type": "application/json" });
 			res.end(JSON.stringify(body));
 		};
-		if (req.method === "GET" && req.url === "/.well-known/agent-card.json") return reply(200, agentCard);
+		if (req.method === "GET" && req.url === "/.well-known/agent-card.json") return reply(200, options.legacy ? legacyCard(agentCard) : agentCard);
 		if (req.method !== "POST" || req.url !== "/rpc") return reply(404, { error: "not found" });
 		if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) return reply(401, { jsonrpc: "2.0", id: null, error: { code: -32600, message: "a bearer token is required" } });
 		const chunks: Buffer[] = [];
@@ -96,6 +115,7 @@ export async function startA2aPeer(options: { name?: string; token?: string; slo
 	await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
 	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	agentCard.supportedInterfaces[0].url = `${baseUrl}/rpc`;
+	if (options.legacy) agentCard.supportedInterfaces[0].protocolVersion = "0.3";
 	return {
 		baseUrl,
 		cardUrl: `${baseUrl}/.well-known/agent-card.json`,
