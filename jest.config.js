@@ -1,3 +1,6 @@
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
 /**
  * Three projects: unit (no servers), integration (real Postgres, Redis, NATS, started
  * by the tests themselves) and e2e (the built product, driven as a user drives it).
@@ -7,6 +10,18 @@
 const transform = { "^.+\\.ts$": ["@swc/jest"] };
 // jose (ES modules only, required by @a2a-js/sdk's CommonJS build) loads in Node 20 but not in Jest's registry.
 const moduleNameMapper = { "^jose$": "<rootDir>/test/support/jose-stub.js" };
+
+/**
+ * jose (which @a2a-js/sdk's CommonJS build requires) ships ES modules only. Node loads
+ * them through require; Jest's module system cannot, so tests get the same jose bundled
+ * as CommonJS (esbuild, once per run).
+ */
+function joseAsCommonJs() {
+	const out = path.join(os.tmpdir(), `agentos-jest-jose-${require("jose/package.json").version}.cjs`);
+	if (!fs.existsSync(out)) require("esbuild").buildSync({ entryPoints: [require.resolve("jose")], bundle: true, format: "cjs", platform: "node", outfile: out, logLevel: "error" });
+	return out;
+}
+const moduleNameMapper = { "^jose$": joseAsCommonJs() };
 
 module.exports = {
 	testTimeout: 60000,

@@ -137,6 +137,14 @@ export class TaskNotFoundError extends Errors.MoleculerClientError {
 	}
 }
 
+/** A task id the caller chose that an earlier task already has. */
+export class TaskExistsError extends Errors.MoleculerClientError {
+	constructor(taskId: string) {
+		super(`Task ${taskId} already exists; give a new taskId`, 409, "TASK_EXISTS", { taskId });
+		this.name = "TaskExistsError";
+	}
+}
+
 /** An agent with the docker runtime, on a node whose Docker engine cannot be reached (it may come back). */
 export class DockerUnavailableError extends Errors.MoleculerRetryableError {
 	constructor(reason: string) {

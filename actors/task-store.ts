@@ -1,9 +1,13 @@
 import crypto from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Database } from "../lib/kernel/database";
+import type { SqlParam } from "../lib/kernel/database/database";
 import type { Caller } from "./agent-api";
-import { TaskNotFoundError } from "./errors";
+import { TaskExistsError, TaskNotFoundError } from "./errors";
 
-export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
+export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+const ENDED: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
 export interface TaskRecord {
 	id: string;
@@ -16,6 +20,13 @@ export interface TaskRecord {
 	error: unknown;
 	createdAt: string;
 	finishedAt: string | null;
+	/** The conversation the task belongs to (an A2A context, a chat session), when its caller named one. */
+	contextId: string | null;
+}
+
+/** A task with the record an open protocol (A2A) keeps of it: history, artifacts. */
+export interface ProtocolTaskRecord extends TaskRecord {
+	protocolState: unknown;
 }
 
 interface Row {
@@ -29,6 +40,8 @@ interface Row {
 	error: unknown;
 	created_at: Date;
 	finished_at: Date | null;
+	context_id: string | null;
+	protocol_state: unknown;
 }
 
 export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
@@ -39,6 +52,7 @@ export interface TaskEntry {
 	agentId: string;
 	task: { type: string };
 	caller: Caller;
+	contextId?: string;
 }
 
 /** How a task is run: awaited (its caller holds the only copy meanwhile) or handed over (acknowledged at once). */
@@ -50,6 +64,30 @@ function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | 
 }
 
 /** What the task row keeps of an error: the caller sees the same type, message and data. */
+/** Tasks that ended on this node, so a waiter here learns at once (others poll). */
+const endings = new EventEmitter().setMaxListeners(0);
+
+/** Postgres's unique_violation: a caller-chosen task id that is taken. */
+function isDuplicate(err: unknown): boolean {
+	return (err as { code?: string }).code === "23505";
+}
+
+function toRecord(r: Row): TaskRecord {
+	return {
+		id: r.id,
+		agentId: r.agent_id,
+		type: r.type,
+		input: r.input,
+		caller: r.caller,
+		status: r.status,
+		result: r.result,
+		error: r.error,
+		createdAt: new Date(r.created_at).toISOString(),
+		finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+		contextId: r.context_id
+	};
+}
+
 function failure(err: Error & { type?: string; data?: unknown }): TaskOutcome {
 	return { ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } };
 }
@@ -95,43 +133,107 @@ export class TaskStore {
 			.catch((err: Error) => mode.onUnrecorded(err));
 	}
 
-	private async create({ id, agentId, task, caller }: TaskEntry): Promise<void> {
-		await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status) VALUES ($1, $2, $3, $4, $5, 'queued')", [
-			id,
-			agentId,
-			task.type,
-			JSON.stringify(task),
-			JSON.stringify(caller)
-		]);
+	private async create({ id, agentId, task, caller, contextId }: TaskEntry): Promise<void> {
+		try {
+			await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id) VALUES ($1, $2, $3, $4, $5, 'queued', $6)", [
+				id,
+				agentId,
+				task.type,
+				JSON.stringify(task),
+				JSON.stringify(caller),
+				contextId ?? null
+			]);
+		} catch (err) {
+			throw isDuplicate(err) ? new TaskExistsError(id) : err;
+		}
 	}
 
 	/** A task that has ended, in one write. */
-	private async record({ id, agentId, task, caller }: TaskEntry, outcome: TaskOutcome): Promise<void> {
-		await this.db.query(
-			"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())",
-			[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome)]
-		);
+	private async record({ id, agentId, task, caller, contextId }: TaskEntry, outcome: TaskOutcome): Promise<void> {
+		try {
+			await this.db.query(
+				"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, finished_at, context_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9)",
+				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), contextId ?? null]
+			);
+		} catch (err) {
+			throw isDuplicate(err) ? new TaskExistsError(id) : err;
+		}
 	}
 
+	/** A cancelled task keeps its state: the outcome of a run that could not be stopped is dropped. */
 	private async finish(id: string, outcome: TaskOutcome): Promise<void> {
-		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1", [id, ...outcomeColumns(outcome)]);
+		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1 AND status <> 'cancelled'", [id, ...outcomeColumns(outcome)]);
+		endings.emit(id);
+	}
+
+	/**
+	 * Marks a task that has not ended cancelled; false when it had already ended. The
+	 * agent's run is not interrupted (the runtime cannot abort a task mid-run); its outcome
+	 * is discarded when it comes.
+	 */
+	async cancel(id: string): Promise<boolean> {
+		const { rows } = await this.db.query<{ id: string }>(
+			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING id",
+			[id]
+		);
+		if (rows[0]) endings.emit(id);
+		return rows.length > 0;
+	}
+
+	/** Keeps an open protocol's record of a task (history, artifacts) beside it; false when there is no such task. */
+	async saveProtocolState(id: string, contextId: string, state: unknown): Promise<boolean> {
+		const { rows } = await this.db.query<{ id: string }>("UPDATE agent_tasks SET context_id = $2, protocol_state = $3 WHERE id = $1 RETURNING id", [
+			id,
+			contextId,
+			JSON.stringify(state)
+		]);
+		return rows.length > 0;
+	}
+
+	/**
+	 * Resolves with the task once it has ended: at once when it ends on this node, by
+	 * reading it every `pollMs` when it runs elsewhere (another node of the cluster).
+	 */
+	async whenEnded(id: string, pollMs = 500): Promise<TaskRecord> {
+		for (;;) {
+			let wake: () => void = () => undefined;
+			const ended = new Promise<void>(resolve => (wake = resolve));
+			endings.once(id, wake);
+			try {
+				const task = await this.get(id);
+				if (ENDED.includes(task.status)) return task;
+				const timer = setTimeout(wake, pollMs);
+				await ended;
+				clearTimeout(timer);
+			} finally {
+				endings.off(id, wake);
+			}
+		}
 	}
 
 	async get(id: string): Promise<TaskRecord> {
 		const { rows } = await this.db.query<Row>("SELECT * FROM agent_tasks WHERE id = $1", [id]);
 		if (!rows[0]) throw new TaskNotFoundError(id);
-		const r = rows[0];
-		return {
-			id: r.id,
-			agentId: r.agent_id,
-			type: r.type,
-			input: r.input,
-			caller: r.caller,
-			status: r.status,
-			result: r.result,
-			error: r.error,
-			createdAt: new Date(r.created_at).toISOString(),
-			finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null
-		};
+		return toRecord(rows[0]);
+	}
+
+	/** A task with its protocol record, or undefined. */
+	async find(id: string): Promise<ProtocolTaskRecord | undefined> {
+		const { rows } = await this.db.query<Row>("SELECT * FROM agent_tasks WHERE id = $1", [id]);
+		return rows[0] ? { ...toRecord(rows[0]), protocolState: rows[0].protocol_state } : undefined;
+	}
+
+	/** An agent's tasks, newest first, optionally of one conversation and states; `total` counts them all. */
+	async list(agentId: string, filter: { contextId?: string; statuses?: TaskStatus[]; offset: number; limit: number }): Promise<{ tasks: ProtocolTaskRecord[]; total: number }> {
+		const where = ["agent_id = $1"];
+		const args: SqlParam[] = [agentId];
+		if (filter.contextId) where.push(`context_id = $${args.push(filter.contextId)}`);
+		if (filter.statuses) where.push(`status = ANY($${args.push(filter.statuses)})`);
+		const clause = where.join(" AND ");
+		const [{ rows }, count] = await Promise.all([
+			this.db.query<Row>(`SELECT * FROM agent_tasks WHERE ${clause} ORDER BY created_at DESC, id LIMIT $${args.length + 1} OFFSET $${args.length + 2}`, [...args, filter.limit, filter.offset]),
+			this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_tasks WHERE ${clause}`, args)
+		]);
+		return { tasks: rows.map(r => ({ ...toRecord(r), protocolState: r.protocol_state })), total: count.rows[0]?.n ?? 0 };
 	}
 }

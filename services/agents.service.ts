@@ -176,13 +176,21 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					id: "string",
 					task: { type: "object", props: { type: { type: "string", min: 1, max: 100 } } },
 					async: { type: "boolean", optional: true, convert: true },
-					timeoutMs: TIMEOUT_MS_PARAM
+					timeoutMs: TIMEOUT_MS_PARAM,
+					// A protocol that numbers its own tasks (A2A) names the id, and the conversation.
+					taskId: { type: "uuid", optional: true },
+					contextId: { type: "string", min: 1, max: 200, optional: true }
 				},
-				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number }, Meta>): Promise<TaskAnswer> {
-					const { id, task, timeoutMs } = ctx.params;
+				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number; taskId?: string; contextId?: string }, Meta>): Promise<TaskAnswer> {
+					const { id, task, timeoutMs, taskId: named, contextId } = ctx.params;
 					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
-					const answer = await supervisor.submit(id, task, caller, ctx.params.async === true, taskId =>
-						ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } })
+					const answer = await supervisor.submit(
+						id,
+						task,
+						caller,
+						ctx.params.async === true,
+						taskId => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } }),
+						{ taskId: named, contextId }
 					);
 					if (answer.status === "queued") ctx.meta.$statusCode = 202;
 					return answer;

@@ -4,6 +4,8 @@ import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
+import { A2AGateway } from "../lib/gateway/a2a/a2a-gateway";
+import { a2aAliases } from "../lib/gateway/a2a/a2a-routes";
 import { chatRoute } from "../lib/gateway/chat-route";
 import { aliasScope, type GatewayMembers, type GatewayThis } from "../lib/gateway/gateway-this";
 import { bodyParseError, bodyReadErrors, checkBody, jsonBodyParser } from "../lib/gateway/json-body";
@@ -110,6 +112,15 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 		}
 	}
 
+	const a2a = new A2AGateway({
+		db: kernel.db,
+		auth,
+		version: kernel.version,
+		maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
+		checkRate: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
+		recordRefusal: (req, user, reason) => recordRefusal(req as IncomingRequest, user, reason)
+	});
+
 	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
 		mixins: [ApiGateway],
@@ -130,10 +141,13 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 					path: "/",
 					authentication: false,
 					mappingPolicy: "restrict",
+					// The A2A routes read their own bodies (a bad one is a JSON-RPC error, not REST's).
+					bodyParsers: false,
 					aliases: {
 						"GET live": "health.live",
 						"GET ready": "health.ready",
 						"GET health": "health.check",
+						...a2aAliases(a2a),
 						async "GET metrics"(this: GatewayThis, req: IncomingRequest, res: ServerResponse) {
 							try {
 								if (!metrics) return sendJson(res, 404, errorBody("METRICS_DISABLED", "Metrics are off; set METRICS_ENABLED=true"));

@@ -1,0 +1,90 @@
+import crypto from "node:crypto";
+import { Task, type Artifact, type ListTasksRequest, type ListTasksResponse, type Message, type Part } from "@a2a-js/sdk";
+import type { ServerCallContext, TaskStore as A2ATaskStore } from "@a2a-js/sdk/server";
+import type { ProtocolTaskRecord, TaskStore } from "../../../actors/task-store";
+import { fromA2AState, isTerminal, toA2AState } from "./task-states";
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
+
+export function textPart(text: string): Part {
+	return { content: { $case: "text", value: text }, mediaType: "text/plain", filename: "", metadata: undefined };
+}
+
+export function dataPart(value: unknown): Part {
+	return { content: { $case: "data", value }, mediaType: "application/json", filename: "", metadata: undefined };
+}
+
+export function agentMessage(taskId: string, contextId: string, parts: Part[]): Message {
+	return { messageId: crypto.randomUUID(), contextId, taskId, role: 2, parts, metadata: undefined, extensions: [], referenceTaskIds: [] };
+}
+
+/** What a task's outcome becomes: a chat's answer as text, any result as data. */
+export function resultParts(result: unknown): Part[] {
+	const answer = (result as { answer?: unknown } | null)?.answer;
+	return typeof answer === "string" ? [textPart(answer), dataPart(result)] : [dataPart(result ?? null)];
+}
+
+function errorText(error: unknown): string {
+	const e = error as { type?: string; message?: string } | null;
+	return e?.message ? `${e.type ?? "ERROR"}: ${e.message}` : "The task failed";
+}
+
+/**
+ * The A2A view of an AgentOS task. The task row is the truth for its state and outcome
+ * (a REST caller or another node may have changed it); the protocol record adds the
+ * message history and artifacts the SDK saved. A task given over REST has no protocol
+ * record and is shown from its row alone.
+ */
+export function toA2ATask(record: ProtocolTaskRecord): Task {
+	const saved = record.protocolState ? Task.fromJSON(record.protocolState) : undefined;
+	const contextId = record.contextId ?? saved?.contextId ?? record.id;
+	const state = toA2AState(record.status);
+	const ended = isTerminal(record.status);
+	let artifacts: Artifact[] = saved?.artifacts ?? [];
+	if (record.status === "succeeded" && !artifacts.length) {
+		artifacts = [{ artifactId: `${record.id}-result`, name: "result", description: "", parts: resultParts(record.result), metadata: undefined, extensions: [] }];
+	}
+	const keep = saved?.status && (!ended || saved.status.state === state);
+	const message = record.status === "failed" ? agentMessage(record.id, contextId, [textPart(errorText(record.error))]) : undefined;
+	return {
+		id: record.id,
+		contextId,
+		status: keep && saved?.status ? saved.status : { state, message, timestamp: record.finishedAt ?? record.createdAt },
+		artifacts,
+		history: saved?.history ?? [],
+		metadata: { agentId: record.agentId, type: record.type, ...(saved?.metadata ?? {}) }
+	};
+}
+
+/**
+ * The SDK's task store over AgentOS's `agent_tasks` (so an A2A task survives a restart
+ * and is read from any node of a cluster), one per agent: another agent's task is not
+ * found at this agent's endpoint. Rows are created by the agents service as any task
+ * is; this store only keeps the protocol's record beside them.
+ */
+export class AgentOsTaskStore implements A2ATaskStore {
+	constructor(
+		private readonly tasks: TaskStore,
+		private readonly agentId: string
+	) {}
+
+	async save(task: Task, _context: ServerCallContext): Promise<void> {
+		// A task AgentOS refused has no row and is reported as an error instead (executor.ts).
+		await this.tasks.saveProtocolState(task.id, task.contextId, Task.toJSON(task));
+	}
+
+	async load(taskId: string, _context: ServerCallContext): Promise<Task | undefined> {
+		const record = await this.tasks.find(taskId);
+		return record && record.agentId === this.agentId ? toA2ATask(record) : undefined;
+	}
+
+	async list(params: ListTasksRequest, _context: ServerCallContext): Promise<ListTasksResponse> {
+		const pageSize = Math.min(Math.max(params.pageSize ?? DEFAULT_PAGE, 1), MAX_PAGE);
+		const offset = Math.max(0, Number.parseInt(params.pageToken || "0", 10) || 0);
+		const statuses = params.status ? fromA2AState(params.status) : undefined;
+		const { tasks, total } = await this.tasks.list(this.agentId, { contextId: params.contextId || undefined, statuses, offset, limit: pageSize });
+		const next = offset + tasks.length;
+		return { tasks: tasks.map(toA2ATask), nextPageToken: next < total ? String(next) : "", pageSize, totalSize: total };
+	}
+}

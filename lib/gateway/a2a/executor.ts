@@ -1,0 +1,115 @@
+import type { Part } from "@a2a-js/sdk";
+import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext } from "@a2a-js/sdk/server";
+import type { AgentTask } from "../../../actors/agent-api";
+import type { TaskAnswer } from "../../../actors/supervisor";
+import type { TaskRecord, TaskStore } from "../../../actors/task-store";
+import { A2AUser } from "./a2a-user";
+import { agentMessage, resultParts, textPart } from "./db-task-store";
+import { A2ARequestError } from "./rpc-errors";
+
+const REFUSAL = "agentos.refusal";
+
+/** The error AgentOS refused a message with before it became a task (a JSON-RPC error, not a failed task). */
+export function refusalOf(context: ServerCallContext): Error | undefined {
+	return context.state.get(REFUSAL) as Error | undefined;
+}
+
+function partText(part: Part): string | undefined {
+	return part.content?.$case === "text" ? part.content.value : undefined;
+}
+
+function isTask(value: unknown): value is AgentTask {
+	return typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as { type?: unknown }).type === "string";
+}
+
+/**
+ * The AgentOS task a message asks for. To a declarative agent it is a chat in the
+ * message's context (its session). To a code agent, a data part `{type, ...}` (or that
+ * JSON as text) is the task; other text is a `chat` task.
+ */
+export function taskFromMessage(parts: Part[], declarative: boolean, contextId: string): AgentTask {
+	const text = parts.map(partText).filter((t): t is string => t !== undefined).join("\n");
+	if (!declarative) {
+		const data = parts.find(p => p.content?.$case === "data")?.content?.value as unknown;
+		if (isTask(data)) return data;
+		if (data !== undefined) throw new A2ARequestError(-32602, "A data part must be a task object with a string `type`", { field: "message.parts.data.type" });
+		try {
+			const parsed: unknown = JSON.parse(text);
+			if (isTask(parsed)) return parsed;
+		} catch {
+			// Plain text: a chat.
+		}
+	}
+	if (!text.trim()) throw new A2ARequestError(-32602, "The message has no text part (and no data part with a task)", { field: "message.parts" });
+	return { type: "chat", message: text, sessionId: contextId };
+}
+
+/**
+ * Runs A2A messages as AgentOS tasks: `agents.submitTask` through the request's context
+ * (so authentication, scope, sanctions, budgets and audit are REST's), with the A2A task
+ * id as the AgentOS task id, then the task's outcome as A2A events.
+ */
+export class AgentOsExecutor implements AgentExecutor {
+	private readonly cancelled = new Set<string>();
+
+	constructor(
+		private readonly agentId: string,
+		private readonly declarative: boolean,
+		private readonly tasks: TaskStore
+	) {}
+
+	async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
+		const { taskId, contextId } = request;
+		const caller = request.context.user;
+		try {
+			if (!(caller instanceof A2AUser)) throw new A2ARequestError(-32600, "The request carries no AgentOS caller");
+			if (request.task) throw new A2ARequestError(-32004, `Task ${taskId} has ended or is running; an AgentOS task takes one message, so send a new message without a taskId`);
+			const task = taskFromMessage(request.userMessage.parts, this.declarative, contextId);
+			await caller.ctx.call<TaskAnswer, object>("agents.submitTask", { id: this.agentId, task, async: true, taskId, contextId });
+		} catch (err) {
+			// Ends the SDK's run quietly with a message; the gateway answers the refusal as a JSON-RPC error (a2a-gateway.ts).
+			request.context.state.set(REFUSAL, err);
+			bus.publish(AgentEvent.message(agentMessage("", contextId, [textPart((err as Error).message)])));
+			bus.finished();
+			return;
+		}
+		bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: 1, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } }));
+		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 2, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
+		const record = await this.tasks.whenEnded(taskId);
+		if (this.cancelled.delete(taskId)) return;
+		this.publishOutcome(record, contextId, bus);
+		bus.finished();
+	}
+
+	private publishOutcome(record: TaskRecord, contextId: string, bus: ExecutionEventBus): void {
+		const taskId = record.id;
+		const timestamp = record.finishedAt ?? new Date().toISOString();
+		if (record.status === "succeeded") {
+			const parts = resultParts(record.result);
+			bus.publish(AgentEvent.artifactUpdate({ taskId, contextId, artifact: { artifactId: `${taskId}-result`, name: "result", description: "", parts, metadata: undefined, extensions: [] }, append: false, lastChunk: true, metadata: undefined }));
+			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 3, message: agentMessage(taskId, contextId, parts.slice(0, 1)), timestamp }, metadata: undefined }));
+			return;
+		}
+		if (record.status === "cancelled") {
+			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 5, message: undefined, timestamp }, metadata: undefined }));
+			return;
+		}
+		const error = record.error as { type?: string; message?: string } | null;
+		const text = `${error?.type ?? "ERROR"}: ${error?.message ?? "the task failed"}`;
+		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 4, message: agentMessage(taskId, contextId, [textPart(text)]), timestamp }, metadata: undefined }));
+	}
+
+	/**
+	 * Marks the task cancelled. The agent's run goes on (the runtime cannot stop a task
+	 * mid-run) and its outcome is dropped; the status message says so.
+	 */
+	async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
+		const record = await this.tasks.find(taskId);
+		const contextId = record?.contextId ?? taskId;
+		this.cancelled.add(taskId);
+		if (!(await this.tasks.cancel(taskId))) this.cancelled.delete(taskId);
+		const note = textPart("Cancelled: AgentOS stops waiting for this task and discards its outcome; the agent's current run is not interrupted.");
+		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 5, message: agentMessage(taskId, contextId, [note]), timestamp: new Date().toISOString() }, metadata: undefined }));
+		bus.finished();
+	}
+}
