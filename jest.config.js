@@ -8,8 +8,6 @@ const path = require("node:path");
  * the test scripts set it.
  */
 const transform = { "^.+\\.ts$": ["@swc/jest"] };
-// jose (ES modules only, required by @a2a-js/sdk's CommonJS build) loads in Node 20 but not in Jest's registry.
-const moduleNameMapper = { "^jose$": "<rootDir>/test/support/jose-stub.js" };
 
 /**
  * jose (which @a2a-js/sdk's CommonJS build requires) ships ES modules only. Node loads
