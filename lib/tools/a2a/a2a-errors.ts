@@ -23,3 +23,15 @@ export class A2aInvalidCardError extends Errors.MoleculerClientError {
 		this.name = "A2aInvalidCardError";
 	}
 }
+
+/** The remote A2A agent refused the credentials (none, or a token it does not accept). */
+export class A2aUnauthorizedError extends Errors.MoleculerClientError {
+	constructor(toolId: string, origin: string, status: number) {
+		super(`${toolId}: the remote agent at ${origin} refused the call (${status}); give a token it accepts (token, or the directory entry's)`, 403, "A2A_REMOTE_UNAUTHORIZED", {
+			toolId,
+			origin,
+			status
+		});
+		this.name = "A2aUnauthorizedError";
+	}
+}

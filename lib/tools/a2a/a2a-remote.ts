@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { A2AError } from "@a2a-js/sdk/errors";
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, type Client } from "@a2a-js/sdk/client";
 import { Role, TaskState, type AgentCard, type Message, type Part, type Task } from "@a2a-js/sdk";
-import { A2aInvalidCardError, A2aRemoteError, A2aUnreachableError } from "./a2a-errors";
+import { A2aInvalidCardError, A2aRemoteError, A2aUnauthorizedError, A2aUnreachableError } from "./a2a-errors";
 
 /** What a remote agent's card says, as the directory keeps it. */
 export interface RemoteCard {
@@ -29,7 +29,7 @@ export interface RemoteAnswer {
 const LEGACY = { enabled: true };
 
 /** Reads and checks a card through `fetchImpl` (the guarded fetch). */
-export async function resolveCard(cardUrl: string, fetchImpl: typeof fetch): Promise<RemoteCard> {
+export async function resolveCard(cardUrl: string, fetchImpl: typeof fetch, toolId: string): Promise<RemoteCard> {
 	let card: AgentCard;
 	try {
 		card = await new DefaultAgentCardResolver({ fetchImpl, legacyCompat: LEGACY }).resolve(cardUrl, "");
@@ -38,8 +38,10 @@ export async function resolveCard(cardUrl: string, fetchImpl: typeof fetch): Pro
 		if (err instanceof SyntaxError) throw new A2aInvalidCardError(cardUrl, "it is not JSON");
 		const message = (err as Error).message;
 		// The resolver's "Failed to fetch Agent Card … : 404" is the remote's answer, not an outage.
-		if (/: (4\d\d)$/.test(message)) throw new A2aInvalidCardError(cardUrl, `it answered ${message.slice(-3)}`);
-		throw new A2aUnreachableError("a2a", new URL(cardUrl).origin, message);
+		const status = /: (4\d\d)$/.exec(message)?.[1];
+		if (status === "401" || status === "403") throw new A2aUnauthorizedError(toolId, new URL(cardUrl).origin, Number(status));
+		if (status !== undefined) throw new A2aInvalidCardError(cardUrl, `it answered ${status}`);
+		throw new A2aUnreachableError(toolId, new URL(cardUrl).origin, message);
 	}
 	if (typeof card.name !== "string" || card.name.trim() === "") throw new A2aInvalidCardError(cardUrl, "it has no name");
 	const rpc = (card.supportedInterfaces ?? []).find(i => i.protocolBinding === "JSONRPC" && typeof i.url === "string" && i.url !== "");
@@ -87,7 +89,8 @@ export function summarise(result: Message | Task): RemoteAnswer {
 		return { kind: "message", text: out.text.join("\n"), data: out.data, ...(result.taskId ? { taskId: result.taskId } : {}), ...(result.contextId ? { contextId: result.contextId } : {}) };
 	}
 	for (const a of result.artifacts ?? []) collect(a.parts ?? [], out);
-	if (result.status?.message) collect(result.status.message.parts ?? [], out);
+	// The status message often repeats the artifacts; it is the answer only when there are none (a failure's reason, a question).
+	if (out.text.length === 0 && out.data.length === 0 && result.status?.message) collect(result.status.message.parts ?? [], out);
 	return { kind: "task", text: out.text.join("\n"), data: out.data, taskId: result.id, contextId: result.contextId, state: stateName(result.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED) };
 }
 

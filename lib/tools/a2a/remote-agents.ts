@@ -51,7 +51,7 @@ export class RemoteAgents {
 			lookup: this.lookup
 		});
 		try {
-			return await resolveCard(cardUrl, fetchImpl);
+			return await resolveCard(cardUrl, fetchImpl, WHO);
 		} catch (err) {
 			// A URL the guard refuses is the caller's to fix: a 422 naming the field and why.
 			if (err instanceof ToolRefusedError) throw new FieldError("cardUrl", `cardUrl refused: ${(err.data as { reason: string }).reason}`);

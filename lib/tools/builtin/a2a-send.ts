@@ -50,7 +50,7 @@ async function connect(target: Target, toolId: string, policy: ToolPolicy, ctx: 
 		lookup: options.lookup
 	});
 	try {
-		const card = await resolveCard(target.cardUrl, fetchImpl);
+		const card = await resolveCard(target.cardUrl, fetchImpl, toolId);
 		return { client: await clientFor(card.card, fetchImpl), origin };
 	} catch (err) {
 		throw remoteError(err, toolId, origin);
