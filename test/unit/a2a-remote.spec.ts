@@ -43,6 +43,14 @@ describe("a remote A2A agent's answer, as a2a_send returns it", () => {
 			data: { remoteCode: -32001, remoteMessage: "Task not found: x" }
 		});
 		expect(remoteError(new Error("socket hang up"), "builtin:a2a_send", "http://b")).toMatchObject({ type: "A2A_REMOTE_UNREACHABLE", code: 503, retryable: true });
+		const page = `HTTP error for SendMessage! Status: 502 Bad Gateway. Response: ${"<p>".repeat(1000)}`;
+		expect((remoteError(new Error(page), "builtin:a2a_send", "http://b") as Error).message.length).toBeLessThan(450);
+		// An endpoint that refuses the token is not an outage to retry.
+		expect(remoteError(new Error("HTTP error for SendMessage! Status: 401 Unauthorized. Response: no"), "builtin:a2a_send", "http://b")).toMatchObject({
+			type: "A2A_REMOTE_UNAUTHORIZED",
+			code: 403,
+			data: { status: 401 }
+		});
 	});
 });
 

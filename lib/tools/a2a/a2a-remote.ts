@@ -102,5 +102,10 @@ export function remoteError(err: unknown, toolId: string, origin: string): Error
 		const code = typeof e.code === "number" ? e.code : typeof e.envelopeCode === "number" ? e.envelopeCode : -32603;
 		return new A2aRemoteError(toolId, code, e.message);
 	}
-	return new A2aUnreachableError(toolId, origin, (err as Error).message ?? String(err));
+	const message = (err as Error).message ?? String(err);
+	// The SDK's "HTTP error for SendMessage! Status: 401 …": the credentials, not the network.
+	const status = /Status: (401|403)\b/.exec(message)?.[1];
+	if (status !== undefined) return new A2aUnauthorizedError(toolId, origin, Number(status));
+	// The reason may quote the remote's answer: short, so an error never carries a whole page.
+	return new A2aUnreachableError(toolId, origin, message.length > 300 ? `${message.slice(0, 300)}…` : message);
 }
