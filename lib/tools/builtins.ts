@@ -1,3 +1,4 @@
+import { CardCache } from "./a2a/card-cache";
 import type { RemoteAgentStore } from "./a2a/remote-agent-store";
 import { a2aGetTaskTool, a2aSendTool } from "./builtin/a2a-send";
 import { browserSnapshotTool } from "./builtin/browser-snapshot";
@@ -9,6 +10,7 @@ import type { ToolDefinition, ToolPolicy } from "./tool";
 
 /** The tools every node offers, under its allowlists. */
 export function builtinTools(policy: ToolPolicy, remotes?: Pick<RemoteAgentStore, "get" | "tokenOf">): ToolDefinition[] {
+	const cards = new CardCache();
 	return [
 		httpFetchTool(policy),
 		fileReadTool(policy),
@@ -17,7 +19,7 @@ export function builtinTools(policy: ToolPolicy, remotes?: Pick<RemoteAgentStore
 		shellExecTool(policy),
 		repoSummaryTool(policy),
 		browserSnapshotTool(policy),
-		a2aSendTool(policy, { remotes }),
-		a2aGetTaskTool(policy, { remotes })
+		a2aSendTool(policy, { remotes, cards }),
+		a2aGetTaskTool(policy, { remotes, cards })
 	];
 }

@@ -107,6 +107,24 @@ describe("a2a_send against a real A2A peer (the SDK's own server)", () => {
 		}
 	});
 
+	it("reads a card once for a run of messages, and still checks its URL for every caller", async () => {
+		const cached = await startA2aPeer();
+		try {
+			const tool = a2aSendTool(policy({ allowedDomains: [new URL(cached.baseUrl).host] }));
+			for (const word of ["one", "two", "three"]) expect((await tool.run({ cardUrl: cached.cardUrl, message: word }, ctx())).content).toMatchObject({ text: `echo: ${word}` });
+			expect(cached.requests.filter(r => r.startsWith("GET")).length).toBe(1);
+			expect(cached.requests.filter(r => r.startsWith("POST")).length).toBe(3);
+			// A caller whose grant does not cover the host is refused, card cached or not.
+			await expect(tool.run({ cardUrl: cached.cardUrl, message: "hi" }, ctx({ constraints: { domains: ["example.com"] } }))).rejects.toMatchObject({ type: "TOOL_REFUSED" });
+		} finally {
+			await cached.close();
+		}
+	});
+
+	it("refuses a cardUrl that is not a URL, naming it", async () => {
+		await expect(a2aSendTool(policy()).run({ cardUrl: "not a url", message: "hi" }, ctx())).rejects.toMatchObject({ type: "TOOL_REFUSED", code: 403, data: { reason: "not a valid URL" } });
+	});
+
 	it("refuses an answer larger than the size limit instead of reading it all", async () => {
 		const err = await a2aSendTool(policy({ maxOutputBytes: 100 })).run({ cardUrl: peer.cardUrl, message: "hi" }, ctx()).catch((e: unknown) => e);
 		expect(err).toMatchObject({ type: "TOOL_FAILED", message: expect.stringContaining("larger than 100 bytes") });

@@ -12,6 +12,8 @@ export interface A2aPeer {
 	cardUrl: string;
 	/** The Authorization header of every request, in order (undefined when none was sent). */
 	authorizations: Array<string | undefined>;
+	/** `GET /.well-known/agent-card.json`, `POST /rpc`…, in order. */
+	requests: string[];
 	close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ function legacyCard(card: AgentCard): Record<string, unknown> {
 /** `legacy`: speaks A2A 0.3 (its card and method names) through the SDK's compat handler. */
 export async function startA2aPeer(options: { name?: string; token?: string; slowMs?: number; legacy?: boolean } = {}): Promise<A2aPeer> {
 	const authorizations: Array<string | undefined> = [];
+	const requests: string[] = [];
 	let baseUrl = "";
 	const card = (): AgentCard => ({
 		name: options.name ?? "Echo Peer",
@@ -94,6 +97,7 @@ export async function startA2aPeer(options: { name?: string; token?: string; slo
 	const transport = options.legacy ? new LegacyJsonRpcTransportHandler(handler) : new JsonRpcTransportHandler(handler);
 	const server = http.createServer((req, res) => {
 		authorizations.push(req.headers.authorization);
+		requests.push(`${req.method} ${req.url}`);
 		const reply = (status: number, body: unknown): void => {
 			res.writeHead(status, { "content-type": "application/json" });
 			res.end(JSON.stringify(body));
@@ -120,6 +124,7 @@ export async function startA2aPeer(options: { name?: string; token?: string; slo
 		baseUrl,
 		cardUrl: `${baseUrl}/.well-known/agent-card.json`,
 		authorizations,
+		requests,
 		close: () => new Promise<void>(resolve => server.close(() => resolve()))
 	};
 }

@@ -1,6 +1,7 @@
 import { ToolRefusedError } from "../errors";
 import type { ToolContext, ToolDefinition, ToolPolicy, ToolResult } from "../tool";
-import type { LookupFn } from "./url-guard";
+import { checkUrl, type LookupFn } from "./url-guard";
+import { CardCache } from "../a2a/card-cache";
 import { clientFor, remoteError, resolveCard, summarise, userMessage } from "../a2a/a2a-remote";
 import { guardedFetch } from "../a2a/guarded-fetch";
 import type { RemoteAgentStore } from "../a2a/remote-agent-store";
@@ -11,6 +12,8 @@ const GET_TASK = "builtin:a2a_get_task";
 export interface A2aToolOptions {
 	/** The directory's remote agents, so a call may name one by id and use its stored token. */
 	remotes?: Pick<RemoteAgentStore, "get" | "tokenOf">;
+	/** Shared by a2a_send and a2a_get_task, so polling a task does not read the card each time. */
+	cards?: CardCache;
 	lookup?: LookupFn;
 }
 
@@ -37,8 +40,9 @@ async function targetOf(args: Record<string, unknown>, toolId: string, options: 
 }
 
 /** A client for the target's card, every request through the SSRF guard and allowlist of http_fetch. */
-async function connect(target: Target, toolId: string, policy: ToolPolicy, ctx: ToolContext, options: A2aToolOptions) {
-	const origin = new URL(target.cardUrl).origin;
+async function connect(target: Target, toolId: string, policy: ToolPolicy, ctx: ToolContext, options: A2aToolOptions, cards: CardCache) {
+	// The card URL is checked first, for every caller (and its grant's domains), even when its card is cached.
+	const origin = (await checkUrl(target.cardUrl, policy, ctx.constraints.domains, options.lookup, toolId)).url.origin;
 	const fetchImpl = guardedFetch(policy, {
 		toolId,
 		narrowed: ctx.constraints.domains,
@@ -50,7 +54,8 @@ async function connect(target: Target, toolId: string, policy: ToolPolicy, ctx: 
 		lookup: options.lookup
 	});
 	try {
-		const card = await resolveCard(target.cardUrl, fetchImpl, toolId);
+		let card = cards.get(target.cardUrl, target.token);
+		if (!card) cards.set(target.cardUrl, target.token, (card = await resolveCard(target.cardUrl, fetchImpl, toolId)));
 		return { client: await clientFor(card.card, fetchImpl), origin };
 	} catch (err) {
 		throw remoteError(err, toolId, origin);
@@ -59,6 +64,7 @@ async function connect(target: Target, toolId: string, policy: ToolPolicy, ctx: 
 
 /** The built-in `a2a_send`: a message to a remote A2A agent; its answer, or the task to poll with `a2a_get_task`. */
 export function a2aSendTool(policy: ToolPolicy, options: A2aToolOptions = {}): ToolDefinition {
+	const cards = options.cards ?? new CardCache();
 	return {
 		id: SEND,
 		description:
@@ -80,7 +86,7 @@ export function a2aSendTool(policy: ToolPolicy, options: A2aToolOptions = {}): T
 		},
 		run: async (args, ctx): Promise<ToolResult> => {
 			const target = await targetOf(args, SEND, options);
-			const { client, origin } = await connect(target, SEND, policy, ctx, options);
+			const { client, origin } = await connect(target, SEND, policy, ctx, options, cards);
 			const ids = { taskId: args.taskId as string | undefined, contextId: args.contextId as string | undefined };
 			try {
 				const result = await client.sendMessage(
@@ -102,6 +108,7 @@ export function a2aSendTool(policy: ToolPolicy, options: A2aToolOptions = {}): T
 
 /** The built-in `a2a_get_task`: where a remote task is, and its answer once it has one. */
 export function a2aGetTaskTool(policy: ToolPolicy, options: A2aToolOptions = {}): ToolDefinition {
+	const cards = options.cards ?? new CardCache();
 	return {
 		id: GET_TASK,
 		description: "Read a task of a remote A2A agent (sent with a2a_send): its state, and its answer once it has one.",
@@ -115,7 +122,7 @@ export function a2aGetTaskTool(policy: ToolPolicy, options: A2aToolOptions = {})
 		},
 		run: async (args, ctx): Promise<ToolResult> => {
 			const target = await targetOf(args, GET_TASK, options);
-			const { client, origin } = await connect(target, GET_TASK, policy, ctx, options);
+			const { client, origin } = await connect(target, GET_TASK, policy, ctx, options, cards);
 			try {
 				return { content: summarise(await client.getTask({ tenant: "", id: args.taskId as string }, { signal: ctx.signal })) };
 			} catch (err) {
