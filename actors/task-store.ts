@@ -24,6 +24,9 @@ export interface TaskRecord {
 	contextId: string | null;
 }
 
+/** How a task ended, as its end is written. */
+export type TaskEnd = Pick<TaskRecord, "id" | "status" | "result" | "error" | "finishedAt">;
+
 /** A task with the record an open protocol (A2A) keeps of it: history, artifacts. */
 export interface ProtocolTaskRecord extends TaskRecord {
 	protocolState: unknown;
@@ -66,6 +69,11 @@ function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | 
 /** What the task row keeps of an error: the caller sees the same type, message and data. */
 /** Tasks that ended on this node, so a waiter here learns at once (others poll). */
 const endings = new EventEmitter().setMaxListeners(0);
+
+function ended(id: string, outcome: TaskOutcome, finishedAt: Date): TaskEnd {
+	const [status, result, error] = outcome.ok ? (["succeeded", outcome.result ?? null, null] as const) : (["failed", null, outcome.error] as const);
+	return { id, status, result, error, finishedAt: new Date(finishedAt).toISOString() };
+}
 
 /** Postgres's unique_violation: a caller-chosen task id that is taken. */
 function isDuplicate(err: unknown): boolean {
@@ -162,8 +170,11 @@ export class TaskStore {
 
 	/** A cancelled task keeps its state: the outcome of a run that could not be stopped is dropped. */
 	private async finish(id: string, outcome: TaskOutcome): Promise<void> {
-		await this.db.query("UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1 AND status <> 'cancelled'", [id, ...outcomeColumns(outcome)]);
-		endings.emit(id);
+		const { rows } = await this.db.query<{ finished_at: Date }>(
+			"UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1 AND status <> 'cancelled' RETURNING finished_at",
+			[id, ...outcomeColumns(outcome)]
+		);
+		if (rows[0]) endings.emit(id, ended(id, outcome, rows[0].finished_at));
 	}
 
 	/**
@@ -172,11 +183,11 @@ export class TaskStore {
 	 * is discarded when it comes.
 	 */
 	async cancel(id: string): Promise<boolean> {
-		const { rows } = await this.db.query<{ id: string }>(
-			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING id",
+		const { rows } = await this.db.query<{ finished_at: Date }>(
+			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING finished_at",
 			[id]
 		);
-		if (rows[0]) endings.emit(id);
+		if (rows[0]) endings.emit(id, { id, status: "cancelled", result: null, error: null, finishedAt: new Date(rows[0].finished_at).toISOString() } satisfies TaskEnd);
 		return rows.length > 0;
 	}
 
@@ -191,24 +202,36 @@ export class TaskStore {
 	}
 
 	/**
-	 * Resolves with the task once it has ended: at once when it ends on this node, by
-	 * reading it every `pollMs` when it runs elsewhere (another node of the cluster).
+	 * Resolves with the task's end: at once when it ends on this node (from the write
+	 * itself, no read), by reading it every `pollMs` when it runs elsewhere (another node
+	 * of the cluster). Watch before giving the task, so no end is missed; `signal` stops
+	 * watching (the promise then rejects with its reason).
 	 */
-	async whenEnded(id: string, pollMs = 500): Promise<TaskRecord> {
-		for (;;) {
-			let wake: () => void = () => undefined;
-			const ended = new Promise<void>(resolve => (wake = resolve));
-			endings.once(id, wake);
-			try {
-				const task = await this.get(id);
-				if (ENDED.includes(task.status)) return task;
-				const timer = setTimeout(wake, pollMs);
-				await ended;
-				clearTimeout(timer);
-			} finally {
-				endings.off(id, wake);
-			}
-		}
+	whenEnded(id: string, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<TaskEnd> {
+		const { pollMs = 500, signal } = options;
+		return new Promise<TaskEnd>((resolve, reject) => {
+			const stop = () => {
+				endings.off(id, ended);
+				clearInterval(timer);
+				signal?.removeEventListener("abort", aborted);
+			};
+			const ended = (end: TaskEnd) => {
+				stop();
+				resolve(end);
+			};
+			const aborted = () => {
+				stop();
+				reject(signal?.reason);
+			};
+			const poll = () =>
+				this.get(id).then(
+					task => ENDED.includes(task.status) && ended(task),
+					(err: Error) => (err instanceof TaskNotFoundError ? undefined : (stop(), reject(err)))
+				);
+			endings.on(id, ended);
+			const timer = setInterval(poll, pollMs);
+			signal?.addEventListener("abort", aborted);
+		});
 	}
 
 	async get(id: string): Promise<TaskRecord> {

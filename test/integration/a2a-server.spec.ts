@@ -2,7 +2,8 @@ import { Role, TaskState, type Message, type Part, type Task } from "@a2a-js/sdk
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, type Client } from "@a2a-js/sdk/client";
 import type { AuditRecord } from "../../lib/security/audit-log";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, untilState } from "../support/agents";
-import { startTestNode, type TestNode } from "../support/test-node";
+import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
+import { startTestNode, tempDataDir, type TestNode } from "../support/test-node";
 
 type Rpc = { jsonrpc: string; id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } };
 
@@ -44,20 +45,30 @@ function dataOf(task: Task): unknown {
 	return part?.content?.$case === "data" ? part.content.value : undefined;
 }
 
+function answerText(task: Task): string | undefined {
+	const part = task.status?.message?.parts[0]?.content;
+	return part?.$case === "text" ? part.value : undefined;
+}
+
 describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 	let t: TestNode;
+	let openai: OpenAIServer;
 	const rpc = async (agentId: string, body: unknown, headers: Record<string, string> = {}, auth = true) => {
 		const res = await t.request(`/a2a/${agentId}`, { method: "POST", auth, headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
 		return { status: res.status, body: (await res.json()) as Rpc };
 	};
 
 	beforeAll(async () => {
-		t = await startTestNode(FAST_AGENT_ENV);
+		openai = await startOpenAIServer({ apiKey: "sk-test" });
+		t = await startTestNode({ ...FAST_AGENT_ENV, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, LLM_RETRY_BASE_MS: "10" });
 		await t.node.ready;
 		await spawnAgent(t, echoManifest("echo", { description: "Echoes tasks back", taskTypes: { echo: { description: "Echo the task", schema: { type: "object", properties: { type: { const: "echo" }, text: { type: "string" } } } }, sleep: { description: "Sleep ms" } } }));
 		await untilState(t, "echo", "running");
 	});
-	afterAll(() => t.stop());
+	afterAll(async () => {
+		await t.stop();
+		await openai.stop();
+	});
 
 	it("serves each agent's card (skills from its task types, streaming, bearer auth, the JSON-RPC URL) and the node's, to a valid token only", async () => {
 		const client = await clientFor(t, "echo");
@@ -119,6 +130,52 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		expect(got.body.result).toMatchObject({ id: oldId, kind: "task", status: { state: "completed" } });
 	});
 
+	it("chats with a declarative agent: the context is the chat session, the answer a text part", async () => {
+		await spawnAgent(t, { id: "talker", name: "Talker", instructions: "You are brief.", trustLevel: "autonomous", memory: { recall: 0 } });
+		await untilState(t, "talker", "running");
+		const client = await clientFor(t, "talker");
+		const card = await client.getAgentCard();
+		expect(card.skills.map(s => s.id)).toEqual(["chat"]);
+
+		const contextId = crypto.randomUUID();
+		openai.script({ kind: "text", text: "Nice to meet you, Ada." });
+		const first = asTask(await client.sendMessage(send([text("My name is Ada.")], { contextId })));
+		expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+		expect(answerText(first)).toBe("Nice to meet you, Ada.");
+		openai.script({ kind: "text", text: "You are Ada." });
+		const second = asTask(await client.sendMessage(send([text("What is my name?")], { contextId })));
+		expect(answerText(second)).toBe("You are Ada.");
+		const sent = openai.requests.filter(r => r.path.endsWith("/chat/completions")).at(-1)!.body as { messages: { role: string; content: string }[] };
+		expect(sent.messages.map(m => m.content)).toEqual([expect.any(String), "My name is Ada.", "Nice to meet you, Ada.", "What is my name?"]);
+		expect((await t.json<{ type: string; status: string }>(`/api/v1/tasks/${second.id}`))).toMatchObject({ type: "chat", status: "succeeded" });
+	});
+
+	it("lets a client subscribe to a running task and see it end", async () => {
+		const client = await clientFor(t, "echo");
+		const started = asTask(await client.sendMessage(send([data({ type: "sleep", ms: 700 })], {}, true)));
+		const states: TaskState[] = [];
+		for await (const event of client.resubscribeTask({ tenant: "", id: started.id })) {
+			if (event.payload?.$case === "task") states.push(event.payload.value.status!.state);
+			if (event.payload?.$case === "statusUpdate") states.push(event.payload.value.status!.state);
+		}
+		expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+	});
+
+	it("shows a task given over REST, its state mapped: queued is submitted, succeeded completed", async () => {
+		const client = await clientFor(t, "echo");
+		const { body } = await post<{ taskId: string }>(t, "/api/v1/agents/echo/tasks", { task: { type: "sleep", ms: 400 }, async: true });
+		const queued = await client.getTask({ tenant: "", id: body.taskId, historyLength: undefined });
+		expect(queued.status?.state).toBe(TaskState.TASK_STATE_SUBMITTED);
+		expect(queued.history[0].parts[0].content).toMatchObject({ $case: "data", value: { type: "sleep", ms: 400 } });
+		await new Promise(r => setTimeout(r, 700));
+		const done = await client.getTask({ tenant: "", id: body.taskId, historyLength: undefined });
+		expect(done.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+		expect(dataOf(done)).toMatchObject({ slept: 400 });
+		const completed = await client.listTasks({ tenant: "", contextId: "", status: TaskState.TASK_STATE_COMPLETED, pageSize: 100, pageToken: "", historyLength: undefined, statusTimestampAfter: undefined, includeArtifacts: false });
+		expect(completed.tasks.map(x => x.id)).toContain(body.taskId);
+		expect(completed.tasks.every(x => x.status?.state === TaskState.TASK_STATE_COMPLETED)).toBe(true);
+	});
+
 	it("streams a task's events", async () => {
 		const client = await clientFor(t, "echo");
 		const states: TaskState[] = [];
@@ -129,8 +186,7 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 			if (payload?.$case === "statusUpdate") states.push(payload.value.status!.state);
 			if (payload?.$case === "artifactUpdate") artifact = payload.value.artifact?.parts[0].content;
 		}
-		expect(states[0]).toBe(TaskState.TASK_STATE_SUBMITTED);
-		expect(states).toContain(TaskState.TASK_STATE_WORKING);
+		expect(states[0]).toBe(TaskState.TASK_STATE_WORKING);
 		expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
 		expect(artifact).toMatchObject({ $case: "data", value: { slept: 50 } });
 	});
@@ -178,5 +234,32 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		await expect(client.sendMessage(send([data({ type: "echo" })]))).rejects.toThrow(/quarantine/i);
 		const raw = await rpc("shady", { jsonrpc: "2.0", id: 9, method: "SendMessage", params: { message: { messageId: "q", role: "ROLE_USER", parts: [{ data: { type: "echo" } }] } } }, { "A2A-Version": "1.0" });
 		expect(raw.body.error).toMatchObject({ code: -32000, data: { type: "AGENT_QUARANTINED", status: 423 } });
+	});
+});
+
+describe("A2A tasks across a restart", () => {
+	it("are read after the node that accepted them restarts (same data)", async () => {
+		const dataDir = tempDataDir();
+		const env = { ...FAST_AGENT_ENV, AGENTOS_DATA_DIR: dataDir };
+		let t = await startTestNode(env);
+		let task: Task;
+		try {
+			await t.node.ready;
+			await spawnAgent(t, echoManifest("keeper"));
+			await untilState(t, "keeper", "running");
+			task = asTask(await (await clientFor(t, "keeper")).sendMessage(send([data({ type: "echo", keep: true })], { contextId: "ctx-keep" })));
+		} finally {
+			await t.stop();
+		}
+		t = await startTestNode(env);
+		try {
+			await t.node.ready;
+			const again = await (await clientFor(t, "keeper")).getTask({ tenant: "", id: task.id, historyLength: undefined });
+			expect(again).toMatchObject({ id: task.id, contextId: "ctx-keep", status: { state: TaskState.TASK_STATE_COMPLETED } });
+			expect(dataOf(again)).toMatchObject({ echo: { keep: true } });
+			expect(again.history[0].parts[0].content).toMatchObject({ $case: "data", value: { type: "echo", keep: true } });
+		} finally {
+			await t.stop();
+		}
 	});
 });

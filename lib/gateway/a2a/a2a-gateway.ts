@@ -13,6 +13,7 @@ import { A2AUser } from "./a2a-user";
 import { buildAgentCard, buildNodeCard, cardJson } from "./agent-card";
 import { AgentOsTaskStore } from "./db-task-store";
 import { AgentOsExecutor, refusalOf } from "./executor";
+import { LiveTasks } from "./live-tasks";
 import { A2ARequestError, RPC, toRpcError, type RpcError } from "./rpc-errors";
 
 export interface A2AGatewayOptions {
@@ -27,8 +28,12 @@ export interface A2AGatewayOptions {
 	recordRefusal(req: IncomingMessage, user: GatewayUser | null, reason: string): void;
 }
 
+/** How long an agent's manifest is trusted before it is read again (a changed one rebuilds its card). */
+const MANIFEST_TTL_MS = 2000;
+
 interface AgentEndpoint {
 	digest: string;
+	readAt: number;
 	v1: JsonRpcTransportHandler;
 	legacy: LegacyJsonRpcTransportHandler;
 }
@@ -212,20 +217,27 @@ export class A2AGateway {
 
 	/** The SDK's handlers for an agent, made again when its manifest changes. */
 	private async endpoint(agentId: string, req: IncomingMessage): Promise<AgentEndpoint> {
+		const fresh = this.endpoints.get(agentId);
+		if (fresh && Date.now() - fresh.readAt < MANIFEST_TTL_MS) return fresh;
 		let row;
 		try {
 			row = await this.agents.get(agentId);
 		} catch (err) {
+			this.endpoints.delete(agentId);
 			if ((err as { type?: string }).type === "AGENT_NOT_FOUND") throw new A2ARequestError(RPC.INVALID_PARAMS, `No agent ${agentId} on this node or cluster`, { type: "AGENT_NOT_FOUND", agentId });
 			throw err;
 		}
 		const digest = JSON.stringify(row.manifest);
 		const cached = this.endpoints.get(agentId);
-		if (cached && cached.digest === digest) return cached;
+		if (cached && cached.digest === digest) {
+			cached.readAt = Date.now();
+			return cached;
+		}
 		const manifest = row.manifest;
-		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks);
-		const handler = new DefaultRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId), executor, new DefaultExecutionEventBusManager());
-		const endpoint = { digest, v1: new JsonRpcTransportHandler(handler), legacy: new LegacyJsonRpcTransportHandler(handler) };
+		const live = new LiveTasks();
+		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks, live);
+		const handler = new DefaultRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId, live), executor, new DefaultExecutionEventBusManager());
+		const endpoint = { digest, readAt: Date.now(), v1: new JsonRpcTransportHandler(handler), legacy: new LegacyJsonRpcTransportHandler(handler) };
 		this.endpoints.set(agentId, endpoint);
 		return endpoint;
 	}

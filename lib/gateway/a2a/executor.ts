@@ -2,8 +2,9 @@ import type { Part } from "@a2a-js/sdk";
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext } from "@a2a-js/sdk/server";
 import type { AgentTask } from "../../../actors/agent-api";
 import type { TaskAnswer } from "../../../actors/supervisor";
-import type { TaskRecord, TaskStore } from "../../../actors/task-store";
+import type { TaskEnd, TaskStore } from "../../../actors/task-store";
 import { A2AUser } from "./a2a-user";
+import type { LiveTasks } from "./live-tasks";
 import { agentMessage, resultParts, textPart } from "./db-task-store";
 import { A2ARequestError } from "./rpc-errors";
 
@@ -55,33 +56,46 @@ export class AgentOsExecutor implements AgentExecutor {
 	constructor(
 		private readonly agentId: string,
 		private readonly declarative: boolean,
-		private readonly tasks: TaskStore
+		private readonly tasks: TaskStore,
+		/** Tasks whose events this executor still publishes; AgentOsTaskStore drops them once their end is saved. */
+		private readonly live: LiveTasks
 	) {}
 
 	async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
 		const { taskId, contextId } = request;
 		const caller = request.context.user;
+		// Watched before it is given, so its end is known the moment it is written here.
+		const watching = new AbortController();
+		const ended = this.tasks.whenEnded(taskId, { signal: watching.signal });
+		ended.catch(() => undefined);
 		try {
 			if (!(caller instanceof A2AUser)) throw new A2ARequestError(-32600, "The request carries no AgentOS caller");
 			if (request.task) throw new A2ARequestError(-32004, `Task ${taskId} has ended or is running; an AgentOS task takes one message, so send a new message without a taskId`);
 			const task = taskFromMessage(request.userMessage.parts, this.declarative, contextId);
 			await caller.ctx.call<TaskAnswer, object>("agents.submitTask", { id: this.agentId, task, async: true, taskId, contextId });
 		} catch (err) {
+			watching.abort();
 			// Ends the SDK's run quietly with a message; the gateway answers the refusal as a JSON-RPC error (a2a-gateway.ts).
 			request.context.state.set(REFUSAL, err);
 			bus.publish(AgentEvent.message(agentMessage("", contextId, [textPart((err as Error).message)])));
 			bus.finished();
 			return;
 		}
-		bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: 1, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } }));
-		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 2, message: undefined, timestamp: new Date().toISOString() }, metadata: undefined }));
-		const record = await this.tasks.whenEnded(taskId);
-		if (this.cancelled.delete(taskId)) return;
-		this.publishOutcome(record, contextId, bus);
-		bus.finished();
+		this.live.start(taskId);
+		try {
+			// Accepted and handed to the agent: the first event is the task, working.
+			bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: 2, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } }));
+			const end = await ended;
+			if (this.cancelled.delete(taskId)) return;
+			this.publishOutcome(end, contextId, bus);
+			bus.finished();
+		} catch (err) {
+			this.live.end(taskId);
+			throw err;
+		}
 	}
 
-	private publishOutcome(record: TaskRecord, contextId: string, bus: ExecutionEventBus): void {
+	private publishOutcome(record: TaskEnd, contextId: string, bus: ExecutionEventBus): void {
 		const taskId = record.id;
 		const timestamp = record.finishedAt ?? new Date().toISOString();
 		if (record.status === "succeeded") {
