@@ -32,7 +32,7 @@ import { governanceCtxMethods } from "../lib/governance/ctx-methods";
 import type { Config } from "../lib/kernel/config";
 import { Kernel } from "../lib/kernel/kernel";
 import { NodeMetrics } from "../lib/kernel/metrics";
-import { loadAdminToken, loadSecret, type AdminToken } from "../lib/kernel/secrets";
+import { deriveKey, loadAdminToken, loadSecret, type AdminToken } from "../lib/kernel/secrets";
 import { loadMalConfig } from "../lib/mal/mal-config";
 import { createProvider } from "../lib/mal/providers/registry";
 import { memoryCtxMethods } from "../lib/memory/ctx-methods";
@@ -44,6 +44,8 @@ import { GrantStore } from "../lib/security/grant-store";
 import { SecurityGuard } from "../lib/security/security-guard";
 import { TokenStore } from "../lib/security/token-store";
 import { societyCtxMethods } from "../lib/society/ctx-methods";
+import { RemoteAgentStore } from "../lib/tools/a2a/remote-agent-store";
+import { RemoteAgents } from "../lib/tools/a2a/remote-agents";
 import { builtinTools } from "../lib/tools/builtins";
 import { toolsCtxMethods } from "../lib/tools/ctx-methods";
 import { parseMcpServers } from "../lib/tools/mcp/mcp-config";
@@ -116,7 +118,11 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	}
 	const requests = new GrantRequests(grants, approvals, audit, config.GRANT_REQUEST_TIMEOUT_DAYS * 86_400_000);
 	const societyLogger = broker.getLogger("society");
-	const society = createSocietyServices(kernel, audit, err => societyLogger.warn(`Society counters: Redis failed, counting on this node meanwhile: ${err.message}`));
+	// Remote A2A agents' tokens are sealed under a key every node of the cluster derives alike.
+	const remotes = new RemoteAgentStore(() => kernel.db, deriveKey(clusterSecret.token, "remote-agent-tokens"));
+	const society = createSocietyServices(kernel, audit, err => societyLogger.warn(`Society counters: Redis failed, counting on this node meanwhile: ${err.message}`), {
+		remotes: new RemoteAgents(remotes, policy)
+	});
 	security.attach({
 		grants,
 		audit,
@@ -148,7 +154,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createPermissionsService(kernel, grants, requests),
 		createAuditService(kernel, audit),
 		createApprovalsService(kernel, approvals, requests),
-		createToolsService(kernel, { builtins: builtinTools(policy), mcpTools: () => mcp.tools(), grants, requests, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
+		createToolsService(kernel, { builtins: builtinTools(policy, remotes), mcpTools: () => mcp.tools(), grants, requests, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
 	];
 	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);

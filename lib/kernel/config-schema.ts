@@ -696,7 +696,7 @@ export const CONFIG_SCHEMA = {
 	ALLOWED_DOMAINS: setting({
 		group: "Tools",
 		type: "string",
-		description: "Comma-separated hosts (host or host:port; *.example.com) http_fetch and browser_snapshot may reach; private addresses only when named exactly"
+		description: "Comma-separated hosts (host or host:port; *.example.com) http_fetch, browser_snapshot and a2a_send may reach; private addresses only when named exactly"
 	}),
 	ALLOW_ALL_DOMAINS: setting({
 		group: "Tools",

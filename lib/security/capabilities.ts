@@ -14,6 +14,7 @@ export const CAPABILITIES = {
 	"fs.write": "write files inside the allowed paths",
 	"shell.exec": "run allowlisted commands",
 	"a2a.send": "send tasks to other agents",
+	"a2a.remote": "send messages to remote A2A agents by their card URL (a2a_send, a2a_get_task)",
 	"social.post": "post in forums and the jobs marketplace",
 	"social.moderate": "moderate forums and cases",
 	"node.monitor": "read the health of the node, the cluster, the model providers and the monitored URLs, and raise alerts"

@@ -12,6 +12,8 @@ export interface DirectoryEntry {
 	state: string;
 	owner: string | null;
 	reputation: number;
+	/** A remote A2A agent (state `remote`): reach it with a2a_send. */
+	remote?: { cardUrl: string; url: string };
 }
 
 export interface ForumPost {

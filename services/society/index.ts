@@ -11,7 +11,7 @@ import createCasesService from "../governance/cases.service";
 import createLockdownService from "../governance/lockdown.service";
 import createPoliciesService from "../governance/policies.service";
 import createSanctionsService from "../governance/sanctions.service";
-import createDirectoryService from "./directory.service";
+import createDirectoryService, { type DirectoryDeps } from "./directory.service";
 import createForumsService from "./forums.service";
 import createJobsService from "./jobs.service";
 import createReputationService from "./reputation.service";
@@ -24,7 +24,8 @@ import createReputationService from "./reputation.service";
 export function createSocietyServices(
 	kernel: Kernel,
 	audit: AuditLog,
-	onError: (err: Error) => void = () => undefined
+	onError: (err: Error) => void = () => undefined,
+	directory: DirectoryDeps = {}
 ): { schemas: ServiceSchema[]; sanctions: SanctionStore; heldBudgets: HeldBudgets; close(): Promise<void> } {
 	const reputation = new ReputationStore(kernel.db);
 	// Post limits, throttles and policy windows: one count per agent for the cluster when Redis is configured.
@@ -34,7 +35,7 @@ export function createSocietyServices(
 		createForumsService(kernel, reputation, counters),
 		createJobsService(kernel, reputation),
 		createReputationService(kernel, reputation),
-		createDirectoryService(kernel),
+		createDirectoryService(kernel, directory),
 		createPoliciesService(kernel, audit, counters),
 		createCasesService(kernel),
 		createSanctionsService(kernel, sanctions, reputation),

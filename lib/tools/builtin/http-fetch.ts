@@ -38,7 +38,7 @@ interface FetchArgs {
 	maxBytes: number;
 }
 
-interface Hop {
+export interface Hop {
 	status: number;
 	headers: http.IncomingHttpHeaders;
 	body: Buffer;
@@ -147,7 +147,7 @@ async function fetchUrl(args: FetchArgs, policy: ToolPolicy, ctx: ToolContext, l
 }
 
 /** One request to the checked address; a redirect's body is not read. */
-interface Outgoing {
+export interface Outgoing {
 	method: string;
 	headers: Record<string, string>;
 	body: string | undefined;
@@ -155,7 +155,7 @@ interface Outgoing {
 }
 
 /** One request to the checked address, direct or through the egress proxy; a redirect's body is not read. */
-async function send(target: CheckedUrl, proxy: Proxy | null, out: Outgoing, signal: AbortSignal, timeout: () => ToolTimeoutError): Promise<Hop> {
+export async function send(target: CheckedUrl, proxy: Proxy | null, out: Outgoing, signal: AbortSignal, timeout: () => ToolTimeoutError): Promise<Hop> {
 	const { url, address, family } = target;
 	const hostname = url.hostname.replace(/^\[|\]$/g, "");
 	const isHttps = url.protocol === "https:";
@@ -280,13 +280,13 @@ function decodeText(body: Buffer, contentType: string): string {
  * than Basic, and NO_PROXY exceptions. The proxy's own address is trusted configuration
  * and is not run through checkUrl.
  */
-interface Proxy {
+export interface Proxy {
 	hostname: string;
 	port: number;
 	authorization?: string;
 }
 
-function parseProxy(raw: string | undefined): Proxy | null {
+export function parseProxy(raw: string | undefined): Proxy | null {
 	if (raw === undefined || raw === "") return null;
 	let url: URL;
 	try {
