@@ -127,10 +127,10 @@ export class Supervisor {
 	 * node an agent running here is known without reading its row; otherwise the row says
 	 * whether it exists (404 AGENT_NOT_FOUND) and, in a cluster, where it runs.
 	 */
-	async submit(id: string, task: AgentTask, caller: Caller, handedOver: boolean, ask: (taskId: string) => Promise<unknown>, named: { taskId?: string; contextId?: string } = {}): Promise<TaskAnswer> {
+	async submit(id: string, task: AgentTask, caller: Caller, handedOver: boolean, ask: (taskId: string) => Promise<unknown>, named: { taskId?: string; contextId?: string; protocolState?: unknown } = {}): Promise<TaskAnswer> {
 		const row = this.across || !this.local.has(id) ? await this.deps.agents.get(id) : undefined;
 		const taskId = named.taskId ?? TaskStore.newId();
-		const entry = { id: taskId, agentId: id, task, caller, contextId: named.contextId };
+		const entry = { id: taskId, agentId: id, task, caller, contextId: named.contextId, protocolState: named.protocolState };
 		const run = () => (row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, this.deps.config.CLUSTER_TASK_WAIT_MS, () => ask(taskId)) : ask(taskId));
 		if (!handedOver) return { taskId, status: "succeeded", result: await this.deps.tasks.runRecorded(entry, run, { handedOver: false }) };
 		await this.deps.tasks.runRecorded(entry, run, {

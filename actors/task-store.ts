@@ -81,6 +81,8 @@ export interface TaskEntry {
 	task: { type: string };
 	caller: Caller;
 	contextId?: string;
+	/** An open protocol's record of the task (A2A: the message that asked), written with the row. */
+	protocolState?: unknown;
 }
 
 /** How a task is run: awaited (its caller holds the only copy meanwhile) or handed over (acknowledged at once). */
@@ -151,15 +153,16 @@ export class TaskStore {
 			.catch((err: Error) => mode.onUnrecorded(err));
 	}
 
-	private async create({ id, agentId, task, caller, contextId }: TaskEntry): Promise<void> {
+	private async create({ id, agentId, task, caller, contextId, protocolState }: TaskEntry): Promise<void> {
 		try {
-			await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id) VALUES ($1, $2, $3, $4, $5, 'queued', $6)", [
+			await this.db.query("INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id, protocol_state) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7)", [
 				id,
 				agentId,
 				task.type,
 				JSON.stringify(task),
 				JSON.stringify(caller),
-				contextId ?? null
+				contextId ?? null,
+				protocolState === undefined ? null : JSON.stringify(protocolState)
 			]);
 		} catch (err) {
 			throw isDuplicate(err) ? new TaskExistsError(id) : err;
@@ -167,11 +170,11 @@ export class TaskStore {
 	}
 
 	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
-	private async record({ id, agentId, task, caller, contextId }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
+	private async record({ id, agentId, task, caller, contextId, protocolState }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
 		try {
 			await this.db.query(
-				"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at, context_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)",
-				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt, contextId ?? null]
+				"INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, result, error, created_at, finished_at, context_id, protocol_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)",
+				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), ...outcomeColumns(outcome), receivedAt, contextId ?? null, protocolState === undefined ? null : JSON.stringify(protocolState)]
 			);
 		} catch (err) {
 			throw isDuplicate(err) ? new TaskExistsError(id) : err;

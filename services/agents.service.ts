@@ -181,10 +181,12 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 					timeoutMs: TIMEOUT_MS_PARAM,
 					// A protocol that numbers its own tasks (A2A) names the id, and the conversation.
 					taskId: { type: "uuid", optional: true },
-					contextId: { type: "string", min: 1, max: 200, optional: true }
+					contextId: { type: "string", min: 1, max: 200, optional: true },
+					// …and keeps its own record of the task (A2A: the message that asked) in the same write.
+					protocolState: { type: "object", optional: true }
 				},
-				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number; taskId?: string; contextId?: string }, Meta>): Promise<TaskAnswer> {
-					const { id, task, timeoutMs, taskId: named, contextId } = ctx.params;
+				async handler(ctx: Context<{ id: string; task: AgentTask; async?: boolean; timeoutMs?: number; taskId?: string; contextId?: string; protocolState?: object }, Meta>): Promise<TaskAnswer> {
+					const { id, task, timeoutMs, taskId: named, contextId, protocolState } = ctx.params;
 					const caller: Caller = ctx.meta.caller ?? { kind: "user", id: ctx.meta.user?.id ?? "system" };
 					const answer = await supervisor.submit(
 						id,
@@ -192,7 +194,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 						caller,
 						ctx.params.async === true,
 						taskId => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } }),
-						{ taskId: named, contextId }
+						{ taskId: named, contextId, protocolState }
 					);
 					if (answer.status === "queued") ctx.meta.$statusCode = 202;
 					return answer;

@@ -111,6 +111,27 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		expect(await submissions()).toBe(before + 1);
 	});
 
+	it("writes a task twice, when accepted (with the message) and when it ends, and shows it later as SendMessage answered it", async () => {
+		const client = await clientFor(t, "echo");
+		const query = jest.spyOn(t.node.kernel.db, "query");
+		let task: Task;
+		let writes: string[];
+		try {
+			task = asTask(await client.sendMessage(send([data({ type: "echo", text: "twice" })])));
+			writes = query.mock.calls.map(([sql]) => sql).filter(sql => /^\s*(INSERT INTO|UPDATE) agent_tasks\b/.test(sql));
+		} finally {
+			query.mockRestore();
+		}
+		expect(writes).toHaveLength(2);
+
+		const again = await client.getTask({ tenant: "", id: task.id, historyLength: undefined });
+		expect(again.status).toEqual(task.status);
+		expect(again.artifacts).toEqual(task.artifacts);
+		expect(again.history).toEqual(task.history);
+		expect(again.history.map(m => m.role)).toEqual([Role.ROLE_USER, Role.ROLE_AGENT]);
+		expect(again.history[0].parts[0].content).toMatchObject({ $case: "data", value: { type: "echo", text: "twice" } });
+	});
+
 	it("takes JSON text as a task, lists an agent's tasks by context, and answers a 0.3 client's method names", async () => {
 		const client = await clientFor(t, "echo");
 		const contextId = crypto.randomUUID();

@@ -1,36 +1,13 @@
-import crypto from "node:crypto";
-import { Task, TaskState, type Artifact, type ListTasksRequest, type ListTasksResponse, type Message, type Part } from "@a2a-js/sdk";
+import { Task, TaskState, type ListTasksRequest, type ListTasksResponse, type Message } from "@a2a-js/sdk";
 import type { ServerCallContext, TaskStore as A2ATaskStore } from "@a2a-js/sdk/server";
 import type { ProtocolTaskRecord, TaskStore } from "../../../actors/task-store";
 import type { LiveTasks } from "./live-tasks";
+import { dataPart, outcomeOf, textPart } from "./task-outcome";
 import { fromA2AState, isTerminal, toA2AState } from "./task-states";
 
 const DEFAULT_PAGE = 50;
 const TERMINAL = new Set<TaskState>([TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED]);
 const MAX_PAGE = 100;
-
-export function textPart(text: string): Part {
-	return { content: { $case: "text", value: text }, mediaType: "text/plain", filename: "", metadata: undefined };
-}
-
-export function dataPart(value: unknown): Part {
-	return { content: { $case: "data", value }, mediaType: "application/json", filename: "", metadata: undefined };
-}
-
-export function agentMessage(taskId: string, contextId: string, parts: Part[]): Message {
-	return { messageId: crypto.randomUUID(), contextId, taskId, role: 2, parts, metadata: undefined, extensions: [], referenceTaskIds: [] };
-}
-
-/** What a task's outcome becomes: a chat's answer as text, any result as data. */
-export function resultParts(result: unknown): Part[] {
-	const answer = (result as { answer?: unknown } | null)?.answer;
-	return typeof answer === "string" ? [textPart(answer), dataPart(result)] : [dataPart(result ?? null)];
-}
-
-function errorText(error: unknown): string {
-	const e = error as { type?: string; message?: string } | null;
-	return e?.message ? `${e.type ?? "ERROR"}: ${e.message}` : "The task failed";
-}
 
 /** What the task was asked, as the message that asked it: a chat's text, any other task as data. */
 function inputMessage(record: ProtocolTaskRecord, contextId: string): Message {
@@ -41,28 +18,29 @@ function inputMessage(record: ProtocolTaskRecord, contextId: string): Message {
 
 /**
  * The A2A view of an AgentOS task. The task row is the truth for its state and outcome
- * (a REST caller or another node may have changed it); the protocol record adds the
- * message history and artifacts the SDK saved when the task ended. A task given over
- * REST, or not ended yet, is shown from its row: its input as the history.
+ * (a REST caller or another node may have changed it); the protocol record adds what only
+ * the protocol knows: the message that asked (saved when the task was accepted) and a
+ * cancellation's note. An ended task's result and answer are rebuilt from the row
+ * (task-outcome.ts), as the executor sent them. A task given over REST shows its input as
+ * the history.
  */
 export function toA2ATask(record: ProtocolTaskRecord): Task {
 	const saved = record.protocolState ? Task.fromJSON(record.protocolState) : undefined;
 	const contextId = record.contextId ?? saved?.contextId ?? record.id;
 	const state = toA2AState(record.status);
-	const ended = isTerminal(record.status);
-	let artifacts: Artifact[] = saved?.artifacts ?? [];
-	if (record.status === "succeeded" && !artifacts.length) {
-		artifacts = [{ artifactId: `${record.id}-result`, name: "result", description: "", parts: resultParts(record.result), metadata: undefined, extensions: [] }];
-	}
-	const keep = saved?.status && (!ended || saved.status.state === state);
-	const message = record.status === "failed" ? agentMessage(record.id, contextId, [textPart(errorText(record.error))]) : undefined;
+	const history = saved?.history.length ? saved.history : [inputMessage(record, contextId)];
+	const metadata = { agentId: record.agentId, type: record.type, ...(saved?.metadata ?? {}) };
+	const base = { id: record.id, contextId, metadata };
+	// A record saved whole (a cancellation, or a task ended before outcomes were rebuilt) is kept while the row agrees.
+	if (saved?.status && (!isTerminal(record.status) || saved.status.state === state)) return { ...base, status: saved.status, artifacts: saved.artifacts, history };
+	if (!isTerminal(record.status)) return { ...base, status: { state, message: undefined, timestamp: record.createdAt }, artifacts: saved?.artifacts ?? [], history };
+	const outcome = outcomeOf(record, contextId);
+	const answer = outcome.status.message;
 	return {
-		id: record.id,
-		contextId,
-		status: keep && saved?.status ? saved.status : { state, message, timestamp: record.finishedAt ?? record.createdAt },
-		artifacts,
-		history: saved?.history ?? [inputMessage(record, contextId)],
-		metadata: { agentId: record.agentId, type: record.type, ...(saved?.metadata ?? {}) }
+		...base,
+		status: outcome.status,
+		artifacts: saved?.artifacts.length ? saved.artifacts : outcome.artifacts,
+		history: answer && !history.some(m => m.messageId === answer.messageId) ? [...history, answer] : history
 	};
 }
 
@@ -82,7 +60,8 @@ export class AgentOsTaskStore implements A2ATaskStore {
 
 	async save(task: Task, _context: ServerCallContext): Promise<void> {
 		const ended = task.status !== undefined && TERMINAL.has(task.status.state);
-		// A task AgentOS refused has no row and is reported as an error instead (executor.ts).
+		// A task AgentOS refused has no row and is reported as an error instead (executor.ts);
+		// one that ended as its row says needs no write (toA2ATask rebuilds it).
 		if (this.live.update(task, ended)) await this.tasks.saveProtocolState(task.id, task.contextId, Task.toJSON(task));
 	}
 

@@ -1,12 +1,12 @@
-import type { Part } from "@a2a-js/sdk";
+import { Task, type Part } from "@a2a-js/sdk";
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext } from "@a2a-js/sdk/server";
 import type { AgentTask } from "../../../actors/agent-api";
 import type { TaskAnswer } from "../../../actors/supervisor";
-import type { TaskEnd, TaskStore } from "../../../actors/task-store";
+import type { TaskStore } from "../../../actors/task-store";
 import { A2AUser } from "./a2a-user";
 import type { LiveTasks } from "./live-tasks";
-import { agentMessage, resultParts, textPart } from "./db-task-store";
 import { A2ARequestError } from "./rpc-errors";
+import { agentMessage, outcomeOf, textPart } from "./task-outcome";
 
 const REFUSAL = "agentos.refusal";
 
@@ -68,11 +68,13 @@ export class AgentOsExecutor implements AgentExecutor {
 		const watching = new AbortController();
 		const ended = this.tasks.whenEnded(taskId, { signal: watching.signal });
 		ended.catch(() => undefined);
+		const accepted: Task = { id: taskId, contextId, status: undefined, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } };
 		try {
 			if (!(caller instanceof A2AUser)) throw new A2ARequestError(-32600, "The request carries no AgentOS caller");
 			if (request.task) throw new A2ARequestError(-32004, `Task ${taskId} has ended or is running; an AgentOS task takes one message, so send a new message without a taskId`);
 			const task = taskFromMessage(request.userMessage.parts, this.declarative, contextId);
-			await caller.ctx.call<TaskAnswer, object>("agents.submitTask", { id: this.agentId, task, async: true, taskId, contextId });
+			// The message that asked is written with the row (one write), the state left to the row.
+			await caller.ctx.call<TaskAnswer, object>("agents.submitTask", { id: this.agentId, task, async: true, taskId, contextId, protocolState: Task.toJSON(accepted) });
 		} catch (err) {
 			watching.abort();
 			// Ends the SDK's run quietly with a message; the gateway answers the refusal as a JSON-RPC error (a2a-gateway.ts).
@@ -84,33 +86,18 @@ export class AgentOsExecutor implements AgentExecutor {
 		this.live.start(taskId);
 		try {
 			// Accepted and handed to the agent: the first event is the task, working.
-			bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: 2, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [request.userMessage], metadata: { agentId: this.agentId } }));
+			bus.publish(AgentEvent.task({ ...accepted, status: { state: 2, message: undefined, timestamp: new Date().toISOString() } }));
 			const end = await ended;
 			if (this.cancelled.delete(taskId)) return;
-			this.publishOutcome(end, contextId, bus);
+			this.live.endFromRow(taskId);
+			const { artifacts, status } = outcomeOf(end, contextId);
+			for (const artifact of artifacts) bus.publish(AgentEvent.artifactUpdate({ taskId, contextId, artifact, append: false, lastChunk: true, metadata: undefined }));
+			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status, metadata: undefined }));
 			bus.finished();
 		} catch (err) {
 			this.live.end(taskId);
 			throw err;
 		}
-	}
-
-	private publishOutcome(record: TaskEnd, contextId: string, bus: ExecutionEventBus): void {
-		const taskId = record.id;
-		const timestamp = record.finishedAt ?? new Date().toISOString();
-		if (record.status === "succeeded") {
-			const parts = resultParts(record.result);
-			bus.publish(AgentEvent.artifactUpdate({ taskId, contextId, artifact: { artifactId: `${taskId}-result`, name: "result", description: "", parts, metadata: undefined, extensions: [] }, append: false, lastChunk: true, metadata: undefined }));
-			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 3, message: agentMessage(taskId, contextId, parts.slice(0, 1)), timestamp }, metadata: undefined }));
-			return;
-		}
-		if (record.status === "cancelled") {
-			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 5, message: undefined, timestamp }, metadata: undefined }));
-			return;
-		}
-		const error = record.error as { type?: string; message?: string } | null;
-		const text = `${error?.type ?? "ERROR"}: ${error?.message ?? "the task failed"}`;
-		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 4, message: agentMessage(taskId, contextId, [textPart(text)]), timestamp }, metadata: undefined }));
 	}
 
 	/**

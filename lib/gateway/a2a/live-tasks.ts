@@ -3,12 +3,14 @@ import type { Task } from "@a2a-js/sdk";
 /**
  * The tasks this node's executor is running, with the SDK's latest record of each. The
  * SDK loads and saves a task at every event; while it runs here, those come from and go
- * to memory, and only its end (history, artifacts, final status) is written. Meanwhile
- * the row keeps its state and input for other nodes (db-task-store.ts shows the input as
- * the message history).
+ * to memory. The message that asked was written with the row when the task was
+ * accepted; an end the executor took from the row is not written again (the row has it,
+ * and db-task-store.ts rebuilds the same record from it); any other end (a cancellation's
+ * note) is.
  */
 export class LiveTasks {
 	private readonly tasks = new Map<string, Task | undefined>();
+	private readonly endedByRow = new Set<string>();
 
 	start(taskId: string): void {
 		this.tasks.set(taskId, undefined);
@@ -24,15 +26,24 @@ export class LiveTasks {
 		return task && structuredClone(task);
 	}
 
-	/** Keeps the record; true when it must be written (a task not running here, or its end, which also ends it here). */
+	/** The task's next end is the one its row already holds (the executor read it from there). */
+	endFromRow(taskId: string): void {
+		if (this.tasks.has(taskId)) this.endedByRow.add(taskId);
+	}
+
+	/** Keeps the record; true when it must be written (a task not running here, or an end the row does not hold; an end also ends it here). */
 	update(task: Task, ended: boolean): boolean {
 		if (!this.tasks.has(task.id)) return true;
-		if (ended) this.tasks.delete(task.id);
-		else this.tasks.set(task.id, structuredClone(task));
-		return ended;
+		if (!ended) {
+			this.tasks.set(task.id, structuredClone(task));
+			return false;
+		}
+		this.tasks.delete(task.id);
+		return !this.endedByRow.delete(task.id);
 	}
 
 	end(taskId: string): void {
 		this.tasks.delete(taskId);
+		this.endedByRow.delete(taskId);
 	}
 }
