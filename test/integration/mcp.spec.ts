@@ -209,8 +209,9 @@ describe("MCP over Streamable HTTP", () => {
 
 	beforeAll(async () => {
 		server = await startMcpHttpServer();
+		// The timeout bounds every call, the quick ones too: wide enough for them on a busy machine, far below `slow`'s 5 s.
 		conn = new McpConnection(
-			{ name: "web", transport: "http", url: server.url, headers: { "x-test": "1" }, tools: ["*"], capability: "tools.execute", timeoutMs: 300 },
+			{ name: "web", transport: "http", url: server.url, headers: { "x-test": "1" }, tools: ["*"], capability: "tools.execute", timeoutMs: 1500 },
 			{ onChange: s => changes.push(s), initialBackoffMs: 100 }
 		);
 		await conn.connect();
