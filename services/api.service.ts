@@ -1,3 +1,4 @@
+import type { GatewayLimits } from "../lib/gateway/gateway-limits";
 import crypto from "node:crypto";
 import http, { type Server, type ServerResponse } from "node:http";
 import type { Context, ServiceSchema } from "moleculer";
@@ -122,23 +123,14 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 	}
 
 	/** MCP at /mcp: the gateway's token, limits and audit; it reads its own body (JSON-RPC errors, not REST's). */
-	const mcp = mcpRoute({
-		auth,
-		db: kernel.db,
-		version: kernel.version,
-		maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
-		limit: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
-		refused: recordRefusal
-	});
-
-	const a2a = new A2AGateway({
-		db: kernel.db,
-		auth,
-		version: kernel.version,
+	/** One set of limits for REST and every protocol. */
+	const limits: GatewayLimits = {
 		maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
 		checkRate: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
 		recordRefusal: (req, user, reason) => recordRefusal(req as IncomingRequest, user, reason)
-	});
+	};
+	const mcp = mcpRoute({ ...limits, auth, db: kernel.db, version: kernel.version });
+	const a2a = new A2AGateway({ ...limits, auth, db: kernel.db, version: kernel.version });
 
 	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
@@ -186,7 +178,7 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 				{
 					path: API_PREFIX,
 					async onBeforeCall(ctx: Context, route: Route, req: IncomingRequest, res: ServerResponse) {
-						await checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res);
+						await limits.checkRate(req, res);
 					},
 					authentication: true,
 					authorization: true,
@@ -197,11 +189,7 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 					use: [checkBody, bodyReadErrors(config.GATEWAY_MAX_PAYLOAD_BYTES)]
 				},
 				{ path: "/mcp", authentication: false, authorization: false, bodyParsers: false, mappingPolicy: "restrict", aliases: { "POST /": mcp, "GET /": mcp, "DELETE /": mcp } },
-				openAIRoute({
-					maxPayloadBytes: config.GATEWAY_MAX_PAYLOAD_BYTES,
-					checkRate: (req, res) => checkRate(rateKeys(req.socket?.remoteAddress, req.headers.authorization?.slice(7)), res),
-					recordRefusal
-				})
+				openAIRoute(limits)
 			],
 
 			onError(this: GatewayThis, req: IncomingRequest, res: ServerResponse, err: Error) {

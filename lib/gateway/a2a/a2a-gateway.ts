@@ -1,3 +1,4 @@
+import type { GatewayLimits } from "../gateway-limits";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, Logger } from "moleculer";
 import { formatSSEErrorEvent, formatSSEEvent, SSE_HEADERS } from "@a2a-js/sdk";
@@ -16,16 +17,11 @@ import { AgentOsExecutor, refusalOf } from "./executor";
 import { LiveTasks } from "./live-tasks";
 import { A2ARequestError, RPC, toRpcError, type RpcError } from "./rpc-errors";
 
-export interface A2AGatewayOptions {
+export interface A2AGatewayOptions extends GatewayLimits {
 	db: Database;
 	auth: GatewayAuth;
 	/** The node's version, on its own card. */
 	version: string;
-	maxPayloadBytes: number;
-	/** The gateway's rate limit for a client address and token; throws when spent. */
-	checkRate(req: IncomingMessage, res: ServerResponse): Promise<void>;
-	/** Records a refused request in the audit log, as REST does. */
-	recordRefusal(req: IncomingMessage, user: GatewayUser | null, reason: string): void;
 }
 
 /** How long an agent's manifest is trusted before it is read again (a changed one rebuilds its card). */

@@ -1,3 +1,4 @@
+import type { GatewayLimits } from "../gateway-limits";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
@@ -12,15 +13,10 @@ import type { GatewayAuth, GatewayUser } from "../gateway-auth";
 import type { GatewayThis } from "../gateway-this";
 import { createMcpServer } from "./mcp-server";
 
-export interface McpRouteOptions {
+export interface McpRouteOptions extends GatewayLimits {
 	auth: GatewayAuth;
 	db: Database;
 	version: string;
-	maxPayloadBytes: number;
-	/** The gateway's rate limits (per address and token); throws RATE_LIMITED. */
-	limit(req: IncomingMessage, res: ServerResponse): Promise<void>;
-	/** A refused request, for the audit log, as REST records them. */
-	refused(req: IncomingRequest, user: GatewayUser | null, reason: string): void;
 }
 
 /** JSON-RPC's code for a server's own errors outside the spec's list, as the SDK's transport answers HTTP-level refusals. */
@@ -77,7 +73,7 @@ export function mcpRoute(options: McpRouteOptions) {
 		// Errors as REST shows them: a bug's text stays in the log under a request id.
 		const answer = (err: unknown): ErrorAnswer => errorAnswer(err, { requestId: ctx?.requestID ?? undefined, what: `${req.method} /mcp`, circuitHalfOpenMs, logger: this.logger });
 		try {
-			await options.limit(req, res);
+			await options.checkRate(req, res);
 		} catch (err) {
 			// RATE_LIMITED: the limiter has set Retry-After on the response already.
 			const { status, error, retryAfterSeconds } = answer(err);
@@ -87,7 +83,7 @@ export function mcpRoute(options: McpRouteOptions) {
 		try {
 			user = await options.auth.fromHeader(req.headers.authorization);
 		} catch (err) {
-			options.refused(req, null, (err as { type?: string }).type ?? "unauthorized");
+			options.recordRefusal(req, null, (err as { type?: string }).type ?? "unauthorized");
 			const { status, error } = answer(err);
 			const challenge = error.type === "INVALID_TOKEN" ? 'Bearer realm="agentos", error="invalid_token"' : 'Bearer realm="agentos"';
 			return sendRpcError(res, status, HTTP_ERROR, error, status === 401 ? { "WWW-Authenticate": challenge } : {});
@@ -117,7 +113,7 @@ export function mcpRoute(options: McpRouteOptions) {
 			call: (action, params) => ctx.call(action, params, { meta: { user } }),
 			manifests,
 			manifest,
-			refused: reason => options.refused(req, user, reason),
+			refused: reason => options.recordRefusal(req, user, reason),
 			describe: err => answer(err).error
 		});
 		// JSON answers rather than an event stream: each call has one answer, and any HTTP client reads it.

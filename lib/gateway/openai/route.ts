@@ -1,3 +1,4 @@
+import type { GatewayLimits } from "../gateway-limits";
 import type { ServerResponse } from "node:http";
 import type { Context } from "moleculer";
 import type { ApiRouteSchema, IncomingRequest } from "moleculer-web";
@@ -15,11 +16,7 @@ import { ChunkWriter } from "./sse";
 export const OPENAI_PREFIX = "/v1";
 
 /** What the gateway lends the route: the same rate limits and refusal audit as /api/v1. */
-export interface OpenAIRouteDeps {
-	maxPayloadBytes: number;
-	checkRate(req: IncomingRequest, res: ServerResponse): Promise<void>;
-	recordRefusal(req: IncomingRequest, user: GatewayUser | null, reason: string): void;
-}
+export type OpenAIRouteDeps = GatewayLimits;
 
 type UserCtx = Context<unknown, { user: GatewayUser }>;
 
