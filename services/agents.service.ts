@@ -270,7 +270,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			if (metrics) registerAgentMetrics(metrics, () => supervisor.runtimes());
 			kernel.start().then(
 				async () => {
-					await supervisor.restore();
+					// A database lost right after boot leaves the restore to the reconciler's next round.
+					await supervisor.restore().catch((err: Error) => this.logger.warn(`Restoring agents failed: ${err.message}`));
 					if (config.AGENT_RECONCILE_INTERVAL_MS > 0) {
 						reconciler = setInterval(() => {
 							supervisor.restore().catch((err: Error) => this.logger.warn(`Reconciling agents failed: ${err.message}`));

@@ -54,6 +54,7 @@ const fromRecord = (r: AuditRecord): ObservedEvent => ({ ...r, actor: { kind: r.
 /** What the policies service's own `methods` put on `this`. */
 interface PoliciesMethods {
 	loadPolicies(): Promise<void>;
+	reloadInBackground(attempt?: number): void;
 	act(firing: Firing): Promise<void>;
 }
 
@@ -67,6 +68,8 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 	const evaluator = new SharedPolicyEvaluator([], windowMs => counters.tally("policy", windowMs));
 	const modes = new Map<string, PolicyMode>();
 	let unsubscribe: (() => void) | undefined;
+	let reloadTimer: NodeJS.Timeout | undefined;
+	let stopped = false;
 
 	return defineService<PoliciesMethods, DbMethods>({
 		name: "policies",
@@ -191,7 +194,7 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 
 		events: {
 			"policies.changed"() {
-				void this.loadPolicies();
+				this.reloadInBackground();
 			}
 		},
 
@@ -209,6 +212,21 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 					}
 				}
 				evaluator.setPolicies(compiled);
+			},
+
+			/**
+			 * Loads the policies without a caller to answer: while the database is away the
+			 * load is retried (the last policies loaded stay in force meanwhile), so a node that
+			 * loses its database never runs without the policies it is told about.
+			 */
+			reloadInBackground(attempt = 0): void {
+				clearTimeout(reloadTimer);
+				this.loadPolicies().catch((err: Error) => {
+					if (stopped) return;
+					const delay = Math.min(30_000, 500 * 2 ** attempt);
+					this.logger.warn(`Policies could not be loaded (${err.message}); retrying in ${delay} ms`);
+					reloadTimer = setTimeout(() => this.reloadInBackground(attempt + 1), delay);
+				});
 			},
 
 			/** An enforced firing opens a case with the evidence, then applies each sanction the policy names, linked to it. */
@@ -257,12 +275,14 @@ export default function createPoliciesService(kernel: Kernel, audit: AuditLog, c
 					.catch((err: Error) => this.logger.warn(`Policies could not count ${event.action}: ${err.message}`));
 			});
 			kernel.start().then(
-				() => this.loadPolicies(),
+				() => this.reloadInBackground(),
 				() => undefined
 			);
 		},
 
 		stopped() {
+			stopped = true;
+			clearTimeout(reloadTimer);
 			unsubscribe?.();
 		}
 	});
