@@ -6,6 +6,7 @@ import type { AgentRuntime, RuntimeStatus } from "./agent-runtime";
 import type { Envelope, EnvelopeSigner } from "./envelope";
 import { checkTask } from "./manifest";
 import { TaskStore } from "./task-store";
+import type { DurableRuns } from "./durable-runs";
 import { ParamsInvalidError } from "../lib/kernel/errors";
 
 export interface AskParams {
@@ -13,9 +14,16 @@ export interface AskParams {
 	timeoutMs?: number;
 	/** Set by agents: proves which agent sent the task. */
 	envelope?: Envelope;
-	/** Set by the supervisor when it has recorded the task. */
+	/** Set by the supervisor when it has recorded the task, or names the durable task to run. */
 	taskId?: string;
+	/** A durable task: written here and run (`start`), or taken from the queue (`take`). */
+	durable?: DurableAsk;
 }
+
+/** How a durable task reaches the agent's actor. */
+export type DurableAsk =
+	| { mode: "start"; awaited: true; contextId?: string; protocolState?: unknown }
+	| { mode: "take"; awaited: boolean };
 
 export interface TellParams {
 	task: AgentTask;
@@ -30,6 +38,7 @@ export interface ActorMeta {
 export interface ActorDeps {
 	signer: EnvelopeSigner;
 	tasks: TaskStore;
+	runs: DurableRuns;
 	validators: Map<string, ValidateFunction>;
 	maxTaskTimeoutMs: number;
 }
@@ -45,6 +54,7 @@ const checkAsk = validator.compile({
 	timeoutMs: { type: "number", integer: true, positive: true, optional: true },
 	envelope: { type: "object", optional: true },
 	taskId: { type: "string", optional: true },
+	durable: { type: "object", optional: true },
 	$$strict: false
 });
 const checkTell = validator.compile({ task: { type: "object" }, envelope: { type: "object", optional: true }, $$strict: false });
@@ -94,8 +104,14 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 					validate(checkAsk, ctx.params);
 					const { caller, task } = sender(ctx);
 					checkTask(manifest, deps.validators, task);
+					const { durable, taskId: named } = ctx.params;
+					if (durable && named) {
+						const options = { parent: ctx, timeoutMs: ctx.params.timeoutMs, awaited: durable.awaited };
+						if (durable.mode === "take") return deps.runs.take(runtime, named, options);
+						return deps.runs.start(runtime, { id: named, agentId: manifest.id, task, caller, contextId: durable.contextId, protocolState: durable.protocolState }, options);
+					}
 					// An ask nobody recorded needs only a name unique on this node, not a UUID.
-					const taskId = ctx.params.taskId ?? `${manifest.id}:${++untracked}`;
+					const taskId = named ?? `${manifest.id}:${++untracked}`;
 					return runtime.submit("task", task, caller, { taskId, timeoutMs: ctx.params.timeoutMs, parent: ctx });
 				}
 			},
@@ -108,6 +124,10 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 					const { caller, task } = sender(ctx);
 					checkTask(manifest, deps.validators, task);
 					const taskId = TaskStore.newId();
+					if (manifest.durable !== false) {
+						await deps.runs.handOver(runtime, { id: taskId, agentId: manifest.id, task, caller }, ctx);
+						return { taskId };
+					}
 					await deps.tasks.runRecorded({ id: taskId, agentId: manifest.id, task, caller }, () => runtime.submit("task", task, caller, { taskId, parent: ctx }), {
 						handedOver: true,
 						onUnrecorded: err => this.logger.error(`Could not record the outcome of task ${taskId}: ${err.message}`)

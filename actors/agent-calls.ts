@@ -5,12 +5,16 @@
  * onStop, for no task.
  */
 import { Errors, type Context } from "moleculer";
+import type { TaskRun } from "./task-run";
 
-/** The task a ctx call runs for: the context the task came in with, and when its time is up. */
+/** The task a ctx call runs for: the context the task came in with, when its time is up, and its durable run. */
 export interface TaskOrigin {
-	ctx: Context;
+	/** Absent for a run resumed after a crash: nobody's request is waiting on it here. */
+	ctx?: Context;
 	/** Epoch ms; calls made after it are refused. */
 	deadline: number;
+	/** The run's journal: its calls are replayed from it or journaled in it. */
+	run?: TaskRun;
 }
 
 /** Answers one ctx call of agent code, as a child of `origin` when it runs for a task. */

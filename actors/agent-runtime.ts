@@ -10,6 +10,7 @@ import type { AgentManifest } from "./manifest-types";
 import { RestartTracker } from "./restart-tracker";
 import type { WireError } from "./workers/protocol";
 import type { AgentWorker, WorkerExit, WorkerHooks } from "./workers/worker";
+import type { TaskRun } from "./task-run";
 
 export interface RuntimeOptions {
 	nodeID: string;
@@ -41,6 +42,8 @@ export interface SubmitOptions {
 	timeoutMs?: number;
 	/** The context the task came in with: the agent's ctx calls for it run as its children. */
 	parent?: Context;
+	/** The task's durable run: its ctx calls are journaled (or replayed), and its retries are the run's. */
+	run?: TaskRun;
 }
 
 /**
@@ -124,11 +127,11 @@ export class AgentRuntime {
 	 * is bounded by the task timeout (clamped by MAX_AGENT_TASK_TIMEOUT_MS); the agent
 	 * keeps its mailbox slot until its code returns.
 	 */
-	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs, parent }: SubmitOptions): Promise<unknown> {
+	submit(kind: "task" | "message", payload: unknown, caller: Caller, { taskId, timeoutMs, parent, run }: SubmitOptions): Promise<unknown> {
 		if (!acceptsTasks(this.stateValue)) throw new AgentNotRunningError(this.id, this.stateValue);
-		const limit = Math.min(timeoutMs ?? this.manifest.limits.timeoutMs, this.options.maxTaskTimeoutMs);
+		const limit = this.timeLimit(timeoutMs);
 		// Kept while the agent's code runs, even past the caller's timeout (its calls are refused then).
-		const origin: TaskOrigin | undefined = parent && { ctx: parent, deadline: Date.now() + limit };
+		const origin: TaskOrigin | undefined = parent || run ? { ctx: parent, deadline: Date.now() + limit, run } : undefined;
 		return new Promise((resolve, reject) => {
 			const cancel = taskDeadlines.add(limit, () => reject(new TaskTimeoutError(this.id, taskId, limit)));
 			this.mailbox.push(() => this.deliver(kind, taskId, payload, caller, origin)).then(
@@ -142,6 +145,11 @@ export class AgentRuntime {
 				}
 			);
 		});
+	}
+
+	/** A task's time limit: what it asks for (or the manifest's), within MAX_AGENT_TASK_TIMEOUT_MS. */
+	timeLimit(timeoutMs?: number): number {
+		return Math.min(timeoutMs ?? this.manifest.limits.timeoutMs, this.options.maxTaskTimeoutMs);
 	}
 
 	/** Drains the mailbox (within the grace period), runs onStop, then ends the worker. */
@@ -191,8 +199,9 @@ export class AgentRuntime {
 					if (keepsIdentity(err)) throw err;
 					const wire = summary(err);
 					if (wire.name === "WorkerGone") {
-						// The worker died under this task: once more on the next worker, then give up.
-						if (attempt === 0 && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, origin, 1);
+						// The worker died under this task: once more on the next worker, then give up. A durable
+						// run is tried again by its runner, from its journal.
+						if (attempt === 0 && !origin?.run && acceptsTasks(this.stateValue)) return this.deliver(kind, taskId, payload, caller, origin, 1);
 						throw new WorkerCrashedError(this.id, wire.message);
 					}
 					throw new TaskFailedError(this.id, taskId, { name: storableText(String(wire.name)), message: storableText(String(wire.message)) });

@@ -64,10 +64,30 @@ export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
 		// The input rules, also for what goes straight to the database (ctx.state) rather than through an action.
 		const problem = inputProblem(args);
 		if (problem) throw problem;
-		const call: CtxCall = origin ? (action, params, timeout) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, timeout)) : rootCall;
-		return handle(Array.isArray(args) ? args : [], call, agent);
+		const list = Array.isArray(args) ? args : [];
+		const run = origin?.run;
+		if (!origin) return handle(list, rootCall, agent);
+		if (!run) return handle(list, (action, params, timeout) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout })), agent);
+		// A durable run: each action call is a step, replayed from the journal or journaled.
+		const durable = { taskId: run.taskId, maxSuspendMs: manifest.limits.maxSuspendMs };
+		const call: CtxCall = (action, params, timeout) =>
+			run.step(action, params, async extras => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout, run: durable, approvalId: extras.approvalId })));
+		// The agent's private state goes straight to the database: its calls are steps themselves.
+		if (JOURNALED_OWN.has(method)) return run.step(method, { key: list[0] }, () => handle(list, call, agent));
+		return handle(list, call, agent);
 	};
 	return Object.assign(port, { methods: registry.names() });
+}
+
+/** The runtime's own methods that reach no action but have an effect or read what changes. */
+const JOURNALED_OWN = new Set(["state.get", "state.set", "state.delete", "state.list"]);
+
+interface ChildOptions {
+	timeout?: number;
+	/** The durable run the call is a step of: an action that needs a person suspends it rather than wait. */
+	run?: { taskId: string; maxSuspendMs: number };
+	/** On resume, the decision the step waited for. */
+	approvalId?: string;
 }
 
 /**
@@ -78,8 +98,8 @@ export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
  * Through `broker.call` with `parentCtx` rather than `ctx.call`, so what the call sets in
  * its meta does not flow back into the task caller's answer.
  */
-function childOf(origin: TaskOrigin, caller: Caller, action: string, nodeID: string, timeout?: number): CallingOptions {
+function childOf(origin: TaskOrigin, caller: Caller, action: string, nodeID: string, { timeout, run, approvalId }: ChildOptions): CallingOptions {
 	const left = origin.deadline - Date.now();
 	if (left <= 0) throw new Errors.RequestSkippedError({ action, nodeID });
-	return { parentCtx: origin.ctx, meta: { caller, user: undefined, grant: undefined }, timeout: timeout ? Math.min(timeout, left) : left };
+	return { parentCtx: origin.ctx, meta: { caller, user: undefined, grant: undefined, run, approvalId }, timeout: timeout ? Math.min(timeout, left) : left };
 }

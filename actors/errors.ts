@@ -172,3 +172,94 @@ export class CtxMethodInvalidError extends Errors.MoleculerError {
 		this.name = "CtxMethodInvalidError";
 	}
 }
+
+/** What a suspended run waits for: a person's decision on an approval, at one of its steps. */
+export interface RunWait {
+	kind: "approval";
+	approvalId: string;
+	/** The action (or tool) that waits for the decision. */
+	action: string;
+	reason: string;
+	/** The step that waits: it is made again, with the decision, when the run resumes. */
+	step: number;
+	since: string;
+	/** When the wait ends on its own (the agent's limits.maxSuspendMs). */
+	until: string;
+}
+
+/**
+ * The run waits for a person and is kept in the database only. The agent's code sees it as
+ * the rejection of the call that waits, and every later call is refused the same way; the
+ * run resumes from its journal once the decision is made.
+ */
+export class RunSuspendedError extends Errors.MoleculerError {
+	constructor(
+		readonly taskId: string,
+		readonly wait: RunWait
+	) {
+		super(`Task ${taskId} waits for approval ${wait.approvalId} (${wait.action}); it resumes when a person decides`, 202, "TASK_SUSPENDED", { taskId, waitingFor: wait });
+		this.name = "RunSuspendedError";
+	}
+}
+
+/** The task was cancelled: its run stops at its next call, and a waiting caller is told so. */
+export class TaskCancelledError extends Errors.MoleculerClientError {
+	constructor(taskId: string) {
+		super(`Task ${taskId} was cancelled`, 409, "TASK_CANCELLED", { taskId });
+		this.name = "TaskCancelledError";
+	}
+}
+
+/** This attempt of the run is over (its worker died, its time ran out); a later attempt takes over. */
+export class RunAttemptEndedError extends Errors.MoleculerError {
+	constructor(taskId: string, reason: string) {
+		super(`Task ${taskId}: this attempt of the run has ended (${reason}); its calls are refused`, 409, "RUN_ATTEMPT_ENDED", { taskId, reason });
+		this.name = "RunAttemptEndedError";
+	}
+}
+
+/**
+ * A resumed run made another call than its journal holds at that step: the agent's code
+ * does not make the same ctx calls in the same order when run again, so its journal
+ * cannot be replayed. Not retried: the same code would diverge again.
+ */
+export class ReplayDivergedError extends Errors.MoleculerError {
+	constructor(taskId: string, step: number, journaled: string, called: string) {
+		super(
+			`Task ${taskId} cannot resume: at step ${step} its journal holds ${journaled} but the agent called ${called}; an agent must make the same ctx calls in the same order when a run is replayed`,
+			500,
+			"REPLAY_DIVERGED",
+			{ taskId, step, journaled, called }
+		);
+		this.name = "ReplayDivergedError";
+	}
+}
+
+/** A run failed at the same step on every attempt and was parked; `POST /api/v1/tasks/:id/resume` tries again. */
+export class TaskStepFailedError extends Errors.MoleculerError {
+	constructor(taskId: string, step: number, failures: number, reason: string) {
+		super(`Task ${taskId} failed at step ${step} ${failures} times and was parked: ${reason}`, 502, "TASK_STEP_FAILED", { taskId, step, failures, reason });
+		this.name = "TaskStepFailedError";
+	}
+}
+
+/** Only a failed durable run can be resumed (from its last good step). */
+export class TaskNotResumableError extends Errors.MoleculerClientError {
+	constructor(taskId: string, status: string, durable: boolean) {
+		super(
+			durable ? `Task ${taskId} is ${status}; only a failed task can be resumed` : `Task ${taskId} has no journal (its agent runs with durable: false); it cannot be resumed`,
+			409,
+			"TASK_NOT_RESUMABLE",
+			{ taskId, status, durable }
+		);
+		this.name = "TaskNotResumableError";
+	}
+}
+
+/** Cancelling a task that has ended. */
+export class TaskEndedError extends Errors.MoleculerClientError {
+	constructor(taskId: string, status: string) {
+		super(`Task ${taskId} has ended (${status}); it cannot be cancelled`, 409, "TASK_ENDED", { taskId, status });
+		this.name = "TaskEndedError";
+	}
+}

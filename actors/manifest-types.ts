@@ -37,6 +37,8 @@ export interface AgentLimits {
 	maxTokensPerTask: number;
 	/** US dollars one chat task may spend before the loop stops (0: no limit). */
 	maxUsdPerTask: number;
+	/** How long a durable run may wait for a person (suspended) before the wait expires. */
+	maxSuspendMs: number;
 }
 
 /** What a declarative agent remembers when it answers. */
@@ -99,6 +101,11 @@ export interface AgentManifest {
 	owner?: string;
 	/** HMAC-SHA256 (hex) over the canonical JSON of the manifest without this field. */
 	signature?: string;
+	/**
+	 * Whether each task's run is journaled and resumed after a crash (default true). Off, a
+	 * task whose worker or node dies fails, and nothing is written while it runs.
+	 */
+	durable?: boolean;
 }
 
 export const DEFAULT_LIMITS: AgentLimits = {
@@ -112,7 +119,8 @@ export const DEFAULT_LIMITS: AgentLimits = {
 	pids: 64,
 	maxSteps: 8,
 	maxTokensPerTask: 0,
-	maxUsdPerTask: 0
+	maxUsdPerTask: 0,
+	maxSuspendMs: 7 * 86_400_000
 };
 
 export const DEFAULT_RECALL = 3;

@@ -42,7 +42,8 @@ const LIMITS: Record<keyof AgentLimits, FieldSpec> = {
 	pids: whole(8, 32_768),
 	maxSteps: whole(1, 50),
 	maxTokensPerTask: whole(0, 100_000_000),
-	maxUsdPerTask: decimal(0, 10_000)
+	maxUsdPerTask: decimal(0, 10_000),
+	maxSuspendMs: whole(1000, 90 * 86_400_000)
 };
 
 const MEMORY: Record<keyof DeclarativeMemory, FieldSpec> = {
@@ -98,7 +99,8 @@ const TOP: Record<keyof AgentManifest, FieldSpec> = {
 	taskTypes: spec({ type: "object", optional: true }, "an object mapping task types to { description?, schema? }"),
 	placement: group(PLACEMENT, "placement constraints"),
 	owner: text(1, 200),
-	signature: spec({ type: "string", pattern: /^[0-9a-f]{64}$/, optional: true }, "64 lower-case hex digits (an HMAC-SHA256)")
+	signature: spec({ type: "string", pattern: /^[0-9a-f]{64}$/, optional: true }, "64 lower-case hex digits (an HMAC-SHA256)"),
+	durable: spec({ type: "boolean", optional: true }, "true or false")
 };
 
 const SPECS = new Map<string, FieldSpec>([

@@ -12,15 +12,19 @@ import type { AgentQuery, AgentRow, AgentStore, TransitionEntry } from "./agent-
 import { deliverAcrossNodes } from "./cluster-delivery";
 import { parsePathList, resolveEntryPoint } from "./entry-point";
 import type { EnvelopeSigner } from "./envelope";
-import { AgentExistsError } from "./errors";
+import { AgentExistsError, AgentNotRunningError } from "./errors";
 import { compileTaskSchemas } from "./manifest";
 import { manifestDigest } from "./manifest-signature";
 import type { AgentManifest } from "./manifest-types";
-import { TaskStore, type TaskRecord } from "./task-store";
+import { TaskStore, type TaskEntry, type TaskRecord, type TaskStatus } from "./task-store";
+import { DurableRuns, type TaskChange } from "./durable-runs";
+import type { RunStore } from "./run-store";
+import type { RunJournal } from "./run-journal";
+import type { DurableAsk } from "./agent-actor";
 import type { AgentWorker, WorkerHooks } from "./workers/worker";
 
 /** What the supervisor uses of the broker; a `new ServiceBroker()` is one. */
-export type SupervisorBroker = Pick<ServiceBroker, "nodeID" | "registry" | "createService" | "destroyService" | "getLocalService" | "call" | "broadcast" | "getLogger">;
+export type SupervisorBroker = Pick<ServiceBroker, "nodeID" | "instanceID" | "registry" | "createService" | "destroyService" | "getLocalService" | "call" | "broadcast" | "getLogger">;
 
 export type SupervisorConfig = Pick<
 	Config,
@@ -34,6 +38,8 @@ export type SupervisorConfig = Pick<
 	| "AGENT_STOP_GRACE_MS"
 	| "AGENT_START_TIMEOUT_MS"
 	| "CLUSTER_TASK_WAIT_MS"
+	| "TASK_STEP_ATTEMPTS"
+	| "TASK_RETRY_DELAY_MS"
 >;
 
 export interface SupervisorDeps {
@@ -41,7 +47,11 @@ export interface SupervisorDeps {
 	logger: Logger;
 	agents: AgentStore;
 	tasks: TaskStore;
+	runs: RunStore;
+	journal: RunJournal;
 	config: SupervisorConfig;
+	/** Told when a task's state changes (the cluster hears it as `tasks.changed`). */
+	onTaskChange(change: TaskChange): void;
 	signer: EnvelopeSigner;
 	createWorker(manifest: AgentManifest, entryPoint: string, hooks: WorkerHooks): AgentWorker;
 	/** The agent's door to the cluster (the ctx bridge, with what the layers above hand in). */
@@ -54,6 +64,9 @@ export interface SupervisorDeps {
 export type NodeCall = (action: "agents.host" | "agents.release" | "agents.logs", params: Record<string, unknown>, nodeID: string) => Promise<unknown>;
 
 export type TaskAnswer = { taskId: string; status: "queued" } | { taskId: string; status: "succeeded"; result: unknown };
+
+/** How the agent's actor is asked to run a task: with no record (not durable), or durable: written there, or taken from the queue. */
+export type AskTask = (taskId: string, durable?: DurableAsk) => Promise<unknown>;
 
 /**
  * The supervisor of the agents of this node and the registry of all: launches each as
@@ -68,11 +81,27 @@ export class Supervisor {
 	private readonly inprocessPaths: string[];
 	// Transitions are written in the order they happen, one after another.
 	private persisting: Promise<void> = Promise.resolve();
+	/** The durable runs of the agents on this node. */
+	readonly durable: DurableRuns;
 
 	constructor(private readonly deps: SupervisorDeps) {
 		this.across = placesAcrossNodes(deps.config);
 		this.codePaths = parsePathList(deps.config.AGENT_CODE_PATHS);
 		this.inprocessPaths = parsePathList(deps.config.AGENT_INPROCESS_PATHS);
+		const { broker } = deps;
+		this.durable = new DurableRuns({
+			runs: deps.runs,
+			journal: deps.journal,
+			tasks: deps.tasks,
+			nodeID: broker.nodeID,
+			instanceId: broker.instanceID,
+			liveInstances: () => liveInstances(broker),
+			runtimeOf: id => this.local.get(id),
+			localAgents: () => [...this.local.keys()],
+			config: deps.config,
+			logger: deps.logger,
+			changed: change => deps.onTaskChange(change)
+		});
 	}
 
 	/** The agents running on this node. */
@@ -118,8 +147,10 @@ export class Supervisor {
 			onTransition: t => this.record(t, runtime)
 		});
 		this.local.set(manifest.id, runtime);
-		await broker.createService(createAgentActor(runtime, { signer, tasks, validators: compileTaskSchemas(manifest), maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS }));
+		await broker.createService(createAgentActor(runtime, { signer, tasks, runs: this.durable, validators: compileTaskSchemas(manifest), maxTaskTimeoutMs: config.MAX_AGENT_TASK_TIMEOUT_MS }));
 		await runtime.start(reason);
+		// Its runs that a crash, a restart or a move left unfinished go on here.
+		if (runtime.state === "running" && manifest.durable !== false) void this.durable.recover([manifest.id]);
 	}
 
 	/**
@@ -127,15 +158,54 @@ export class Supervisor {
 	 * node an agent running here is known without reading its row; otherwise the row says
 	 * whether it exists (404 AGENT_NOT_FOUND) and, in a cluster, where it runs.
 	 */
-	async submit(id: string, task: AgentTask, caller: Caller, handedOver: boolean, ask: (taskId: string) => Promise<unknown>, named: { taskId?: string; contextId?: string; protocolState?: unknown } = {}): Promise<TaskAnswer> {
-		const row = this.across || !this.local.has(id) ? await this.deps.agents.get(id) : undefined;
+	async submit(id: string, task: AgentTask, caller: Caller, handedOver: boolean, ask: AskTask, named: { taskId?: string; contextId?: string; protocolState?: unknown } = {}): Promise<TaskAnswer> {
+		const local = this.local.get(id);
+		const row = this.across || !local ? await this.deps.agents.get(id) : undefined;
 		const taskId = named.taskId ?? TaskStore.newId();
 		const entry = { id: taskId, agentId: id, task, caller, contextId: named.contextId, protocolState: named.protocolState };
-		const run = () => (row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, this.deps.config.CLUSTER_TASK_WAIT_MS, () => ask(taskId)) : ask(taskId));
+		const deliver = (durable?: DurableAsk) =>
+			row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, this.deps.config.CLUSTER_TASK_WAIT_MS, () => ask(taskId, durable)) : ask(taskId, durable);
+		const manifest = local?.manifest ?? row?.manifest;
+		if (manifest && manifest.durable !== false) return this.submitDurable(entry, handedOver, deliver, Math.min(manifest.limits.timeoutMs, this.deps.config.MAX_AGENT_TASK_TIMEOUT_MS));
+		const run = () => deliver();
 		if (!handedOver) return { taskId, status: "succeeded", result: await this.deps.tasks.runRecorded(entry, run, { handedOver: false }) };
 		await this.deps.tasks.runRecorded(entry, run, {
 			handedOver: true,
 			onUnrecorded: err => this.deps.logger.error(`Could not record the outcome of task ${taskId}: ${err.message}`)
+		});
+		return { taskId, status: "queued" };
+	}
+
+	/**
+	 * A durable task. Awaited: the agent's node writes it as running and runs it; a refusal
+	 * before that is recorded here, and a node lost under a written run is waited out (the
+	 * agent's next node resumes it). Handed over: written queued here, then given to the
+	 * agent's node, which takes it — or, if it cannot now, recovery does later.
+	 */
+	private async submitDurable(entry: TaskEntry, handedOver: boolean, deliver: (durable: DurableAsk) => Promise<unknown>, timeLimitMs: number): Promise<TaskAnswer> {
+		const { tasks, runs, logger } = this.deps;
+		const taskId = entry.id;
+		if (!handedOver) {
+			try {
+				return { taskId, status: "succeeded", result: await deliver({ mode: "start", awaited: true, contextId: entry.contextId, protocolState: entry.protocolState }) };
+			} catch (err) {
+				const written = await tasks.find(taskId);
+				if (!written) await tasks.recordRefusal(entry, err as Error);
+				else if (isOpen(written.status) && (err as { retryable?: boolean }).retryable) return { taskId, status: "succeeded", result: await this.durable.waitFor(taskId, entry.agentId, timeLimitMs) };
+				throw err;
+			}
+		}
+		const local = this.across ? undefined : this.local.get(entry.agentId);
+		// Running here: written as running here in one write, and run.
+		if (local) {
+			await this.durable.handOver(local, entry);
+			return { taskId, status: "queued" };
+		}
+		await runs.insertQueued(entry);
+		deliver({ mode: "take", awaited: false }).catch(async (err: Error & { retryable?: boolean }) => {
+			// Refused for good (an invalid task): it fails; otherwise it waits queued for the agent's node to take it.
+			if (err.retryable || err instanceof AgentNotRunningError) return logger.info(`Task ${taskId} waits for agent ${entry.agentId}: ${err.message}`);
+			await tasks.failQueued(taskId, err).catch((e: Error) => logger.error(`Could not record the refusal of task ${taskId}: ${e.message}`));
 		});
 		return { taskId, status: "queued" };
 	}
@@ -275,4 +345,13 @@ export class Supervisor {
 	private toView(row: AgentRow, pending: { capability: Capability }[] = []): AgentView {
 		return agentView(row, this.local.get(row.id)?.status(), pending);
 	}
+}
+
+const isOpen = (status: TaskStatus) => status === "queued" || status === "running" || status === "suspended";
+
+/** The broker instances of the nodes up (this one included): a run owned by any other is an orphan. */
+function liveInstances(broker: SupervisorBroker): string[] {
+	const nodes = broker.registry.nodes.toArray() as Array<{ available: boolean; instanceID: string | null; local?: boolean }>;
+	const ids = nodes.filter(n => n.available && n.instanceID).map(n => n.instanceID as string);
+	return ids.includes(broker.instanceID) ? ids : [...ids, broker.instanceID];
 }

@@ -1,11 +1,12 @@
 import crypto from "node:crypto";
 import { EventEmitter } from "node:events";
+import { Errors } from "moleculer";
 import type { Database } from "../lib/kernel/database";
 import type { SqlParam } from "../lib/kernel/database/database";
 import type { Caller } from "./agent-api";
-import { TaskExistsError, TaskNotFoundError } from "./errors";
+import { TaskExistsError, TaskNotFoundError, type RunWait } from "./errors";
 
-export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type TaskStatus = "queued" | "running" | "suspended" | "succeeded" | "failed" | "cancelled";
 
 const ENDED: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
@@ -24,6 +25,14 @@ export interface TaskRecord {
 	durationMs: number | null;
 	/** The conversation the task belongs to (an A2A context, a chat session), when its caller named one. */
 	contextId: string | null;
+	/** Journaled and resumable after a crash (its agent's manifest did not turn that off). */
+	durable: boolean;
+	/** Times its run was started or resumed. */
+	attempts: number;
+	/** What a suspended run waits for. */
+	waitingFor: RunWait | null;
+	/** The step the last attempts failed at, and how many times in a row; null when none failed. */
+	failedStep: { step: number; failures: number } | null;
 }
 
 /** How a task ended, as its end is written. */
@@ -53,7 +62,7 @@ export interface TaskPage {
 	offset: number;
 }
 
-export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
+export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "suspended", "succeeded", "failed", "cancelled"];
 export const DEFAULT_TASK_PAGE = 50;
 export const MAX_TASK_PAGE = 500;
 
@@ -70,6 +79,11 @@ interface Row {
 	finished_at: Date | null;
 	context_id: string | null;
 	protocol_state: unknown;
+	durable: boolean;
+	attempts: number;
+	waiting_for: RunWait | null;
+	failed_step: number | null;
+	step_failures: number;
 }
 
 export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
@@ -89,13 +103,22 @@ export interface TaskEntry {
 export type RecordMode = { handedOver: false } | { handedOver: true; onUnrecorded(err: Error): void };
 
 /** status, result, error */
-function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | null] {
+export function outcomeColumns(outcome: TaskOutcome): [string, string | null, string | null] {
 	return outcome.ok ? ["succeeded", JSON.stringify(outcome.result ?? null), null] : ["failed", null, JSON.stringify(outcome.error)];
 }
 
-/** What the task row keeps of an error: the caller sees the same type, message and data. */
 /** Tasks that ended on this node, so a waiter here learns at once (others poll). */
 const endings = new EventEmitter().setMaxListeners(0);
+
+/** Tells waiters on this node that the task ended, as written at `finishedAt`. */
+export function taskEnded(id: string, outcome: TaskOutcome, finishedAt: Date): void {
+	endings.emit(id, ended(id, outcome, finishedAt));
+}
+
+/** Tells waiters on this node that the task was cancelled. */
+export function taskCancelled(id: string): void {
+	endings.emit(id, { id, status: "cancelled", result: null, error: null, finishedAt: new Date().toISOString() } satisfies TaskEnd);
+}
 
 function ended(id: string, outcome: TaskOutcome, finishedAt: Date): TaskEnd {
 	const [status, result, error] = outcome.ok ? (["succeeded", outcome.result ?? null, null] as const) : (["failed", null, outcome.error] as const);
@@ -103,12 +126,18 @@ function ended(id: string, outcome: TaskOutcome, finishedAt: Date): TaskEnd {
 }
 
 /** Postgres's unique_violation: a caller-chosen task id that is taken. */
-function isDuplicate(err: unknown): boolean {
+export function isDuplicate(err: unknown): boolean {
 	return (err as { code?: string }).code === "23505";
 }
 
-function failure(err: Error & { type?: string; data?: unknown }): TaskOutcome {
-	return { ok: false, error: { type: err.type ?? err.name, message: err.message, data: err.data } };
+/** A task's recorded error as the error its waiting caller gets: the same type, message, code and data. */
+export function taskError(recorded: unknown): Error {
+	const e = (recorded ?? {}) as { type?: string; message?: string; code?: number; data?: unknown };
+	return new Errors.MoleculerError(e.message ?? "the task failed", e.code ?? 502, e.type ?? "AGENT_TASK_FAILED", e.data);
+}
+
+export function failure(err: Error & { type?: string; code?: number; data?: unknown }): TaskOutcome {
+	return { ok: false, error: { type: err.type ?? err.name, message: err.message, ...(typeof err.code === "number" && { code: err.code }), data: err.data } };
 }
 
 /**
@@ -169,6 +198,22 @@ export class TaskStore {
 		}
 	}
 
+	/** A task its agent refused before running it (not running, invalid, busy), as the refusal. */
+	recordRefusal(entry: TaskEntry, err: Error): Promise<void> {
+		return this.record(entry, failure(err), new Date());
+	}
+
+	/** A queued task refused for good when it was delivered; false when it was not queued any more. */
+	async failQueued(id: string, err: Error): Promise<boolean> {
+		const outcome = failure(err);
+		const { rows } = await this.db.query<{ finished_at: Date }>(
+			"UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = $1 AND status = 'queued' RETURNING finished_at",
+			[id, ...outcomeColumns(outcome)]
+		);
+		if (rows[0]) taskEnded(id, outcome, rows[0].finished_at);
+		return rows.length > 0;
+	}
+
 	/** A task that has ended, in one write; `receivedAt` keeps its duration (created → finished) true. */
 	private async record({ id, agentId, task, caller, contextId, protocolState }: TaskEntry, outcome: TaskOutcome, receivedAt: Date): Promise<void> {
 		try {
@@ -197,7 +242,7 @@ export class TaskStore {
 	 */
 	async cancel(id: string): Promise<boolean> {
 		const { rows } = await this.db.query<{ finished_at: Date }>(
-			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING finished_at",
+			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running', 'suspended') RETURNING finished_at",
 			[id]
 		);
 		if (rows[0]) endings.emit(id, { id, status: "cancelled", result: null, error: null, finishedAt: new Date(rows[0].finished_at).toISOString() } satisfies TaskEnd);
@@ -294,7 +339,7 @@ export class TaskStore {
 	}
 }
 
-const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at, context_id";
+const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at, context_id, durable, attempts, waiting_for, failed_step, step_failures";
 
 function toSummary(r: Omit<Row, "input" | "result" | "protocol_state">): TaskSummary {
 	const createdAt = new Date(r.created_at);
@@ -309,7 +354,11 @@ function toSummary(r: Omit<Row, "input" | "result" | "protocol_state">): TaskSum
 		createdAt: createdAt.toISOString(),
 		finishedAt: finishedAt ? finishedAt.toISOString() : null,
 		durationMs: finishedAt ? Math.max(finishedAt.getTime() - createdAt.getTime(), 0) : null,
-		contextId: r.context_id
+		contextId: r.context_id,
+		durable: r.durable,
+		attempts: r.attempts,
+		waitingFor: r.waiting_for,
+		failedStep: r.failed_step === null || r.step_failures === 0 ? null : { step: r.failed_step, failures: r.step_failures }
 	};
 }
 

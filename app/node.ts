@@ -143,7 +143,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const services = [
 		createHealthService(kernel),
 		createAgentsService(kernel, new EnvelopeSigner(clusterSecret.token), { grants, requests }, metrics),
-		createTasksService(kernel),
+		createTasksService(kernel, approvals),
 		createClusterService(kernel, election, tags, metrics),
 		createSchedulerService(kernel, schedulerElection(election, kernel.db, broker.getLogger("scheduler")), metrics),
 		createMalService(kernel, mal, metrics, society.heldBudgets),

@@ -9,7 +9,9 @@ import type { EnvelopeSigner } from "../actors/envelope";
 import { admitManifest } from "../actors/manifest-admission";
 import { StateStore } from "../actors/state-store";
 import { Supervisor, type NodeCall, type TaskAnswer } from "../actors/supervisor";
-import { TaskStore, type TaskRecord } from "../actors/task-store";
+import { TaskStore } from "../actors/task-store";
+import { RunStore } from "../actors/run-store";
+import { RunJournal } from "../actors/run-journal";
 import { createWorker, workerSettings } from "../actors/worker-factory";
 import { placesAcrossNodes } from "../lib/cluster/nodes";
 import { defineService } from "../lib/kernel/define-service";
@@ -57,6 +59,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 	// Set when the service is created, before any action, event or lifecycle handler runs.
 	let supervisor: Supervisor;
 	let reconciler: NodeJS.Timeout | undefined;
+	let recovery: NodeJS.Timeout | undefined;
+	const runs = new RunStore(db);
 
 	return defineService({
 		name: "agents",
@@ -193,21 +197,11 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 						task,
 						caller,
 						ctx.params.async === true,
-						taskId => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs }, { meta: { caller } }),
+						(taskId, durable) => ctx.call<unknown, AskParams>(`${actorServiceName(id)}.ask`, { task, taskId, timeoutMs, durable }, { meta: { caller } }),
 						{ taskId: named, contextId, protocolState }
 					);
 					if (answer.status === "queued") ctx.meta.$statusCode = 202;
 					return answer;
-				}
-			},
-
-			getTask: {
-				rest: "GET /tasks/:taskId",
-				description: "A task by id: its state, and its result or error once it has ended.",
-				scope: "tasks",
-				params: { taskId: { type: "uuid" } },
-				handler(ctx: Context<{ taskId: string }>): Promise<TaskRecord> {
-					return supervisor.task(ctx.params.taskId);
 				}
 			},
 
@@ -251,6 +245,20 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			}
 		},
 
+		events: {
+			/** A person decided: the runs suspended on it are due, on whichever node runs their agent. */
+			async "approvals.decided"(ctx: Context<{ id: string }>) {
+				const agentIds = await runs.wake(ctx.params.id);
+				if (agentIds.length) await ctx.broadcast("tasks.wake", { agentIds });
+			},
+			"tasks.wake"(ctx: Context<{ agentIds: string[] }>) {
+				void supervisor.durable.recover(ctx.params.agentIds);
+			},
+			"tasks.cancelled"(ctx: Context<{ id: string }>) {
+				supervisor.durable.cancelLocal(ctx.params.id);
+			}
+		},
+
 		created() {
 			const broker = this.broker;
 			supervisor = new Supervisor({
@@ -258,6 +266,9 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				logger: this.logger,
 				agents: new AgentStore(db, placesAcrossNodes(config)),
 				tasks: new TaskStore(db),
+				runs: new RunStore(db),
+				journal: new RunJournal(db),
+				onTaskChange: change => void broker.broadcast("tasks.changed", change).catch((err: Error) => this.logger.warn(`Could not broadcast a task's change: ${err.message}`)),
 				config,
 				signer,
 				createWorker: (manifest, entryPoint, hooks) => createWorker(manifest, entryPoint, settings, hooks),
@@ -278,6 +289,8 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 						}, config.AGENT_RECONCILE_INTERVAL_MS);
 						reconciler.unref();
 					}
+					recovery = setInterval(() => void supervisor.durable.recover(), config.TASK_RECOVERY_INTERVAL_MS);
+					recovery.unref();
 				},
 				() => undefined // the kernel reports its own failure
 			);
@@ -285,6 +298,7 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 		async stopped() {
 			clearInterval(reconciler);
+			clearInterval(recovery);
 			await supervisor.stopAll();
 		}
 	});

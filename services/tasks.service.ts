@@ -1,17 +1,42 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, type TaskPage, type TaskQuery } from "../actors/task-store";
+import { TaskEndedError, TaskNotFoundError, TaskNotResumableError } from "../actors/errors";
+import { RunJournal, type JournalStep } from "../actors/run-journal";
+import { RunStore } from "../actors/run-store";
+import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, taskCancelled, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
+import type { TaskChange } from "../actors/durable-runs";
 import type { Kernel } from "../lib/kernel/kernel";
+import type { ApprovalStore } from "../lib/security/approval-store";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { defineService } from "../lib/kernel/define-service";
 
+/** A task with its run: each step it made, with timings and costs. */
+export interface TaskDetail extends TaskRecord {
+	steps: JournalStep[];
+	/** What the steps cost together. */
+	costUsd: number;
+	tokens: number;
+}
+
+const DAY_MS = 86_400_000;
+
 /**
- * The task history across agents, for people: what ran, how it ended and how long it
- * took. One task by id stays with the supervisor (`GET /tasks/:taskId`); both need the
+ * Tasks for people: the history across agents (what ran, how it ended, how long it took),
+ * one task with its durable run's steps, and cancelling or resuming a run. All need the
  * `tasks` scope and show every agent's tasks to whoever holds it.
  */
-export default function createTasksService(kernel: Kernel): ServiceSchema {
+export default function createTasksService(kernel: Kernel, approvals: ApprovalStore): ServiceSchema {
 	const tasks = new TaskStore(kernel.db);
+	const runs = new RunStore(kernel.db);
+	const journal = new RunJournal(kernel.db);
+	let retention: NodeJS.Timeout | undefined;
+
+	const detail = async (id: string): Promise<TaskDetail> => {
+		const [task, steps] = await Promise.all([tasks.get(id), journal.load(id)]);
+		return { ...task, steps, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
+	};
+	const change = (task: TaskRecord): TaskChange => ({ id: task.id, agentId: task.agentId, status: task.status, node: "", attempts: task.attempts });
+
 	return defineService({
 		name: "tasks",
 		mixins: [requiresDatabase(kernel)],
@@ -32,7 +57,74 @@ export default function createTasksService(kernel: Kernel): ServiceSchema {
 				handler(ctx: Context<TaskQuery>): Promise<TaskPage> {
 					return tasks.list(ctx.params);
 				}
+			},
+
+			get: {
+				rest: "GET /:id",
+				description: "A task by id: its state, its result or error once it has ended, the steps of its run with their timings and costs, and what a suspended run waits for.",
+				scope: "tasks",
+				params: { id: { type: "uuid" } },
+				handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
+					return detail(ctx.params.id);
+				}
+			},
+
+			cancel: {
+				rest: "POST /:id/cancel",
+				description: "Cancels a task that has not ended: a running step is abandoned, a suspended run's approval is closed.",
+				scope: "tasks",
+				audit: true,
+				params: { id: { type: "uuid" } },
+				async handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
+					const { id } = ctx.params;
+					const cancelled = await runs.cancel(id);
+					if (!cancelled) throw new TaskNotFoundError(id);
+					if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
+					taskCancelled(id);
+					// The node running it stops it at once; a waiting caller anywhere hears of it.
+					await ctx.broadcast("tasks.cancelled", { id });
+					if (cancelled.waitingFor) await approvals.expire(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
+					const task = await detail(id);
+					await ctx.broadcast("tasks.changed", change(task));
+					return task;
+				}
+			},
+
+			resume: {
+				rest: "POST /:id/resume",
+				description: "Tries a failed durable run again from its last good step: the steps it completed are replayed from its journal, not made again.",
+				scope: "tasks",
+				audit: true,
+				params: { id: { type: "uuid" } },
+				async handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
+					const { id } = ctx.params;
+					const requeued = await runs.requeueFailed(id);
+					if (!requeued) throw new TaskNotFoundError(id);
+					if (!("agentId" in requeued)) throw new TaskNotResumableError(id, requeued.status, requeued.durable);
+					// Whichever node runs the agent takes it.
+					await ctx.broadcast("tasks.wake", { agentIds: [requeued.agentId] });
+					const task = await detail(id);
+					await ctx.broadcast("tasks.changed", change(task));
+					return task;
+				}
 			}
+		},
+
+		started() {
+			const days = kernel.config.TASK_RETENTION_DAYS;
+			if (days <= 0) return;
+			const purge = () =>
+				kernel.start().then(() => runs.purgeEnded(new Date(Date.now() - days * DAY_MS))).then(
+					n => n && this.logger.info(`Removed ${n} tasks (and their run journals) that ended more than ${days} days ago`),
+					(err: Error) => this.logger.warn(`Task retention failed: ${err.message}`)
+				);
+			retention = setInterval(purge, DAY_MS);
+			retention.unref();
+			void purge();
+		},
+
+		stopped() {
+			clearInterval(retention);
 		}
 	});
 }

@@ -111,6 +111,7 @@ export const RELAYED_EVENTS = {
 	"approvals.requested": "approvals",
 	"approvals.decided": "approvals",
 	"audit.recorded": "audit:read",
+	"tasks.changed": "tasks",
 	"forum.posted": "agents:read",
 	"forums.changed": "society:read",
 	"jobs.changed": "society:read",

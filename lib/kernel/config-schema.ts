@@ -363,6 +363,38 @@ export const CONFIG_SCHEMA = {
 		max: 3600000,
 		description: "How often the supervisor starts agents that should run here but do not (0: only at boot)"
 	}),
+	TASK_STEP_ATTEMPTS: setting({
+		group: "Agents",
+		type: "number",
+		default: 3,
+		min: 1,
+		max: 100,
+		description: "Attempts at one step of a durable run (its worker or node died, a service was away) before the run is parked as failed"
+	}),
+	TASK_RETRY_DELAY_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 200,
+		min: 0,
+		max: 600000,
+		description: "Wait before a durable run tries a failed step again; doubled at each further failure of the same step (at most 30 s)"
+	}),
+	TASK_RECOVERY_INTERVAL_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 5000,
+		min: 100,
+		max: 3600000,
+		description: "How often a node looks for durable runs of its agents that need resuming (their node died, their wait ended)"
+	}),
+	TASK_RETENTION_DAYS: setting({
+		group: "Agents",
+		type: "number",
+		default: 30,
+		min: 0,
+		max: 36500,
+		description: "Tasks that ended longer ago than this are removed daily with their run journals (0 keeps them forever)"
+	}),
 	AGENT_WORKER_IMAGE: setting({
 		group: "Agents",
 		type: "string",

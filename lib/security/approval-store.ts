@@ -118,6 +118,12 @@ export class ApprovalStore {
 		return rowCount;
 	}
 
+	/** Closes one pending approval as expired (what waited for it is gone), noting why; false when it was not pending. */
+	async expire(id: string, note: string): Promise<boolean> {
+		const { rowCount } = await this.db.query("UPDATE approvals SET status = 'expired', decided_at = now(), note = $2 WHERE id = $1 AND status = 'pending'", [id, note]);
+		return rowCount > 0;
+	}
+
 	/** A person's decision; refused when the approval is not pending any more. */
 	async decide(id: string, status: "approved" | "denied", by: string, note: string | null): Promise<Approval> {
 		const { rows } = await this.db.query<Row>(

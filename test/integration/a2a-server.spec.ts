@@ -182,11 +182,12 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
 	});
 
-	it("shows a task given over REST, its state mapped: queued is submitted, succeeded completed", async () => {
+	it("shows a task given over REST, its state mapped: running is working, succeeded completed", async () => {
 		const client = await clientFor(t, "echo");
 		const { body } = await post<{ taskId: string }>(t, "/api/v1/agents/echo/tasks", { task: { type: "sleep", ms: 400 }, async: true });
 		const queued = await client.getTask({ tenant: "", id: body.taskId, historyLength: undefined });
-		expect(queued.status?.state).toBe(TaskState.TASK_STATE_SUBMITTED);
+		// Handed over to an agent running on this node, it is taken at once.
+		expect(queued.status?.state).toBe(TaskState.TASK_STATE_WORKING);
 		expect(queued.history[0].parts[0].content).toMatchObject({ $case: "data", value: { type: "sleep", ms: 400 } });
 		await new Promise(r => setTimeout(r, 700));
 		const done = await client.getTask({ tenant: "", id: body.taskId, historyLength: undefined });

@@ -77,9 +77,10 @@ describe("agents as supervised actors with real worker processes", () => {
 	it("kills and restarts a worker that stops answering heartbeats", async () => {
 		const before = await agent(t, "echo-1");
 		const hung = await task(t, "echo-1", { task: { type: "hang" }, timeoutMs: 5000 });
-		// The hung task's worker is killed by the watchdog; delivered once more, it hangs again and is killed again.
-		expect(hung.status).toBe(503);
-		expect(hung.body.error.type).toBe("WORKER_CRASHED");
+		// The hung task's worker is killed by the watchdog; its run is tried again from its journal, hangs
+		// again and is killed again, until the step has failed TASK_STEP_ATTEMPTS (3) times: parked as failed.
+		expect(hung.status).toBe(502);
+		expect(hung.body.error).toMatchObject({ type: "TASK_STEP_FAILED", data: { step: 1, failures: 3, reason: expect.stringMatching(/crashed/) } });
 		const after = await untilState(t, "echo-1", "running");
 		expect(after.pid).not.toBe(before.pid);
 		expect(after.restarts).toBeGreaterThan(before.restarts);

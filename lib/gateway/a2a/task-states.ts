@@ -5,6 +5,8 @@ import type { TaskStatus } from "../../../actors/task-store";
 const TO_A2A: Record<TaskStatus, TaskState> = {
 	queued: TaskState.TASK_STATE_SUBMITTED,
 	running: TaskState.TASK_STATE_WORKING,
+	// Waiting for an operator's approval is not input the A2A client could give: still working, from its side.
+	suspended: TaskState.TASK_STATE_WORKING,
 	succeeded: TaskState.TASK_STATE_COMPLETED,
 	failed: TaskState.TASK_STATE_FAILED,
 	cancelled: TaskState.TASK_STATE_CANCELED
@@ -23,7 +25,7 @@ export function fromA2AState(state: TaskState): TaskStatus[] {
 		case TaskState.TASK_STATE_SUBMITTED:
 			return ["queued"];
 		case TaskState.TASK_STATE_WORKING:
-			return ["running"];
+			return ["running", "suspended"];
 		case TaskState.TASK_STATE_COMPLETED:
 			return ["succeeded"];
 		case TaskState.TASK_STATE_FAILED:

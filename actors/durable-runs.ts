@@ -1,0 +1,243 @@
+import type { Context, Logger } from "moleculer";
+import type { AgentRuntime } from "./agent-runtime";
+import { acceptsTasks } from "./agent-state";
+import { AgentBusyError, AgentNotRunningError, RunSuspendedError, TaskCancelledError, TaskStepFailedError, TaskTimeoutError, type RunWait } from "./errors";
+import type { JournalStep, RunJournal } from "./run-journal";
+import type { RunRow, RunStore } from "./run-store";
+import { TaskRun, type ResumePoint, type TaskRunDeps } from "./task-run";
+import { failure, taskError, type TaskEntry, type TaskOutcome, type TaskStatus, type TaskStore } from "./task-store";
+
+/** A task's state changed (the WebSocket event `tasks.changed`). */
+export interface TaskChange {
+	id: string;
+	agentId: string;
+	status: TaskStatus;
+	node: string;
+	attempts?: number;
+	waitingFor?: RunWait;
+	error?: unknown;
+}
+
+export interface DurableRunsDeps {
+	runs: RunStore;
+	journal: RunJournal;
+	tasks: TaskStore;
+	nodeID: string;
+	/** This broker's instance: the owner of the runs it runs. */
+	instanceId: string;
+	/** The instances of the nodes up now (this one included): runs owned by others are orphans. */
+	liveInstances(): string[];
+	/** The agent's runtime when it runs on this node. */
+	runtimeOf(agentId: string): AgentRuntime | undefined;
+	/** The agents running on this node. */
+	localAgents(): string[];
+	config: { TASK_STEP_ATTEMPTS: number; TASK_RETRY_DELAY_MS: number };
+	logger: Logger;
+	changed(change: TaskChange): void;
+}
+
+export interface RunOptions {
+	/** The request the task came in with, when somebody waits for it here. */
+	parent?: Context;
+	timeoutMs?: number;
+	/** Somebody waits for the answer: a suspended run is waited for until the task's time is up. */
+	awaited: boolean;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms).unref());
+
+/** The agent could not take the task at all (not running, mailbox full): not a failed step. */
+const refused = (err: unknown) => err instanceof AgentNotRunningError || err instanceof AgentBusyError;
+const retryable = (err: unknown) => (err as { retryable?: unknown })?.retryable === true;
+
+/**
+ * The durable runs of the agents on this node. Every task is written before its agent sees
+ * it; its run goes through a TaskRun that journals each ctx call; a step that fails
+ * transiently (the worker died, a service was away) is tried again from the journal, and
+ * a step that fails TASK_STEP_ATTEMPTS times in a row parks the run as failed. Runs whose
+ * node died (owner gone) are claimed and resumed here by `recover`, runs that wait for a
+ * person are written as suspended and hold nothing in memory.
+ */
+export class DurableRuns {
+	/** The attempt of each run going on here, to cancel it. */
+	private readonly active = new Map<string, TaskRun>();
+	private readonly runDeps: TaskRunDeps;
+	private recovering: Promise<void> | undefined;
+
+	constructor(private readonly deps: DurableRunsDeps) {
+		this.runDeps = {
+			append: (taskId, step) => deps.journal.append(taskId, step),
+			suspend: async (run, wait) => {
+				const full: RunWait = { ...wait, since: new Date().toISOString(), until: wait.expiresAt };
+				delete (full as Partial<typeof wait>).expiresAt;
+				if (!(await deps.runs.suspend(run.taskId, deps.instanceId, full))) throw new TaskCancelledError(run.taskId);
+				this.changed(run.taskId, run.agentId, "suspended", { waitingFor: full });
+				return full;
+			}
+		};
+	}
+
+	/** A new task, written as running here, then run; answers its result. */
+	async start(runtime: AgentRuntime, entry: TaskEntry, options: RunOptions): Promise<unknown> {
+		const row = await this.deps.runs.insertRunning(entry, this.deps.instanceId);
+		return this.run(runtime, row, [], options, true);
+	}
+
+	/** A new task handed over (`tell`): written as running here, then run without anybody waiting. */
+	async handOver(runtime: AgentRuntime, entry: TaskEntry, parent?: Context): Promise<void> {
+		const row = await this.deps.runs.insertRunning(entry, this.deps.instanceId);
+		this.run(runtime, row, [], { parent, awaited: false }, true).catch((err: Error) => {
+			if (!(err instanceof RunSuspendedError)) this.deps.logger.debug(`Task ${row.id} of agent ${row.agentId} failed: ${err.message}`);
+		});
+	}
+
+	/** A queued task, taken here to run; when another node took it, its end is waited for (awaited) or left to it. */
+	async take(runtime: AgentRuntime, taskId: string, options: RunOptions): Promise<unknown> {
+		const row = await this.deps.runs.claimQueued(taskId, this.deps.instanceId);
+		if (!row) return options.awaited ? this.awaitEnd(taskId, runtime.id, this.limit(runtime, options)) : undefined;
+		return this.run(runtime, row, row.attempts > 1 ? await this.deps.journal.load(taskId) : [], options, true);
+	}
+
+	/** Stops the run's attempt here, if it runs here (its row is cancelled already). */
+	cancelLocal(taskId: string): void {
+		this.active.get(taskId)?.cancel();
+	}
+
+	/**
+	 * Claims and resumes the runs of these agents (default: all running here) that need a
+	 * node: their node died, they are due again, or their wait for a person is over.
+	 */
+	recover(agentIds: string[] = this.deps.localAgents()): Promise<void> {
+		// One sweep at a time; a sweep asked for meanwhile runs after it.
+		const next = (this.recovering ?? Promise.resolve()).then(() => this.sweep(agentIds));
+		this.recovering = next.catch((err: Error) => this.deps.logger.warn(`Recovering task runs failed: ${err.message}`));
+		return this.recovering;
+	}
+
+	private async sweep(agentIds: string[]): Promise<void> {
+		const local = agentIds.filter(id => {
+			const runtime = this.deps.runtimeOf(id);
+			return runtime !== undefined && acceptsTasks(runtime.state);
+		});
+		const rows = await this.deps.runs.orphans(local, this.deps.liveInstances());
+		for (const seen of rows) {
+			const runtime = this.deps.runtimeOf(seen.agentId);
+			if (!runtime || this.active.has(seen.id)) continue;
+			const row = await this.deps.runs.claim(seen, this.deps.instanceId);
+			if (!row) continue;
+			const journal = await this.deps.journal.load(row.id);
+			// A run that was running on a node now gone died in the step after its journal.
+			const died = seen.status === "running" ? this.countFailure(seen, journal.length + 1) : undefined;
+			if (died && died.failures >= this.deps.config.TASK_STEP_ATTEMPTS) {
+				await this.park(row, died.step, died.failures, `its node or worker died during the step (${died.failures} times)`);
+				continue;
+			}
+			if (died) await this.deps.runs.stepFailed(row.id, this.deps.instanceId, died.step, died.failures, new Date());
+			this.deps.logger.info(`Resuming task ${row.id} of agent ${row.agentId} at step ${journal.length + 1} (attempt ${row.attempts})`);
+			const resumed = { ...row, waitingFor: seen.waitingFor, ...(died && { failedStep: died.step, stepFailures: died.failures }) };
+			this.run(runtime, resumed, journal, { awaited: false }, false).catch((err: Error) => {
+				if (!(err instanceof RunSuspendedError)) this.deps.logger.info(`Task ${row.id} of agent ${row.agentId} ended: ${err.message}`);
+			});
+		}
+	}
+
+	/** Runs an owned run to its end: attempts again while a step fails transiently. */
+	private async run(runtime: AgentRuntime, row: RunRow, journal: JournalStep[], options: RunOptions, fresh: boolean): Promise<unknown> {
+		const { instanceId, runs } = this.deps;
+		const deadline = Date.now() + this.limit(runtime, options);
+		let steps = journal;
+		let resumeAt: ResumePoint | undefined = row.waitingFor ? { step: row.waitingFor.step, approvalId: row.waitingFor.approvalId } : undefined;
+		let failed: Pick<RunRow, "failedStep" | "stepFailures"> = row;
+		this.changed(row.id, row.agentId, "running", { attempts: row.attempts });
+		for (let attempt = 0; ; attempt++) {
+			const run = new TaskRun(row.id, row.agentId, steps, this.runDeps, resumeAt);
+			this.active.set(row.id, run);
+			let outcome: { ok: true; result: unknown } | { ok: false; err: unknown };
+			try {
+				const timeoutMs = Math.max(deadline - Date.now(), 1);
+				outcome = { ok: true, result: await runtime.submit("task", row.task, row.caller, { taskId: row.id, timeoutMs, parent: options.parent, run }) };
+			} catch (err) {
+				outcome = { ok: false, err };
+			}
+			if (this.active.get(row.id) === run) this.active.delete(row.id);
+			const ended = run.ended;
+			if (ended instanceof RunSuspendedError) return options.awaited ? this.awaitEnd(row.id, row.agentId, deadline - Date.now()) : Promise.reject(ended);
+			if (ended instanceof TaskCancelledError) throw ended;
+			if (outcome.ok && !ended) return this.finish(row, { ok: true, result: outcome.result });
+			const err = ended ?? (outcome as { err: unknown }).err;
+			run.abandon("the run's attempt ended");
+			const ownTimeout = err instanceof TaskTimeoutError && (err.data as { taskId?: string }).taskId === row.id;
+			if (refused(err) && (!fresh || attempt > 0)) {
+				// The agent stopped here meanwhile: whichever node runs it next takes the run.
+				await this.release(row);
+				return options.awaited ? this.awaitEnd(row.id, row.agentId, deadline - Date.now()) : Promise.reject(err);
+			}
+			if (ownTimeout || refused(err) || !retryable(err)) return this.finish(row, failure(err as Error), err);
+			// A step failed transiently: its in-flight calls settle (and are journaled), then the run goes again from its journal.
+			await run.settled();
+			steps = run.journal();
+			const at = run.nextStep;
+			if (resumeAt && at > resumeAt.step) resumeAt = undefined;
+			const count = this.countFailure(failed, at);
+			failed = { failedStep: count.step, stepFailures: count.failures };
+			const reason = (err as Error).message;
+			if (count.failures >= this.deps.config.TASK_STEP_ATTEMPTS) return this.park(row, at, count.failures, reason);
+			const delay = Math.min(this.deps.config.TASK_RETRY_DELAY_MS * 2 ** (count.failures - 1), MAX_RETRY_DELAY_MS);
+			await runs.stepFailed(row.id, instanceId, at, count.failures, new Date(Date.now() + delay));
+			this.deps.logger.warn(`Task ${row.id} of agent ${row.agentId} failed at step ${at} (${count.failures} of ${this.deps.config.TASK_STEP_ATTEMPTS}): ${reason}; trying again in ${delay} ms`);
+			await sleep(delay);
+			if (Date.now() >= deadline) return this.finish(row, failure(new TaskTimeoutError(row.agentId, row.id, this.limit(runtime, options))));
+		}
+	}
+
+	/** The same step failing again counts on; another step starts the count afresh. */
+	private countFailure(previous: Pick<RunRow, "failedStep" | "stepFailures">, step: number): { step: number; failures: number } {
+		return { step, failures: previous.failedStep === step ? previous.stepFailures + 1 : 1 };
+	}
+
+	private async finish(row: RunRow, outcome: TaskOutcome, err?: unknown): Promise<unknown> {
+		const written = await this.deps.runs.finish(row.id, this.deps.instanceId, outcome);
+		if (!written) throw new TaskCancelledError(row.id);
+		this.changed(row.id, row.agentId, outcome.ok ? "succeeded" : "failed", outcome.ok ? {} : { error: outcome.error });
+		if (!outcome.ok) throw err ?? new Error(String((outcome.error as { message?: string }).message));
+		return outcome.result;
+	}
+
+	private async park(row: RunRow, step: number, failures: number, reason: string): Promise<never> {
+		await this.deps.runs.stepFailed(row.id, this.deps.instanceId, step, failures, new Date());
+		const err = new TaskStepFailedError(row.id, step, failures, reason);
+		this.deps.logger.warn(err.message);
+		await this.finish(row, failure(err), err);
+		throw err;
+	}
+
+	/** Hands a run back (the agent stopped here meanwhile): whichever node runs the agent takes it. */
+	private async release(row: RunRow): Promise<void> {
+		await this.deps.runs.release(row.id, this.deps.instanceId, new Date(Date.now() + this.deps.config.TASK_RETRY_DELAY_MS));
+		this.changed(row.id, row.agentId, "queued", {});
+	}
+
+	/** Waits for a run that runs (or will run) elsewhere to end, within `ms`; answers as the run ended. */
+	waitFor(taskId: string, agentId: string, ms: number): Promise<unknown> {
+		return this.awaitEnd(taskId, agentId, ms);
+	}
+
+	private async awaitEnd(taskId: string, agentId: string, ms: number): Promise<unknown> {
+		const end = await this.deps.tasks.whenEnded(taskId, { signal: AbortSignal.timeout(Math.max(ms, 1)) }).catch(() => {
+			throw new TaskTimeoutError(agentId, taskId, ms);
+		});
+		if (end.status === "succeeded") return end.result;
+		if (end.status === "cancelled") throw new TaskCancelledError(taskId);
+		throw taskError(end.error);
+	}
+
+	private limit(runtime: AgentRuntime, options: RunOptions): number {
+		return runtime.timeLimit(options.timeoutMs);
+	}
+
+	private changed(id: string, agentId: string, status: TaskStatus, extra: Partial<TaskChange>): void {
+		this.deps.changed({ id, agentId, status, node: this.deps.nodeID, ...extra });
+	}
+}
