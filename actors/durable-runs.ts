@@ -189,6 +189,10 @@ export class DurableRuns {
 			this.deps.logger.warn(`Task ${row.id} of agent ${row.agentId} failed at step ${at} (${count.failures} of ${this.deps.config.TASK_STEP_ATTEMPTS}): ${reason}; trying again in ${delay} ms`);
 			await sleep(delay);
 			if (Date.now() >= deadline) return this.finish(row, failure(new TaskTimeoutError(row.agentId, row.id, this.limit(runtime, options))));
+			// Counted as an attempt of its own; a run cancelled while it waited is not tried again.
+			const attempts = await runs.nextAttempt(row.id, instanceId);
+			if (attempts === undefined) throw new TaskCancelledError(row.id);
+			this.changed(row.id, row.agentId, "running", { attempts });
 		}
 	}
 

@@ -139,6 +139,15 @@ export class RunStore {
 		await this.db.query("UPDATE agent_tasks SET failed_step = $3, step_failures = $4, retry_at = $5 WHERE id = $1 AND owner = $2", [id, owner, step, failures, retryAt]);
 	}
 
+	/** This node tries the run again (a step failed transiently): one attempt more; undefined when it is not running here any more (cancelled). */
+	async nextAttempt(id: string, owner: string): Promise<number | undefined> {
+		const { rows } = await this.db.query<{ attempts: number }>(
+			"UPDATE agent_tasks SET attempts = attempts + 1, retry_at = NULL WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING attempts",
+			[id, owner]
+		);
+		return rows[0]?.attempts;
+	}
+
 	/** Hands a run back: queued, nobody's, due at `retryAt`. */
 	async release(id: string, owner: string, retryAt: Date): Promise<void> {
 		await this.db.query("UPDATE agent_tasks SET status = 'queued', owner = NULL, retry_at = $3 WHERE id = $1 AND owner = $2 AND status = 'running'", [id, owner, retryAt]);
