@@ -68,15 +68,6 @@ async function startHeldRun(n: NodeProcess, agentId: string, prompt: string, hel
 	return taskId;
 }
 
-/** Kills a node and the worker it ran the agent in (a machine gone does not leave it behind). */
-async function killNode(n: NodeProcess, workerPid: number | null): Promise<void> {
-	await n.kill();
-	try {
-		if (workerPid) process.kill(workerPid, "SIGKILL");
-	} catch {
-		// Gone with its node already.
-	}
-}
 
 /** What a user sees of a finished run that was resumed once, after its node died at the held page. */
 function expectResumedOnce(run: TaskDetail, prompt: string, pages: string[]): void {
@@ -106,11 +97,11 @@ describe("a node killed (kill -9) under an async task, started again on the same
 		const env = { ...modelEnv(), AGENTOS_DATA_DIR: dataDir };
 		const first = await startNodeProcess("durable-solo", env, TOKEN);
 		started.push(first);
-		const { pid } = await spawn(first, "solo");
+		await spawn(first, "solo");
 		openai.script(fetchCall("/s1"), fetchCall("/s2"), { kind: "text", text: "done" });
 		const taskId = await startHeldRun(first, "solo", "solo", "/s2");
 
-		await killNode(first, pid);
+		await first.kill();
 		site.release("/s2");
 		const again = await startNodeProcess("durable-solo", env, TOKEN);
 		started.push(again);
@@ -151,14 +142,33 @@ describe("a node of a three-node cluster on PostgreSQL over NATS killed (kill -9
 		openai.script(fetchCall("/t1"), fetchCall("/t2"), { kind: "text", text: "done" });
 		// Sent through another node than the agent's: the run is written there and taken by the agent's node.
 		const taskId = await startHeldRun(gateway, "traveller", "travel", "/t2");
-		const pid = (await host.json<AgentView>("/api/v1/agents/traveller")).pid;
 
-		await killNode(host, pid);
+		await host.kill();
 		site.release("/t2");
 		let run: TaskDetail | undefined;
 		await eventually("the task to finish on a survivor", async () => (run = await other.json<TaskDetail>(`/api/v1/tasks/${taskId}`)).status === "succeeded", 30_000);
 		expectResumedOnce(run!, "travel", ["/t1", "/t2"]);
 		const moved = await gateway.json<AgentView>("/api/v1/agents/traveller");
 		expect([gateway.id, other.id]).toContain(moved.node);
+	}, 90_000);
+
+	it("a caller waiting on another node for the run gets its result from the survivor", async () => {
+		openai.requests.length = 0;
+		const live = nodes.filter(n => n.child.exitCode === null && n.child.signalCode === null);
+		const placed = await spawn(live[0], "courier");
+		const host = live.find(n => n.id === placed.node)!;
+		const gateway = live.find(n => n !== host)!;
+		site.hold("/u2");
+		openai.script(fetchCall("/u1"), fetchCall("/u2"), { kind: "text", text: "done" });
+		const pending = post(gateway, "/api/v1/agents/courier/tasks", { task: { type: "loop", prompt: "carry" } });
+		await eventually("the request for /u2", () => site.waiting("/u2"), 20_000, 20);
+
+		await host.kill();
+		site.release("/u2");
+		const res = await pending;
+		const body = (await res.json()) as { taskId: string; result: unknown };
+		expect({ status: res.status, result: body.result }).toEqual({ status: 200, result: { answer: "done", pages: ["page /u1", "page /u2"] } });
+		expectResumedOnce(await gateway.json<TaskDetail>(`/api/v1/tasks/${body.taskId}`), "carry", ["/u1", "/u2"]);
+		expect((await gateway.json<AgentView>("/api/v1/agents/courier")).node).toBe(gateway.id);
 	}, 90_000);
 });
