@@ -8,6 +8,7 @@ import fs from "node:fs";
 import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ClusterStatus } from "../../lib/cluster/cluster-view";
 import type { TaskDetail } from "../../services/tasks.service";
+import type { TaskPage } from "../../actors/task-store";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS } from "../support/agents";
 import { startCountingSite, type CountingSite } from "../support/counting-site";
 import { lastUserText, type Step } from "../support/llm-wire/script";
@@ -47,6 +48,11 @@ const modelEnv = () => ({
 	TASK_RECOVERY_INTERVAL_MS: "200"
 });
 const fetchCall = (path: string): Step => ({ kind: "tool_calls", calls: [{ name: "http_fetch", arguments: { url: `${site.origin}${path}` } }] });
+/** Drops what an earlier run left of the script (a cancelled run leaves its last turns) and what the server saw. */
+const freshScript = () => {
+	openai.clearScript();
+	openai.requests.length = 0;
+};
 const turns = () => openai.requests.filter(r => r.path === "/v1/chat/completions").map(r => lastUserText(r.body));
 const post = (n: NodeProcess, route: string, body: unknown) => n.request(route, { method: "POST", body: JSON.stringify(body) });
 
@@ -93,7 +99,7 @@ describe("a node killed (kill -9) under an async task, started again on the same
 	});
 
 	it("finishes the task on the restarted node without redoing a completed step", async () => {
-		openai.requests.length = 0;
+		freshScript();
 		const env = { ...modelEnv(), AGENTOS_DATA_DIR: dataDir };
 		const first = await startNodeProcess("durable-solo", env, TOKEN);
 		started.push(first);
@@ -123,7 +129,9 @@ describe("a node of a three-node cluster on PostgreSQL over NATS killed (kill -9
 			TRANSPORTER: nats.url,
 			DATABASE_URL: await createDatabase(pg, "durable_runs"),
 			CLUSTER_NODE_TIMEOUT_MS: "2000",
-			CLUSTER_LEADER_LEASE_MS: "1500"
+			CLUSTER_LEADER_LEASE_MS: "1500",
+			LLM_MAX_RETRIES: "0",
+			LLM_BREAKER_HALF_OPEN_MS: "100"
 		};
 		nodes.push(await startNodeProcess("durable-1", env, TOKEN));
 		nodes.push(...(await Promise.all([startNodeProcess("durable-2", env, TOKEN), startNodeProcess("durable-3", env, TOKEN)])));
@@ -134,8 +142,45 @@ describe("a node of a three-node cluster on PostgreSQL over NATS killed (kill -9
 		await Promise.all([nats?.stop(), pg?.destroy()]);
 	});
 
+	it("a run is cancelled, parked and resumed through a node other than the one running it", async () => {
+		freshScript();
+		const placed = await spawn(nodes[0], "remote");
+		const host = nodes.find(n => n.id === placed.node)!;
+		const gateway = nodes.find(n => n !== host)!;
+		const ask = (prompt: string) => post(gateway, "/api/v1/agents/remote/tasks", { task: { type: "loop", prompt } });
+
+		// Cancelled through the gateway while its agent's node waits on a page: the caller hears at once, the agent stops.
+		site.hold("/w2");
+		openai.script(fetchCall("/w1"), fetchCall("/w2"), { kind: "text", text: "never asked for" });
+		const pending = ask("halt");
+		await eventually("the request for /w2", () => site.waiting("/w2"), 20_000, 20);
+		const [{ id: cancelledId }] = (await gateway.json<TaskPage>("/api/v1/tasks?agentId=remote&status=running")).items;
+		const cancel = await post(gateway, `/api/v1/tasks/${cancelledId}/cancel`, {});
+		expect({ status: cancel.status, body: await cancel.json() }).toMatchObject({ status: 200, body: { status: "cancelled" } });
+		const refused = await pending;
+		expect({ status: refused.status, body: await refused.json() }).toMatchObject({ status: 409, body: { error: { type: "TASK_CANCELLED" } } });
+		site.release("/w2");
+		await eventually("the agent to be idle", async () => (await host.json<AgentView>("/api/v1/agents/remote")).mailbox?.running === 0);
+		expect(turns()).toHaveLength(2);
+
+		// Parked after three failures of its third step, resumed through the gateway: the agent's node takes it.
+		freshScript();
+		const down: Step = { kind: "error", status: 500, message: "the model is down" };
+		openai.script(fetchCall("/v1"), down, down, down);
+		const failed = await ask("again");
+		const error = ((await failed.json()) as { error: { type: string; data: { taskId: string; step: number } } }).error;
+		expect({ status: failed.status, type: error.type, step: error.data.step }).toEqual({ status: 502, type: "TASK_STEP_FAILED", step: 3 });
+		openai.script({ kind: "text", text: "back" });
+		expect((await post(gateway, `/api/v1/tasks/${error.data.taskId}/resume`, {})).status).toBe(200);
+		let run: TaskDetail | undefined;
+		await eventually("the resumed run to succeed", async () => (run = await gateway.json<TaskDetail>(`/api/v1/tasks/${error.data.taskId}`)).status === "succeeded");
+		expect(run!).toMatchObject({ attempts: 4, result: { answer: "back", pages: ["page /v1"] } });
+		expect(site.hits("/v1")).toBe(1);
+		expect(turns()).toEqual(["again (turn 1, 0 pages read)", ...Array(4).fill("again (turn 2, 1 pages read)")]);
+	}, 60_000);
+
 	it("the run finishes on a survivor once the agent is placed there", async () => {
-		openai.requests.length = 0;
+		freshScript();
 		const placed = await spawn(nodes[0], "traveller");
 		const host = nodes.find(n => n.id === placed.node)!;
 		const [gateway, other] = nodes.filter(n => n !== host);
@@ -153,7 +198,7 @@ describe("a node of a three-node cluster on PostgreSQL over NATS killed (kill -9
 	}, 90_000);
 
 	it("a caller waiting on another node for the run gets its result from the survivor", async () => {
-		openai.requests.length = 0;
+		freshScript();
 		const live = nodes.filter(n => n.child.exitCode === null && n.child.signalCode === null);
 		const placed = await spawn(live[0], "courier");
 		const host = live.find(n => n.id === placed.node)!;
