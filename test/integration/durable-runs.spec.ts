@@ -79,6 +79,12 @@ describe("durable task runs on one node", () => {
 			{ kind: "text", text: "read four pages", usage: { input: 40, output: 10 } }
 		);
 		const pending = task<{ answer: string; pages: string[] }>(t, "looper", { task: { type: "loop", prompt: "read" } });
+		// While it runs, its steps so far are there to see: model, page, model (the second page is under way).
+		await eventually("the request for /a2", () => site.waiting("/a2"), 15_000, 20);
+		const [{ id }] = await running("looper");
+		const progress = await detail(id);
+		expect(progress).toMatchObject({ status: "running", attempts: 1, finishedAt: null });
+		expect(progress.steps.map(s => s.action)).toEqual(["mal.chat", "tools.invoke", "mal.chat"]);
 		await killWorkerDuring("looper", "/a2");
 		const { status, body } = await pending;
 
@@ -88,7 +94,8 @@ describe("durable task runs on one node", () => {
 		// Each turn's request reached the model once: the turns before the crash were replayed.
 		expect(chats().map(r => lastUserText(r.body))).toEqual([0, 1, 2, 3, 4].map(n => `read (turn ${n + 1}, ${n} pages read)`));
 
-		const run = await detail(body.taskId);
+		expect(body.taskId).toBe(id);
+		const run = await detail(id);
 		expect(run).toMatchObject({ status: "succeeded", durable: true, attempts: 2, failedStep: null });
 		expect(run.steps.map(s => s.action)).toEqual(["mal.chat", "tools.invoke", "mal.chat", "tools.invoke", "mal.chat", "tools.invoke", "mal.chat", "tools.invoke", "mal.chat"]);
 		expect(run.steps.map(s => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
