@@ -190,12 +190,14 @@ describe("durable task runs on one node", () => {
 		process.kill(before.pid!, "SIGKILL");
 		await eventually("a new worker", async () => (await agent(t, "looper")).pid !== before.pid);
 
-		// Between two attempts (the page still holds the last one's step open) the run is cancelled.
+		// Between two attempts (the page still holds the last one's step open) the run is cancelled:
+		// the waiting caller hears at once, not when the page answers.
 		expect((await post<TaskDetail>(t, `/api/v1/tasks/${id}/cancel`, {})).body).toMatchObject({ id, status: "cancelled" });
-		site.release("/e2");
 		const answer = await pending;
 		expect(answer.status).toBe(409);
 		expect(answer.body.error.type).toBe("TASK_CANCELLED");
+		site.release("/e2");
+		await eventually("the held step to end", async () => (await detail(id)).steps.length === 4);
 		expect(chats()).toHaveLength(2);
 		expect(await detail(id)).toMatchObject({ status: "cancelled", attempts: 1 });
 	});
