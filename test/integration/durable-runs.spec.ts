@@ -232,6 +232,31 @@ describe("durable task runs on one node", () => {
 		expect(twice.body.error).toMatchObject({ type: "TASK_NOT_RESUMABLE", data: { taskId: id, status: "succeeded" } });
 	});
 
+	it("an agent stopped under a run leaves it queued, and the run goes on from its journal when the agent starts again", async () => {
+		await spawnAgent(t, durableManifest("sleeper"));
+		site.hold("/g2");
+		openai.script(fetchCall("/g1"), fetchCall("/g2"), { kind: "text", text: "woke up" });
+		const accepted = await task(t, "sleeper", { task: { type: "loop", prompt: "nap" }, async: true });
+		expect(accepted.status).toBe(202);
+		const id = accepted.body.taskId;
+		await eventually("the request for /g2", () => site.waiting("/g2"), 15_000, 20);
+
+		const stopping = post(t, "/api/v1/agents/sleeper/stop", {});
+		await eventually("the agent to stop", async () => (await agent(t, "sleeper")).state === "stopped");
+		site.release("/g2");
+		expect((await stopping).status).toBe(200);
+		await eventually("the run to wait for its agent", async () => (await detail(id)).status === "queued");
+		expect(chats()).toHaveLength(2);
+
+		expect((await post(t, "/api/v1/agents/sleeper/start", {})).status).toBe(200);
+		let run: TaskDetail | undefined;
+		await eventually("the run to finish", async () => (run = await detail(id)).status === "succeeded");
+		expect(run!.result).toEqual({ answer: "woke up", pages: ["page /g1", "page /g2"] });
+		expect([site.hits("/g1"), site.hits("/g2")]).toEqual([1, 1]);
+		expect(chats().map(r => lastUserText(r.body))).toEqual([0, 1, 2].map(n => `nap (turn ${n + 1}, ${n} pages read)`));
+		expect(run!.steps.map(s => s.action)).toEqual(["mal.chat", "tools.invoke", "mal.chat", "tools.invoke", "mal.chat"]);
+	});
+
 	it("durable: false journals nothing, and a worker that dies under a task fails it", async () => {
 		await spawnAgent(t, echoManifest("fragile", { durable: false, permissions: ["llm.execute"] }));
 		openai.script({ kind: "text", text: "plain answer" });
