@@ -1,3 +1,4 @@
+import { canonicalJson } from "../kernel/canonical-json";
 import { ApprovalDeniedError, ApprovalExpiredError, ApprovalPendingError } from "./approval-errors";
 import type { Approval, ApprovalStore, Decided } from "./approval-store";
 
@@ -41,6 +42,9 @@ export interface ApprovalGateOptions {
 	onRequested?(approval: Approval): void;
 }
 
+/** Whether the call's params are those the person was shown (as stored: JSON, any key order). */
+const sameParams = (shown: unknown, asked: unknown): boolean => canonicalJson(shown) === canonicalJson(asked ?? {});
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const answerOf = (d: Decided): ApprovalAnswer => ({ approvalId: d.id, approved: d.status === "approved", note: d.note, decidedBy: d.decidedBy, decidedAt: d.decidedAt });
@@ -55,7 +59,7 @@ const pendingOf = (a: Approval): ApprovalPendingError => new ApprovalPendingErro
  *   (expiring after `maxSuspendMs`) and ApprovalPendingError suspends the run.
  * - The same call made again when the run resumes (`meta.approvalId`) takes that approval's
  *   answer, once: approved or denied, or ApprovalExpiredError. An approval already used, or
- *   one of another agent or action (meta reaches nested calls too), is not this call's.
+ *   one of another agent, action or params (meta reaches nested calls too), is not this call's.
  * - Any other call waits in memory on this node, as long as `timeoutMs`.
  */
 export class ApprovalGate {
@@ -82,11 +86,12 @@ export class ApprovalGate {
 	}
 
 	/** The answer of the approval a resumed run names, when it is this call's and not used yet. */
-	private async resumed({ agentId, action, meta }: ApprovalAsk): Promise<ApprovalAnswer | undefined> {
+	private async resumed({ agentId, action, params, meta }: ApprovalAsk): Promise<ApprovalAnswer | undefined> {
 		const id = meta.approvalId;
 		if (typeof id !== "string" || !UUID.test(id)) return undefined;
 		const given = await this.store.get(id);
-		if (!given || given.agentId !== agentId || given.action !== action) return undefined;
+		// A person approves what they were shown: another agent's, action's or params' call does not ride on it.
+		if (!given || given.agentId !== agentId || given.action !== action || !sameParams(given.params, params)) return undefined;
 		const used = await this.store.use(id);
 		if (!used) {
 			// Resumed before anyone decided: the run waits on for the same approval.

@@ -93,14 +93,16 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 			expect(await approval(second)).toMatchObject({ status: "pending", taskId: "task-b" });
 		});
 
-		it("ignores an approval of another action or another agent (meta reaches nested calls)", async () => {
-			const id = pendingId(await call("vault.open", {}, run("task-c")));
+		it("ignores an approval of another action, another agent (meta reaches nested calls) or other params", async () => {
+			const id = pendingId(await call("vault.open", { door: "front", keys: [1, 2] }, run("task-c")));
 			await post(t, `/api/v1/approvals/${id}/approve`, {});
-			const peek = pendingId(await call("vault.peek", {}, { ...run("task-c"), approvalId: id }));
-			const other = pendingId(await call("vault.open", {}, { ...run("task-c"), approvalId: id, caller: { ...SUPERVISED, id: "other" } }));
-			expect(new Set([id, peek, other]).size).toBe(3);
+			const peek = pendingId(await call("vault.peek", { door: "front", keys: [1, 2] }, { ...run("task-c"), approvalId: id }));
+			const other = pendingId(await call("vault.open", { door: "front", keys: [1, 2] }, { ...run("task-c"), approvalId: id, caller: { ...SUPERVISED, id: "other" } }));
+			const back = pendingId(await call("vault.open", { door: "back", keys: [1, 2] }, { ...run("task-c"), approvalId: id }));
+			expect(new Set([id, peek, other, back]).size).toBe(4);
 			expect((await approval(id)).usedAt).toBeNull();
-			expect(await call("vault.open", {}, { ...run("task-c"), approvalId: id })).toMatchObject({ ok: true });
+			// The same params in another key order are the same call.
+			expect(await call("vault.open", { keys: [1, 2], door: "front" }, { ...run("task-c"), approvalId: id })).toMatchObject({ ok: true });
 		});
 
 		it("refuses the resumed call when the person denied it (APPROVAL_DENIED) or nobody decided in time (APPROVAL_EXPIRED)", async () => {
@@ -148,8 +150,10 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 			await post(t, `/api/v1/approvals/${id}/approve`, {});
 			expect(await write("approved words", { ...run("task-t"), approvalId: id })).toMatchObject({ ok: true });
 			expect(fs.readFileSync(path.join(workspace, "run.txt"), "utf8")).toBe("approved words");
-			expect(pendingId(await write("unasked words", { ...run("task-t"), approvalId: id }))).not.toBe(id);
-			expect(fs.readFileSync(path.join(workspace, "run.txt"), "utf8")).toBe("approved words");
+			// The same call again with the same approval is not let through: it asks again.
+			fs.rmSync(path.join(workspace, "run.txt"));
+			expect(pendingId(await write("approved words", { ...run("task-t"), approvalId: id }))).not.toBe(id);
+			expect(fs.existsSync(path.join(workspace, "run.txt"))).toBe(false);
 		});
 	});
 
