@@ -61,6 +61,7 @@ export default function createApprovalsService(kernel: Kernel, gate: ApprovalGat
 			// For agents (ctx.waitFor), through ctx only: no REST route. Any agent may ask a person.
 			waitFor: {
 				description: "An agent asks a person and gets the decision (approved or denied, with the note); a durable run is suspended until then.",
+				audit: true,
 				retryPolicy: { enabled: false },
 				timeout: 0,
 				params: {

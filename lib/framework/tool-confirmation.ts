@@ -5,8 +5,10 @@
  * denial is the tool's result the model sees: an error saying a person denied it, with the note.
  */
 import type { CtxCall } from "../../actors/ctx-registry";
+import type { AgentManifest } from "../../actors/manifest-types";
 import { ApprovalDeniedError, isApprovalPending } from "../security/approval-errors";
 import type { HumanDecision } from "../security/wait-for";
+import type { ToolInfo } from "../tools/tool";
 import type { LoopDeps } from "./tool-loop";
 
 /** What the person is shown of the arguments, at most (the reason takes 1000 characters). */
@@ -15,6 +17,15 @@ const ARGS_SHOWN = 600;
 function shownArgs(args: Record<string, unknown>): string {
 	const json = JSON.stringify(args) ?? "{}";
 	return json.length > ARGS_SHOWN ? `${json.slice(0, ARGS_SHOWN)}…` : json;
+}
+
+/**
+ * The manifest's tools a person confirms in the loop: those marked, except the tools that
+ * tools.invoke confirms itself for a supervised agent — one question per call, not two.
+ */
+export function toolsToConfirm(manifest: Pick<AgentManifest, "confirmTools" | "trustLevel">, tools: readonly Pick<ToolInfo, "id" | "requiresConfirmation">[]): string[] {
+	const own = new Set(manifest.trustLevel === "supervised" ? tools.filter(t => t.requiresConfirmation).map(t => t.id) : []);
+	return (manifest.confirmTools ?? []).filter(id => !own.has(id));
 }
 
 /** The loop's `invokeTool` and `rethrows`, asking a person before each tool of `confirm`. */

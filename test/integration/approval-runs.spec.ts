@@ -184,6 +184,9 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 			const denied = call("approvals.waitFor", { reason: "Proceed again?" });
 			await post(t, `/api/v1/approvals/${(await nextPending("task.waitFor")).id}/deny`, {});
 			expect(await denied).toMatchObject({ ok: true, value: { approved: false, note: null, decidedBy: "admin" } });
+			await t.node.audit.flush();
+			const audited = (await t.json<{ items: AuditRecord[] }>("/api/v1/audit?agentId=thinker&action=approvals.waitFor&outcome=succeeded")).items;
+			expect(audited.length).toBeGreaterThanOrEqual(2);
 		});
 
 		it("is for agents, and checks the reason", async () => {
@@ -238,6 +241,18 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 			expect(body.steps[0].toolCalls[0]).toMatchObject({ ok: false, result: expect.stringContaining("APPROVAL_DENIED") });
 			expect(body.steps[0].toolCalls[0].result).toContain("keep the old text");
 			expect(fs.readFileSync(path.join(workspace, "careful.txt"), "utf8")).toBe("approved text");
+		});
+
+		it("asks once, not twice, for a supervised agent's tool that requires confirmation anyway", async () => {
+			await spawnAgent(t, { ...declarative, id: "scribe", trustLevel: "supervised" });
+			openai.script(writeCall("scribe text"), { kind: "text", text: "Written." });
+			const answer = post<{ answer: string }>(t, "/api/v1/agents/scribe/chat", { message: "Write it" });
+			let asked: Approval[] = [];
+			await eventually("the approval", async () => (asked = (await approvals("pending")).filter(a => a.agentId === "scribe")).length === 1);
+			expect(asked[0].action).toBe("builtin:file_write");
+			await post(t, `/api/v1/approvals/${asked[0].id}/approve`, {});
+			expect((await answer).body.answer).toBe("Written.");
+			expect((await approvals()).filter(a => a.agentId === "scribe")).toHaveLength(1);
 		});
 
 		it("runs the tools not marked without asking", async () => {
