@@ -6,10 +6,22 @@
  */
 import type { CtxCall } from "../../actors/ctx-registry";
 import type { AgentManifest } from "../../actors/manifest-types";
-import { ApprovalDeniedError, isApprovalPending } from "../security/approval-errors";
+import { ApprovalDeniedError } from "../security/approval-errors";
 import type { HumanDecision } from "../security/wait-for";
 import type { ToolInfo } from "../tools/tool";
 import type { LoopDeps } from "./tool-loop";
+
+/**
+ * A tool call's errors that end the loop instead of being its result: the call waits for a
+ * person (APPROVAL_PENDING), or — made as a step of a durable run — the runtime suspended the
+ * run on it (TASK_SUSPENDED). Either way the run resumes, and replays the loop, after the decision.
+ */
+const SUSPENDS = new Set(["APPROVAL_PENDING", "TASK_SUSPENDED"]);
+
+export function suspendsRun(err: unknown): boolean {
+	const type = (err as { type?: unknown } | null)?.type;
+	return typeof type === "string" && SUSPENDS.has(type);
+}
 
 /** What the person is shown of the arguments, at most (the reason takes 1000 characters). */
 const ARGS_SHOWN = 600;
@@ -41,6 +53,6 @@ export function confirmingTools(call: CtxCall, confirm: readonly string[], invok
 			return invokeTool(toolId, args);
 		},
 		// A durable run's call that waits for a person (this one, or a tool's own confirmation) suspends the run.
-		rethrows: isApprovalPending
+		rethrows: suspendsRun
 	};
 }

@@ -251,9 +251,13 @@ describe("the loop's tools marked requiresConfirmation (confirmingTools)", () =>
 		expect(model.requests).toHaveLength(1);
 	});
 
-	it("lets a tool's own APPROVAL_PENDING end the loop too, marked or not", async () => {
+	it.each([
+		["APPROVAL_PENDING", pending],
+		["TASK_SUSPENDED", Object.assign(new Error("the run waits"), { type: "TASK_SUSPENDED" })]
+	])("lets a tool's own %s end the loop too, marked or not", async (_type, err) => {
 		const model = scriptedModel([reply(null, [call("1", "builtin_file_write", { path: "a" })]), reply("never")]);
-		const { deps: d } = deps(model.chat, { "builtin:file_write": () => Promise.reject(pending) });
-		await expect(runToolLoop("go", { ...d, ...confirmingTools(asked([]).ctxCall, [], d.invokeTool) }, { tools: [tool("builtin:file_write")], maxSteps: 3 })).rejects.toBe(pending);
+		const { deps: d } = deps(model.chat, { "builtin:file_write": () => Promise.reject(err) });
+		await expect(runToolLoop("go", { ...d, ...confirmingTools(asked([]).ctxCall, [], d.invokeTool) }, { tools: [tool("builtin:file_write")], maxSteps: 3 })).rejects.toBe(err);
+		expect(model.requests).toHaveLength(1);
 	});
 });
