@@ -31,10 +31,13 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 		if (o.ok || o.type !== "APPROVAL_PENDING") throw new Error(`expected APPROVAL_PENDING, got ${JSON.stringify(o)}`);
 		return o.data.approvalId as string;
 	};
-	/** Waits for the pending approval of `action` that a call waiting in memory (no run) opened, one not seen before. */
-	const nextPending = async (action: string) => {
+	/**
+	 * Waits for a pending approval of `action` not seen before: by default one a call without
+	 * meta.run opened; `agentId` names the agent whose task asked (in memory, or suspended).
+	 */
+	const nextPending = async (action: string, agentId?: string) => {
 		let found: Approval | undefined;
-		const fresh = (a: Approval) => a.action === action && a.taskId === null && !opened.includes(a.id);
+		const fresh = (a: Approval) => a.action === action && (agentId ? a.agentId === agentId : a.taskId === null) && !opened.includes(a.id);
 		await eventually(`a pending ${action} approval`, async () => !!(found = (await approvals("pending")).find(fresh)));
 		opened.push(found!.id);
 		return found!;
@@ -196,12 +199,12 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 
 		it("is ctx.waitFor (and ctx.human.waitFor) for a code agent", async () => {
 			const asked = task(t, "writer", { task: { type: "waitFor", reason: "Ship it?", data: { version: "1.2" } } });
-			const waiting = await nextPending("task.waitFor");
-			expect(waiting).toMatchObject({ agentId: "writer", reason: "Ship it?", params: { version: "1.2" } });
+			const waiting = await nextPending("task.waitFor", "writer");
+			expect(waiting).toMatchObject({ reason: "Ship it?", params: { version: "1.2" } });
 			await post(t, `/api/v1/approvals/${waiting.id}/deny`, { note: "Friday" });
 			expect((await asked).body.result).toMatchObject({ approved: false, note: "Friday" });
 			const human = task(t, "writer", { task: { type: "waitFor", human: true, reason: "Really?" } });
-			await post(t, `/api/v1/approvals/${(await nextPending("task.waitFor")).id}/approve`, {});
+			await post(t, `/api/v1/approvals/${(await nextPending("task.waitFor", "writer")).id}/approve`, {});
 			expect((await human).body.result).toMatchObject({ approved: true });
 		});
 	});
@@ -224,8 +227,8 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 		it("asks a person before the tool runs, naming it and its arguments, and runs it once approved", async () => {
 			openai.script(writeCall("approved text"), { kind: "text", text: "Written." });
 			const answer = chat("Write it");
-			const waiting = await nextPending("task.waitFor");
-			expect(waiting).toMatchObject({ agentId: "careful", reason: expect.stringContaining("builtin:file_write"), params: { toolId: "builtin:file_write", arguments: { content: "approved text" } } });
+			const waiting = await nextPending("task.waitFor", "careful");
+			expect(waiting).toMatchObject({ reason: expect.stringContaining("builtin:file_write"), params: { toolId: "builtin:file_write", arguments: { content: "approved text" } } });
 			expect(waiting.reason).toContain("approved text");
 			expect(fs.existsSync(path.join(workspace, "careful.txt"))).toBe(false);
 			await post(t, `/api/v1/approvals/${waiting.id}/approve`, {});
@@ -236,7 +239,7 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 		it("gives the model a person's denial, with the note, as the tool's result, and does not run the tool", async () => {
 			openai.script(writeCall("denied text"), { kind: "text", text: "I was not allowed." });
 			const answer = chat("Write it again");
-			await post(t, `/api/v1/approvals/${(await nextPending("task.waitFor")).id}/deny`, { note: "keep the old text" });
+			await post(t, `/api/v1/approvals/${(await nextPending("task.waitFor", "careful")).id}/deny`, { note: "keep the old text" });
 			const { body } = await answer;
 			expect(body.steps[0].toolCalls[0]).toMatchObject({ ok: false, result: expect.stringContaining("APPROVAL_DENIED") });
 			expect(body.steps[0].toolCalls[0].result).toContain("keep the old text");
