@@ -11,7 +11,7 @@ export type { AgentLimits, AgentManifest, RestartPolicy, TaskTypeSpec, TrustLeve
 
 // Writing an agent: `module.exports = defineAgent({ onStart, onTask, onMessage, onStop })`.
 export { defineAgent } from "../actors/agent-api";
-export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from "../actors/agent-api";
+export type { AgentContext, AgentDefinition, AgentTask, Caller, HumanDecision, TaskInfo } from "../actors/agent-api";
 
 // Talking to a running node from outside it: scripts, dashboards, the `agent-os` CLI.
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
