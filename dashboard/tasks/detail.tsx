@@ -3,7 +3,7 @@
  * its durable run (attempts, wait, failed step, steps) — all shown as text. It follows the
  * task's `tasks.changed` events, so a run that moves on or is cancelled elsewhere shows at once.
  */
-import type { TaskDetail as Task } from "../../sdk/http-client";
+import type { TaskDetail as Task, TaskChange } from "../../sdk/http-client";
 import { sdk } from "../api";
 import { ConfirmButton } from "../components/confirm";
 import { ErrorBanner } from "../components/error-banner";
@@ -19,7 +19,7 @@ const ENDED: readonly string[] = ["succeeded", "failed", "cancelled"];
 export function TaskDetail({ id }: { id: string }) {
 	const task = useLoad(() => sdk().tasks.get(id), [id]);
 	useLiveEvent("tasks.changed", data => {
-		if ((data as { id?: string }).id === id) task.reload();
+		if ((data as TaskChange).id === id) task.reload();
 	});
 	const t = task.data;
 	return (
