@@ -7,8 +7,7 @@
 import fs from "node:fs";
 import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ClusterStatus } from "../../lib/cluster/cluster-view";
-import type { TaskDetail } from "../../services/tasks.service";
-import type { TaskPage } from "../../actors/task-store";
+import type { TaskDetail, TaskPage } from "../../actors/task-store";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS } from "../support/agents";
 import { startCountingSite, type CountingSite } from "../support/counting-site";
 import { lastUserText, type Step } from "../support/llm-wire/script";

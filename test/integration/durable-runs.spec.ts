@@ -4,9 +4,8 @@
  * and holds one until the test has killed the worker). A run whose worker dies resumes
  * from its journal: what it did before is replayed, not done again.
  */
-import type { TaskDetail } from "../../services/tasks.service";
+import type { TaskDetail, TaskPage } from "../../actors/task-store";
 import type { ErrorBody } from "../../services/api.service";
-import type { TaskPage } from "../../actors/task-store";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, agent, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { startCountingSite, type CountingSite } from "../support/counting-site";
 import { lastUserText, type Step } from "../support/llm-wire/script";
