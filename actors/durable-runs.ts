@@ -31,7 +31,7 @@ export interface DurableRunsDeps {
 	runtimeOf(agentId: string): AgentRuntime | undefined;
 	/** The agents running on this node. */
 	localAgents(): string[];
-	config: { TASK_STEP_ATTEMPTS: number; TASK_RETRY_DELAY_MS: number };
+	config: { TASK_STEP_ATTEMPTS: number; TASK_RETRY_DELAY_MS: number; TASK_OUTAGE_RETRY_MS: number };
 	logger: Logger;
 	changed(change: TaskChange): void;
 }
@@ -44,7 +44,9 @@ export interface RunOptions {
 	awaited: boolean;
 }
 
-const MAX_RETRY_DELAY_MS = 30_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+/** The type a worker's death reaches the run with (WorkerCrashedError). */
+const WORKER_CRASHED = "WORKER_CRASHED";
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms).unref());
 
@@ -187,7 +189,7 @@ export class DurableRuns {
 			failed = { failedStep: count.step, stepFailures: count.failures };
 			const reason = (err as Error).message;
 			if (count.failures >= this.deps.config.TASK_STEP_ATTEMPTS) return this.park(row, at, count.failures, reason);
-			const delay = Math.min(this.deps.config.TASK_RETRY_DELAY_MS * 2 ** (count.failures - 1), MAX_RETRY_DELAY_MS);
+			const delay = this.retryDelay(err, count.failures);
 			await runs.stepFailed(row.id, instanceId, at, count.failures, new Date(Date.now() + delay));
 			this.deps.logger.warn(`Task ${row.id} of agent ${row.agentId} failed at step ${at} (${count.failures} of ${this.deps.config.TASK_STEP_ATTEMPTS}): ${reason}; trying again in ${delay} ms`);
 			await this.unlessCancelled(row.id, sleep(delay));
@@ -206,6 +208,21 @@ export class DurableRuns {
 		await Promise.race([what, cancel]);
 		this.between.delete(taskId);
 		if (cancelled) throw new TaskCancelledError(taskId);
+	}
+
+	/**
+	 * How long a run waits before trying a failed step again. A dead worker is back within
+	 * its restart delay: TASK_RETRY_DELAY_MS, doubling. A service that was away (a model
+	 * provider down, its circuit breaker open) needs longer, or every run of the node would
+	 * be parked within a second of an outage: TASK_OUTAGE_RETRY_MS, doubling, or the
+	 * service's own retry-after when it said one.
+	 */
+	private retryDelay(err: unknown, failures: number): number {
+		const { TASK_RETRY_DELAY_MS, TASK_OUTAGE_RETRY_MS } = this.deps.config;
+		const e = err as { type?: string; data?: { retryAfterSeconds?: unknown } };
+		const base = e.type === WORKER_CRASHED ? TASK_RETRY_DELAY_MS : TASK_OUTAGE_RETRY_MS;
+		const asked = typeof e.data?.retryAfterSeconds === "number" ? e.data.retryAfterSeconds * 1000 : 0;
+		return Math.min(Math.max(base * 2 ** (failures - 1), asked), MAX_RETRY_DELAY_MS);
 	}
 
 	/** The same step failing again counts on; another step starts the count afresh. */

@@ -40,6 +40,7 @@ export type SupervisorConfig = Pick<
 	| "CLUSTER_TASK_WAIT_MS"
 	| "TASK_STEP_ATTEMPTS"
 	| "TASK_RETRY_DELAY_MS"
+	| "TASK_OUTAGE_RETRY_MS"
 >;
 
 export interface SupervisorDeps {

@@ -377,7 +377,15 @@ export const CONFIG_SCHEMA = {
 		default: 200,
 		min: 0,
 		max: 600000,
-		description: "Wait before a durable run tries a failed step again; doubled at each further failure of the same step (at most 30 s)"
+		description: "Wait before a durable run tries again a step its worker died in; doubled at each further failure of the same step (at most 60 s)"
+	}),
+	TASK_OUTAGE_RETRY_MS: setting({
+		group: "Agents",
+		type: "number",
+		default: 10000,
+		min: 0,
+		max: 600000,
+		description: "Wait before a durable run tries again a step that failed because a service it called was away (a model provider down, a circuit open); doubled at each further failure (at most 60 s), or the service's retry-after when longer"
 	}),
 	TASK_RECOVERY_INTERVAL_MS: setting({
 		group: "Agents",

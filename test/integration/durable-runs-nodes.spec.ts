@@ -44,6 +44,7 @@ const modelEnv = () => ({
 	OPENAI_BASE_URL: openai.url,
 	ALLOWED_DOMAINS: site.host,
 	TASK_RETRY_DELAY_MS: "50",
+	TASK_OUTAGE_RETRY_MS: "50",
 	TASK_RECOVERY_INTERVAL_MS: "200"
 });
 const fetchCall = (path: string): Step => ({ kind: "tool_calls", calls: [{ name: "http_fetch", arguments: { url: `${site.origin}${path}` } }] });

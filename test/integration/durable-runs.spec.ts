@@ -54,6 +54,7 @@ describe("durable task runs on one node", () => {
 			LLM_BREAKER_HALF_OPEN_MS: "100",
 			TASK_STEP_ATTEMPTS: "3",
 			TASK_RETRY_DELAY_MS: "50",
+			TASK_OUTAGE_RETRY_MS: "50",
 			TASK_RECOVERY_INTERVAL_MS: "200"
 		});
 		await t.node.ready;

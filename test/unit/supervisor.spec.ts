@@ -31,7 +31,8 @@ const config: SupervisorConfig = {
 	AGENT_START_TIMEOUT_MS: 5000,
 	CLUSTER_TASK_WAIT_MS: 1000,
 	TASK_STEP_ATTEMPTS: 3,
-	TASK_RETRY_DELAY_MS: 50
+	TASK_RETRY_DELAY_MS: 50,
+	TASK_OUTAGE_RETRY_MS: 50
 };
 /** On a lone node nothing is ever asked of another node. */
 const noNodes: NodeCall = () => Promise.reject(new Error("no other node"));
