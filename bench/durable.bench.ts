@@ -218,25 +218,31 @@ async function overheadRows(): Promise<Row[]> {
 // ---------------------------------------------------------------------------------------
 // Part 2: resume after the worker is killed.
 
-const LOOPER = `// Asks the model once per step, the step's number in the message.
+const LOOPER = `// Asks the model once per step; the message names the run, the step and the worker that asked.
 module.exports = {
 	async onTask(task, ctx) {
-		for (let i = 1; i <= task.steps; i++) await ctx.llm.chat({ messages: [{ role: "user", content: task.tag + " step " + i }] });
+		for (let i = 1; i <= task.steps; i++) await ctx.llm.chat({ messages: [{ role: "user", content: task.tag + " " + process.pid + " step " + i }] });
 		return { steps: task.steps };
 	}
 };
 `;
 
-/** What the model server saw of one run: when each request arrived. */
+/** A request at the model server: when it arrived, and the worker process that made it. */
+interface Arrival {
+	at: bigint;
+	pid: number;
+}
+
+/** What the model server saw of each run. */
 class Arrivals {
-	private readonly times = new Map<string, bigint[]>();
+	private readonly times = new Map<string, Arrival[]>();
 	private readonly waiters: { tag: string; count: number; resolve: () => void }[] = [];
 
 	record(request: RecordedRequest): Step {
 		const messages = Array.isArray(request.body.messages) ? (request.body.messages as { content?: unknown }[]) : [];
-		const tag = String(messages.at(-1)?.content ?? "").split(" ")[0];
+		const [tag, pid] = String(messages.at(-1)?.content ?? "").split(" ");
 		const list = this.times.get(tag) ?? [];
-		list.push(now());
+		list.push({ at: now(), pid: Number(pid) });
 		this.times.set(tag, list);
 		for (const w of this.waiters.filter(x => x.tag === tag && list.length >= x.count)) {
 			this.waiters.splice(this.waiters.indexOf(w), 1);
@@ -245,7 +251,7 @@ class Arrivals {
 		return { kind: "delay", ms: STEP_MS, then: { kind: "text", text: "ok", usage: { input: 10, output: 1 } } };
 	}
 
-	of(tag: string): bigint[] {
+	of(tag: string): Arrival[] {
 		return this.times.get(tag) ?? [];
 	}
 
@@ -287,20 +293,20 @@ async function resumeRows(): Promise<Row[]> {
 				await sleep(Math.random() * STEP_MS);
 				const before = await status();
 				check(before.state === "running" && before.pid !== null, `${id} is ${before.state} before kill ${k + 1}`);
-				const seenBefore = arrivals.of(tag).length;
 				const killed = now();
 				process.kill(before.pid, "SIGKILL");
 				let restartMs: number | undefined;
+				// A new step comes from the next worker: the killed one's last call may still arrive after the kill.
+				const fresh = () => arrivals.of(tag).find(a => a.pid !== before.pid);
 				await until(`a new step of ${tag} after the kill`, async () => {
 					if (restartMs === undefined) {
 						const s = await status();
 						if (s.state === "running" && s.pid !== null && s.pid !== before.pid) restartMs = msSince(killed);
 						if (s.state === "crashed") throw new Error(`${id} gave up after kill ${k + 1}: ${s.lastError ?? ""}`);
 					}
-					return arrivals.of(tag).length > seenBefore;
+					return fresh() !== undefined;
 				}, TIMEOUT_MS, POLL_MS);
-				const first = arrivals.of(tag)[seenBefore];
-				resumes.push(Number(first - killed) / 1e6);
+				resumes.push(Number(fresh()!.at - killed) / 1e6);
 				await until(`${id} running again after kill ${k + 1}`, async () => {
 					if (restartMs !== undefined) return true;
 					const s = await status();
@@ -311,9 +317,9 @@ async function resumeRows(): Promise<Row[]> {
 				let task: TaskRecord | undefined;
 				await until(`task ${taskId} to end`, async () => ["succeeded", "failed", "cancelled"].includes((task = await taskDetail(broker, taskId)).status));
 				check(task!.status === "succeeded", `run ${tag} ended ${task!.status}: ${JSON.stringify(task!.error)}`);
-				replayed.push(seenBefore);
+				replayed.push(arrivals.of(tag).filter(a => a.pid === before.pid).length);
 				repeated += arrivals.of(tag).length - LOOP_STEPS;
-				log(`  kill ${k + 1}/${KILLS}: a new step ${resumes.at(-1)!.toFixed(0)} ms after the kill, running again after ${restartMs!.toFixed(0)} ms; attempts ${task!.attempts}`);
+				log(`  kill ${k + 1}/${KILLS}: a new step ${resumes.at(-1)!.toFixed(0)} ms after the kill, running again after ${restartMs!.toFixed(0)} ms`);
 			}
 			const note = `${KILLS} kills, each of a fresh ${LOOP_STEPS}-step run after ${KILL_AFTER}+ steps (model replies take ${STEP_MS} ms); restart delay 100 ms, TASK_RETRY_DELAY_MS 200`;
 			return [
