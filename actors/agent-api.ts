@@ -3,14 +3,23 @@
  * A module exports `defineAgent({ onStart, onTask, onMessage, onStop })`; every `ctx`
  * call leaves the worker, goes through its actor and reaches the cluster with the agent's
  * identity, where the action it reaches checks the agent's grants. Agent code never holds
- * a secret. Types only: `agents`, `state` and `log` are the runtime's own; `llm`, `memory`,
- * `tools`, `society` and `node` are the methods the node's layers register
+ * a secret. Types only: `agents`, `state`, `log` and `waitFor` are the runtime's own; `llm`,
+ * `memory`, `tools`, `society`, `node` and `human` are the methods the node's layers register
  * (actors/ctx-registry.ts), typed here as a node with every layer offers them.
  */
 import type { Caller } from "../lib/kernel/caller";
 import type { SocietyApi } from "./society-api";
 
 export type { Caller };
+
+/** A person's answer to ctx.waitFor (approvals.waitFor). */
+export interface HumanDecision {
+	approved: boolean;
+	note: string | null;
+	decidedBy: string | null;
+	decidedAt: string | null;
+	approvalId: string;
+}
 
 export interface AgentTask {
 	type: string;
@@ -73,6 +82,19 @@ export interface AgentContext {
 		health(): Promise<unknown>;
 		/** Raises an alert: the `monitor.alert` event, an audit entry and a POST to ALERT_WEBHOOK_URL. */
 		alert(alert: { check: string; state: "down" | "up"; message: string; severity?: "critical" | "warning" | "info"; details?: Record<string, unknown> }): Promise<unknown>;
+	};
+	/**
+	 * Asks a person and resolves with the decision — `approved` or not, the person's `note`,
+	 * who decided and when — a denial included. The question is an approval (action
+	 * `task.waitFor`, `data` shown with it) that people see in GET /api/v1/approvals and the
+	 * console. A durable task is suspended meanwhile, holding nothing in memory, and resumed
+	 * with the answer; otherwise the call waits up to APPROVAL_TIMEOUT_MS. Nobody deciding in
+	 * time rejects with APPROVAL_EXPIRED. The same as `ctx.human.waitFor`.
+	 */
+	waitFor(reason: string, data?: Record<string, unknown>): Promise<HumanDecision>;
+	/** A person asked (ctx.waitFor is short for human.waitFor). */
+	human: {
+		waitFor(reason: string, data?: Record<string, unknown>): Promise<HumanDecision>;
 	};
 	log: {
 		debug(msg: string): void;

@@ -37,7 +37,7 @@ export interface CtxMethod {
 }
 
 /** The runtime's own part of ctx (actors/runtime-ctx.ts); no layer registers under these. */
-export const RUNTIME_NAMESPACES: readonly string[] = ["agentId", "agents", "state", "log"];
+export const RUNTIME_NAMESPACES: readonly string[] = ["agentId", "agents", "state", "log", "waitFor"];
 
 /** Name segments agent code could not be given safely: inherited properties, and `then` (it would make ctx a thenable). */
 const SEGMENT = /^[a-z][A-Za-z0-9]*$/;

@@ -63,6 +63,8 @@ const retryable = (err: unknown) => (err as { retryable?: unknown })?.retryable 
 export class DurableRuns {
 	/** The attempt of each run going on here, to cancel it. */
 	private readonly active = new Map<string, TaskRun>();
+	/** The runs here between two attempts (a step of the last one settling, the retry delay): cancelling one ends its wait. */
+	private readonly between = new Map<string, () => void>();
 	private readonly runDeps: TaskRunDeps;
 	private recovering: Promise<void> | undefined;
 
@@ -103,6 +105,7 @@ export class DurableRuns {
 	/** Stops the run's attempt here, if it runs here (its row is cancelled already). */
 	cancelLocal(taskId: string): void {
 		this.active.get(taskId)?.cancel();
+		this.between.get(taskId)?.();
 	}
 
 	/**
@@ -176,7 +179,7 @@ export class DurableRuns {
 			}
 			if (ownTimeout || refused(err) || !retryable(err)) return this.finish(row, failure(err as Error), err);
 			// A step failed transiently: its in-flight calls settle (and are journaled), then the run goes again from its journal.
-			await run.settled();
+			await this.unlessCancelled(row.id, run.settled());
 			steps = run.journal();
 			const at = run.nextStep;
 			if (resumeAt && at > resumeAt.step) resumeAt = undefined;
@@ -187,9 +190,22 @@ export class DurableRuns {
 			const delay = Math.min(this.deps.config.TASK_RETRY_DELAY_MS * 2 ** (count.failures - 1), MAX_RETRY_DELAY_MS);
 			await runs.stepFailed(row.id, instanceId, at, count.failures, new Date(Date.now() + delay));
 			this.deps.logger.warn(`Task ${row.id} of agent ${row.agentId} failed at step ${at} (${count.failures} of ${this.deps.config.TASK_STEP_ATTEMPTS}): ${reason}; trying again in ${delay} ms`);
-			await sleep(delay);
+			await this.unlessCancelled(row.id, sleep(delay));
 			if (Date.now() >= deadline) return this.finish(row, failure(new TaskTimeoutError(row.agentId, row.id, this.limit(runtime, options))));
+			// Counted as an attempt of its own; a run cancelled while it waited is not tried again.
+			const attempts = await runs.nextAttempt(row.id, instanceId);
+			if (attempts === undefined) throw new TaskCancelledError(row.id);
+			this.changed(row.id, row.agentId, "running", { attempts });
 		}
+	}
+
+	/** Waits for `what` between two attempts of a run; a cancel meanwhile ends the wait, and the run, at once. */
+	private async unlessCancelled(taskId: string, what: Promise<void>): Promise<void> {
+		let cancelled = false;
+		const cancel = new Promise<void>(resolve => this.between.set(taskId, () => resolve(void (cancelled = true))));
+		await Promise.race([what, cancel]);
+		this.between.delete(taskId);
+		if (cancelled) throw new TaskCancelledError(taskId);
 	}
 
 	/** The same step failing again counts on; another step starts the count afresh. */

@@ -83,8 +83,13 @@ export interface AgentManifest {
 	instructions?: string;
 	/** The model (or alias) a declarative agent's loop uses; for code agents, the same as preferredModel. */
 	model?: string;
-	/** Tool ids (GET /api/v1/tools) a declarative agent may call. */
+	/**
+	 * Tool ids (GET /api/v1/tools) a declarative agent may call. In a manifest as written an
+	 * entry may be `{ id, requiresConfirmation: true }`; read, it is the id, listed in `confirmTools` too.
+	 */
 	tools?: string[];
+	/** The tools a person confirms before each call the agent's loop makes (set from `tools`, not written). */
+	confirmTools?: string[];
 	memory?: DeclarativeMemory;
 	runtime: WorkerRuntime;
 	/** Capabilities the agent asks for (`memory.read`, `a2a.send`, …). */
@@ -107,6 +112,9 @@ export interface AgentManifest {
 	 */
 	durable?: boolean;
 }
+
+/** A `tools` entry as a manifest's author writes it. */
+export type ManifestTool = string | { id: string; requiresConfirmation?: boolean };
 
 export const DEFAULT_LIMITS: AgentLimits = {
 	memoryMB: 256,

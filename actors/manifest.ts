@@ -12,7 +12,7 @@ import type { ValidationError, ValidationRule, ValidationSchema } from "fastest-
 import { type FieldProblem, ManifestInvalidError, TaskInvalidError } from "./errors";
 import { DEFAULT_LIMITS, DEFAULT_RESTART, RESTART_POLICIES, TRUST_LEVELS, WORKER_RUNTIMES } from "./manifest-types";
 import { DEFAULT_RECALL } from "./manifest-types";
-import type { AgentLimits, AgentManifest, DeclarativeMemory, PlacementConstraints, RestartPolicy, TaskTypeSpec } from "./manifest-types";
+import type { AgentLimits, AgentManifest, DeclarativeMemory, ManifestTool, PlacementConstraints, RestartPolicy, TaskTypeSpec } from "./manifest-types";
 
 const TASK_TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const MAX_RESTART_DELAY_MS = 3_600_000;
@@ -75,7 +75,8 @@ function noNul(value: unknown, errors: unknown[]): unknown {
 	return value;
 }
 
-const TOP: Record<keyof AgentManifest, FieldSpec> = {
+/** What an author writes; `confirmTools` is read from `tools`, never written. */
+const TOP: Record<Exclude<keyof AgentManifest, "confirmTools">, FieldSpec> = {
 	id: spec({ type: "string", pattern: /^[a-z][a-z0-9-]{0,62}$/ }, "1 to 63 lower-case letters, digits and dashes, starting with a letter"),
 	name: text(1, 100, false),
 	version: spec(
@@ -86,7 +87,8 @@ const TOP: Record<keyof AgentManifest, FieldSpec> = {
 	entryPoint: spec({ type: "string", min: 1, max: 500, custom: noNul, optional: true }, "a module path of 1 to 500 characters without NUL bytes"),
 	instructions: text(1, 20_000),
 	model: text(1, 200),
-	tools: spec({ type: "array", optional: true, unique: true, max: 64, items: { type: "string", min: 1, max: 300 } }, "a list of at most 64 distinct tool ids (GET /api/v1/tools)"),
+	// Entries (an id, or { id, requiresConfirmation }) are checked by hand (checkTools).
+	tools: spec({ type: "array", optional: true, max: 64 }, "a list of at most 64 distinct tool ids (GET /api/v1/tools) or { id, requiresConfirmation } entries"),
 	memory: group(MEMORY, "memory settings"),
 	runtime: oneOf(WORKER_RUNTIMES),
 	permissions: spec({ type: "array", optional: true, unique: true, max: 64, items: CAPABILITY.rule }, "a list of at most 64 distinct capabilities"),
@@ -109,7 +111,6 @@ const SPECS = new Map<string, FieldSpec>([
 	...Object.entries(RESTART).map(([k, s]): [string, FieldSpec] => [`restart.${k}`, s]),
 	...Object.entries(PLACEMENT).map(([k, s]): [string, FieldSpec] => [`placement.${k}`, s]),
 	...Object.entries(MEMORY).map(([k, s]): [string, FieldSpec] => [`memory.${k}`, s]),
-	["tools[]", spec({ type: "string" }, "a tool id of 1 to 300 characters")],
 	["permissions[]", CAPABILITY]
 ]);
 
@@ -222,6 +223,35 @@ function checkTaskTypes(taskTypes: Record<string, unknown>): FieldProblem[] {
 	return problems;
 }
 
+const TOOL_ID = "a tool id of 1 to 300 characters (GET /api/v1/tools)";
+
+/** The id of a `tools` entry, whichever way it is written (checked already). */
+const toolIdOf = (entry: ManifestTool): string => (typeof entry === "string" ? entry : entry.id);
+
+/** Each `tools` entry: a tool id, or `{ id, requiresConfirmation }`; no id twice. */
+function checkTools(tools: readonly unknown[]): FieldProblem[] {
+	const problems: FieldProblem[] = [];
+	const bad = (field: string, message: string) => problems.push({ field, message: `manifest.${field} ${message}` });
+	const seen = new Set<string>();
+	tools.forEach((entry, i) => {
+		const at = `tools[${i}]`;
+		const id = isPlainObject(entry) ? entry.id : entry;
+		if (isPlainObject(entry)) {
+			for (const key of Object.keys(entry)) if (key !== "id" && key !== "requiresConfirmation") bad(`${at}.${key}`, "is not a known field; allowed: id, requiresConfirmation");
+			if (entry.requiresConfirmation != null && typeof entry.requiresConfirmation !== "boolean") {
+				bad(`${at}.requiresConfirmation`, `must be true or false (${shown(entry.requiresConfirmation)})`);
+			}
+			if (typeof id !== "string" || id.length < 1 || id.length > 300) bad(`${at}.id`, `must be ${TOOL_ID} (${shown(id)})`);
+		} else if (typeof entry !== "string") {
+			bad(at, `must be ${TOOL_ID} or an object { id, requiresConfirmation } (${shown(entry)})`);
+		} else if (entry.length < 1 || entry.length > 300) bad(at, `must be ${TOOL_ID} (${shown(entry)})`);
+		if (typeof id !== "string") return;
+		if (seen.has(id)) bad(at, `repeats the tool ${JSON.stringify(id.slice(0, 80))}; list each tool once`);
+		seen.add(id);
+	});
+	return problems;
+}
+
 const DECLARATIVE_ONLY = ["instructions", "tools", "memory"] as const;
 
 /** A code agent has an entryPoint; a declarative one has instructions and none. */
@@ -291,6 +321,7 @@ export function parseManifest(input: unknown): AgentManifest {
 	const result = check(input);
 	const problems = result === true || !Array.isArray(result) ? [] : result.flatMap(err => problemOf(err, input));
 	if (isPlainObject(input.taskTypes)) problems.push(...checkTaskTypes(input.taskTypes));
+	if (Array.isArray(input.tools)) problems.push(...checkTools(input.tools));
 	const restart = merged(DEFAULT_RESTART, input.restart);
 	if (!problems.some(p => p.field.startsWith("restart.")) && restart.maxDelayMs < restart.baseDelayMs) {
 		const got = isPlainObject(input.restart) && input.restart.maxDelayMs != null ? "got" : "got the default";
@@ -306,8 +337,12 @@ export function parseManifest(input: unknown): AgentManifest {
 	const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v != null)) as Partial<AgentManifest>;
 	const taskTypes = given.taskTypes && Object.fromEntries(Object.entries(given.taskTypes).map(([k, s]) => [k, copyTaskType(s)]));
 	const declarative = given.entryPoint === undefined;
+	const tools = (input.tools as ManifestTool[] | undefined)?.map(toolIdOf);
+	const confirmTools = (input.tools as ManifestTool[] | undefined)?.filter(t => typeof t !== "string" && t.requiresConfirmation === true).map(toolIdOf);
 	return {
 		...given,
+		...(tools && { tools }),
+		...(confirmTools?.length && { confirmTools }),
 		version: given.version ?? "0.1.0",
 		runtime: given.runtime ?? (declarative ? "declarative" : "process"),
 		permissions: declarative ? declarativePermissions(given) : [...(given.permissions ?? [])],

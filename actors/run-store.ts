@@ -115,8 +115,11 @@ export class RunStore {
 
 	/** How the run ended, from the node running it; false when it is not running here any more (cancelled, taken). */
 	async finish(id: string, owner: string, outcome: TaskOutcome): Promise<boolean> {
+		// A run that succeeded failed no step in the end: the failures it got over are not kept as its failed step.
 		const { rows } = await this.db.query<{ finished_at: Date }>(
-			"UPDATE agent_tasks SET status = $3, result = $4, error = $5, finished_at = now(), owner = NULL WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING finished_at",
+			`UPDATE agent_tasks SET status = $3, result = $4, error = $5, finished_at = now(), owner = NULL,
+			   failed_step = CASE WHEN $3 = 'succeeded' THEN NULL ELSE failed_step END, step_failures = CASE WHEN $3 = 'succeeded' THEN 0 ELSE step_failures END
+			 WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING finished_at`,
 			[id, owner, ...outcomeColumns(outcome)]
 		);
 		if (rows[0]) taskEnded(id, outcome, rows[0].finished_at);
@@ -137,6 +140,15 @@ export class RunStore {
 	/** A step failed again; the run is tried again after `retryAt` (by this node, or by recovery if it dies). */
 	async stepFailed(id: string, owner: string, step: number, failures: number, retryAt: Date): Promise<void> {
 		await this.db.query("UPDATE agent_tasks SET failed_step = $3, step_failures = $4, retry_at = $5 WHERE id = $1 AND owner = $2", [id, owner, step, failures, retryAt]);
+	}
+
+	/** This node tries the run again (a step failed transiently): one attempt more; undefined when it is not running here any more (cancelled). */
+	async nextAttempt(id: string, owner: string): Promise<number | undefined> {
+		const { rows } = await this.db.query<{ attempts: number }>(
+			"UPDATE agent_tasks SET attempts = attempts + 1, retry_at = NULL WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING attempts",
+			[id, owner]
+		);
+		return rows[0]?.attempts;
 	}
 
 	/** Hands a run back: queued, nobody's, due at `retryAt`. */

@@ -16,7 +16,7 @@ import { AgentExistsError, AgentNotRunningError } from "./errors";
 import { compileTaskSchemas } from "./manifest";
 import { manifestDigest } from "./manifest-signature";
 import type { AgentManifest } from "./manifest-types";
-import { TaskStore, type TaskEntry, type TaskRecord, type TaskStatus } from "./task-store";
+import { TaskStore, type TaskEntry, type TaskStatus } from "./task-store";
 import { DurableRuns, type TaskChange } from "./durable-runs";
 import type { RunStore } from "./run-store";
 import type { RunJournal } from "./run-journal";
@@ -208,10 +208,6 @@ export class Supervisor {
 			await tasks.failQueued(taskId, err).catch((e: Error) => logger.error(`Could not record the refusal of task ${taskId}: ${e.message}`));
 		});
 		return { taskId, status: "queued" };
-	}
-
-	task(taskId: string): Promise<TaskRecord> {
-		return this.deps.tasks.get(taskId);
 	}
 
 	/** Desired state running, and a fresh start: a restart (clean crash count) here or on its node, or a placement. */

@@ -5,6 +5,7 @@ import type { Database } from "../lib/kernel/database";
 import type { SqlParam } from "../lib/kernel/database/database";
 import type { Caller } from "./agent-api";
 import { TaskExistsError, TaskNotFoundError, type RunWait } from "./errors";
+import type { JournalStep } from "./run-journal";
 
 export type TaskStatus = "queued" | "running" | "suspended" | "succeeded" | "failed" | "cancelled";
 
@@ -33,6 +34,14 @@ export interface TaskRecord {
 	waitingFor: RunWait | null;
 	/** The step the last attempts failed at, and how many times in a row; null when none failed. */
 	failedStep: { step: number; failures: number } | null;
+}
+
+/** A task with its run (`GET /tasks/:id`): each step it made, with timings and costs. */
+export interface TaskDetail extends TaskRecord {
+	steps: JournalStep[];
+	/** What the steps cost together. */
+	costUsd: number;
+	tokens: number;
 }
 
 /** How a task ended, as its end is written. */

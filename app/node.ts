@@ -36,11 +36,13 @@ import { deriveKey, loadAdminToken, loadSecret, type AdminToken } from "../lib/k
 import { loadMalConfig } from "../lib/mal/mal-config";
 import { createProvider } from "../lib/mal/providers/registry";
 import { memoryCtxMethods } from "../lib/memory/ctx-methods";
+import { ApprovalGate } from "../lib/security/approval-gate";
 import { ApprovalStore } from "../lib/security/approval-store";
 import { CheckpointStore } from "../lib/security/audit-checkpoints";
 import { AuditKey, AuditLog } from "../lib/security/audit-log";
 import { GrantRequests } from "../lib/security/grant-requests";
 import { GrantStore } from "../lib/security/grant-store";
+import { securityCtxMethods } from "../lib/security/ctx-methods";
 import { SecurityGuard } from "../lib/security/security-guard";
 import { TokenStore } from "../lib/security/token-store";
 import { societyCtxMethods } from "../lib/society/ctx-methods";
@@ -94,6 +96,10 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	const grants = new GrantStore(kernel.db);
 	const tokens = new TokenStore(kernel.db);
 	const approvals = new ApprovalStore(kernel.db);
+	const gate = new ApprovalGate(approvals, {
+		timeoutMs: config.APPROVAL_TIMEOUT_MS,
+		onRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
+	});
 	const audit: AuditLog = new AuditLog(kernel.db, {
 		node: broker.nodeID,
 		key: AuditKey.from(config.AUDIT_HMAC_KEY, clusterSecret.token),
@@ -127,10 +133,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		grants,
 		audit,
 		sanctions: society.sanctions,
-		approvals,
-		requests,
-		approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
-		onApprovalRequested: a => void broker.broadcast("approvals.requested", a).catch(() => undefined)
+		approvals: gate,
+		requests
 	});
 
 	const mcpLogger = broker.getLogger("mcp");
@@ -138,7 +142,7 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 	ensureWorkspace(policy.allowedPaths, dataDir);
 
 	// What agent code finds on its ctx beyond the runtime's own: each layer's methods, with the capability each needs.
-	ctxMethodsOf(broker).register(...frameworkCtxMethods, ...memoryCtxMethods, ...toolsCtxMethods, ...nodeCtxMethods, ...societyCtxMethods, ...governanceCtxMethods);
+	ctxMethodsOf(broker).register(...frameworkCtxMethods, ...memoryCtxMethods, ...toolsCtxMethods, ...nodeCtxMethods, ...societyCtxMethods, ...governanceCtxMethods, ...securityCtxMethods);
 	for (const provider of mal.providers) broker.createService(createProviderService(provider, createProvider(provider), { halfOpenMs: mal.halfOpenMs }));
 	const services = [
 		createHealthService(kernel),
@@ -153,8 +157,8 @@ export async function startNode(config: Config, brokerOverrides: Partial<BrokerO
 		createAuthService(kernel, tokens),
 		createPermissionsService(kernel, grants, requests),
 		createAuditService(kernel, audit),
-		createApprovalsService(kernel, approvals, requests),
-		createToolsService(kernel, { builtins: builtinTools(policy, remotes), mcpTools: () => mcp.tools(), grants, requests, approvals, approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS, policy })
+		createApprovalsService(kernel, gate, requests),
+		createToolsService(kernel, { builtins: builtinTools(policy, remotes), mcpTools: () => mcp.tools(), grants, requests, approvals: gate, policy })
 	];
 	services.push(...society.schemas);
 	for (const schema of services) broker.createService(schema);

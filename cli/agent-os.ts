@@ -23,7 +23,8 @@ Commands:
   memory reindex [--agent ID]            Re-embed memories made by another embedding model than the current one
   audit [--agent ID] [--action A] ...    Query the audit log
   audit verify | audit export            Check the audit hash chain; export JSON lines
-  tasks [--agent ID] [--status S]        Recent tasks of every agent (tasks get ID: one)
+  tasks [--agent ID] [--status S]        Recent tasks of every agent (S: queued, running, suspended, succeeded, failed, cancelled)
+  tasks show|cancel|resume ID            One task with its run's steps; cancel it; resume a failed durable run
   lockdown [start|lift --reason T]       The incident lockdown: status, start (--agents a,b), lift
   forums list|create|post|reply ...      Forums: threads, replies, votes
   jobs list|post|apply|award ...         The jobs marketplace, every move of a job

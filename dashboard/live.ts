@@ -14,6 +14,7 @@ export type LiveEvent =
 	| "approvals.requested"
 	| "approvals.decided"
 	| "audit.recorded"
+	| "tasks.changed"
 	| "forum.posted"
 	| "forums.changed"
 	| "jobs.changed"

@@ -7,7 +7,7 @@ import type { AgentManifest } from "../actors/manifest-types";
 import type { RecallReport } from "../actors/workers/declarative-worker";
 import type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 import type { AuditRecord, AuditVerifyResult } from "../lib/security/audit-log";
-import type { TaskPage, TaskQuery, TaskRecord } from "../actors/task-store";
+import type { TaskDetail, TaskPage, TaskQuery } from "../actors/task-store";
 import type { Scope } from "../lib/security/capabilities";
 import type { PendingGrant } from "../lib/security/grant-requests";
 import type { Grant } from "../lib/security/grant-store";
@@ -22,7 +22,10 @@ import type { ChatResult, StreamLine } from "../lib/mal/results";
 export type { AgentView } from "../lib/cluster/agent-view";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord, AuditVerifyResult, LiveAuditEntry } from "../lib/security/audit-log";
-export type { TaskPage, TaskQuery, TaskRecord, TaskStatus, TaskSummary } from "../actors/task-store";
+export type { TaskDetail, TaskPage, TaskQuery, TaskRecord, TaskStatus, TaskSummary } from "../actors/task-store";
+export type { JournalStep, StepError } from "../actors/run-journal";
+export type { RunWait } from "../actors/errors";
+export type { TaskChange } from "../actors/durable-runs";
 export type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 export type { PendingGrant } from "../lib/security/grant-requests";
 export type { Grant } from "../lib/security/grant-store";
@@ -179,7 +182,12 @@ export class AgentOSHttpClient {
 	readonly tasks = {
 		/** Recent tasks of every agent, newest first, with status, duration and error. */
 		list: (q: Omit<TaskQuery, "since"> & { since?: Date | string } = {}): Promise<TaskPage> => this.request("GET", `${API}/tasks${queryString(q)}`),
-		get: (id: string): Promise<TaskRecord> => this.request("GET", `${API}/tasks/${seg(id)}`)
+		/** The task with its run: the steps it made (timings, costs), attempts, what a suspended run waits for, the step it failed at. */
+		get: (id: string): Promise<TaskDetail> => this.request("GET", `${API}/tasks/${seg(id)}`),
+		/** Cancels a task that has not ended (409 TASK_ENDED when it has); answers it as it is now. */
+		cancel: (id: string): Promise<TaskDetail> => this.request("POST", `${API}/tasks/${seg(id)}/cancel`),
+		/** Queues a failed durable run again from its last good step (409 TASK_NOT_RESUMABLE otherwise). */
+		resume: (id: string): Promise<TaskDetail> => this.request("POST", `${API}/tasks/${seg(id)}/resume`)
 	};
 
 	readonly approvals = {

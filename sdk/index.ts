@@ -11,11 +11,13 @@ export type { AgentLimits, AgentManifest, RestartPolicy, TaskTypeSpec, TrustLeve
 
 // Writing an agent: `module.exports = defineAgent({ onStart, onTask, onMessage, onStop })`.
 export { defineAgent } from "../actors/agent-api";
-export type { AgentContext, AgentDefinition, AgentTask, Caller, TaskInfo } from "../actors/agent-api";
+export type { AgentContext, AgentDefinition, AgentTask, Caller, HumanDecision, TaskInfo } from "../actors/agent-api";
 
 // Talking to a running node from outside it: scripts, dashboards, the `agent-os` CLI.
 export { AgentOSApiError, AgentOSHttpClient } from "./http-client";
 export type { AgentChatAnswer, AgentChatEvent, AgentOSHttpClientOptions, AgentView, ApiToken, AuditFilters, AuditRecord, AuditVerifyResult, LiveAuditEntry, NodeInfo, Page, Scope, TaskOutcome, TaskPage, TaskRecord, TaskSummary } from "./http-client";
+// Tasks and their durable runs: `client.tasks.get|cancel|resume` (README #durable-tasks).
+export type { JournalStep, RunWait, StepError, TaskChange, TaskDetail, TaskQuery, TaskStatus } from "./http-client";
 
 // Agents' memories over REST: `new AgentOSHttpClient(…).memory`.
 export { MemoryClient } from "./memory";

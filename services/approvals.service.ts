@@ -1,9 +1,11 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
-import type { Approval, ApprovalStatus, ApprovalStore } from "../lib/security/approval-store";
+import type { ApprovalGate } from "../lib/security/approval-gate";
+import type { Approval, ApprovalStatus } from "../lib/security/approval-store";
 import { AdminRequiredError } from "../lib/security/errors";
 import { GrantRequests } from "../lib/security/grant-requests";
 import { callerOf, mayGrant, type SecuredMeta } from "../lib/security/security-guard";
+import { waitForPerson, type HumanDecision, type WaitForParams } from "../lib/security/wait-for";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 import { defineService } from "../lib/kernel/define-service";
@@ -11,9 +13,10 @@ import { defineService } from "../lib/kernel/define-service";
 /**
  * Pending approvals: people list them and approve or deny; the waiting action runs or is
  * refused. A grant request (a capability a manifest asked for) is decided by admins only,
- * and approving it grants the capability.
+ * and approving it grants the capability. Agents ask a person a question with `waitFor`.
  */
-export default function createApprovalsService(kernel: Kernel, approvals: ApprovalStore, requests: GrantRequests): ServiceSchema {
+export default function createApprovalsService(kernel: Kernel, gate: ApprovalGate, requests: GrantRequests): ServiceSchema {
+	const approvals = gate.store;
 	const decide = (status: "approved" | "denied") => ({
 		audit: true,
 		scope: "approvals" as const,
@@ -54,7 +57,21 @@ export default function createApprovalsService(kernel: Kernel, approvals: Approv
 				}
 			},
 			approve: { rest: "POST /:id/approve", description: "Approves a waiting request: the agent's call goes ahead.", ...decide("approved") },
-			deny: { rest: "POST /:id/deny", description: "Denies a waiting request: the agent's call is refused.", ...decide("denied") }
+			deny: { rest: "POST /:id/deny", description: "Denies a waiting request: the agent's call is refused.", ...decide("denied") },
+			// For agents (ctx.waitFor), through ctx only: no REST route. Any agent may ask a person.
+			waitFor: {
+				description: "An agent asks a person and gets the decision (approved or denied, with the note); a durable run is suspended until then.",
+				audit: true,
+				retryPolicy: { enabled: false },
+				timeout: 0,
+				params: {
+					reason: { type: "string", min: 1, max: 1000 },
+					data: { type: "object", optional: true }
+				},
+				handler(ctx: Context<WaitForParams, SecuredMeta>): Promise<HumanDecision> {
+					return waitForPerson(gate, ctx.meta, ctx.params);
+				}
+			}
 		},
 
 		events: {

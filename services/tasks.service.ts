@@ -1,22 +1,14 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { TaskEndedError, TaskNotFoundError, TaskNotResumableError } from "../actors/errors";
-import { RunJournal, type JournalStep } from "../actors/run-journal";
+import { RunJournal } from "../actors/run-journal";
 import { RunStore } from "../actors/run-store";
-import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, taskCancelled, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
+import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, taskCancelled, type TaskDetail, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
 import type { TaskChange } from "../actors/durable-runs";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { ApprovalStore } from "../lib/security/approval-store";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { defineService } from "../lib/kernel/define-service";
-
-/** A task with its run: each step it made, with timings and costs. */
-export interface TaskDetail extends TaskRecord {
-	steps: JournalStep[];
-	/** What the steps cost together. */
-	costUsd: number;
-	tokens: number;
-}
 
 const DAY_MS = 86_400_000;
 

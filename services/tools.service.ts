@@ -3,7 +3,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
 import { actAsAgent } from "../lib/security/act-as-agent";
-import type { ApprovalStore } from "../lib/security/approval-store";
+import type { ApprovalGate } from "../lib/security/approval-gate";
 import { PermissionDeniedError } from "../lib/security/errors";
 import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
@@ -21,8 +21,8 @@ export interface ToolsServiceDeps {
 	grants: GrantStore;
 	/** Grant requests: a refusal names the one that waits for an admin. */
 	requests?: Pick<GrantRequests, "pendingFor">;
-	approvals: ApprovalStore;
-	approvalTimeoutMs: number;
+	/** Where a supervised agent's call of a tool that requires confirmation waits for (or, in a durable run, suspends on) a person. */
+	approvals: ApprovalGate;
 	policy: ToolPolicy;
 }
 
@@ -109,9 +109,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 					if (tool.requiresConfirmation && caller.trustLevel === "supervised") {
 						// The approver sees who asked: the agent itself, or a person acting as it.
 						const asker = ctx.meta.user ? `${ctx.meta.user.id}, as supervised agent ${agentId},` : `supervised agent ${agentId}`;
-						await deps.approvals.request(agentId, tool.id, args, `${asker} asks to run ${tool.id}`, deps.approvalTimeoutMs, a =>
-							void ctx.broadcast("approvals.requested", a).catch(() => undefined)
-						);
+						await deps.approvals.pass({ agentId, action: tool.id, params: args, reason: `${asker} asks to run ${tool.id}`, meta: ctx.meta });
 					}
 					const signal = AbortSignal.timeout(deps.policy.timeoutMs);
 					try {

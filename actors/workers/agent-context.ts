@@ -6,11 +6,12 @@ export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string) =>
 type Namespace = Record<string, unknown>;
 
 /** The runtime's own namespaces; the rest of ctx is what the node's layers registered. */
-const RUNTIME = new Set(["agents", "state", "log"]);
+const RUNTIME = new Set(["agents", "state", "log", "waitFor"]);
 
-/** The runtime's own part of ctx: other agents, private state, the log. */
+/** The runtime's own part of ctx: other agents, private state, the log, and `waitFor` — short for the registered `human.waitFor`. */
 function runtimePart(call: CallFn, log: LogFn): Namespace {
 	return {
+		waitFor: (reason: string, data?: Record<string, unknown>) => call("human.waitFor", data === undefined ? [reason] : [reason, data]),
 		agents: {
 			ask: (target: string, task: AgentTask, options?: { timeoutMs?: number }) => call("agents.ask", [target, task, options ?? {}]),
 			send: (target: string, task: AgentTask) => call("agents.send", [target, task])

@@ -1,26 +1,28 @@
-import type { TaskQuery, TaskStatus, TaskSummary } from "../../sdk/http-client";
+import type { TaskQuery, TaskStatus } from "../../sdk/http-client";
 import { expectPositionals, intFlag, UsageError } from "../args";
 import { connect, EXIT, parseClientArgs, printJson, printTable, runClientCommand } from "./common";
+import { errorOf, printTaskDetail } from "./task-detail";
 
-export const TASKS_USAGE = `Usage: agent-os tasks [--agent ID] [--status queued|running|succeeded|failed] [--since ISO] [--limit N] [--offset N] [--json]
-       agent-os tasks get ID [--json]`;
+export const TASKS_USAGE = `Usage: agent-os tasks [--agent ID] [--status queued|running|suspended|succeeded|failed|cancelled] [--since ISO] [--limit N] [--offset N] [--json]
+       agent-os tasks show ID [--json]     One task: state, attempts, what it waits for, the failed step, its steps
+       agent-os tasks cancel ID [--json]   Cancel a task that has not ended
+       agent-os tasks resume ID [--json]   Run a failed durable task again from its last good step`;
 
-const STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed"];
+const STATUSES: readonly TaskStatus[] = ["queued", "running", "suspended", "succeeded", "failed", "cancelled"];
 
-function errorOf(t: TaskSummary): string {
-	const e = t.error as { type?: string; message?: string } | null;
-	return e ? [e.type, e.message].filter(Boolean).join(": ") : "";
-}
-
-/** `agent-os tasks [get ID]`: the recent tasks of every agent, and one task. */
+/** `agent-os tasks [show|cancel|resume ID]`: the recent tasks of every agent, one task with its run, and acting on a run. */
 export function tasksCommand(argv: readonly string[]): Promise<number> {
 	return runClientCommand(TASKS_USAGE, argv, async () => {
-		if (argv[0] === "get") {
-			const args = parseClientArgs(argv.slice(1), { booleans: ["json"] });
+		const [sub, ...rest] = argv;
+		if (sub === "show" || sub === "get" || sub === "cancel" || sub === "resume") {
+			const args = parseClientArgs(rest, { booleans: ["json"] });
 			const [id] = expectPositionals(args, ["ID"]);
-			const task = await connect(args).tasks.get(id);
+			const tasks = connect(args).tasks;
+			const task = await (sub === "cancel" ? tasks.cancel(id) : sub === "resume" ? tasks.resume(id) : tasks.get(id));
 			if (args.booleans.has("json")) printJson(task);
-			else printTable(["ID", "AGENT", "TYPE", "STATUS", "MS", "CREATED", "ERROR"], [[task.id, task.agentId, task.type, task.status, task.durationMs ?? "", task.createdAt, errorOf(task)]]);
+			else if (sub === "cancel") console.log(`Task ${task.id} is ${task.status}`);
+			else if (sub === "resume") console.log(`Task ${task.id} is ${task.status} again; it goes on after its ${task.steps.length} journaled steps`);
+			else printTaskDetail(task);
 			return EXIT.ok;
 		}
 		const args = parseClientArgs(argv, { strings: ["agent", "status", "since", "limit", "offset"], booleans: ["json"] });
@@ -33,7 +35,7 @@ export function tasksCommand(argv: readonly string[]): Promise<number> {
 		const page = await connect(args).tasks.list(query);
 		if (args.booleans.has("json")) printJson(page);
 		else {
-			printTable(["ID", "AGENT", "TYPE", "STATUS", "MS", "CREATED", "ERROR"], page.items.map(t => [t.id, t.agentId, t.type, t.status, t.durationMs ?? "", t.createdAt, errorOf(t)]));
+			printTable(["ID", "AGENT", "TYPE", "STATUS", "ATTEMPTS", "MS", "CREATED", "ERROR"], page.items.map(t => [t.id, t.agentId, t.type, t.status, t.attempts, t.durationMs ?? "", t.createdAt, errorOf(t)]));
 			console.log(`${page.offset + page.items.length} of ${page.total}`);
 		}
 		return EXIT.ok;

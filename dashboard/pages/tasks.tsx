@@ -1,7 +1,8 @@
 /**
  * Tasks: the recent tasks of every agent (GET /tasks) with status, duration and error,
  * filtered by agent and status and paged; `#/tasks/<id>` shows one task. The list follows
- * agents' state changes and refreshes every few seconds while open, so tasks that end show.
+ * `tasks.changed` (durable runs starting, suspending, ending, being cancelled) as it happens,
+ * and refreshes now and then for the tasks of agents that run without a journal.
  */
 import "../governance/console-pages.css";
 import { useEffect, useState } from "preact/hooks";
@@ -12,10 +13,12 @@ import { PagedTable } from "../components/paged-table";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { href, type PageProps } from "../router";
-import { TaskDetail, duration, errorText } from "../tasks/detail";
+import { TaskDetail } from "../tasks/detail";
+import { errorText, taskDuration } from "../tasks/format";
 
-const STATUSES = ["queued", "running", "succeeded", "failed"] as const;
-const REFRESH_MS = 5000;
+const STATUSES: readonly TaskStatus[] = ["queued", "running", "suspended", "succeeded", "failed", "cancelled"];
+/** Tasks of non-durable agents send no `tasks.changed`: they show within this. */
+const REFRESH_MS = 15_000;
 
 export function TasksPage({ params, query }: PageProps) {
 	if (params[0]) return <TaskDetail id={params[0]} />;
@@ -33,6 +36,7 @@ function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initi
 	const [agentId, setAgentId] = useState(initialAgent);
 	const [status, setStatus] = useState<TaskStatus | "">(STATUSES.find(s => s === initialStatus) ?? "");
 	const [refresh, setRefresh] = useState(0);
+	useLiveEvent("tasks.changed", () => setRefresh(n => n + 1));
 	useLiveEvent("agents.state", () => setRefresh(n => n + 1));
 	useEffect(() => {
 		const timer = setInterval(() => setRefresh(n => n + 1), REFRESH_MS);
@@ -69,7 +73,8 @@ function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initi
 					{ key: "agentId", title: "Agent", render: t => <a href={href("agents", t.agentId)}>{t.agentId}</a> },
 					{ key: "type", title: "Type", render: t => <a href={href("tasks", t.id)}>{t.type}</a> },
 					{ key: "status", title: "Status", render: t => <span class={`state status-${t.status}`}>{t.status}</span> },
-					{ key: "duration", title: "Duration", render: t => duration(t.durationMs) },
+					{ key: "duration", title: "Duration", render: t => taskDuration(t) },
+					{ key: "attempts", title: "Attempts", render: t => t.attempts },
 					{ key: "error", title: "Error", render: t => errorText(t.error) }
 				]}
 				empty="No tasks match."

@@ -1,26 +1,26 @@
-/** One task (`#/tasks/<id>`): who sent it to which agent, its input, and its result or error — all shown as text. */
+/**
+ * One task (`#/tasks/<id>`): who sent it to which agent, its input, its result or error, and
+ * its durable run (attempts, wait, failed step, steps) — all shown as text. It follows the
+ * task's `tasks.changed` events, so a run that moves on or is cancelled elsewhere shows at once.
+ */
+import type { TaskDetail as Task, TaskChange } from "../../sdk/http-client";
 import { sdk } from "../api";
+import { ConfirmButton } from "../components/confirm";
 import { ErrorBanner } from "../components/error-banner";
 import { Time } from "../components/time";
+import { useLiveEvent } from "../live";
 import { useLoad } from "../load";
 import { href } from "../router";
+import { errorText, taskDuration } from "./format";
+import { RunFacts, StepsTable } from "./run";
 
-export function duration(ms: number | null): string {
-	if (ms === null) return "running";
-	if (ms < 1000) return `${ms} ms`;
-	if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-	return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-/** A task's error as one line: its type and message. */
-export function errorText(error: unknown): string {
-	if (!error) return "";
-	const e = error as { type?: string; message?: string };
-	return [e.type, e.message].filter(Boolean).join(": ") || JSON.stringify(error);
-}
+const ENDED: readonly string[] = ["succeeded", "failed", "cancelled"];
 
 export function TaskDetail({ id }: { id: string }) {
 	const task = useLoad(() => sdk().tasks.get(id), [id]);
+	useLiveEvent("tasks.changed", data => {
+		if ((data as TaskChange).id === id) task.reload();
+	});
 	const t = task.data;
 	return (
 		<section class="page">
@@ -31,6 +31,7 @@ export function TaskDetail({ id }: { id: string }) {
 			<ErrorBanner error={task.error} />
 			{t && (
 				<>
+					<TaskActions t={t} onDone={task.reload} />
 					<dl class="facts">
 						<dt>Agent</dt>
 						<dd>
@@ -55,7 +56,8 @@ export function TaskDetail({ id }: { id: string }) {
 							<Time value={t.finishedAt} />
 						</dd>
 						<dt>Duration</dt>
-						<dd>{duration(t.durationMs)}</dd>
+						<dd>{taskDuration(t)}</dd>
+						<RunFacts t={t} />
 						{t.error !== null && t.error !== undefined && (
 							<>
 								<dt>Error</dt>
@@ -63,6 +65,8 @@ export function TaskDetail({ id }: { id: string }) {
 							</>
 						)}
 					</dl>
+					<h2>Steps</h2>
+					<StepsTable steps={t.steps} />
 					<h2>Input</h2>
 					<pre class="log">{JSON.stringify(t.input, null, 2)}</pre>
 					<h2>{t.status === "failed" ? "Error details" : "Result"}</h2>
@@ -70,5 +74,22 @@ export function TaskDetail({ id }: { id: string }) {
 				</>
 			)}
 		</section>
+	);
+}
+
+/** Cancel while the task has not ended; Resume for a failed durable run. */
+function TaskActions({ t, onDone }: { t: Task; onDone(): void }) {
+	const resumable = t.status === "failed" && t.durable;
+	return (
+		<div class="actions" role="group" aria-label={`Actions for task ${t.id}`}>
+			<ConfirmButton scope="tasks" label="Cancel task" title={`Cancel task ${t.id}?`} danger disabled={ENDED.includes(t.status)} action={() => sdk().tasks.cancel(t.id)} onDone={onDone}>
+				{t.status === "suspended" ? "The run stops waiting and its approval is closed." : "Its running step is abandoned; the agent gets no further calls for it."}
+			</ConfirmButton>
+			{resumable && (
+				<ConfirmButton scope="tasks" label="Resume" title={`Resume task ${t.id}?`} action={() => sdk().tasks.resume(t.id)} onDone={onDone}>
+					The run goes on from its last good step: the {t.steps.length} journaled steps are replayed, not made again.
+				</ConfirmButton>
+			)}
+		</div>
 	);
 }

@@ -7,6 +7,7 @@ import type { ChatResult } from "../mal/results";
 import type { ChatMessage } from "../mal/types";
 import type { ToolInfo } from "../tools/tool";
 import { isStreamTarget, relayTo, streamedChat } from "./chat-stream-relay";
+import { confirmingTools, toolsToConfirm } from "./tool-confirmation";
 import { runToolLoop, type LoopEvent } from "./tool-loop";
 
 /** Steps of ctx.llm.run when the agent names none, and the most it may ask for. */
@@ -28,8 +29,9 @@ const embed = actionMethod("llm.embed", "mal.embed", "llm.execute", ([req], agen
 /**
  * The framework's loop as the agent: its model calls are `mal.chat` (`mal.stream` when the
  * caller streams) and its tool calls `tools.invoke`, each checked against the agent's grants
- * where it runs. With `stream`, tokens and the loop's events go to the node holding the
- * client's stream as they happen.
+ * where it runs; the manifest's tools marked requiresConfirmation wait for a person first.
+ * With `stream`, tokens and the loop's events go to the node holding the client's stream as
+ * they happen.
  */
 const run: CtxMethod = {
 	name: "llm.run",
@@ -48,7 +50,8 @@ const run: CtxMethod = {
 					relay
 						? streamedChat(call, { ...request, agentId: id }, text => relay.emit({ type: "token", text }))
 						: (call("mal.chat", { ...request, agentId: id }) as Promise<ChatResult>),
-				invokeTool: async (toolId, args) => ((await call("tools.invoke", { agentId: id, toolId, arguments: args })) as { content: unknown }).content
+				// Tools the manifest marks requiresConfirmation are asked of a person first.
+				...confirmingTools(call, toolsToConfirm(agent.manifest, tools), async (toolId, args) => ((await call("tools.invoke", { agentId: id, toolId, arguments: args })) as { content: unknown }).content)
 			},
 			{
 				model: optional<string>(r.model, isString) ?? agent.manifest.model ?? agent.manifest.preferredModel,

@@ -12,6 +12,11 @@ export interface LoopDeps {
 	chat(request: { model?: string; messages: ChatMessage[]; tools?: ToolSpec[] }): Promise<ChatResult>;
 	/** tools.invoke (the service checks permissions). */
 	invokeTool(toolId: string, args: Record<string, unknown>): Promise<unknown>;
+	/**
+	 * A tool call's error that ends the loop, thrown to its caller, instead of being the
+	 * result the model sees (a durable run suspended until a person decides).
+	 */
+	rethrows?(err: unknown): boolean;
 }
 
 export interface LoopOptions {
@@ -148,6 +153,9 @@ export async function runToolLoop(userMessage: string, deps: LoopDeps, options: 
 				return deps.invokeTool(toolId, call.arguments ?? {});
 			})
 		);
+
+		const ending = settled.find((o): o is PromiseRejectedResult => o.status === "rejected" && deps.rethrows?.(o.reason) === true);
+		if (ending) throw ending.reason;
 
 		messages.push({ role: "assistant", content: reply.message.content, toolCalls: calls });
 		const records: LoopToolCallRecord[] = calls.map((call, i) => {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { Database } from "../kernel/database";
-import { ApprovalDeniedError, ApprovalExpiredError, ApprovalNotPendingError } from "./approval-errors";
+import { ApprovalExpiredError, ApprovalNotPendingError } from "./approval-errors";
 
 export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
 
@@ -16,6 +16,10 @@ export interface Approval {
 	decidedAt: string | null;
 	decidedBy: string | null;
 	note: string | null;
+	/** The durable run suspended on it, if one is. */
+	taskId: string | null;
+	/** When a resumed call took its answer (a decision answers one call only). */
+	usedAt: string | null;
 }
 
 interface Row {
@@ -30,6 +34,8 @@ interface Row {
 	decided_at: Date | null;
 	decided_by: string | null;
 	note: string | null;
+	task_id: string | null;
+	used_at: Date | null;
 }
 
 const toApproval = (r: Row): Approval => ({
@@ -43,48 +49,79 @@ const toApproval = (r: Row): Approval => ({
 	expiresAt: new Date(r.expires_at).toISOString(),
 	decidedAt: r.decided_at ? new Date(r.decided_at).toISOString() : null,
 	decidedBy: r.decided_by,
-	note: r.note
+	note: r.note,
+	taskId: r.task_id ?? null,
+	usedAt: r.used_at ? new Date(r.used_at).toISOString() : null
 });
 
+/** What a waiting call is told: the decision as broadcast. */
+export type Decided = Pick<Approval, "id" | "status" | "action" | "note" | "decidedBy" | "decidedAt">;
+
 interface Waiter {
-	resolve(): void;
+	resolve(decided: Decided): void;
 	reject(err: Error): void;
 	timer: NodeJS.Timeout;
 }
 
 /**
- * Actions waiting for a person. The asking call waits on the node that runs it; the
- * decision may be taken on any node, which broadcasts it (`settle` is then called on
- * every node, and the one holding the waiter lets the action run or refuses it).
+ * Actions waiting for a person. A call that waits in memory waits on the node that runs it;
+ * the decision may be taken on any node, which broadcasts it (`settle` is then called on
+ * every node, and the one holding the waiter tells its call). A durable run's call does not
+ * wait: it `use`s the decision when the run is resumed (see approval-gate.ts).
  */
 export class ApprovalStore {
 	private readonly waiters = new Map<string, Waiter>();
 
 	constructor(private readonly db: Database) {}
 
-	/** Records a pending approval that nobody waits on (a request decided later, e.g. a grant). */
-	async open(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number): Promise<Approval> {
+	/**
+	 * Records a pending approval that nobody waits on yet: a request decided later (a grant),
+	 * or one a suspended durable run (`taskId`) waits for.
+	 */
+	async open(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number, taskId: string | null = null): Promise<Approval> {
 		const { rows } = await this.db.query<Row>(
-			"INSERT INTO approvals (id, agent_id, action, params, reason, status, expires_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING *",
-			[crypto.randomUUID(), agentId, action, JSON.stringify(params ?? {}), reason, new Date(Date.now() + timeoutMs)]
+			"INSERT INTO approvals (id, agent_id, action, params, reason, status, expires_at, task_id) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING *",
+			[crypto.randomUUID(), agentId, action, JSON.stringify(params ?? {}), reason, new Date(Date.now() + timeoutMs), taskId]
 		);
 		return toApproval(rows[0]);
 	}
 
-	/** Records a pending approval and resolves when approved; rejects when denied or expired. */
-	async request(agentId: string, action: string, params: unknown, reason: string, timeoutMs: number, onCreated?: (a: Approval) => void): Promise<void> {
-		const approval = await this.open(agentId, action, params, reason, timeoutMs);
-		onCreated?.(approval);
-		await new Promise<void>((resolve, reject) => {
+	/**
+	 * Waits on this node for a person's decision on an open approval: resolves with it
+	 * (approved or denied); rejects with ApprovalExpiredError when nobody decides in time.
+	 */
+	decision(approval: Approval, timeoutMs: number): Promise<Decided> {
+		return new Promise<Decided>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				this.waiters.delete(approval.id);
 				this.db
 					.query("UPDATE approvals SET status = 'expired', decided_at = now() WHERE id = $1 AND status = 'pending'", [approval.id])
 					.catch(() => undefined)
-					.finally(() => reject(new ApprovalExpiredError(approval.id, action, timeoutMs)));
+					.finally(() => reject(new ApprovalExpiredError(approval.id, approval.action, timeoutMs)));
 			}, timeoutMs);
 			this.waiters.set(approval.id, { resolve, reject, timer });
 		});
+	}
+
+	/** How many calls wait on this node for a decision. */
+	get waiting(): number {
+		return this.waiters.size;
+	}
+
+	/**
+	 * Takes a closed approval's answer for one call: returns it marked used (an open one past
+	 * its time marked expired too), once. Undefined when another call took it already, or when
+	 * it is still open. Atomic, so one decision lets exactly one call through.
+	 */
+	async use(id: string): Promise<Approval | undefined> {
+		const { rows } = await this.db.query<Row>(
+			`UPDATE approvals SET used_at = now(),
+				status = CASE WHEN status = 'pending' THEN 'expired' ELSE status END,
+				decided_at = CASE WHEN status = 'pending' THEN now() ELSE decided_at END
+			WHERE id = $1 AND used_at IS NULL AND (status <> 'pending' OR expires_at <= now()) RETURNING *`,
+			[id]
+		);
+		return rows[0] ? toApproval(rows[0]) : undefined;
 	}
 
 	/** One approval, or undefined. */
@@ -135,14 +172,13 @@ export class ApprovalStore {
 		throw new ApprovalNotPendingError(id, current ? (current.status === "pending" ? "expired" : current.status) : null);
 	}
 
-	/** Lets a waiting action run, or refuses it (called on every node when a decision is broadcast). */
-	settle(approval: Pick<Approval, "id" | "status" | "action" | "note">): void {
+	/** Tells a waiting call the decision (called on every node when a decision is broadcast). */
+	settle(approval: Decided): void {
 		const waiter = this.waiters.get(approval.id);
 		if (!waiter) return;
 		this.waiters.delete(approval.id);
 		clearTimeout(waiter.timer);
-		if (approval.status === "approved") waiter.resolve();
-		else waiter.reject(new ApprovalDeniedError(approval.id, approval.action, approval.note));
+		waiter.resolve(approval);
 	}
 
 	async list(status?: ApprovalStatus, limit = 100, offset = 0): Promise<{ items: Approval[]; total: number }> {

@@ -1,7 +1,8 @@
 import type { Context, Middleware } from "moleculer";
 import type { Caller } from "../kernel/caller";
 import { DatabaseUnavailableError } from "../kernel/errors";
-import type { ApprovalStore } from "./approval-store";
+import { isApprovalPending } from "./approval-errors";
+import type { ApprovalGate, ApprovalMeta } from "./approval-gate";
 import type { AuditLog, AuditParty } from "./audit-log";
 import type { GrantConstraints } from "./capabilities";
 import { AuditBufferFullError, PermissionDeniedError } from "./errors";
@@ -11,10 +12,8 @@ import type { GrantStore } from "./grant-store";
 export interface SecurityDeps {
 	grants: GrantStore;
 	audit: AuditLog;
-	approvals: ApprovalStore;
-	approvalTimeoutMs: number;
-	/** Told when an approval is waiting, so people can be notified. */
-	onApprovalRequested?(approval: { id: string; agentId: string; action: string }): void;
+	/** Where a call that needs a person is decided (it tells people of each approval it opens). */
+	approvals: ApprovalGate;
 	/** Grant requests: a refusal names the request that waits for an admin, if there is one. */
 	requests?: Pick<GrantRequests, "pendingFor">;
 	/** Sanctions (governance): asked on every call an agent makes, and on calls that put an agent to work. */
@@ -29,7 +28,7 @@ export interface SanctionCheck {
 	checkTarget(agentId: string, action: string): Promise<void>;
 }
 
-export interface SecuredMeta {
+export interface SecuredMeta extends ApprovalMeta {
 	caller?: Caller;
 	/** A person: through the gateway with the token's scopes; inside the cluster (REPL, SDK broker client) without. */
 	user?: { id: string; kind?: string; scopes?: readonly string[] };
@@ -64,6 +63,14 @@ export function principalOf(ctx: Context<unknown, SecuredMeta>): AuditParty {
 	if (ctx.meta.user) return { kind: "user", id: ctx.meta.user.id };
 	if (ctx.meta.caller) return { kind: ctx.meta.caller.kind, id: ctx.meta.caller.id };
 	return { kind: "system", id: ctx.nodeID ?? "local" };
+}
+
+/**
+ * A durable run's call that waits for a person neither ran nor was refused: audited as
+ * `allowed` (so far) with the approval it waits for, not as a denial a policy would count.
+ */
+function suspensionOf(err: unknown): { reason: "APPROVAL_PENDING"; approvalId: string } | undefined {
+	return isApprovalPending(err) ? { reason: "APPROVAL_PENDING", approvalId: err.data.approvalId } : undefined;
 }
 
 /** A tool call names its tool in the audit entry, so policies can tell tools apart. */
@@ -126,7 +133,8 @@ function targetOf(params: unknown): string | null {
  * The one middleware that guards privileged actions, on whichever node runs them:
  * - an agent calling an action that declares `permission` needs an active grant of it,
  *   or is refused (403) — and the refusal is audited;
- * - an action with `approval` waits for a person when the agent is supervised (or always);
+ * - an action with `approval` waits for a person when the agent is supervised (or always) —
+ *   a durable run's call is suspended instead (approval-gate.ts);
  * - every privileged call (a `permission`, or `audit: true`) is audited with who, what,
  *   the outcome and the request id; when the audit log cannot take more, privileged
  *   actions are refused rather than run unaudited.
@@ -178,12 +186,13 @@ export class SecurityGuard {
 						if (grant) ctx.meta.grant = grant.constraints;
 						if (approval === "always" || (approval === "supervised" && caller.trustLevel === "supervised")) {
 							try {
-								await deps.approvals.request(caller.id, name, ctx.params, `${caller.trustLevel ?? "agent"} agent ${caller.id} asks to run ${name}`, deps.approvalTimeoutMs, a =>
-									deps.onApprovalRequested?.(a)
-								);
+								const reason = `${caller.trustLevel ?? "agent"} agent ${caller.id} asks to run ${name}`;
+								await deps.approvals.pass({ agentId: caller.id, action: name, params: ctx.params, reason, meta: ctx.meta });
 							} catch (err) {
-								deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: (err as { type?: string }).type ?? "approval" } });
-								throw deniedHere(err);
+								const suspended = suspensionOf(err);
+								if (suspended) deps.audit.record({ ...entry, outcome: "allowed", data: { ...(capability ? { capability } : {}), ...suspended } });
+								else deps.audit.record({ ...entry, outcome: "denied", data: { capability, reason: (err as { type?: string }).type ?? "approval" } });
+								throw suspended ? err : deniedHere(err);
 							}
 						}
 					}
@@ -194,7 +203,9 @@ export class SecurityGuard {
 					} catch (err) {
 						const e = err as { type?: string; message?: string };
 						const refusal = refusedBelow.has(err as object) ? undefined : refusalOf(err, ctx.params);
-						if (refusal) {
+						const suspended = suspensionOf(err);
+						if (suspended) deps.audit.record({ ...entry, outcome: "allowed", data: { ...(capability ? { capability } : {}), ...toolOf(ctx.params), ...suspended } });
+						else if (refusal) {
 							deps.audit.record({ ...entry, outcome: "denied", data: { ...(capability ? { capability } : {}), ...toolOf(ctx.params), ...refusal } });
 							deniedHere(err);
 						} else deps.audit.record({ ...entry, outcome: "failed", data: { ...(capability ? { capability } : {}), error: e.type ?? e.message ?? "error" } });

@@ -5,6 +5,15 @@ import { eventually } from "../support/test-node";
 
 const TOKEN = "cli-operations-admin-token-0123456789abcdef";
 
+const UNKNOWN_TASK = "00000000-0000-4000-8000-000000000000";
+
+interface Detail {
+	id: string;
+	status: string;
+	attempts: number;
+	steps: { seq: number; action: string; ok: boolean }[];
+}
+
 /** `agent-os tasks`, `agent-os lockdown` and `agent-os audit --target` against a node started from dist. */
 describe("the agent-os tasks and lockdown commands", () => {
 	let node: NodeProcess;
@@ -13,7 +22,8 @@ describe("the agent-os tasks and lockdown commands", () => {
 	const state = async (id: string) => (await node.json<{ state: string }>(`/api/v1/agents/${id}`)).state;
 
 	beforeAll(async () => {
-		node = await startNodeProcess(`cli-ops-${process.pid}`, { AGENT_CODE_PATHS: FIXTURE_AGENTS }, TOKEN);
+		// One crash of a step parks a durable run as failed at once (for `tasks resume`).
+		node = await startNodeProcess(`cli-ops-${process.pid}`, { AGENT_CODE_PATHS: FIXTURE_AGENTS, TASK_STEP_ATTEMPTS: "1", TASK_RETRY_DELAY_MS: "10" }, TOKEN);
 		for (const id of ["north", "south"]) expect((await post("/api/v1/agents", { manifest: { id, name: id, entryPoint: `${FIXTURE_AGENTS}/echo.js` } })).status).toBe(201);
 		await eventually("both agents to run", async () => (await state("north")) === "running" && (await state("south")) === "running", 30_000);
 		expect((await post("/api/v1/agents/north/tasks", { task: { type: "echo" } })).status).toBe(200);
@@ -26,8 +36,8 @@ describe("the agent-os tasks and lockdown commands", () => {
 	it("lists tasks by agent and status, with the error of a failed one, and refuses a bad status as a usage error", async () => {
 		const failed = await cli("tasks", "--agent", "north", "--status", "failed");
 		expect(failed.code).toBe(0);
-		expect(failed.stdout).toMatch(/^ID\s+AGENT\s+TYPE\s+STATUS\s+MS\s+CREATED\s+ERROR/);
-		expect(failed.stdout).toMatch(/north\s+boom\s+failed\s+\d+\s+\S+\s+AGENT_TASK_FAILED: .*boom from the agent/);
+		expect(failed.stdout).toMatch(/^ID\s+AGENT\s+TYPE\s+STATUS\s+ATTEMPTS\s+MS\s+CREATED\s+ERROR/);
+		expect(failed.stdout).toMatch(/north\s+boom\s+failed\s+1\s+\d+\s+\S+\s+AGENT_TASK_FAILED: .*boom from the agent/);
 		expect(failed.stdout).toContain("1 of 1");
 		const all = JSON.parse((await cli("tasks", "--json")).stdout) as { total: number; items: { id: string; agentId: string }[] };
 		expect(all.total).toBe(3);
@@ -35,7 +45,8 @@ describe("the agent-os tasks and lockdown commands", () => {
 		expect(one).toMatchObject({ agentId: "south", status: "succeeded" });
 		const bad = await cli("tasks", "--status", "done");
 		expect(bad.code).toBe(1);
-		expect(bad.stderr).toContain("--status must be one of queued, running, succeeded, failed");
+		expect(bad.stderr).toContain("--status must be one of queued, running, suspended, succeeded, failed, cancelled");
+		expect(await cli("tasks", "--status", "suspended")).toMatchObject({ code: 0, stdout: expect.stringContaining("0 of 0") });
 	});
 
 	it("starts a lockdown of a selection, shows it, refuses the agent's tasks meanwhile, and lifts it", async () => {
@@ -64,4 +75,60 @@ describe("the agent-os tasks and lockdown commands", () => {
 		expect(entries.items.length).toBeGreaterThan(0);
 		expect(new Set(entries.items.map(e => e.target))).toEqual(new Set(["south"]));
 	});
+
+	it("shows a task's run step by step, resumes a failed durable run, cancels a running task, and says why when it cannot", async () => {
+		expect((await post("/api/v1/agents", { manifest: { id: "east", name: "east", entryPoint: `${FIXTURE_AGENTS}/echo.js` } })).status).toBe(201);
+		await eventually("east to run", async () => (await state("east")) === "running", 30_000);
+		const task = async (body: Record<string, unknown>) => ((await (await post("/api/v1/agents/east/tasks", { task: body, async: true })).json()) as { taskId: string }).taskId;
+		const status = async (id: string) => (await node.json<Detail>(`/api/v1/tasks/${id}`)).status;
+
+		const remembered = ((await (await post("/api/v1/agents/east/tasks", { task: { type: "remember", key: "k", value: 1 } })).json()) as { taskId: string }).taskId;
+		const shown = await cli("tasks", "show", remembered);
+		expect(shown.code).toBe(0);
+		expect(shown.stdout).toMatch(/^Status:\s+succeeded$/m);
+		expect(shown.stdout).toMatch(/^Attempts:\s+1$/m);
+		expect(shown.stdout).toMatch(/^SEQ\s+ACTION\s+LABEL\s+OK\s+MS\s+COST$/m);
+		expect(shown.stdout).toMatch(/^1\s+state\.set\s+\S+\s+yes\s+\d+\s+\$0\.0000$/m);
+		expect(shown.stdout).toMatch(/^2\s+state\.list\s+\S+\s+yes\s+\d+\s+\$0\.0000$/m);
+		const raw = JSON.parse((await cli("tasks", "show", remembered, "--json")).stdout) as Detail;
+		expect(raw).toMatchObject({ id: remembered, status: "succeeded", attempts: 1 });
+		expect(raw.steps.map(s => s.action)).toEqual(["state.set", "state.list"]);
+
+		// The worker dies at step 2 until `until`: with one attempt a step, the run is parked as failed.
+		const until = Date.now() + 6000;
+		const crashed = await task({ type: "crash-until", until });
+		await eventually("the crashed run to be parked", async () => (await status(crashed)) === "failed", 30_000);
+		const parked = await cli("tasks", "show", crashed);
+		expect(parked.stdout).toMatch(/^Failed step:\s+2, once$/m);
+		expect(parked.stdout).toMatch(/^Error:\s+TASK_STEP_FAILED: /m);
+		expect(parked.stdout).toMatch(/^1\s+state\.set\s+\S+\s+yes/m);
+		await eventually("east to run again", async () => (await state("east")) === "running", 30_000);
+		await new Promise(resolve => setTimeout(resolve, Math.max(until - Date.now() + 50, 0)));
+		const resumed = await cli("tasks", "resume", crashed);
+		expect(resumed).toMatchObject({ code: 0, stdout: `Task ${crashed} is queued again; it goes on after its 1 journaled steps\n` });
+		await eventually("the resumed run to succeed", async () => (await status(crashed)) === "succeeded", 30_000);
+		const done = JSON.parse((await cli("tasks", "show", crashed, "--json")).stdout) as Detail;
+		expect(done.steps.map(s => s.action)).toEqual(["state.set", "state.get"]);
+		const again = await cli("tasks", "resume", crashed);
+		expect(again.code).toBe(3);
+		expect(again.stderr).toContain(`error TASK_NOT_RESUMABLE: Task ${crashed} is succeeded; only a failed task can be resumed`);
+
+		const sleeping = await task({ type: "sleep", ms: 10_000 });
+		await eventually("the sleeping task to run", async () => (await status(sleeping)) === "running", 30_000);
+		expect(await cli("tasks", "cancel", sleeping)).toMatchObject({ code: 0, stdout: `Task ${sleeping} is cancelled\n` });
+		expect(await status(sleeping)).toBe("cancelled");
+		const ended = await cli("tasks", "cancel", sleeping);
+		expect(ended.code).toBe(3);
+		expect(ended.stderr).toContain(`error TASK_ENDED: Task ${sleeping} has ended (cancelled); it cannot be cancelled`);
+		const cancelledList = await cli("tasks", "--agent", "east", "--status", "cancelled");
+		expect(cancelledList.stdout).toMatch(new RegExp(`${sleeping}\\s+east\\s+sleep\\s+cancelled`));
+
+		const unknown = await cli("tasks", "show", UNKNOWN_TASK);
+		expect(unknown.code).toBe(3);
+		expect(unknown.stderr).toContain(`error TASK_NOT_FOUND: Task ${UNKNOWN_TASK} not found`);
+		expect((await cli("tasks", "cancel", UNKNOWN_TASK)).stderr).toContain("TASK_NOT_FOUND");
+		const missing = await cli("tasks", "resume");
+		expect(missing.code).toBe(1);
+		expect(missing.stderr).toContain("agent-os tasks resume ID");
+	}, 150_000);
 });

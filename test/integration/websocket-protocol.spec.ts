@@ -188,6 +188,7 @@ describe("the event relay", () => {
 					"approvals.requested",
 					"approvals.decided",
 					"audit.recorded",
+					"tasks.changed",
 					"forum.posted",
 					"forums.changed",
 					"jobs.changed",

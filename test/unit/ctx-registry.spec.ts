@@ -107,7 +107,21 @@ describe("the ctx registry", () => {
 			["weather.alerts.raise", [{ level: 1 }]],
 			["state.get", ["k"]]
 		]);
-		expect(Object.keys(ctx).sort()).toEqual(["agentId", "agents", "log", "state", "weather"]);
+		expect(Object.keys(ctx).sort()).toEqual(["agentId", "agents", "log", "state", "waitFor", "weather"]);
+	});
+
+	it("offers ctx.waitFor as the registered human.waitFor, to every task's ctx, and refuses a layer the name", async () => {
+		const calls: [string, unknown[], string][] = [];
+		const forTask = taskContexts<string>("a", ["human.waitFor"], async (method, args, task) => void calls.push([method, args, task]), () => undefined);
+		await forTask("t1").waitFor("Deploy?", { env: "prod" });
+		await forTask("t2").human.waitFor("Again?");
+		await createAgentContext("a", ["human.waitFor"], async (method, args) => void calls.push([method, args, "-"]), () => undefined).waitFor("Once more?");
+		expect(calls).toEqual([
+			["human.waitFor", ["Deploy?", { env: "prod" }], "t1"],
+			["human.waitFor", ["Again?"], "t2"],
+			["human.waitFor", ["Once more?"], "-"]
+		]);
+		expect(() => new CtxRegistry().register(actionMethod("waitFor.now", "x.y", null))).toThrow(expect.objectContaining({ type: "CTX_METHOD_INVALID" }));
 	});
 
 	it("gives each task its own ctx, whose calls, the runtime's and the layers', name that task", async () => {

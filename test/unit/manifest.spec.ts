@@ -127,6 +127,37 @@ describe("parseManifest", () => {
 		expect(err.message).toMatch(/^manifest\.id must be .*; and 4 more problems \(see data\.fields\)$/);
 	});
 
+	describe("tools a person confirms", () => {
+		const DECLARATIVE = { id: "careful", name: "Careful", instructions: "Be careful." };
+
+		it("reads { id, requiresConfirmation } entries as tool ids, and lists the confirmed ones in confirmTools", () => {
+			const input = { ...DECLARATIVE, tools: ["builtin:http_fetch", { id: "builtin:shell_exec", requiresConfirmation: true }, { id: "builtin:file_read" }] };
+			const manifest = parseManifest(input);
+			expect(manifest.tools).toEqual(["builtin:http_fetch", "builtin:shell_exec", "builtin:file_read"]);
+			expect(manifest.confirmTools).toEqual(["builtin:shell_exec"]);
+			expect(manifest.permissions).toContain("tools.execute");
+			expect(parseManifest({ ...DECLARATIVE, tools: ["builtin:http_fetch"] })).not.toHaveProperty("confirmTools");
+		});
+
+		it.each([
+			[[5], "tools[0]", "must be a tool id of 1 to 300 characters (GET /api/v1/tools) or an object { id, requiresConfirmation } (got 5)"],
+			[[""], "tools[0]", "must be a tool id of 1 to 300 characters"],
+			[["a", { requiresConfirmation: true }], "tools[1].id", "must be a tool id of 1 to 300 characters (GET /api/v1/tools) (missing)"],
+			[[{ id: "a", requiresConfirmation: "yes" }], "tools[0].requiresConfirmation", 'must be true or false (got "yes")'],
+			[[{ id: "a", confirm: true }], "tools[0].confirm", "is not a known field; allowed: id, requiresConfirmation"],
+			[["a", { id: "a", requiresConfirmation: true }], "tools[1]", 'repeats the tool "a"'],
+			["a", "tools", "must be a list of at most 64 distinct tool ids"]
+		])("refuses tools %j with 422 naming %s", (tools, field, message) => {
+			const err = manifestError({ ...DECLARATIVE, tools });
+			expect(err).toMatchObject({ code: 422, type: "MANIFEST_INVALID" });
+			expect(fieldsOf(err)).toEqual([{ field, message: expect.stringContaining(`manifest.${field} ${message}`) }]);
+		});
+
+		it("is not a field a manifest sets itself", () => {
+			expect(fieldsOf(manifestError({ ...DECLARATIVE, confirmTools: ["a"] }))).toEqual([{ field: "confirmTools", message: expect.stringContaining("is not a known field") }]);
+		});
+	});
+
 	it("reports a field broken two ways (too small and not whole) once", () => {
 		expect(fieldsOf(manifestError({ ...BASE, limits: { memoryMB: 10.5 } }))).toHaveLength(1);
 	});

@@ -178,11 +178,11 @@ describe("the supervisor", () => {
 		// Written before it was acknowledged.
 		// Written before it was acknowledged (and by now, maybe, taken by the agent's node).
 		expect(["queued", "running"]).toContain((await tasksOf(id)).find(t => t.id === handedOver.taskId)?.status);
-		await until("the handed-over task to end", async () => (await supervisor.task(handedOver.taskId)).status === "succeeded");
+		await until("the handed-over task to end", async () => (await new TaskStore(pglite).get(handedOver.taskId)).status === "succeeded");
 
 		// The actor's tell goes through the same recording.
 		const told = await broker.call<{ taskId: string }, object>(`agent.${id}.tell`, { task: { type: "fail" } }, { meta: { caller } });
-		await until("the told task to end", async () => (await supervisor.task(told.taskId)).status === "failed");
+		await until("the told task to end", async () => (await new TaskStore(pglite).get(told.taskId)).status === "failed");
 
 		const tasks = await tasksOf(id);
 		expect(tasks).toHaveLength(4);

@@ -1,5 +1,6 @@
 import type { ChatMessage, ToolCall, ToolSpec } from "../../lib/mal/types";
 import type { ChatResult } from "../../lib/mal/results";
+import { confirmingTools } from "../../lib/framework/tool-confirmation";
 import { runToolLoop, safeToolNames, type LoopDeps, type LoopEvent } from "../../lib/framework/tool-loop";
 
 type Request = { model?: string; messages: ChatMessage[]; tools?: ToolSpec[] };
@@ -206,5 +207,57 @@ describe("runToolLoop", () => {
 		const result = await runToolLoop("x", d, { tools: [tool("builtin:x")], maxSteps: 3 });
 		expect(result.steps[0].toolCalls[0].result).toHaveLength(500);
 		expect(model.requests[1].messages.at(-1)?.content).toBe(JSON.stringify(big));
+	});
+});
+
+describe("the loop's tools marked requiresConfirmation (confirmingTools)", () => {
+	const asked = (answers: Record<string, unknown>[] | Error) => {
+		const calls: { action: string; params: unknown }[] = [];
+		const ctxCall = async (action: string, params: unknown) => {
+			calls.push({ action, params });
+			if (answers instanceof Error) throw answers;
+			return answers.shift();
+		};
+		return { ctxCall, calls };
+	};
+	const pending = Object.assign(new Error("waits for a person"), { type: "APPROVAL_PENDING", data: { approvalId: "a1" } });
+
+	it("asks a person through approvals.waitFor before a marked tool, naming it and its arguments, and runs it once approved", async () => {
+		const { ctxCall, calls } = asked([{ approved: true, note: null, approvalId: "a1" }]);
+		const model = scriptedModel([reply(null, [call("1", "builtin_shell_exec", { command: "ls" }), call("2", "builtin_http_fetch", { url: "u" })]), reply("done")]);
+		const { deps: d, invoked } = deps(model.chat, { "builtin:shell_exec": async () => "listing", "builtin:http_fetch": async () => "page" });
+		const result = await runToolLoop("go", { ...d, ...confirmingTools(ctxCall, ["builtin:shell_exec"], d.invokeTool) }, { tools: [tool("builtin:shell_exec"), tool("builtin:http_fetch")], maxSteps: 3 });
+		expect(calls).toEqual([{ action: "approvals.waitFor", params: { reason: 'Run the tool builtin:shell_exec with {"command":"ls"}', data: { toolId: "builtin:shell_exec", arguments: { command: "ls" } } } }]);
+		expect(invoked.map(i => i.toolId).sort()).toEqual(["builtin:http_fetch", "builtin:shell_exec"]);
+		expect(result.answer).toBe("done");
+	});
+
+	it("gives the model a person's denial, with the note, instead of running the tool", async () => {
+		const { ctxCall } = asked([{ approved: false, note: "not on prod", approvalId: "a1" }]);
+		const model = scriptedModel([reply(null, [call("1", "builtin_shell_exec", { command: "rm" })]), reply("ok, I won't")]);
+		const { deps: d, invoked } = deps(model.chat, { "builtin:shell_exec": async () => "gone" });
+		const result = await runToolLoop("go", { ...d, ...confirmingTools(ctxCall, ["builtin:shell_exec"], d.invokeTool) }, { tools: [tool("builtin:shell_exec")], maxSteps: 3 });
+		expect(invoked).toEqual([]);
+		expect(result.steps[0].toolCalls[0]).toMatchObject({ ok: false, result: expect.stringContaining("APPROVAL_DENIED: A person denied builtin:shell_exec: not on prod") });
+		expect(model.requests[1].messages.at(-1)).toMatchObject({ role: "tool", content: expect.stringContaining("not on prod") });
+	});
+
+	it("ends the loop with APPROVAL_PENDING (a durable run suspends) instead of showing it to the model", async () => {
+		const { ctxCall } = asked(pending);
+		const model = scriptedModel([reply(null, [call("1", "builtin_shell_exec", { command: "ls" })]), reply("never")]);
+		const { deps: d, invoked } = deps(model.chat, { "builtin:shell_exec": async () => "listing" });
+		await expect(runToolLoop("go", { ...d, ...confirmingTools(ctxCall, ["builtin:shell_exec"], d.invokeTool) }, { tools: [tool("builtin:shell_exec")], maxSteps: 3 })).rejects.toBe(pending);
+		expect(invoked).toEqual([]);
+		expect(model.requests).toHaveLength(1);
+	});
+
+	it.each([
+		["APPROVAL_PENDING", pending],
+		["TASK_SUSPENDED", Object.assign(new Error("the run waits"), { type: "TASK_SUSPENDED" })]
+	])("lets a tool's own %s end the loop too, marked or not", async (_type, err) => {
+		const model = scriptedModel([reply(null, [call("1", "builtin_file_write", { path: "a" })]), reply("never")]);
+		const { deps: d } = deps(model.chat, { "builtin:file_write": () => Promise.reject(err) });
+		await expect(runToolLoop("go", { ...d, ...confirmingTools(asked([]).ctxCall, [], d.invokeTool) }, { tools: [tool("builtin:file_write")], maxSteps: 3 })).rejects.toBe(err);
+		expect(model.requests).toHaveLength(1);
 	});
 });

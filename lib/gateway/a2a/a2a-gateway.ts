@@ -22,6 +22,8 @@ export interface A2AGatewayOptions extends GatewayLimits {
 	auth: GatewayAuth;
 	/** The node's version, on its own card. */
 	version: string;
+	/** Stops a cancelled task's run wherever it runs. */
+	stopRun(taskId: string): void;
 }
 
 /** How long an agent's manifest is trusted before it is read again (a changed one rebuilds its card). */
@@ -232,7 +234,7 @@ export class A2AGateway {
 		}
 		const manifest = row.manifest;
 		const live = new LiveTasks();
-		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks, live);
+		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks, live, this.options.stopRun);
 		const handler = new DefaultRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId, live), executor, new DefaultExecutionEventBusManager());
 		const endpoint = { digest, readAt: Date.now(), v1: new JsonRpcTransportHandler(handler), legacy: new LegacyJsonRpcTransportHandler(handler) };
 		this.endpoints.set(agentId, endpoint);

@@ -58,7 +58,9 @@ export class AgentOsExecutor implements AgentExecutor {
 		private readonly declarative: boolean,
 		private readonly tasks: TaskStore,
 		/** Tasks whose events this executor still publishes; AgentOsTaskStore drops them once their end is saved. */
-		private readonly live: LiveTasks
+		private readonly live: LiveTasks,
+		/** Stops the cancelled task's run wherever it runs. */
+		private readonly stopRun: (taskId: string) => void
 	) {}
 
 	async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -101,15 +103,20 @@ export class AgentOsExecutor implements AgentExecutor {
 	}
 
 	/**
-	 * Marks the task cancelled. The agent's run goes on (the runtime cannot stop a task
-	 * mid-run) and its outcome is dropped; the status message says so.
+	 * Marks the task cancelled and stops its run: a durable run's pending call is refused and
+	 * it makes no more; an agent with `durable: false` runs on, and its outcome is dropped.
 	 */
 	async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
 		const record = await this.tasks.find(taskId);
 		const contextId = record?.contextId ?? taskId;
 		this.cancelled.add(taskId);
-		if (!(await this.tasks.cancel(taskId))) this.cancelled.delete(taskId);
-		const note = textPart("Cancelled: AgentOS stops waiting for this task and discards its outcome; the agent's current run is not interrupted.");
+		if (await this.tasks.cancel(taskId)) this.stopRun(taskId);
+		else this.cancelled.delete(taskId);
+		const note = textPart(
+			record?.durable === false
+				? "Cancelled: AgentOS stops waiting for this task and discards its outcome; the agent's current run is not interrupted."
+				: "Cancelled: the agent's run was stopped and makes no further calls."
+		);
 		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 5, message: agentMessage(taskId, contextId, [note]), timestamp: new Date().toISOString() }, metadata: undefined }));
 		bus.finished();
 	}
