@@ -69,10 +69,15 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 		actions: {
 			list: {
 				rest: "GET /tools",
-				description: "Every tool agents can be given (built-ins, MCP tools, actions), with its JSON Schema and capability.",
+				description: "Every tool agents can be given (built-ins, MCP tools, actions), with its JSON Schema and capability; with `ids`, only those.",
 				scope: "agents:read",
-				handler(): ToolInfo[] {
-					return all(this.broker).map(info);
+				params: { ids: { type: "array", items: "string", optional: true, convert: true } },
+				handler(ctx: Context<{ ids?: string[] }>): ToolInfo[] {
+					const { ids } = ctx.params;
+					// An agent's loop asks for its own tools only: what it gets is journaled with every durable task.
+					return all(this.broker)
+						.filter(t => !ids || ids.includes(t.id))
+						.map(info);
 				}
 			},
 

@@ -40,7 +40,8 @@ const run: CtxMethod = {
 		const r = asObject(req);
 		const id = agent.id;
 		const wanted = Array.isArray(r.tools) ? r.tools.map(String) : [];
-		const tools = wanted.length ? ((await call("tools.list", {})) as ToolInfo[]).filter(t => wanted.includes(t.id)) : [];
+		// Only the agent's tools: the answer is a step of a durable run, journaled whole.
+		const tools = wanted.length ? ((await call("tools.list", { ids: wanted })) as ToolInfo[]) : [];
 		const relay = isStreamTarget(r.stream) ? relayTo(agent.broker, r.stream) : undefined;
 		const result = await runToolLoop(
 			String(r.message ?? ""),

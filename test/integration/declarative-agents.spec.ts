@@ -83,6 +83,19 @@ describe("declarative agents with a scripted model", () => {
 		expect(audit.items.find(e => e.action === "tools.invoke")?.outcome).toBe("succeeded");
 	});
 
+	it("journals its own tools with a durable task, not every tool of the node", async () => {
+		openai.script({ kind: "tool_calls", calls: [{ id: "c1", name: "builtin_file_read", arguments: { path: "notes.txt" } }] }, { kind: "text", text: "On the 14th." });
+		const { body } = await chat("reader", { message: "When is the launch?" });
+		const task = await t.json<{ durable: boolean; steps: { action: string; result: unknown }[] }>(`/api/v1/tasks/${body.taskId}`);
+		expect(task.durable).toBe(true);
+		expect(task.steps.map(s => s.action)).toEqual(["memory.history", "tools.list", "mal.chat", "tools.invoke", "mal.chat", "memory.appendHistory"]);
+		expect((task.steps[1].result as { id: string }[]).map(tool => tool.id)).toEqual(["builtin:file_read"]);
+		// The same filter is open to people: GET /api/v1/tools?ids=…
+		const all = await t.json<{ id: string }[]>("/api/v1/tools");
+		expect(all.length).toBeGreaterThan(1);
+		expect((await t.json<{ id: string }[]>("/api/v1/tools?ids=builtin:file_read")).map(tool => tool.id)).toEqual(["builtin:file_read"]);
+	});
+
 	it("runs parallel tool calls, and a failing tool does not end the loop", async () => {
 		openai.script(
 			{
