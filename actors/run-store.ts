@@ -193,7 +193,10 @@ export class RunStore {
 
 	/** Removes tasks (and their journals) that ended before `before`; answers how many. */
 	async purgeEnded(before: Date): Promise<number> {
-		const { rowCount } = await this.db.query("DELETE FROM agent_tasks WHERE finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled')", [before]);
-		return rowCount;
+		return this.db.transaction(async tx => {
+			const { rows } = await tx.query<{ id: string }>("DELETE FROM agent_tasks WHERE finished_at < $1 AND status IN ('succeeded', 'failed', 'cancelled') RETURNING id", [before]);
+			if (rows.length) await tx.query("DELETE FROM task_steps WHERE task_id = ANY($1)", [rows.map(r => r.id)]);
+			return rows.length;
+		});
 	}
 }
