@@ -76,7 +76,7 @@ describe("agents as supervised actors with real worker processes", () => {
 
 	it("kills and restarts a worker that stops answering heartbeats", async () => {
 		const before = await agent(t, "echo-1");
-		const hung = await task(t, "echo-1", { task: { type: "hang" }, timeoutMs: 5000 });
+		const hung = await task(t, "echo-1", { task: { type: "hang" }, timeoutMs: 20_000 });
 		// The hung task's worker is killed by the watchdog; its run is tried again from its journal, hangs
 		// again and is killed again, until the step has failed TASK_STEP_ATTEMPTS (3) times: parked as failed.
 		expect(hung.status).toBe(502);
