@@ -37,3 +37,13 @@ export async function seedPgdata(dataDir: string): Promise<void> {
 	await (making ??= makeTemplate());
 	fs.cpSync(TEMPLATE, pgdata, { recursive: true });
 }
+
+/**
+ * A new temp data dir holding an initialised, empty cluster, for specs that open PGlite
+ * themselves (`PgliteDatabase.open(dir)`): an in-memory database runs initdb on every open.
+ */
+export async function seededDataDir(): Promise<string> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-test-"));
+	await seedPgdata(dir);
+	return dir;
+}
