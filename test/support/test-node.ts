@@ -47,11 +47,7 @@ export async function startTestNode(env: Record<string, string> = {}, brokerOver
 		dataDir,
 		request,
 		json: async <T>(route: string, init?: RequestInit & { auth?: boolean }) => (await request(route, init)).json() as Promise<T>,
-		stop: async () => {
-			await node.stop();
-			// A data dir of its own is the test's no more: PGlite leaves tens of MB in it.
-			if (env.AGENTOS_DATA_DIR === undefined) fs.rmSync(dataDir, { recursive: true, force: true });
-		}
+		stop: () => node.stop()
 	};
 }
 
