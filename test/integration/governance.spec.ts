@@ -114,8 +114,11 @@ describe("governance across two nodes over a real NATS server, sharing a real Po
 		expect(decided).toMatchObject({ status: 200, body: { state: "lifted" } });
 		expect((await post<ErrorBody>(beta, `/api/v1/appeals/${appeal.body.id}/resolve`, { decision: "uphold", note: "changed my mind" })).status).toBe(409);
 		expect(await alpha.json<Sanction>(`/api/v1/sanctions/${sanction.id}`)).toMatchObject({ liftedBy: "admin", liftReason: expect.stringContaining("fixed, fair enough") });
+		// The lift reaches each node's sanction cache by a broadcast (sanctions.changed), which may land a moment after the answer.
 		for (const [name, t] of Object.entries(nodes())) {
-			await expect(t.node.broker.call("forums.list", {}, { meta: { caller: rogue }, nodeID: name })).resolves.toMatchObject({ total: 1 });
+			const acts = () => t.node.broker.call("forums.list", {}, { meta: { caller: rogue }, nodeID: name });
+			await eventually(`${name} to let rogue act again`, () => acts().then(() => true, () => false), 5000);
+			await expect(acts()).resolves.toMatchObject({ total: 1 });
 		}
 		// rogue was running when the quarantine stopped it: it runs again, wherever it is placed.
 		await eventually("rogue to run again", async () => (await beta.json<AgentView>("/api/v1/agents/rogue")).state === "running");
