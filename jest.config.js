@@ -23,10 +23,6 @@ const moduleNameMapper = { "^jose$": joseAsCommonJs() };
 
 module.exports = {
 	testTimeout: 60000,
-	// Two test files at a time even on two cores: much of a file's time is spent waiting on
-	// timers, sockets and child processes. Every server a test starts listens on a free port
-	// (test/support/free-port.ts) with data dirs of its own, so files running side by side do not meet.
-	maxWorkers: 2,
 	projects: [
 		{ displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.spec.ts"], transform, moduleNameMapper },
 		{
