@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Sanction } from "../../lib/governance/sanction-store";
 import type { ErrorBody } from "../../services/api.service";
 import type { AgentView } from "../../lib/cluster/agent-view";
-import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task } from "../support/agents";
+import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task, untilState } from "../support/agents";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
@@ -134,6 +134,9 @@ describe("governance across two nodes over a real NATS server, sharing a real Po
 	it("gives back the desired state a quarantine took: a stopped agent stays stopped on appeal, a running one runs again when it expires", async () => {
 		await spawnAgent(beta, { id: "napper", name: "Napper", entryPoint: path.join(FIXTURE_AGENTS, "citizen.js"), permissions: ["social.post"] });
 		await spawnAgent(alpha, { id: "dozer", name: "Dozer", entryPoint: path.join(FIXTURE_AGENTS, "citizen.js"), permissions: ["social.post"] });
+		// A spawn answers once the agent is placed; in a cluster it may still be starting on the node chosen.
+		await untilState(beta, "napper", "running");
+		await untilState(alpha, "dozer", "running");
 		expect((await post<AgentView>(beta, "/api/v1/agents/napper/stop", {})).body).toMatchObject({ desiredState: "stopped", state: "stopped" });
 
 		const napping = await post<Sanction>(alpha, "/api/v1/sanctions", { agentId: "napper", kind: "quarantine", reason: "checking a report" });
