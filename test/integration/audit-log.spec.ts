@@ -12,6 +12,7 @@ import { migrationsDir } from "../../lib/kernel/paths";
 import { CheckpointStore } from "../../lib/security/audit-checkpoints";
 import { AuditKey, AuditLog, GENESIS_HASH, type AuditEvent, type AuditLogOptions, type AuditRecord } from "../../lib/security/audit-log";
 import { AuditBufferFullError } from "../../lib/security/errors";
+import { seededDataDir } from "../support/pgdata-template";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually } from "../support/test-node";
 
@@ -25,6 +26,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
 	await (await pglite)?.close();
+	if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
 	await pg?.destroy();
 });
 afterEach(async () => {
@@ -40,8 +42,11 @@ async function migrated(db: Database): Promise<Database> {
 
 // One embedded database for all its tests, emptied before each: opening and migrating PGlite takes seconds.
 let pglite: Promise<Database> | undefined;
+let pgliteDir: string | undefined;
 async function openPglite(): Promise<Database> {
-	pglite ??= PgliteDatabase.open(undefined).then(async db => {
+	pglite ??= seededDataDir().then(async dir => {
+		pgliteDir = dir;
+		const db = await PgliteDatabase.open(dir);
 		await migrate(db, readMigrations(migrationsDir()));
 		return db;
 	});

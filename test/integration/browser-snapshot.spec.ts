@@ -1,7 +1,8 @@
-import { readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { browserSnapshotTool } from "../../lib/tools/builtin/browser-snapshot";
 import type { LookupFn } from "../../lib/tools/builtin/url-guard";
 import { ToolFailedError, ToolRefusedError, ToolTimeoutError } from "../../lib/tools/errors";
@@ -70,12 +71,29 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 	);
 }
 
-function profileDirs(): string[] {
-	return readdirSync(tmpdir()).filter((name) => name.startsWith("playwright_chromiumdev_profile-"));
+/**
+ * Chromium behind a script that notes the profile folder (--user-data-dir) each launch is
+ * given, so a test checks that very folder is gone; other Chromiums (other test files, other
+ * users of the machine) come and go in the same temp dir meanwhile.
+ */
+let recorder: { dir: string; executablePath: string; profiles(): string[] };
+
+function recordingChromium(real: string): typeof recorder {
+	const dir = mkdtempSync(path.join(tmpdir(), "snapshot-chromium-"));
+	const log = path.join(dir, "profiles");
+	const executablePath = path.join(dir, "chromium");
+	writeFileSync(log, "");
+	writeFileSync(
+		executablePath,
+		`#!/bin/sh\nfor a in "$@"; do case "$a" in --user-data-dir=*) printf '%s\\n' "\${a#--user-data-dir=}" >> '${log}';; esac; done\nexec '${real}' "$@"\n`
+	);
+	chmodSync(executablePath, 0o755);
+	return { dir, executablePath, profiles: () => readFileSync(log, "utf8").split("\n").filter(Boolean) };
 }
 
 beforeAll(async () => {
 	chromiumPath = ensureChromium();
+	recorder = recordingChromium(chromiumPath);
 	forbidden = await startServer((_req, res) => {
 		res.setHeader("access-control-allow-origin", "*");
 		res.end("secret");
@@ -121,6 +139,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+	if (recorder) rmSync(recorder.dir, { recursive: true, force: true });
 	site?.server.closeAllConnections();
 	await new Promise((resolve) => site?.server.close(resolve));
 	await new Promise((resolve) => forbidden?.server.close(resolve));
@@ -132,9 +151,9 @@ describe("browser_snapshot", () => {
 	});
 
 	it("renders a page, and blocks the metadata image and the script's fetch to a non-allowlisted port", async () => {
-		const before = profileDirs();
+		const launched = recorder.profiles().length;
 		const started = Date.now();
-		const result = await browserSnapshotTool(policy(), { executablePath: chromiumPath }).run({ url: `${site.origin}/page`, waitMs: 300 }, ctx());
+		const result = await browserSnapshotTool(policy(), { executablePath: recorder.executablePath }).run({ url: `${site.origin}/page`, waitMs: 300 }, ctx());
 		process.stderr.write(`[browser_snapshot] launch + snapshot took ${Date.now() - started} ms\n`);
 		const content = result.content as Content;
 		expect(content.url).toBe(`${site.origin}/page`);
@@ -150,7 +169,9 @@ describe("browser_snapshot", () => {
 		expect(content.screenshot).toBeUndefined();
 		expect(forbidden.seen).toEqual([]);
 		// The fresh profile is removed afterwards.
-		expect(profileDirs()).toEqual(before);
+		const profiles = recorder.profiles().slice(launched);
+		expect(profiles).toHaveLength(1);
+		expect(profiles.filter((dir) => existsSync(dir))).toEqual([]);
 	});
 
 	it("returns a valid PNG screenshot", async () => {
@@ -214,10 +235,12 @@ describe("browser_snapshot", () => {
 	});
 
 	it("closes the browser at the time limit", async () => {
-		const before = profileDirs();
-		const err = await failure(browserSnapshotTool(policy({ timeoutMs: 3000 }), { executablePath: chromiumPath }).run({ url: `${site.origin}/slow` }, ctx()));
+		const launched = recorder.profiles().length;
+		const err = await failure(browserSnapshotTool(policy({ timeoutMs: 3000 }), { executablePath: recorder.executablePath }).run({ url: `${site.origin}/slow` }, ctx()));
 		expect(err).toBeInstanceOf(ToolTimeoutError);
-		expect(profileDirs()).toEqual(before);
+		const profiles = recorder.profiles().slice(launched);
+		expect(profiles).toHaveLength(1);
+		expect(profiles.filter((dir) => existsSync(dir))).toEqual([]);
 	});
 
 	it("names the package when Chromium is missing", async () => {

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Sanction } from "../../lib/governance/sanction-store";
 import type { ErrorBody } from "../../services/api.service";
 import type { AgentView } from "../../lib/cluster/agent-view";
-import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task } from "../support/agents";
+import { FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, task, untilState } from "../support/agents";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
@@ -114,8 +114,11 @@ describe("governance across two nodes over a real NATS server, sharing a real Po
 		expect(decided).toMatchObject({ status: 200, body: { state: "lifted" } });
 		expect((await post<ErrorBody>(beta, `/api/v1/appeals/${appeal.body.id}/resolve`, { decision: "uphold", note: "changed my mind" })).status).toBe(409);
 		expect(await alpha.json<Sanction>(`/api/v1/sanctions/${sanction.id}`)).toMatchObject({ liftedBy: "admin", liftReason: expect.stringContaining("fixed, fair enough") });
+		// The lift reaches each node's sanction cache by a broadcast (sanctions.changed), which may land a moment after the answer.
 		for (const [name, t] of Object.entries(nodes())) {
-			await expect(t.node.broker.call("forums.list", {}, { meta: { caller: rogue }, nodeID: name })).resolves.toMatchObject({ total: 1 });
+			const acts = () => t.node.broker.call("forums.list", {}, { meta: { caller: rogue }, nodeID: name });
+			await eventually(`${name} to let rogue act again`, () => acts().then(() => true, () => false), 5000);
+			await expect(acts()).resolves.toMatchObject({ total: 1 });
 		}
 		// rogue was running when the quarantine stopped it: it runs again, wherever it is placed.
 		await eventually("rogue to run again", async () => (await beta.json<AgentView>("/api/v1/agents/rogue")).state === "running");
@@ -131,6 +134,9 @@ describe("governance across two nodes over a real NATS server, sharing a real Po
 	it("gives back the desired state a quarantine took: a stopped agent stays stopped on appeal, a running one runs again when it expires", async () => {
 		await spawnAgent(beta, { id: "napper", name: "Napper", entryPoint: path.join(FIXTURE_AGENTS, "citizen.js"), permissions: ["social.post"] });
 		await spawnAgent(alpha, { id: "dozer", name: "Dozer", entryPoint: path.join(FIXTURE_AGENTS, "citizen.js"), permissions: ["social.post"] });
+		// A spawn answers once the agent is placed; in a cluster it may still be starting on the node chosen.
+		await untilState(beta, "napper", "running");
+		await untilState(alpha, "dozer", "running");
 		expect((await post<AgentView>(beta, "/api/v1/agents/napper/stop", {})).body).toMatchObject({ desiredState: "stopped", state: "stopped" });
 
 		const napping = await post<Sanction>(alpha, "/api/v1/sanctions", { agentId: "napper", kind: "quarantine", reason: "checking a report" });

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { Loggers, type LogLevels } from "moleculer";
 import { hashEmbed } from "../../lib/mal/providers/hash-embedder";
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
@@ -9,6 +10,7 @@ import type { RankedHit } from "../../lib/memory/hybrid-ranking";
 import type { Memory } from "../../lib/memory/memory-types";
 import type { ErrorBody } from "../../services/api.service";
 import { post, spawnAgent } from "../support/agents";
+import { seededDataDir } from "../support/pgdata-template";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { eventually, startTestNode, tempDataDir, type TestNode } from "../support/test-node";
 
@@ -214,7 +216,8 @@ describe("local models: vectors in a vector store from before memories recorded 
 
 describe("local models: memories written before memories recorded their model", () => {
 	it("are labelled by the default that made vectors of their length, others unknown, so reindex knows which to re-embed", async () => {
-		const db = await PgliteDatabase.open(undefined);
+		const dir = await seededDataDir();
+		const db = await PgliteDatabase.open(dir);
 		try {
 			const all = readMigrations(migrationsDir());
 			await migrate(db, all.filter(m => m.version < 10));
@@ -231,6 +234,7 @@ describe("local models: memories written before memories recorded their model", 
 			expect(await new MemoryStore(db).countStale("offline-hash-384", { agentId: "a" })).toBe(2);
 		} finally {
 			await db.close();
+			fs.rmSync(dir, { recursive: true, force: true });
 		}
 	});
 });

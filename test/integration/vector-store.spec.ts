@@ -1,20 +1,27 @@
+import { rmSync } from "node:fs";
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
 import { PgvectorStore } from "../../lib/kernel/vector/pgvector-store";
 import { QdrantStore } from "../../lib/kernel/vector/qdrant-store";
 import { migrate, readMigrations } from "../../lib/kernel/migrations";
 import { migrationsDir } from "../../lib/kernel/paths";
+import { seededDataDir } from "../support/pgdata-template";
 import { vectorStoreContract } from "../support/vector-store-contract";
 
 let db: PgliteDatabase | undefined;
+let dir: string | undefined;
 
 vectorStoreContract(
 	"pgvector on embedded PGlite",
 	async () => {
-		db = await PgliteDatabase.open(undefined);
+		dir = await seededDataDir();
+		db = await PgliteDatabase.open(dir);
 		await migrate(db, readMigrations(migrationsDir()));
 		return new PgvectorStore(db);
 	},
-	async () => db?.close()
+	async () => {
+		await db?.close();
+		if (dir) rmSync(dir, { recursive: true, force: true });
+	}
 );
 
 // Qdrant cannot run on every machine (it ships as a container or a binary download);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { freePort } from "./free-port";
+import { seedPgdata } from "./pgdata-template";
 import { tempDataDir } from "./test-node";
 
 const ENTRY = path.resolve(__dirname, "../../dist/cli/agent-os.js");
@@ -27,6 +28,8 @@ export async function startNodeProcess(id: string, env: Record<string, string>, 
 	if (!fs.existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run npm run build first`);
 	const port = await freePort();
 	const dataDir = tempDataDir();
+	// A first boot on PGlite starts from an initialised cluster (a restart finds its own and keeps it).
+	if (!env.DATABASE_URL) await seedPgdata(env.AGENTOS_DATA_DIR ?? dataDir);
 	const child = spawn(process.execPath, [ENTRY, "start"], {
 		env: { PATH: process.env.PATH, NODE_ID: id, PORT: String(port), AGENTOS_DATA_DIR: dataDir, GATEWAY_AUTH_TOKEN: token, LOG_LEVEL: "warn", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", AGENTOS_BOOTSTRAP_AGENTS: "false", ...env },
 		stdio: ["ignore", "pipe", "pipe"]

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { BrokerOptions } from "moleculer";
 import { loadConfig } from "../../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../../app/node";
+import { seedPgdata } from "./pgdata-template";
 
 export interface TestNode {
 	node: AgentOSNode;
@@ -28,6 +29,7 @@ export async function startTestNode(env: Record<string, string> = {}, brokerOver
 	// The default agents only where a test asks for them, so agent counts stay the test's own.
 	const defaults = { PORT: "0", LOG_LEVEL: "error", LOG_FORMAT: "json", GATEWAY_MESSAGE_RATE_LIMIT: "0", AGENTOS_BOOTSTRAP_AGENTS: "false" };
 	const config = loadConfig({ ...defaults, ...env, AGENTOS_DATA_DIR: dataDir });
+	if (!config.DATABASE_URL) await seedPgdata(dataDir);
 	const node = await startNode(config, { logger: false, ...brokerOverrides });
 	const url = node.url();
 	if (!url) throw new Error("the gateway did not start listening");

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker, type Logger } from "moleculer";
 import type { DurableAsk } from "../../actors/agent-actor";
@@ -14,6 +15,7 @@ import type { Database, QueryResult, Queryable, SqlParam } from "../../lib/kerne
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
 import { migrate, readMigrations } from "../../lib/kernel/migrations";
 import { migrationsDir } from "../../lib/kernel/paths";
+import { seededDataDir } from "../support/pgdata-template";
 import { ScriptedWorker } from "../support/scripted-worker";
 
 const FIXTURE_AGENTS = path.resolve(__dirname, "../fixtures/agents");
@@ -82,13 +84,18 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 
 let pglite: PgliteDatabase;
+let pgliteDir: string | undefined;
 let n = 0;
 
 beforeAll(async () => {
-	pglite = await PgliteDatabase.open(undefined);
+	pgliteDir = await seededDataDir();
+	pglite = await PgliteDatabase.open(pgliteDir);
 	await migrate(pglite, readMigrations(migrationsDir()));
 }, 120_000);
-afterAll(() => pglite?.close());
+afterAll(async () => {
+	await pglite?.close();
+	if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
+});
 
 /** A supervisor on a broker of its own (a node), over the shared database, with scripted workers. */
 async function node(delayMs?: (sql: string, params?: readonly SqlParam[]) => number) {

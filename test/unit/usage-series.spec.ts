@@ -1,11 +1,13 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
 import { UsageStore } from "../../lib/mal/usage-store";
+import { seededDataDir } from "../support/pgdata-template";
 
 /** Usage over time, as the console's Models page charts it: one row per group and bucket. */
 describe("model usage as a time series", () => {
 	let db: PgliteDatabase;
+	let dir: string | undefined;
 	let usage: UsageStore;
 	const call = (at: string, agent: string | null, model: string, tokens: number, usd: number) =>
 		db.query(
@@ -14,7 +16,8 @@ describe("model usage as a time series", () => {
 		);
 
 	beforeAll(async () => {
-		db = await PgliteDatabase.open(undefined);
+		dir = await seededDataDir();
+		db = await PgliteDatabase.open(dir);
 		await db.exec(readFileSync(path.join(__dirname, "../../migrations/003_llm.sql"), "utf8"));
 		usage = new UsageStore(db);
 		await call("2026-03-01T10:05:00Z", "ana", "gpt-4o", 100, 0.5);
@@ -23,7 +26,10 @@ describe("model usage as a time series", () => {
 		await call("2026-03-01T12:00:00Z", "ana", "gpt-4o-mini", 20, 0.02);
 		await call("2026-03-02T09:00:00Z", null, "gpt-4o", 5, 0.005);
 	}, 60_000);
-	afterAll(() => db?.close());
+	afterAll(async () => {
+		await db?.close();
+		if (dir) rmSync(dir, { recursive: true, force: true });
+	});
 
 	const window = { since: new Date("2026-03-01T00:00:00Z"), until: new Date("2026-03-03T00:00:00Z") };
 
