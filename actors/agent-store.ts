@@ -99,8 +99,14 @@ export class AgentStore {
 
 	/** The agent's row; 404 AGENT_NOT_FOUND when there is none. */
 	async get(id: string): Promise<AgentRow> {
+		const row = await this.find(id);
+		if (!row) throw new AgentNotFoundError(id);
+		return row;
+	}
+
+	/** The agent's row, or undefined. */
+	async find(id: string): Promise<AgentRow | undefined> {
 		const { rows } = await this.db.query<AgentRow>("SELECT * FROM agents WHERE id = $1", [id]);
-		if (!rows[0]) throw new AgentNotFoundError(id);
 		return rows[0];
 	}
 

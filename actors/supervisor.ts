@@ -248,6 +248,9 @@ export class Supervisor {
 		else if (!running) {
 			await this.deps.agents.setNode(id, this.deps.broker.nodeID);
 			await this.launch(row.manifest, reason);
+			// A stop (or delete) that came while it started, before its node was written, found nothing to stop.
+			const now = await this.deps.agents.find(id);
+			if (now?.desired_state !== "running") await this.shutdown(id, now ? "stopped while it was starting" : "deleted while it was starting");
 		}
 		return this.view(id);
 	}

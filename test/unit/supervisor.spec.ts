@@ -215,6 +215,19 @@ describe("the supervisor", () => {
 		await stop();
 	});
 
+	it("as the leader's host, leaves an agent stopped when a stop came while it started (before its node was written)", async () => {
+		// Placing it: its node is written slowly, and the stop lands meanwhile, finding it nowhere.
+		const { supervisor, stop } = await node(sql => (sql.startsWith("UPDATE agents SET node_id") ? 150 : 0));
+		const { manifest, raw } = manifestOf();
+		await supervisor.register(manifest, raw, "tester");
+		const hosting = supervisor.host(manifest.id, "placed", false);
+		await new Promise(resolve => setTimeout(resolve, 50));
+		await pglite.query("UPDATE agents SET desired_state = 'stopped' WHERE id = $1", [manifest.id]);
+		expect(await hosting).toMatchObject({ desiredState: "stopped", state: "stopped" });
+		expect([...supervisor.runtimes()]).toEqual([]);
+		await stop();
+	});
+
 	it("stops an agent: desired state stopped, gone from this node with its actor service, and its tasks refused", async () => {
 		const { broker, supervisor, ask, stop } = await node();
 		const { id } = await spawn(supervisor);
