@@ -23,6 +23,11 @@ const moduleNameMapper = { "^jose$": joseAsCommonJs() };
 
 module.exports = {
 	testTimeout: 60000,
+	// One test file at a time (the suites start real servers and time real failovers), in a
+	// worker process that is replaced once a file leaves it above the limit: run in the main
+	// process instead, the suite's leftovers would accumulate until the heap runs out.
+	maxWorkers: 1,
+	workerIdleMemoryLimit: "1GB",
 	projects: [
 		{ displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.spec.ts"], transform, moduleNameMapper },
 		{
