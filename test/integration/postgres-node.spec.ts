@@ -56,6 +56,24 @@ describe("nodes on a real PostgreSQL server", () => {
 		}
 	});
 
+	it("a connection lost in the middle of a transaction fails that transaction as unavailable, and the next one works", async () => {
+		const url = await createDatabase(pg, "lost_in_tx");
+		const db = new PostgresDatabase({ url, poolMax: 2 });
+		try {
+			const failed = db.transaction(async tx => {
+				const { rows: [me] } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+				// Another session ends this one's connection, as a server restart or failover does.
+				await rows(url, `SELECT pg_terminate_backend(${me.pid})`);
+				await new Promise(resolve => setTimeout(resolve, 200));
+				await tx.query("SELECT 1");
+			});
+			await expect(failed).rejects.toMatchObject({ type: "DATABASE_UNAVAILABLE" });
+			await expect(db.transaction(tx => tx.query("SELECT 1 AS one"))).resolves.toMatchObject({ rows: [{ one: 1 }] });
+		} finally {
+			await db.close();
+		}
+	});
+
 	it("a failing migration is rolled back and stops the boot with its name", async () => {
 		const url = await createDatabase(pg, "broken_migration");
 		const good = "CREATE TABLE good (n int);";

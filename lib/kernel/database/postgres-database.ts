@@ -25,7 +25,8 @@ export function isUnavailable(err: unknown): boolean {
 	const e = err as { code?: string; message?: string };
 	return (
 		(e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) ||
-		/Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(e.message ?? "")
+		// …and a client whose connection broke while it was checked out, asked once more.
+		/Connection terminated|connection timeout|timeout exceeded when trying to connect|encountered a connection error and is not queryable/i.test(e.message ?? "")
 	);
 }
 
@@ -89,6 +90,10 @@ export class PostgresDatabase implements Database {
 			exec: async (sql: string) => void (await client.query(sql))
 		};
 		let broken: Error | undefined;
+		// A connection lost while checked out is reported as an 'error' event on the client, which
+		// the pool only listens to on idle clients: unheard, it would end the process.
+		const lost = (err: Error) => (broken = err);
+		client.on("error", lost);
 		try {
 			await client.query("BEGIN");
 			const value = await fn(tx);
@@ -98,7 +103,8 @@ export class PostgresDatabase implements Database {
 			await client.query("ROLLBACK").catch((rollbackErr: Error) => (broken = rollbackErr));
 			translate(err);
 		} finally {
-			// A connection that could not even roll back is destroyed, not reused.
+			client.off("error", lost);
+			// A connection that was lost or could not even roll back is destroyed, not reused.
 			client.release(broken);
 		}
 	}
