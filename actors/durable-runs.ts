@@ -92,15 +92,13 @@ export class DurableRuns {
 	/** A new task handed over (`tell`): written as running here, then run without anybody waiting. */
 	async handOver(runtime: AgentRuntime, entry: TaskEntry, parent?: Context): Promise<void> {
 		const row = await this.deps.runs.insertRunning(entry, this.deps.instanceId);
-		this.run(runtime, row, [], { parent, awaited: false }, true).catch((err: Error) => {
-			if (!(err instanceof RunSuspendedError)) this.deps.logger.debug(`Task ${row.id} of agent ${row.agentId} failed: ${err.message}`);
-		});
+		this.inBackground(this.run(runtime, row, [], { parent, awaited: false }, true), row);
 	}
 
 	/** A queued task, taken here to run; when another node took it, its end is waited for (awaited) or left to it. */
 	async take(runtime: AgentRuntime, taskId: string, options: RunOptions): Promise<unknown> {
 		const row = await this.deps.runs.claimQueued(taskId, this.deps.instanceId);
-		if (!row) return options.awaited ? this.awaitEnd(taskId, runtime.id, this.limit(runtime, options)) : undefined;
+		if (!row) return options.awaited ? this.waitFor(taskId, runtime.id, this.limit(runtime, options)) : undefined;
 		return this.run(runtime, row, row.attempts > 1 ? await this.deps.journal.load(taskId) : [], options, true);
 	}
 
@@ -142,9 +140,7 @@ export class DurableRuns {
 			if (died) await this.deps.runs.stepFailed(row.id, this.deps.instanceId, died.step, died.failures, new Date());
 			this.deps.logger.info(`Resuming task ${row.id} of agent ${row.agentId} at step ${journal.length + 1} (attempt ${row.attempts})`);
 			const resumed = { ...row, waitingFor: seen.waitingFor, ...(died && { failedStep: died.step, stepFailures: died.failures }) };
-			this.run(runtime, resumed, journal, { awaited: false }, false).catch((err: Error) => {
-				if (!(err instanceof RunSuspendedError)) this.deps.logger.info(`Task ${row.id} of agent ${row.agentId} ended: ${err.message}`);
-			});
+			this.inBackground(this.run(runtime, resumed, journal, { awaited: false }, false), row);
 		}
 	}
 
@@ -168,7 +164,7 @@ export class DurableRuns {
 			}
 			if (this.active.get(row.id) === run) this.active.delete(row.id);
 			const ended = run.ended;
-			if (ended instanceof RunSuspendedError) return options.awaited ? this.awaitEnd(row.id, row.agentId, deadline - Date.now()) : Promise.reject(ended);
+			if (ended instanceof RunSuspendedError) return options.awaited ? this.waitFor(row.id, row.agentId, deadline - Date.now()) : Promise.reject(ended);
 			if (ended instanceof TaskCancelledError) throw ended;
 			if (outcome.ok && !ended) return this.finish(row, { ok: true, result: outcome.result });
 			const err = ended ?? (outcome as { err: unknown }).err;
@@ -177,7 +173,7 @@ export class DurableRuns {
 			if (refused(err) && (!fresh || attempt > 0)) {
 				// The agent stopped here meanwhile: whichever node runs it next takes the run.
 				await this.release(row);
-				return options.awaited ? this.awaitEnd(row.id, row.agentId, deadline - Date.now()) : Promise.reject(err);
+				return options.awaited ? this.waitFor(row.id, row.agentId, deadline - Date.now()) : Promise.reject(err);
 			}
 			if (ownTimeout || refused(err) || !retryable(err)) return this.finish(row, failure(err as Error), err);
 			// A step failed transiently: its in-flight calls settle (and are journaled), then the run goes again from its journal.
@@ -199,6 +195,13 @@ export class DurableRuns {
 			if (attempts === undefined) throw new TaskCancelledError(row.id);
 			this.changed(row.id, row.agentId, "running", { attempts });
 		}
+	}
+
+	/** A run nobody waits for: how it failed is logged (a suspension is not a failure). */
+	private inBackground(running: Promise<unknown>, row: RunRow): void {
+		running.catch((err: Error) => {
+			if (!(err instanceof RunSuspendedError)) this.deps.logger.info(`Task ${row.id} of agent ${row.agentId} failed: ${err.message}`);
+		});
 	}
 
 	/** Waits for `what` between two attempts of a run; a cancel meanwhile ends the wait, and the run, at once. */
@@ -253,11 +256,7 @@ export class DurableRuns {
 	}
 
 	/** Waits for a run that runs (or will run) elsewhere to end, within `ms`; answers as the run ended. */
-	waitFor(taskId: string, agentId: string, ms: number): Promise<unknown> {
-		return this.awaitEnd(taskId, agentId, ms);
-	}
-
-	private async awaitEnd(taskId: string, agentId: string, ms: number): Promise<unknown> {
+	async waitFor(taskId: string, agentId: string, ms: number): Promise<unknown> {
 		const end = await this.deps.tasks.whenEnded(taskId, { signal: AbortSignal.timeout(Math.max(ms, 1)) }).catch(() => {
 			throw new TaskTimeoutError(agentId, taskId, ms);
 		});
