@@ -147,7 +147,13 @@ export class DurableRuns {
 	/** Runs an owned run to its end: attempts again while a step fails transiently. */
 	private async run(runtime: AgentRuntime, row: RunRow, journal: JournalStep[], options: RunOptions, fresh: boolean): Promise<unknown> {
 		const { instanceId, runs } = this.deps;
-		const deadline = Date.now() + this.limit(runtime, options);
+		const limit = this.limit(runtime, options);
+		const deadline = Date.now() + limit;
+		// Reported with the task's whole limit, not what was left of it when the last attempt began.
+		const timedOut = (): Promise<unknown> => {
+			const err = new TaskTimeoutError(row.agentId, row.id, limit);
+			return this.finish(row, failure(err), err);
+		};
 		let steps = journal;
 		let resumeAt: ResumePoint | undefined = row.waitingFor ? { step: row.waitingFor.step, approvalId: row.waitingFor.approvalId } : undefined;
 		let failed: Pick<RunRow, "failedStep" | "stepFailures"> = row;
@@ -164,7 +170,7 @@ export class DurableRuns {
 			}
 			if (this.active.get(row.id) === run) this.active.delete(row.id);
 			const ended = run.ended;
-			if (ended instanceof RunSuspendedError) return options.awaited ? this.waitFor(row.id, row.agentId, deadline - Date.now()) : Promise.reject(ended);
+			if (ended instanceof RunSuspendedError) return options.awaited ? this.waitFor(row.id, row.agentId, deadline - Date.now(), limit) : Promise.reject(ended);
 			if (ended instanceof TaskCancelledError) throw ended;
 			if (outcome.ok && !ended) return this.finish(row, { ok: true, result: outcome.result });
 			const err = ended ?? (outcome as { err: unknown }).err;
@@ -173,9 +179,10 @@ export class DurableRuns {
 			if (refused(err) && (!fresh || attempt > 0)) {
 				// The agent stopped here meanwhile: whichever node runs it next takes the run.
 				await this.release(row);
-				return options.awaited ? this.waitFor(row.id, row.agentId, deadline - Date.now()) : Promise.reject(err);
+				return options.awaited ? this.waitFor(row.id, row.agentId, deadline - Date.now(), limit) : Promise.reject(err);
 			}
-			if (ownTimeout || refused(err) || !retryable(err)) return this.finish(row, failure(err as Error), err);
+			if (ownTimeout) return timedOut();
+			if (refused(err) || !retryable(err)) return this.finish(row, failure(err as Error), err);
 			// A step failed transiently: its in-flight calls settle (and are journaled), then the run goes again from its journal.
 			await this.unlessCancelled(row.id, run.settled());
 			steps = run.journal();
@@ -187,9 +194,10 @@ export class DurableRuns {
 			if (count.failures >= this.deps.config.TASK_STEP_ATTEMPTS) return this.park(row, at, count.failures, reason);
 			const delay = this.retryDelay(err, count.failures);
 			await runs.stepFailed(row.id, instanceId, at, count.failures, new Date(Date.now() + delay));
+			// Its next try would begin past the task's limit: the caller hears so now, not after the wait.
+			if (Date.now() + delay >= deadline) return timedOut();
 			this.deps.logger.warn(`Task ${row.id} of agent ${row.agentId} failed at step ${at} (${count.failures} of ${this.deps.config.TASK_STEP_ATTEMPTS}): ${reason}; trying again in ${delay} ms`);
 			await this.unlessCancelled(row.id, sleep(delay));
-			if (Date.now() >= deadline) return this.finish(row, failure(new TaskTimeoutError(row.agentId, row.id, this.limit(runtime, options))));
 			// Counted as an attempt of its own; a run cancelled while it waited is not tried again.
 			const attempts = await runs.nextAttempt(row.id, instanceId);
 			if (attempts === undefined) throw new TaskCancelledError(row.id);
@@ -255,10 +263,13 @@ export class DurableRuns {
 		this.changed(row.id, row.agentId, "queued", {});
 	}
 
-	/** Waits for a run that runs (or will run) elsewhere to end, within `ms`; answers as the run ended. */
-	async waitFor(taskId: string, agentId: string, ms: number): Promise<unknown> {
+	/**
+	 * Waits for a run that runs (or will run) elsewhere to end, within `ms`; answers as the run ended.
+	 * A timeout names `limitMs`, the task's whole limit, when the wait is what was left of it.
+	 */
+	async waitFor(taskId: string, agentId: string, ms: number, limitMs = ms): Promise<unknown> {
 		const end = await this.deps.tasks.whenEnded(taskId, { signal: AbortSignal.timeout(Math.max(ms, 1)) }).catch(() => {
-			throw new TaskTimeoutError(agentId, taskId, ms);
+			throw new TaskTimeoutError(agentId, taskId, limitMs);
 		});
 		if (end.status === "succeeded") return end.result;
 		if (end.status === "cancelled") throw new TaskCancelledError(taskId);

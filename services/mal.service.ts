@@ -9,7 +9,7 @@ import type { NodeMetrics } from "../lib/kernel/metrics";
 import type { GrantConstraints } from "../lib/security/capabilities";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { CHAT_PARAMS, checkPromptSize } from "../lib/mal/chat-params";
-import { AllProvidersFailedError, BudgetExceededError, ModelNotGrantedError } from "../lib/mal/errors";
+import { AllProvidersFailedError, BudgetExceededError, ModelNotGrantedError, type FailoverAttempt } from "../lib/mal/errors";
 import type { HeldBudgets } from "../lib/mal/held-budgets";
 import { LlmMetrics } from "../lib/mal/llm-metrics";
 import type { MalConfig } from "../lib/mal/mal-config";
@@ -252,8 +252,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 			},
 
 			/** Tries each route of the chain, with retries, until one answers. */
-			async failover<T>(ctx: Context<ChatParams>, call: (route: Route) => Promise<T>): Promise<{ route: Route; value: T; retries: number; failovers: { provider: string; error: string }[] }> {
-				const failovers: { provider: string; error: string }[] = [];
+			async failover<T>(ctx: Context<ChatParams>, call: (route: Route) => Promise<T>): Promise<{ route: Route; value: T; retries: number; failovers: FailoverAttempt[] }> {
+				const failovers: FailoverAttempt[] = [];
 				let retries = 0;
 				for (const route of this.allowedChain(ctx)) {
 					try {
@@ -264,7 +264,8 @@ export default function createMalService(kernel: Kernel, mal: MalConfig, metrics
 						retries += err.retries ?? 0;
 						// A request the provider refused as such goes back to the caller: another provider would refuse it too.
 						if (!err.retryable && !isUnreachable(err)) throw raw;
-						failovers.push({ provider: route.provider.name, error: err.message ?? String(raw) });
+						const asked = err.data?.retryAfterSeconds;
+						failovers.push({ provider: route.provider.name, error: err.message ?? String(raw), ...(typeof asked === "number" ? { retryAfterSeconds: asked } : {}) });
 						llmMetrics?.failedOver(route.provider.name);
 					}
 				}

@@ -55,10 +55,27 @@ export class BudgetExceededError extends Errors.MoleculerClientError {
 	}
 }
 
-/** Every provider in the chain failed. */
+/** One provider's failure in a failover: what it said, and how long it asked us to wait. */
+export interface FailoverAttempt {
+	provider: string;
+	error: string;
+	retryAfterSeconds?: number;
+}
+
+/**
+ * Every provider in the chain failed. When each of them asked to be left alone for a
+ * while (429/503 with retry-after), `retryAfterSeconds` is the soonest of those waits,
+ * so a caller that tries again (a durable run) does not try before any could answer.
+ */
 export class AllProvidersFailedError extends Errors.MoleculerRetryableError {
-	constructor(attempts: { provider: string; error: string }[]) {
-		super(`No provider could answer: ${attempts.map(a => `${a.provider}: ${a.error}`).join("; ")}`, 503, "ALL_PROVIDERS_FAILED", { attempts });
+	constructor(attempts: FailoverAttempt[]) {
+		const asked = attempts.map(a => a.retryAfterSeconds);
+		const retryAfterSeconds = asked.length > 0 && asked.every(s => s !== undefined) ? Math.min(...(asked as number[])) : undefined;
+		super(`No provider could answer: ${attempts.map(a => `${a.provider}: ${a.error}`).join("; ")}`, 503, "ALL_PROVIDERS_FAILED", {
+			attempts,
+			...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
+		});
+		this.name = "AllProvidersFailedError";
 	}
 }
 

@@ -1,4 +1,5 @@
 /** What the model layer answers (mal.chat, mal.embed, the lines of mal.stream): the public shapes callers and the SDK see. */
+import type { FailoverAttempt } from "./errors";
 import type { FinishReason, ProviderChunk, ToolCall, Usage } from "./types";
 
 export interface ChatResult {
@@ -13,7 +14,7 @@ export interface ChatResult {
 	requestId: string;
 	retries: number;
 	/** Providers left behind, in order, with why. */
-	failovers: { provider: string; error: string }[];
+	failovers: FailoverAttempt[];
 	latencyMs: number;
 }
 

@@ -58,7 +58,7 @@ describe("durable task runs on one node", () => {
 			TASK_RECOVERY_INTERVAL_MS: "200"
 		});
 		await t.node.ready;
-		await Promise.all([spawnAgent(t, durableManifest("looper")), spawnAgent(t, durableManifest("runner")), spawnAgent(t, durableManifest("noter"))]);
+		await Promise.all([spawnAgent(t, durableManifest("looper")), spawnAgent(t, durableManifest("runner")), spawnAgent(t, durableManifest("noter")), spawnAgent(t, durableManifest("timer"))]);
 	});
 	afterEach(() => {
 		openai.clearScript();
@@ -230,6 +230,29 @@ describe("durable task runs on one node", () => {
 		const twice = await post<ErrorBody>(t, `/api/v1/tasks/${id}/resume`, {});
 		expect(twice.status).toBe(409);
 		expect(twice.body.error).toMatchObject({ type: "TASK_NOT_RESUMABLE", data: { taskId: id, status: "succeeded" } });
+	});
+
+	it("a run whose retry would begin past its time limit ends TASK_TIMEOUT (504) naming the limit, without waiting for it", async () => {
+		// The model asks for 5 s of quiet; the task has 400 ms.
+		openai.script({ kind: "error", status: 503, message: "overloaded", retryAfterSeconds: 5 });
+		const started = Date.now();
+		const { status, body } = await task(t, "timer", { task: { type: "loop", prompt: "wait" }, timeoutMs: 400 });
+		expect(Date.now() - started).toBeLessThan(4_000);
+
+		expect(status).toBe(504);
+		expect(body.error).toMatchObject({ type: "TASK_TIMEOUT", data: { agentId: "timer", timeoutMs: 400 } });
+		const [ended] = (await t.json<TaskPage>("/api/v1/tasks?agentId=timer&status=failed")).items;
+		expect((await detail(ended.id)).error).toMatchObject({ type: "TASK_TIMEOUT", data: { timeoutMs: 400 } });
+		expect(chats()).toHaveLength(1);
+	});
+
+	it("an attempt cut off by the time limit reports the task's whole limit, not what the attempt had left", async () => {
+		openai.script({ kind: "delay", ms: 150, then: { kind: "error", status: 500, message: "the model is down" } }, { kind: "hang" });
+		const { status, body } = await task(t, "timer", { task: { type: "loop", prompt: "slow" }, timeoutMs: 400 });
+
+		expect(status).toBe(504);
+		expect(body.error).toMatchObject({ type: "TASK_TIMEOUT", data: { agentId: "timer", timeoutMs: 400 } });
+		expect(chats()).toHaveLength(2);
 	});
 
 	it("an agent stopped under a run leaves it queued, and the run goes on from its journal when the agent starts again", async () => {
