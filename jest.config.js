@@ -28,6 +28,9 @@ module.exports = {
 	// process instead, the suite's leftovers would accumulate until the heap runs out.
 	maxWorkers: 1,
 	workerIdleMemoryLimit: "1GB",
+	// The run's data dirs live in one temp folder, removed when the run ends.
+	globalSetup: "<rootDir>/test/support/run-tmp-setup.ts",
+	globalTeardown: "<rootDir>/test/support/run-tmp-teardown.ts",
 	projects: [
 		{ displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.spec.ts"], transform, moduleNameMapper },
 		{

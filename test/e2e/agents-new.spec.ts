@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { spawnAgent, task, untilState } from "../support/agents";
 import { runCli } from "../support/cli";
 import { startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 describe("agent-os agents new", () => {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-new-"));
+	const dir = testTempDir("agentos-new-");
 	let t: TestNode | undefined;
 	afterAll(async () => {
 		await t?.stop();

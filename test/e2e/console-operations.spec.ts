@@ -1,10 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { FIXTURE_AGENTS } from "../support/agents";
 import { startConsole, watchInjection, type ConsoleHarness } from "../support/console";
 import { eventually } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 interface TaskRecord {
 	id: string;
@@ -17,7 +17,7 @@ interface TaskRecord {
 /** The operator's pages of the console in a real browser: tasks, approvals, audit, governance and the incident lockdown. */
 describe("web console: tasks, approvals, audit and governance in Chromium", () => {
 	let c: ConsoleHarness;
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "console-workspace-"));
+	const workspace = testTempDir("console-workspace-");
 	const echo = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: `Echo ${id}`, entryPoint: `${FIXTURE_AGENTS}/echo.js`, ...extra });
 	const task = (agent: string, body: Record<string, unknown>) => c.api<{ taskId: string; error?: { type: string } }>("POST", `/api/v1/agents/${agent}/tasks`, body);
 	const state = async (agent: string) => (await c.api<{ state: string }>("GET", `/api/v1/agents/${agent}`)).body.state;

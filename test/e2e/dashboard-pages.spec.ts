@@ -1,9 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { FIXTURE_AGENTS } from "../support/agents";
 import { declarativeAgent, startConsole, watchInjection, type ConsoleHarness } from "../support/console";
+import { testTempDir } from "../support/test-tmp";
 
 /** Markup a forum post or a memory may carry: it must show as text, run nothing and load nothing. */
 const INJECTION = `Hello <img src=x onerror=alert(1)> and <script>alert(1)</script> there`;
@@ -13,7 +13,7 @@ const INJECTION = `Hello <img src=x onerror=alert(1)> and <script>alert(1)</scri
  * node from dist seeded through the REST API; the offline model answers the chat.
  */
 describe("console pages: chat, memory, society, cluster, models", () => {
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "console-pages-"));
+	const workspace = testTempDir("console-pages-");
 	let c: ConsoleHarness;
 	let forumId: string;
 	let threadId: string;

@@ -1,10 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { declarativeAgent, startConsole, watchInjection, type ConsoleHarness } from "../support/console";
 import { startNodeProcess } from "../support/node-process";
 import { eventually } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 const INJECTED = "<img src=x onerror=alert(1)>";
 const PAGES = ["overview", "agents", "chat", "tasks", "memory", "approvals", "audit", "society", "governance", "cluster", "models"];
@@ -20,7 +20,7 @@ describe("the web console", () => {
 
 	beforeAll(async () => {
 		// A code agent whose name and log line are markup, to prove both stay text.
-		codeDir = fs.mkdtempSync(path.join(os.tmpdir(), "console-agent-"));
+		codeDir = testTempDir("console-agent-");
 		fs.writeFileSync(path.join(codeDir, "index.js"), `module.exports = { async onStart(ctx) { ctx.log.info(${JSON.stringify(`log ${INJECTED}`)}); }, async onTask() { return {}; } };\n`);
 		c = await startConsole({ AGENT_CODE_PATHS: `${path.resolve("agents")},${codeDir}` });
 		await c.seedAgents([

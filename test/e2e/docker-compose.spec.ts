@@ -9,12 +9,12 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import { CONFIG_SCHEMA } from "../../lib/kernel/config-schema";
 import { loadConfig } from "../../lib/kernel/config";
 import { findExecutable } from "../support/server-binaries";
+import { testTempDir } from "../support/test-tmp";
 
 const ROOT = path.resolve(__dirname, "../..");
 const COMPOSE_FILE = path.join(ROOT, "docker-compose.yml");
@@ -120,7 +120,7 @@ describe("docker-compose.yml (cluster)", () => {
 
 	beforeAll(() => {
 		cli = findComposeCli();
-		emptyEnvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-compose-")), "empty.env");
+		emptyEnvFile = path.join(testTempDir("agentos-compose-"), "empty.env");
 		fs.writeFileSync(emptyEnvFile, "");
 		valid = composeConfig(SECRETS, ["-q"]);
 		const full = composeConfig(SECRETS);

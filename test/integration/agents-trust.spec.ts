@@ -1,11 +1,11 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { signManifest } from "../../sdk";
 import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";
 import { startTestNode, tempDataDir, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 const SECRET = "manifest-signing-secret-for-tests";
 
@@ -47,8 +47,8 @@ describe("manifest signatures", () => {
 
 describe("where agent code may come from", () => {
 	let t: TestNode;
-	const outside = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-outside-"));
-	const allowed = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-allowed-"));
+	const outside = testTempDir("agentos-outside-");
+	const allowed = testTempDir("agentos-allowed-");
 
 	beforeAll(async () => {
 		fs.writeFileSync(path.join(outside, "evil.js"), "module.exports = { onTask: () => 'escaped' };");

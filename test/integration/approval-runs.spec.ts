@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ApprovalGate } from "../../lib/security/approval-gate";
 import { ApprovalStore, type Approval } from "../../lib/security/approval-store";
@@ -7,6 +6,7 @@ import type { AuditRecord } from "../../lib/security/audit-log";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 type Outcome = { ok: true; value: unknown } | { ok: false; type: string; code: number; data: Record<string, unknown> };
 type Meta = Record<string, unknown>;
@@ -18,7 +18,7 @@ describe("approvals of durable runs: suspended, not waited for", () => {
 	let t: TestNode;
 	let openai: OpenAIServer;
 	const opened: string[] = [];
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-approval-runs-"));
+	const workspace = testTempDir("agentos-approval-runs-");
 
 	const call = (action: string, params: unknown, meta: Meta = {}): Promise<Outcome> =>
 		t.node.broker.call(action, params, { meta: { caller: SUPERVISED, ...meta } }).then(

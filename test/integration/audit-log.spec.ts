@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { canonicalJson } from "../../lib/kernel/canonical-json";
 import type { Database, Queryable } from "../../lib/kernel/database";
@@ -15,6 +14,7 @@ import { AuditBufferFullError } from "../../lib/security/errors";
 import { seededDataDir } from "../support/pgdata-template";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 const DAY_MS = 86_400_000;
 let pg: PostgresServer;
@@ -61,7 +61,7 @@ const SECRET = "the audit key of these tests";
 const key = new AuditKey(SECRET);
 
 function auditLog(db: Database, options: Partial<AuditLogOptions> = {}): AuditLog {
-	const store = new CheckpointStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-audit-")), "audit-checkpoints.json"));
+	const store = new CheckpointStore(path.join(testTempDir("agentos-audit-"), "audit-checkpoints.json"));
 	const log = new AuditLog(db, { node: "node-1", key, checkpoints: { store, every: 1_000_000, intervalMs: 3_600_000 }, ...options });
 	cleanups.push(() => log.stop());
 	return log;

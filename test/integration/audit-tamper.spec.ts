@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { canonicalJson } from "../../lib/kernel/canonical-json";
 import type { Database } from "../../lib/kernel/database";
@@ -11,6 +10,7 @@ import { CheckpointStore } from "../../lib/security/audit-checkpoints";
 import { AuditKey, AuditLog, GENESIS_HASH, type AuditEvent, type AuditLogOptions } from "../../lib/security/audit-log";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 /**
  * Someone with access to the database (not to the key, nor to the nodes' data dirs) edits
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 const key = new AuditKey("the key the database never sees");
-const tempFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-audit-")), "audit-checkpoints.json");
+const tempFile = () => path.join(testTempDir("agentos-audit-"), "audit-checkpoints.json");
 
 async function open(url?: string, upTo?: number): Promise<{ db: Database; url: string }> {
 	const dbUrl = url ?? (await createDatabase(pg, `tamper_${++databases}`));

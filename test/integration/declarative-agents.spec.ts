@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { ErrorBody } from "../../services/api.service";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
@@ -7,6 +6,7 @@ import { post, spawnAgent, untilState } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
 import { connect } from "../support/ws-client";
 import { AgentOSHttpClient } from "../../sdk";
+import { testTempDir } from "../support/test-tmp";
 
 interface ChatAnswer {
 	taskId: string;
@@ -35,7 +35,7 @@ type Message = { role: string; content: string | null; tool_calls?: unknown[] };
 describe("declarative agents with a scripted model", () => {
 	let openai: OpenAIServer;
 	let t: TestNode;
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-declarative-"));
+	const workspace = testTempDir("agentos-declarative-");
 	const chat = (id: string, body: Record<string, unknown>) => post<ChatAnswer & ErrorBody>(t, `/api/v1/agents/${id}/chat`, body);
 	const lastRequest = () => openai.requests.filter(r => r.path.endsWith("/chat/completions")).at(-1)!.body as { messages: Message[]; tools?: { function: { name: string } }[] };
 

@@ -2,7 +2,6 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { verifyManifest } from "../../actors/manifest-signature";
 import { MONITOR_SCHEDULE } from "../../lib/bootstrap/default-agents";
@@ -14,6 +13,7 @@ import { task } from "../support/agents";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { echo } from "../support/llm-wire/script";
 import { eventually, startTestNode, tempDataDir, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 const SECRET = "default-agents-signing-secret";
 
@@ -60,7 +60,7 @@ async function startSite(): Promise<Site> {
 
 /** A small repository the coder may read and run commands in. */
 function fixtureRepo(): string {
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-coder-"));
+	const workspace = testTempDir("agentos-coder-");
 	const repo = path.join(workspace, "shop");
 	fs.mkdirSync(path.join(repo, "src"), { recursive: true });
 	fs.writeFileSync(path.join(repo, "README.md"), "# Shop\n\nA tiny shop service.\n");

@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ToolRefusedError, ToolTimeoutError } from "../../lib/tools/errors";
 import type { ToolContext, ToolDefinition, ToolPolicy } from "../../lib/tools/tool";
@@ -8,6 +7,7 @@ import type { GrantConstraints } from "../../lib/security/capabilities";
 import { fileListTool, fileReadTool, fileWriteTool, type FileListEntry } from "../../lib/tools/builtin/file-tools";
 import { shellExecTool, type ShellExecResult } from "../../lib/tools/builtin/shell-exec";
 import { repoSummaryTool, type RepoSummary } from "../../lib/tools/builtin/repo-summary";
+import { testTempDir } from "../support/test-tmp";
 
 let tmp: string;
 let allowed: string;
@@ -32,7 +32,7 @@ async function refusal(p: Promise<unknown>): Promise<ToolRefusedError> {
 }
 
 beforeEach(() => {
-	tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "file-shell-tools-")));
+	tmp = fs.realpathSync(testTempDir("file-shell-tools-"));
 	allowed = path.join(tmp, "allowed");
 	outside = path.join(tmp, "outside");
 	fs.mkdirSync(allowed);

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { AuditRecord } from "../../lib/security/audit-log";
 import type { PendingGrant } from "../../lib/security/grant-requests";
@@ -8,6 +7,7 @@ import type { AgentView } from "../../lib/cluster/agent-view";
 import type { ErrorBody } from "../../services/api.service";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 const ASKED = ["llm.execute", "memory.read", "tools.execute", "fs.read", "shell.exec", "network.fetch", "a2a.send", "social.moderate"];
 // In the order of the capabilities' list, as the node shows them.
@@ -16,7 +16,7 @@ const BEYOND_SAFE = ["tools.execute", "network.fetch", "fs.read", "shell.exec", 
 describe("capabilities a manifest asks for, spawned without admin rights", () => {
 	let t: TestNode;
 	let operator: string;
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-grants-"));
+	const workspace = testTempDir("agentos-grants-");
 
 	const as = (token: string, route: string, init: RequestInit = {}) =>
 		fetch(`${t.url}${route}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers as Record<string, string>) } });

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -8,12 +7,13 @@ import type { AuditRecord } from "../../lib/security/audit-log";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { echoManifest, FAST_AGENT_ENV, post, spawnAgent, untilState } from "../support/agents";
 import { startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 /** MCP hosts reach AgentOS at /mcp with the SDK's own client, as a desktop host or IDE would. */
 describe("the MCP server at /mcp", () => {
 	let openai: OpenAIServer;
 	let t: TestNode;
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-mcp-"));
+	const workspace = testTempDir("agentos-mcp-");
 	const clients: Client[] = [];
 
 	async function connect(token: string): Promise<Client> {

@@ -6,6 +6,7 @@ import type { ShellExecResult } from "../../lib/tools/builtin/shell-exec";
 import type { ErrorBody } from "../../services/api.service";
 import { FIXTURE_AGENTS, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 /** The exploits of the report, each with the argument and rule the refusal must name. */
 const EXPLOITS: [string, string[], string, string][] = [
@@ -20,7 +21,7 @@ const EXPLOITS: [string, string[], string, string][] = [
 
 describe("shell_exec's command policy on a node (README example: ALLOWED_COMMANDS=git,ls,echo,find)", () => {
 	let t: TestNode;
-	const workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-shell-policy-")));
+	const workspace = fs.realpathSync(testTempDir("agentos-shell-policy-"));
 	const repo = path.join(workspace, "repo");
 	const marker = path.join(os.tmpdir(), `agentos-shell-pwned-${process.pid}`);
 	const payload = (args: string[]) => args.map(a => a.replace("MARKER", marker));

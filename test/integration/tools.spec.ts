@@ -1,18 +1,18 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import type { ErrorBody } from "../../services/api.service";
 import type { ToolInfo } from "../../lib/tools/tool";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 describe("tools through the tools service", () => {
 	let t: TestNode;
 	let site: http.Server;
 	let sitePort: number;
-	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-workspace-"));
+	const workspace = testTempDir("agentos-workspace-");
 
 	beforeAll(async () => {
 		fs.writeFileSync(path.join(workspace, "notes.txt"), "remember the milk\n");

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Caller } from "../../actors/agent-api";
 import { parseManifest } from "../../actors/manifest";
@@ -8,6 +7,7 @@ import { ChannelWorker } from "../../actors/workers/channel-worker";
 import { launchProcess } from "../../actors/workers/process-launcher";
 import type { WorkerExit } from "../../actors/workers/worker";
 import { FIXTURE_AGENTS } from "../support/agents";
+import { testTempDir } from "../support/test-tmp";
 
 const caller: Caller = { kind: "user", id: "tester" };
 
@@ -60,7 +60,7 @@ describe.each(["ipc", "stdio"] as const)("a worker over %s", transport => {
 	});
 
 	it("keeps the agent's code to its own files: no file of the node's, no /proc, no writes, no programs", async () => {
-		const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-node-data-"));
+		const dir = testTempDir("agentos-node-data-");
 		const secret = path.join(dir, "admin-token");
 		fs.writeFileSync(secret, "the-admin-token");
 		try {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PgliteDatabase } from "../../lib/kernel/database/pglite-database";
+import { testTempDir } from "./test-tmp";
 
 /**
  * PGlite's first open of a new folder runs initdb in WASM: seconds on a busy machine, in
@@ -43,7 +44,7 @@ export async function seedPgdata(dataDir: string): Promise<void> {
  * themselves (`PgliteDatabase.open(dir)`): an in-memory database runs initdb on every open.
  */
 export async function seededDataDir(): Promise<string> {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-test-"));
+	const dir = testTempDir();
 	await seedPgdata(dir);
 	return dir;
 }

@@ -1,10 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { BrokerOptions } from "moleculer";
 import { loadConfig } from "../../lib/kernel/config";
 import { startNode, type AgentOSNode } from "../../app/node";
 import { seedPgdata } from "./pgdata-template";
+import { testTempDir } from "./test-tmp";
 
 export interface TestNode {
 	node: AgentOSNode;
@@ -19,10 +18,10 @@ export interface TestNode {
 }
 
 export function tempDataDir(): string {
-	return fs.mkdtempSync(path.join(os.tmpdir(), "agentos-test-"));
+	return testTempDir();
 }
 
-/** A real node on a free port with its own data dir (unless given), quiet logs. */
+/** A real node on a free port with its own data dir (unless given; its own is removed when it stops), quiet logs. */
 export async function startTestNode(env: Record<string, string> = {}, brokerOverrides: Partial<BrokerOptions> = {}): Promise<TestNode> {
 	const dataDir = env.AGENTOS_DATA_DIR ?? tempDataDir();
 	// Tests poll the API far faster than people do: no rate limit unless a test sets one.
@@ -47,7 +46,10 @@ export async function startTestNode(env: Record<string, string> = {}, brokerOver
 		dataDir,
 		request,
 		json: async <T>(route: string, init?: RequestInit & { auth?: boolean }) => (await request(route, init)).json() as Promise<T>,
-		stop: () => node.stop()
+		stop: async () => {
+			await node.stop();
+			if (!env.AGENTOS_DATA_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
+		}
 	};
 }
 

@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { CheckpointStore, signCheckpoint, type UnsignedCheckpoint } from "../../lib/security/audit-checkpoints";
 import { AuditKey } from "../../lib/security/audit-hash";
+import { testTempDir } from "../support/test-tmp";
 
 const cp: UnsignedCheckpoint = { chain: "c1", seq: 42, hash: "ab".repeat(32), legacyUntil: 7, at: "2026-12-07T00:00:00.000Z", node: "alpha" };
 
@@ -20,7 +20,7 @@ describe("the audit key", () => {
 
 	it("signs checkpoints that another key, or any edit, no longer verifies", () => {
 		const key = new AuditKey("the audit key of this cluster");
-		const store = new CheckpointStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "agentos-cp-")), "cp.json"));
+		const store = new CheckpointStore(path.join(testTempDir("agentos-cp-"), "cp.json"));
 		const signed = signCheckpoint(key, cp);
 		expect(store.offer(new AuditKey("somebody else's key"), signed)).toBe("other-key");
 		expect(store.offer(key, { ...signed, seq: 43 })).toBe("bad-signature");

@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { contentSecurityPolicy, loadConsoleAssets } from "../../lib/gateway/console-assets";
+import { testTempDir } from "../support/test-tmp";
 
 interface Answer {
 	status: number;
@@ -31,7 +31,7 @@ describe("the web console's files, as the gateway serves them", () => {
 	let port: number;
 
 	beforeAll(async () => {
-		dir = fs.mkdtempSync(path.join(os.tmpdir(), "console-"));
+		dir = testTempDir("console-");
 		fs.mkdirSync(path.join(dir, "assets"));
 		fs.writeFileSync(path.join(dir, "index.html"), '<!doctype html><script type="module" src="/assets/app-ABC123.js"></script>');
 		fs.writeFileSync(path.join(dir, "assets", "app-ABC123.js"), "console.log('console')");

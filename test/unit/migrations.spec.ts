@@ -1,12 +1,12 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { MigrationError } from "../../lib/kernel/errors";
 import { checksumOf, planMigrations, readMigrations, type Migration } from "../../lib/kernel/migrations";
 import { migrationsDir } from "../../lib/kernel/paths";
+import { testTempDir } from "../support/test-tmp";
 
 function dirWith(files: Record<string, string>): string {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-migrations-"));
+	const dir = testTempDir("agentos-migrations-");
 	for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), sql);
 	return dir;
 }

@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ToolRefusedError } from "../../lib/tools/errors";
 import { isInside, requestedPath, resolveInside } from "../../lib/tools/builtin/path-guard";
+import { testTempDir } from "../support/test-tmp";
 
 describe("resolveInside", () => {
 	let tmp: string;
@@ -12,7 +12,7 @@ describe("resolveInside", () => {
 
 	beforeEach(() => {
 		// realpath: on some systems the temp folder itself is behind a symlink (macOS /var → /private/var).
-		tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "path-guard-")));
+		tmp = fs.realpathSync(testTempDir("path-guard-"));
 		allowed = path.join(tmp, "allowed");
 		outside = path.join(tmp, "outside");
 		fs.mkdirSync(path.join(allowed, "sub"), { recursive: true });
