@@ -35,7 +35,7 @@ export const probeNamespace: NamespaceProbe = prefix =>
 		const [command, ...args] = prefix;
 		execFile(command, [...args, process.execPath, "-e", ""], { timeout: 10_000 }, (err, _stdout, stderr) => {
 			if (!err) return resolve(null);
-			const said = stderr.trim().split("\n").pop();
+			const said = stderr.trim().split("\n").join("; ").slice(0, 300);
 			resolve(said || err.message);
 		});
 	});
