@@ -33,7 +33,9 @@ export function namespacePrefix(uid: number | undefined = process.getuid?.()): s
 export const probeNamespace: NamespaceProbe = prefix =>
 	new Promise(resolve => {
 		const [command, ...args] = prefix;
-		execFile(command, [...args, process.execPath, "-e", ""], { timeout: 10_000 }, (err, _stdout, stderr) => {
+		// The environment a worker is launched with (process-launcher.ts): unshare is found where the launch will find it.
+		const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+		execFile(command, [...args, process.execPath, "-e", ""], { env, timeout: 10_000 }, (err, _stdout, stderr) => {
 			if (!err) return resolve(null);
 			const said = stderr.trim().split("\n").join("; ").slice(0, 300);
 			resolve(said || err.message);

@@ -4,6 +4,7 @@ import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, agent, spawnAgent, task, untilState } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
+import { testTempDir } from "../support/test-tmp";
 
 interface Reach {
 	ok: boolean;
@@ -142,5 +143,46 @@ describe("process workers with AGENT_NETWORK_ISOLATION=off", () => {
 		expect(fetched.body.result).toMatchObject({ ok: true, status: 200, body: "hello from /direct" });
 		expect(tcpConnections).toBe(1);
 		expect(siteRequests).toEqual(["/direct"]);
+	});
+});
+
+/**
+ * A node where unshare fails as it does without user namespaces (the kernel refusing
+ * them, for a node that is not root): a stand-in `unshare` first on the node's PATH says
+ * what the real one says there.
+ */
+describe("process workers on a node that cannot make a network namespace", () => {
+	const bin = testTempDir("agentos-no-userns-");
+	const pathBefore = process.env.PATH;
+	let strict: TestNode;
+	let lenient: TestNode;
+	beforeAll(async () => {
+		fs.writeFileSync(path.join(bin, "unshare"), '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
+		process.env.PATH = `${bin}:${pathBefore}`;
+		strict = await startTestNode({ ...FAST_AGENT_ENV, AGENT_NETWORK_ISOLATION: "namespace" });
+		lenient = await startTestNode({ ...FAST_AGENT_ENV });
+		await Promise.all([strict.node.ready, lenient.node.ready]);
+	});
+	afterAll(async () => {
+		process.env.PATH = pathBefore;
+		await Promise.all([strict.stop(), lenient.stop()]);
+	});
+
+	it("namespace: refuses to start the agent, saying why and what to change", async () => {
+		await spawnAgent(strict, manifest("refused"));
+		let view = await agent(strict, "refused");
+		await eventually("the start to fail", async () => (view = await agent(strict, "refused")).lastError !== null);
+		expect(view.state).not.toBe("running");
+		expect(view.pid).toBeNull();
+		expect(view.lastError).toContain("failed to start: AGENT_NETWORK_ISOLATION is namespace but this node cannot start process workers without a network");
+		expect(view.lastError).toContain("unshare failed: Operation not permitted");
+	});
+
+	it("auto: runs the agent without a namespace, and its detail says it is not isolated", async () => {
+		await spawnAgent(lenient, manifest("unboxed"));
+		const view = await untilState(lenient, "unboxed", "running");
+		expect(view.networkIsolated).toBe(false);
+		const { body } = await task<Reach>(lenient, "unboxed", { task: { type: "connect", host: "127.0.0.1", port: tcpPort } });
+		expect(body.result).toEqual({ ok: true, said: "hello over tcp" });
 	});
 });
