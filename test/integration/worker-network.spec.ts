@@ -32,7 +32,8 @@ const manifest = (id: string) => ({
 	name: `Network probe ${id}`,
 	entryPoint: path.join(FIXTURE_AGENTS, "network-probe.js"),
 	permissions: ["tools.execute", "network.fetch"],
-	trustLevel: "autonomous"
+	trustLevel: "autonomous",
+	limits: { cpuTimeSeconds: 600 }
 });
 
 beforeAll(async () => {
@@ -81,6 +82,9 @@ describe("process workers with network isolation (the default, auto)", () => {
 		expect(body.result.pid).toBe(view.pid);
 		expect(fs.realpathSync(`/proc/${view.pid}/exe`)).toBe(fs.realpathSync(process.execPath));
 		expect(netNamespace(view.pid!)).not.toBe(netNamespace("self"));
+		// The CPU-time limit is set on that pid, and holds for node.
+		const cpuLimit = () => fs.readFileSync(`/proc/${view.pid}/limits`, "utf8").split("\n").find(l => l.startsWith("Max cpu time"));
+		await eventually("RLIMIT_CPU on the worker", () => /^Max cpu time\s+600\s+601\s+seconds/.test(cpuLimit() ?? ""));
 	});
 
 	it("refuses the agent's own TCP connection", async () => {
