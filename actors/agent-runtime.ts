@@ -30,6 +30,8 @@ export interface RuntimeStatus {
 	state: AgentState;
 	node: string;
 	pid: number | null;
+	/** Whether the running worker's code is cut off from the network; null when none runs or no agent code does (declarative). */
+	networkIsolated: boolean | null;
 	runtime: string;
 	restarts: number;
 	uptimeSeconds: number | null;
@@ -86,6 +88,7 @@ export class AgentRuntime {
 			state: this.stateValue,
 			node: this.options.nodeID,
 			pid: this.worker?.pid ?? null,
+			networkIsolated: this.worker?.networkIsolated ?? null,
 			runtime: this.manifest.runtime,
 			restarts: this.restarts.total,
 			uptimeSeconds: this.runningSince ? Math.round((Date.now() - this.runningSince) / 1000) : null,

@@ -153,6 +153,25 @@ export class DockerUnavailableError extends Errors.MoleculerRetryableError {
 	}
 }
 
+/**
+ * AGENT_NETWORK_ISOLATION=namespace on a node that cannot give a process worker a network
+ * namespace: its workers are refused rather than run with the network open. It does not
+ * pass on its own (the machine or the setting must change), so it is not retryable.
+ */
+export class NetworkIsolationUnavailableError extends Errors.MoleculerError {
+	constructor(reason: string) {
+		super(
+			`AGENT_NETWORK_ISOLATION is namespace but this node cannot start process workers without a network (${reason}); ` +
+				"enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) or run as root, " +
+				"or set AGENT_NETWORK_ISOLATION=auto to run them unisolated",
+			503,
+			"NETWORK_ISOLATION_UNAVAILABLE",
+			{ reason }
+		);
+		this.name = "NetworkIsolationUnavailableError";
+	}
+}
+
 /** An agent that runs one task at a time waiting on itself would wait for the very task it is in, until the timeout. */
 export class SelfAskError extends Errors.MoleculerClientError {
 	constructor(agentId: string) {

@@ -10,6 +10,7 @@ import type { DockerWorkerOptions } from "./workers/docker-spec";
 import { DockerWorkerLauncher } from "./workers/docker-worker";
 import { DeclarativeWorker } from "./workers/declarative-worker";
 import { InProcessWorker } from "./workers/inprocess-worker";
+import { resolveNetworkIsolation, type NetworkIsolation } from "./workers/network-isolation";
 import { launchProcess } from "./workers/process-launcher";
 import type { AgentWorker, WorkerHooks } from "./workers/worker";
 
@@ -17,13 +18,24 @@ export interface WorkerSettings {
 	heartbeatMs: number;
 	startTimeoutMs: number;
 	docker: Omit<DockerWorkerOptions, "agentCodeDir" | "networkGranted">;
+	/**
+	 * How process workers are cut off from the network: probed once per node, on first use
+	 * (the agents service asks at boot). Rejects with NETWORK_ISOLATION_UNAVAILABLE when
+	 * AGENT_NETWORK_ISOLATION is namespace and the node cannot make one.
+	 */
+	network(): Promise<NetworkIsolation>;
 }
 
 /** The workers' settings, from the node's configuration. */
 export function workerSettings(
-	config: Pick<Config, "AGENT_HEARTBEAT_INTERVAL_MS" | "AGENT_START_TIMEOUT_MS" | "AGENT_WORKER_IMAGE" | "AGENT_WORKER_APPARMOR_PROFILE" | "AGENT_WORKER_REQUIRE_APPARMOR">
+	config: Pick<
+		Config,
+		"AGENT_HEARTBEAT_INTERVAL_MS" | "AGENT_START_TIMEOUT_MS" | "AGENT_WORKER_IMAGE" | "AGENT_WORKER_APPARMOR_PROFILE" | "AGENT_WORKER_REQUIRE_APPARMOR" | "AGENT_NETWORK_ISOLATION"
+	>
 ): WorkerSettings {
+	let network: Promise<NetworkIsolation> | undefined;
 	return {
+		network: () => (network ??= resolveNetworkIsolation(config.AGENT_NETWORK_ISOLATION)),
 		heartbeatMs: config.AGENT_HEARTBEAT_INTERVAL_MS,
 		startTimeoutMs: config.AGENT_START_TIMEOUT_MS,
 		docker: {
@@ -55,15 +67,16 @@ export function createWorker(manifest: AgentManifest, entryPoint: string, settin
 		case "process":
 			return new ChannelWorker(
 				manifest,
-				{ ...common, runtime: "process", entryPoint, launch: () => launchProcess(manifest, { entryScript: processEntryScript(), entryPoint }) },
+				{ ...common, runtime: "process", entryPoint, launch: async () => launchProcess(manifest, { entryScript: processEntryScript(), entryPoint, network: await settings.network() }) },
 				hooks
 			);
 		case "docker": {
 			// The agent's folder is mounted read-only at /agent; the worker speaks JSON lines on stdio.
+			const networkGranted = manifest.permissions.includes("network.fetch");
 			const launcher = new DockerWorkerLauncher((docker ??= new Dockerode()), {
 				...settings.docker,
 				agentCodeDir: path.dirname(entryPoint),
-				networkGranted: manifest.permissions.includes("network.fetch"),
+				networkGranted,
 				env: { ...settings.docker.env, AGENTOS_WORKER_TRANSPORT: "stdio" }
 			});
 			return new ChannelWorker(
@@ -80,7 +93,7 @@ export function createWorker(manifest: AgentManifest, entryPoint: string, settin
 							({ StatusCode }) => ({ code: StatusCode, signal: null }),
 							() => ({ code: null, signal: "SIGKILL" as NodeJS.Signals })
 						);
-						return stdioChannel({ stdin: handle.stdin, stdout: handle.stdout, stderr: handle.stderr, kill: () => void handle.kill(), exited });
+						return stdioChannel({ stdin: handle.stdin, stdout: handle.stdout, stderr: handle.stderr, kill: () => void handle.kill(), exited, networkIsolated: !networkGranted });
 					}
 				},
 				hooks

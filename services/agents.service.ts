@@ -13,6 +13,7 @@ import { TaskStore } from "../actors/task-store";
 import { RunStore } from "../actors/run-store";
 import { RunJournal } from "../actors/run-journal";
 import { createWorker, workerSettings } from "../actors/worker-factory";
+import { isolationNotice } from "../actors/workers/network-isolation";
 import { placesAcrossNodes } from "../lib/cluster/nodes";
 import { defineService } from "../lib/kernel/define-service";
 import type { Kernel } from "../lib/kernel/kernel";
@@ -279,6 +280,14 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 
 		started() {
 			if (metrics) registerAgentMetrics(metrics, () => supervisor.runtimes());
+			// Probed once, at boot: what the node can do is said before the first agent starts.
+			settings.network().then(
+				network => {
+					const notice = isolationNotice(network, config.AGENT_NETWORK_ISOLATION);
+					this.logger[notice.level](notice.message);
+				},
+				(err: Error) => this.logger.error(err.message)
+			);
 			kernel.start().then(
 				async () => {
 					// A database lost right after boot leaves the restore to the reconciler's next round.

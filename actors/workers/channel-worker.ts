@@ -54,6 +54,10 @@ export class ChannelWorker implements AgentWorker {
 		return this.channel?.pid;
 	}
 
+	get networkIsolated(): boolean | undefined {
+		return this.channel?.networkIsolated;
+	}
+
 	async start(): Promise<void> {
 		const channel = await this.options.launch();
 		this.channel = channel;

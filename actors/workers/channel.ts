@@ -9,6 +9,8 @@ import { asWorkerMessage, droppedMessageNote } from "./worker-message";
  */
 export interface WorkerChannel {
 	readonly pid: number | undefined;
+	/** True when the worker has no network of its own (a namespace, a container with network none). */
+	readonly networkIsolated: boolean;
 	send(message: HostMessage): void;
 	onMessage(listener: (message: WorkerMessage) => void): void;
 	/** Anything the agent's code prints. */
@@ -18,13 +20,14 @@ export interface WorkerChannel {
 }
 
 /** A forked child process: messages over IPC, output on its stdout and stderr. */
-export function ipcChannel(child: ChildProcess): WorkerChannel {
+export function ipcChannel(child: ChildProcess, networkIsolated = false): WorkerChannel {
 	// A dying child makes sends fail (EPIPE) and may emit 'error'; its exit is what
 	// reports the death, so neither may reach the node as an uncaught error.
 	child.on("error", () => undefined);
 	const outputListeners: Array<(c: Buffer) => void> = [];
 	return {
 		pid: child.pid,
+		networkIsolated,
 		send: message => {
 			if (child.connected) child.send(message, err => void err);
 		},
@@ -52,6 +55,8 @@ export interface StdioEnds {
 	kill(): void;
 	/** Resolves with the exit code when the worker ends. */
 	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+	/** False when left out: isolation is what a launcher shows, never assumed. */
+	networkIsolated?: boolean;
 }
 
 /**
@@ -76,6 +81,7 @@ export function stdioChannel(ends: StdioEnds): WorkerChannel {
 	ends.stdin.on("error", () => undefined); // a worker that died mid-write is reported by `exited`
 	return {
 		pid: ends.pid,
+		networkIsolated: ends.networkIsolated ?? false,
 		send: message => void ends.stdin.write(`${JSON.stringify(message)}\n`),
 		onMessage: listener => void messageListeners.push(listener),
 		onOutput: listener => void outputListeners.push(listener),

@@ -56,6 +56,8 @@ export function composeInstructions(instructions: string, summary: string | null
  */
 export class DeclarativeWorker extends InNodeWorker {
 	readonly runtime = "declarative" as const;
+	/** No agent code: it reaches the network only through tools, like any ctx call. */
+	override readonly networkIsolated = undefined;
 
 	constructor(
 		private readonly manifest: AgentManifest,

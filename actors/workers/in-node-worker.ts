@@ -10,6 +10,8 @@ import type { AgentWorker, WorkerHooks } from "./worker";
 export abstract class InNodeWorker implements AgentWorker {
 	abstract readonly runtime: WorkerRuntime;
 	readonly pid = undefined;
+	/** The node's own process: its network is the node's, and no namespace can take it away. */
+	readonly networkIsolated: boolean | undefined = false;
 
 	constructor(protected readonly hooks: WorkerHooks) {}
 

@@ -1,8 +1,9 @@
-import { execFile, fork, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { AgentManifest } from "../manifest-types";
 import { ipcChannel, stdioChannel, type WorkerChannel } from "./channel";
+import type { NetworkIsolation } from "./network-isolation";
 import { permissionFlags } from "./process-permissions";
 
 export interface ProcessLaunchOptions {
@@ -12,12 +13,15 @@ export interface ProcessLaunchOptions {
 	entryPoint: string;
 	/** IPC (the default); stdio is the container protocol, run locally. */
 	transport?: "ipc" | "stdio";
+	/** The node's network isolation (network-isolation.ts); none when left out. */
+	network?: NetworkIsolation;
 }
 
 /**
  * Starts a worker process for a code agent: its own V8 heap capped by the manifest's
  * memoryMB, a CPU-time limit (RLIMIT_CPU, via prlimit), an environment without the
- * node's secrets, and Node's permission model keeping it to its own files (process-permissions.ts).
+ * node's secrets, Node's permission model keeping it to its own files (process-permissions.ts),
+ * and, where the node can, a network namespace without a network (network-isolation.ts).
  */
 export async function launchProcess(manifest: AgentManifest, options: ProcessLaunchOptions): Promise<WorkerChannel> {
 	if (!fs.existsSync(options.entryScript)) throw new Error(`The worker entry ${options.entryScript} is missing; run npm run build`);
@@ -33,13 +37,16 @@ export async function launchProcess(manifest: AgentManifest, options: ProcessLau
 		}
 	};
 	const flags = [`--max-old-space-size=${manifest.limits.memoryMB}`, ...permissionFlags(options.entryScript, options.entryPoint)];
+	const network = options.network ?? { isolated: false, prefix: [] };
+	// node itself, or node exec'd in place by the isolation prefix: either way the child's pid is node's.
+	const [command, ...args] = [...network.prefix, process.execPath, ...flags, options.entryScript];
 	let channel: WorkerChannel;
 	if (transport === "ipc") {
-		channel = ipcChannel(fork(options.entryScript, [], { ...settings, execArgv: flags, stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "json" }));
+		channel = ipcChannel(spawn(command, args, { ...settings, stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "json" }), network.isolated);
 	} else {
-		const child = spawn(process.execPath, [...flags, options.entryScript], { ...settings, stdio: ["pipe", "pipe", "pipe"] });
+		const child = spawn(command, args, { ...settings, stdio: ["pipe", "pipe", "pipe"] });
 		const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve => child.on("exit", (code, signal) => resolve({ code, signal })));
-		channel = stdioChannel({ pid: child.pid, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, kill: () => child.kill("SIGKILL"), exited });
+		channel = stdioChannel({ pid: child.pid, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, kill: () => child.kill("SIGKILL"), exited, networkIsolated: network.isolated });
 	}
 	if (manifest.limits.cpuTimeSeconds > 0 && channel.pid) limitCpu(channel.pid, manifest.limits.cpuTimeSeconds);
 	return channel;

@@ -28,6 +28,11 @@ export interface WorkerHooks {
 export interface AgentWorker {
 	readonly runtime: WorkerRuntime;
 	readonly pid: number | undefined;
+	/**
+	 * Whether the agent's code is cut off from the network (it reaches it only through ctx
+	 * tools, under ALLOWED_DOMAINS): known once started; undefined when no agent code runs.
+	 */
+	readonly networkIsolated?: boolean;
 	/** Resolves once the agent's onStart has returned; rejects if it fails. */
 	start(): Promise<void>;
 	/** Runs one task or message; resolves with what the agent's code returned. Its ctx calls run for `origin`. */

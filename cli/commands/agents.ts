@@ -93,6 +93,7 @@ function printAgent(a: AgentView): void {
 		["desired", a.desiredState],
 		["node", a.node],
 		["pid", a.pid],
+		["network", a.networkIsolated === null ? null : a.networkIsolated ? "isolated (its code has no network of its own)" : "not isolated (its code shares the node's network)"],
 		["restarts", a.restarts],
 		["uptime", uptime(a.uptimeSeconds)],
 		["mailbox", mailbox],

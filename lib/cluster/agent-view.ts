@@ -14,6 +14,12 @@ export interface AgentView {
 	state: string;
 	node: string | null;
 	pid: number | null;
+	/**
+	 * Whether the agent's own code runs without a network of its own (process workers in a
+	 * network namespace, docker workers without network.fetch); false for in-node code; null
+	 * when it is not running here or has no code.
+	 */
+	networkIsolated: boolean | null;
 	restarts: number;
 	uptimeSeconds: number | null;
 	mailbox: RuntimeStatus["mailbox"] | null;
@@ -36,6 +42,7 @@ export function agentView(row: AgentRow, live: RuntimeStatus | undefined, pendin
 		state: live?.state ?? row.state,
 		node: live?.node ?? row.node_id,
 		pid: live ? live.pid : null,
+		networkIsolated: live ? live.networkIsolated : null,
 		restarts: live?.restarts ?? row.restarts,
 		uptimeSeconds: live?.uptimeSeconds ?? null,
 		mailbox: live?.mailbox ?? null,

@@ -420,6 +420,14 @@ export const CONFIG_SCHEMA = {
 		default: false,
 		description: "Refuse to start docker-runtime workers without AGENT_WORKER_APPARMOR_PROFILE"
 	}),
+	AGENT_NETWORK_ISOLATION: setting({
+		group: "Agents",
+		type: "enum",
+		values: ["auto", "namespace", "off"],
+		default: "auto",
+		description:
+			"Process workers in an empty network namespace (Linux; unprivileged user namespaces or root): auto uses one when the node can make it and warns once when not, namespace refuses to start process workers without one, off never does"
+	}),
 
 	AGENTOS_BOOTSTRAP_AGENTS: setting({
 		group: "Default agents",

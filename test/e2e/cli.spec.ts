@@ -180,6 +180,8 @@ describe("the agent-os client commands, against a running node", () => {
 		const spawned = await cli(["agents", "spawn", "agents/hello/manifest.json"], env);
 		expect(spawned.code).toBe(0);
 		expect(spawned.stdout).toMatch(/^state\s+running$/m);
+		// A process worker on a machine that can make a network namespace (root here).
+		expect(spawned.stdout).toMatch(/^network\s+isolated \(its code has no network of its own\)$/m);
 
 		const table = await cli(["agents", "list"], env);
 		expect(table.stdout).toMatch(/^hello\s+Hello\s+running\s+running\s/m);
