@@ -4,7 +4,7 @@ import type { RankedHit } from "../../lib/memory/hybrid-ranking";
 import type { HistoryWindow } from "../../lib/memory/conversation-store";
 import { AgentOSHttpClient } from "../../sdk";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";
-import { startTestNode, type TestNode } from "../support/test-node";
+import { startTestNode, tempDataDir, type TestNode } from "../support/test-node";
 
 interface Search {
 	query: string;
@@ -250,7 +250,8 @@ describe("memory encrypted at rest", () => {
 	const KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	let t: TestNode;
 	beforeAll(async () => {
-		t = await startTestNode({ MEMORY_ENCRYPTION_ENABLED: "true", MEMORY_ENCRYPTION_KEY: KEY });
+		// Its own data dir, which a test opens again after the node stops.
+		t = await startTestNode({ MEMORY_ENCRYPTION_ENABLED: "true", MEMORY_ENCRYPTION_KEY: KEY, AGENTOS_DATA_DIR: tempDataDir() });
 		await t.node.ready;
 	});
 	afterAll(() => t.stop());
