@@ -155,10 +155,10 @@ export class ApprovalStore {
 		return rowCount;
 	}
 
-	/** Closes one pending approval as expired (what waited for it is gone), noting why; false when it was not pending. */
-	async expire(id: string, note: string): Promise<boolean> {
-		const { rowCount } = await this.db.query("UPDATE approvals SET status = 'expired', decided_at = now(), note = $2 WHERE id = $1 AND status = 'pending'", [id, note]);
-		return rowCount > 0;
+	/** Closes one pending approval as expired (what waited for it is gone), noting why; undefined when it was not pending. */
+	async expire(id: string, note: string): Promise<Approval | undefined> {
+		const { rows } = await this.db.query<Row>("UPDATE approvals SET status = 'expired', decided_at = now(), note = $2 WHERE id = $1 AND status = 'pending' RETURNING *", [id, note]);
+		return rows[0] ? toApproval(rows[0]) : undefined;
 	}
 
 	/** A person's decision; refused when the approval is not pending any more. */
