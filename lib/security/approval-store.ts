@@ -161,6 +161,22 @@ export class ApprovalStore {
 		return rows[0] ? toApproval(rows[0]) : undefined;
 	}
 
+	/**
+	 * Closes the approvals of suspended durable runs that nobody decided in time, as expired,
+	 * and answers them (their runs are woken to see it). A compare-and-set: when every node
+	 * sweeps, each approval is answered to one. Approvals a call waits for in memory expire
+	 * with their own timer.
+	 */
+	async expireDue(limit = 500): Promise<Approval[]> {
+		const { rows } = await this.db.query<Row>(
+			`UPDATE approvals SET status = 'expired', decided_at = now()
+			 WHERE id IN (SELECT id FROM approvals WHERE status = 'pending' AND task_id IS NOT NULL AND expires_at <= now() ORDER BY expires_at LIMIT $1)
+			   AND status = 'pending' RETURNING *`,
+			[limit]
+		);
+		return rows.map(toApproval);
+	}
+
 	/** A person's decision; refused when the approval is not pending any more. */
 	async decide(id: string, status: "approved" | "denied", by: string, note: string | null): Promise<Approval> {
 		const { rows } = await this.db.query<Row>(
