@@ -17,26 +17,27 @@ export interface CancelBroadcasts {
  */
 export type CloseWait = (approvalId: string, note: string) => Promise<unknown>;
 
+/** What cancelling uses: the runs' rows, the security layer's approvals, the request's broadcasts. */
+export interface CancelDeps {
+	runs: RunStore;
+	closeWait: CloseWait;
+	broadcast: CancelBroadcasts;
+}
+
 /**
  * The one way a task is cancelled, whoever asks (REST, the SDK and CLI through it, A2A's
- * CancelTask, an agent's deletion): the row is marked cancelled (a compare-and-set, so a
- * task that ended meanwhile is refused with TASK_ENDED), the node running its attempt stops
- * it, a suspended run's approval is closed, and the change is broadcast.
+ * CancelTask, an agent's deletion — all through the `tasks.cancel` action): the row is marked
+ * cancelled (under a row lock, so a task that ended meanwhile is refused with TASK_ENDED),
+ * the node running its attempt stops it, a suspended run's approval is closed, and the change
+ * is broadcast.
  */
-export class TaskCancellation {
-	constructor(
-		private readonly runs: RunStore,
-		private readonly closeWait: CloseWait
-	) {}
-
-	async cancel(id: string, broadcast: CancelBroadcasts): Promise<void> {
-		const cancelled = await this.runs.cancel(id);
-		if (!cancelled) throw new TaskNotFoundError(id);
-		if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
-		// A caller waiting on this node learns at once; one elsewhere reads the row.
-		taskCancelled(id);
-		await broadcast.stop(id);
-		if (cancelled.waitingFor) await this.closeWait(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
-		await broadcast.changed({ id, agentId: cancelled.agentId, status: "cancelled", node: "", attempts: cancelled.attempts });
-	}
+export async function cancelTask(id: string, { runs, closeWait, broadcast }: CancelDeps): Promise<void> {
+	const cancelled = await runs.cancel(id);
+	if (!cancelled) throw new TaskNotFoundError(id);
+	if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
+	// A caller waiting on this node learns at once; one elsewhere reads the row.
+	taskCancelled(id);
+	await broadcast.stop(id);
+	if (cancelled.waitingFor) await closeWait(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
+	await broadcast.changed({ id, agentId: cancelled.agentId, status: "cancelled", node: "", attempts: cancelled.attempts });
 }

@@ -1,6 +1,6 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { TaskNotFoundError, TaskNotResumableError } from "../actors/errors";
-import { TaskCancellation } from "../actors/task-cancel";
+import { cancelTask } from "../actors/task-cancel";
 import { RunJournal } from "../actors/run-journal";
 import { RunStore } from "../actors/run-store";
 import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, type TaskDetail, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
@@ -75,9 +75,10 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 						const closed = await approvals.expire(approvalId, note);
 						if (closed) await ctx.broadcast("approvals.decided", closed);
 					};
-					await new TaskCancellation(runs, closeWait).cancel(id, {
-						stop: taskId => ctx.broadcast("tasks.cancelled", { id: taskId }),
-						changed: c => ctx.broadcast("tasks.changed", c)
+					await cancelTask(id, {
+						runs,
+						closeWait,
+						broadcast: { stop: taskId => ctx.broadcast("tasks.cancelled", { id: taskId }), changed: c => ctx.broadcast("tasks.changed", c) }
 					});
 					return detail(id);
 				}
