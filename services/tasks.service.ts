@@ -64,7 +64,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 
 			cancel: {
 				rest: "POST /:id/cancel",
-				description: "Cancels a task that has not ended: a running step is abandoned, a suspended run's approval is closed (expired). The one way a task is cancelled: A2A's CancelTask and an agent's deletion come here too.",
+				description: "Cancels a task that has not ended (A2A's CancelTask too): a running step is abandoned, a suspended run's approval is closed.",
 				scope: "tasks",
 				audit: true,
 				params: { id: { type: "uuid" } },
