@@ -169,15 +169,24 @@ export class RunStore {
 	 * Cancels a task that has not ended. Answers what it was (its agent, status, what it
 	 * waited for), or undefined when there is no such task; `ended` when it had ended already.
 	 */
-	async cancel(id: string): Promise<{ agentId: string; status: string; waitingFor: RunWait | null; ended: boolean } | undefined> {
+	async cancel(id: string): Promise<{ agentId: string; status: string; attempts: number; waitingFor: RunWait | null; ended: boolean } | undefined> {
 		return this.db.transaction(async tx => {
-			const { rows } = await tx.query<{ agent_id: string; status: string; waiting_for: RunWait | null }>("SELECT agent_id, status, waiting_for FROM agent_tasks WHERE id = $1 FOR UPDATE", [id]);
+			const { rows } = await tx.query<{ agent_id: string; status: string; attempts: number; waiting_for: RunWait | null }>(
+				"SELECT agent_id, status, attempts, waiting_for FROM agent_tasks WHERE id = $1 FOR UPDATE",
+				[id]
+			);
 			const row = rows[0];
 			if (!row) return undefined;
 			const open = row.status === "queued" || row.status === "running" || row.status === "suspended";
 			if (open) await tx.query("UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL WHERE id = $1", [id]);
-			return { agentId: row.agent_id, status: row.status, waitingFor: row.waiting_for, ended: !open };
+			return { agentId: row.agent_id, status: row.status, attempts: row.attempts, waitingFor: row.waiting_for, ended: !open };
 		});
+	}
+
+	/** The tasks of an agent that have not ended (its deletion cancels them). */
+	async openOf(agentId: string): Promise<string[]> {
+		const { rows } = await this.db.query<{ id: string }>("SELECT id FROM agent_tasks WHERE agent_id = $1 AND status IN ('queued', 'running', 'suspended') ORDER BY created_at", [agentId]);
+		return rows.map(r => r.id);
 	}
 
 	/** A failed durable run queued again, its journal kept; undefined when it is not one. */

@@ -244,20 +244,6 @@ export class TaskStore {
 		if (rows[0]) endings.emit(id, ended(id, outcome, rows[0].finished_at));
 	}
 
-	/**
-	 * Marks a task that has not ended cancelled; false when it had already ended. The
-	 * agent's run is not interrupted (the runtime cannot abort a task mid-run); its outcome
-	 * is discarded when it comes.
-	 */
-	async cancel(id: string): Promise<boolean> {
-		const { rows } = await this.db.query<{ finished_at: Date }>(
-			"UPDATE agent_tasks SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running', 'suspended') RETURNING finished_at",
-			[id]
-		);
-		if (rows[0]) endings.emit(id, { id, status: "cancelled", result: null, error: null, finishedAt: new Date(rows[0].finished_at).toISOString() } satisfies TaskEnd);
-		return rows.length > 0;
-	}
-
 	/** Keeps an open protocol's record of a task (history, artifacts) beside it; false when there is no such task. */
 	async saveProtocolState(id: string, contextId: string, state: unknown): Promise<boolean> {
 		const { rows } = await this.db.query<{ id: string }>("UPDATE agent_tasks SET context_id = $2, protocol_state = $3 WHERE id = $1 RETURNING id", [

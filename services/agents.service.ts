@@ -43,6 +43,13 @@ export interface AgentGrants {
 	requests: GrantRequests;
 }
 
+/** `tasks.cancel`, the one cancel path; a task that ended meanwhile keeps its end. */
+async function cancelTask(ctx: Context, id: string): Promise<void> {
+	await ctx.call("tasks.cancel", { id }).catch((err: { type?: string }) => {
+		if (err.type !== "TASK_ENDED") throw err;
+	});
+}
+
 /** Calls to another node's agents service go out as children of the request. */
 function onNodes(ctx: Context): NodeCall {
 	return (action, params, nodeID) => ctx.call(action, params, { nodeID });
@@ -124,12 +131,14 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 			remove: {
 				...ONCE,
 				rest: "DELETE /agents/:id",
-				description: "Stops an agent and deletes it with its grants, grant requests and saved state.",
+				description: "Stops an agent and deletes it with its grants, grant requests and saved state; its unfinished tasks are cancelled.",
 				scope: "agents:write",
 				audit: true,
 				params: { id: "string" },
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					const removed = await supervisor.remove(ctx.params.id, onNodes(ctx));
+					// Its unfinished tasks end with it (cancelled the one way tasks are: a suspended run's approval is closed too).
+					for (const taskId of await runs.openOf(ctx.params.id)) await cancelTask(ctx, taskId);
 					await grants.revoke(ctx.params.id, "deleted", {});
 					await requests.withdraw(ctx.params.id);
 					await state.clear(ctx.params.id);

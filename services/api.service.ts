@@ -130,9 +130,7 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 		recordRefusal: (req, user, reason) => recordRefusal(req as IncomingRequest, user, reason)
 	};
 	const mcp = mcpRoute({ ...limits, auth, db: kernel.db, version: kernel.version });
-	// Set once the broker has started: a cancelled A2A task's run is stopped wherever it runs.
-	let stopRun: (taskId: string) => void = () => undefined;
-	const a2a = new A2AGateway({ ...limits, auth, db: kernel.db, version: kernel.version, stopRun: taskId => stopRun(taskId) });
+	const a2a = new A2AGateway({ ...limits, auth, db: kernel.db, version: kernel.version });
 
 	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
@@ -249,7 +247,6 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 		},
 
 		started() {
-			stopRun = id => void this.broker.broadcast("tasks.cancelled", { id }).catch(() => undefined);
 			if (config.GATEWAY_MESSAGE_RATE_LIMIT > 0) {
 				limiter = createRateLimiter({
 					limit: config.GATEWAY_MESSAGE_RATE_LIMIT,

@@ -17,6 +17,7 @@ import { defineService } from "../lib/kernel/define-service";
  */
 export default function createApprovalsService(kernel: Kernel, gate: ApprovalGate, requests: GrantRequests): ServiceSchema {
 	const approvals = gate.store;
+	let expiry: NodeJS.Timeout | undefined;
 	const decide = (status: "approved" | "denied") => ({
 		audit: true,
 		scope: "approvals" as const,
@@ -80,7 +81,19 @@ export default function createApprovalsService(kernel: Kernel, gate: ApprovalGat
 			}
 		},
 
+		started() {
+			// A suspended run's approval expires when its time is up, not when the run next resumes:
+			// closed here (each by one node), then announced as decided, which wakes the run to see it.
+			const sweep = async () => {
+				await kernel.start();
+				for (const expired of await approvals.expireDue()) await this.broker.broadcast("approvals.decided", expired);
+			};
+			expiry = setInterval(() => void sweep().catch((err: Error) => this.logger.warn(`Expiring approvals failed: ${err.message}`)), kernel.config.TASK_RECOVERY_INTERVAL_MS);
+			expiry.unref();
+		},
+
 		stopped() {
+			clearInterval(expiry);
 			approvals.close();
 		}
 	});

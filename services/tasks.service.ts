@@ -1,8 +1,9 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { TaskEndedError, TaskNotFoundError, TaskNotResumableError } from "../actors/errors";
+import { TaskNotFoundError, TaskNotResumableError } from "../actors/errors";
+import { cancelTask } from "../actors/task-cancel";
 import { RunJournal } from "../actors/run-journal";
 import { RunStore } from "../actors/run-store";
-import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, taskCancelled, type TaskDetail, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
+import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, type TaskDetail, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
 import type { TaskChange } from "../actors/durable-runs";
 import type { Kernel } from "../lib/kernel/kernel";
 import type { ApprovalStore } from "../lib/security/approval-store";
@@ -63,22 +64,23 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 
 			cancel: {
 				rest: "POST /:id/cancel",
-				description: "Cancels a task that has not ended: a running step is abandoned, a suspended run's approval is closed.",
+				description: "Cancels a task that has not ended (A2A's CancelTask too): a running step is abandoned, a suspended run's approval is closed.",
 				scope: "tasks",
 				audit: true,
 				params: { id: { type: "uuid" } },
 				async handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
 					const { id } = ctx.params;
-					const cancelled = await runs.cancel(id);
-					if (!cancelled) throw new TaskNotFoundError(id);
-					if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
-					taskCancelled(id);
-					// The node running it stops it at once; a waiting caller anywhere hears of it.
-					await ctx.broadcast("tasks.cancelled", { id });
-					if (cancelled.waitingFor) await approvals.expire(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
-					const task = await detail(id);
-					await ctx.broadcast("tasks.changed", change(task));
-					return task;
+					// People watching the approvals see it closed.
+					const closeWait = async (approvalId: string, note: string) => {
+						const closed = await approvals.expire(approvalId, note);
+						if (closed) await ctx.broadcast("approvals.decided", closed);
+					};
+					await cancelTask(id, {
+						runs,
+						closeWait,
+						broadcast: { stop: taskId => ctx.broadcast("tasks.cancelled", { id: taskId }), changed: c => ctx.broadcast("tasks.changed", c) }
+					});
+					return detail(id);
 				}
 			},
 

@@ -393,7 +393,7 @@ export const CONFIG_SCHEMA = {
 		default: 5000,
 		min: 100,
 		max: 3600000,
-		description: "How often a node looks for durable runs of its agents that need resuming (their node died, their wait ended)"
+		description: "How often a node looks for durable runs of its agents that need resuming (their node died, their wait ended), and closes as expired the approvals suspended runs wait for that nobody decided in time"
 	}),
 	TASK_RETENTION_DAYS: setting({
 		group: "Agents",

@@ -155,10 +155,26 @@ export class ApprovalStore {
 		return rowCount;
 	}
 
-	/** Closes one pending approval as expired (what waited for it is gone), noting why; false when it was not pending. */
-	async expire(id: string, note: string): Promise<boolean> {
-		const { rowCount } = await this.db.query("UPDATE approvals SET status = 'expired', decided_at = now(), note = $2 WHERE id = $1 AND status = 'pending'", [id, note]);
-		return rowCount > 0;
+	/** Closes one pending approval as expired (what waited for it is gone), noting why; undefined when it was not pending. */
+	async expire(id: string, note: string): Promise<Approval | undefined> {
+		const { rows } = await this.db.query<Row>("UPDATE approvals SET status = 'expired', decided_at = now(), note = $2 WHERE id = $1 AND status = 'pending' RETURNING *", [id, note]);
+		return rows[0] ? toApproval(rows[0]) : undefined;
+	}
+
+	/**
+	 * Closes the approvals of suspended durable runs that nobody decided in time, as expired,
+	 * and answers them (their runs are woken to see it). A compare-and-set: when every node
+	 * sweeps, each approval is answered to one. Approvals a call waits for in memory expire
+	 * with their own timer.
+	 */
+	async expireDue(limit = 500): Promise<Approval[]> {
+		const { rows } = await this.db.query<Row>(
+			`UPDATE approvals SET status = 'expired', decided_at = now()
+			 WHERE id IN (SELECT id FROM approvals WHERE status = 'pending' AND task_id IS NOT NULL AND expires_at <= now() ORDER BY expires_at LIMIT $1)
+			   AND status = 'pending' RETURNING *`,
+			[limit]
+		);
+		return rows.map(toApproval);
 	}
 
 	/** A person's decision; refused when the approval is not pending any more. */

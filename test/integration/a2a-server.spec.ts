@@ -3,7 +3,7 @@ import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, type 
 import type { AuditRecord } from "../../lib/security/audit-log";
 import { FAST_AGENT_ENV, echoManifest, post, spawnAgent, untilState } from "../support/agents";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
-import { startTestNode, tempDataDir, type TestNode } from "../support/test-node";
+import { eventually, startTestNode, tempDataDir, type TestNode } from "../support/test-node";
 
 type Rpc = { jsonrpc: string; id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } };
 
@@ -221,6 +221,57 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		await new Promise(r => setTimeout(r, 1800));
 		expect((await t.json<{ status: string }>(`/api/v1/tasks/${started.id}`)).status).toBe("cancelled");
 		expect((await client.getTask({ tenant: "", id: started.id, historyLength: undefined })).status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+	});
+
+	describe("cancelling a run suspended on a person's decision, as REST's cancel does", () => {
+		interface Waiting {
+			status: string;
+			waitingFor: { approvalId: string } | null;
+		}
+		interface Closed {
+			id: string;
+			status: string;
+			note: string | null;
+		}
+		const suspended = async (id: string): Promise<Waiting> => {
+			let detail: Waiting | undefined;
+			await eventually("the run to suspend", async () => (detail = await t.json<Waiting>(`/api/v1/tasks/${id}`)).status === "suspended", 15_000, 50);
+			return detail!;
+		};
+		const closed = async (approvalId: string) => (await t.json<{ items: Closed[] }>("/api/v1/approvals?status=expired")).items.find(a => a.id === approvalId);
+		const cancels = async (taskId: string) => {
+			await t.node.audit.flush();
+			return (await t.json<{ items: AuditRecord[] }>(`/api/v1/audit?action=tasks.cancel&actorId=admin&limit=1000`)).items.filter(a => a.outcome === "succeeded" && JSON.stringify(a).includes(taskId));
+		};
+
+		it("a run the A2A client started: cancelled in the task API, its approval no longer pending, the cancel audited", async () => {
+			const client = await clientFor(t, "echo");
+			const started = asTask(await client.sendMessage(send([data({ type: "waitFor", reason: "may I go on?" })], {}, true)));
+			const waiting = await suspended(started.id);
+			const approvalId = waiting.waitingFor!.approvalId;
+			expect((await t.json<{ items: Closed[] }>("/api/v1/approvals?status=pending")).items.map(a => a.id)).toContain(approvalId);
+
+			const cancelled = await client.cancelTask({ tenant: "", id: started.id, metadata: undefined });
+			expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+			expect((await t.json<Waiting>(`/api/v1/tasks/${started.id}`)).status).toBe("cancelled");
+			expect((await t.json<{ items: Closed[] }>("/api/v1/approvals?status=pending")).items.map(a => a.id)).not.toContain(approvalId);
+			expect(await closed(approvalId)).toMatchObject({ status: "expired", note: `task ${started.id} was cancelled` });
+			expect(await cancels(started.id)).toHaveLength(1);
+			// A late decision is refused: nothing waits for it.
+			expect((await post(t, `/api/v1/approvals/${approvalId}/approve`, {})).status).toBe(409);
+		});
+
+		it("a run given over REST (not run by the A2A executor): its run is cancelled too, not only the protocol's record", async () => {
+			const given = await post<{ taskId: string }>(t, "/api/v1/agents/echo/tasks", { task: { type: "waitFor", reason: "and now?" }, async: true });
+			expect(given.status).toBe(202);
+			const waiting = await suspended(given.body.taskId);
+			const client = await clientFor(t, "echo");
+			const cancelled = await client.cancelTask({ tenant: "", id: given.body.taskId, metadata: undefined });
+			expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+			expect((await t.json<Waiting>(`/api/v1/tasks/${given.body.taskId}`)).status).toBe("cancelled");
+			expect(await closed(waiting.waitingFor!.approvalId)).toMatchObject({ status: "expired", note: `task ${given.body.taskId} was cancelled` });
+			expect(await cancels(given.body.taskId)).toHaveLength(1);
+		});
 	});
 
 	it("answers bad input with JSON-RPC errors, never a 500", async () => {

@@ -4,7 +4,7 @@ import type { Context, Logger } from "moleculer";
 import { formatSSEErrorEvent, formatSSEEvent, SSE_HEADERS } from "@a2a-js/sdk";
 import { isLegacyJsonRpcMethod } from "@a2a-js/sdk/compat/v0_3";
 import { LegacyJsonRpcTransportHandler } from "@a2a-js/sdk/compat/v0_3/server";
-import { DefaultExecutionEventBusManager, DefaultRequestHandler, JsonRpcTransportHandler, ServerCallContext } from "@a2a-js/sdk/server";
+import { JsonRpcTransportHandler, ServerCallContext } from "@a2a-js/sdk/server";
 import { AgentStore } from "../../../actors/agent-store";
 import type { AgentManifest } from "../../../actors/manifest-types";
 import { TaskStore } from "../../../actors/task-store";
@@ -15,6 +15,7 @@ import { buildAgentCard, buildNodeCard, cardJson } from "./agent-card";
 import { AgentOsTaskStore } from "./db-task-store";
 import { AgentOsExecutor, refusalOf } from "./executor";
 import { LiveTasks } from "./live-tasks";
+import { AgentOsRequestHandler } from "./request-handler";
 import { A2ARequestError, RPC, toRpcError, type RpcError } from "./rpc-errors";
 
 export interface A2AGatewayOptions extends GatewayLimits {
@@ -22,8 +23,6 @@ export interface A2AGatewayOptions extends GatewayLimits {
 	auth: GatewayAuth;
 	/** The node's version, on its own card. */
 	version: string;
-	/** Stops a cancelled task's run wherever it runs. */
-	stopRun(taskId: string): void;
 }
 
 /** How long an agent's manifest is trusted before it is read again (a changed one rebuilds its card). */
@@ -234,8 +233,8 @@ export class A2AGateway {
 		}
 		const manifest = row.manifest;
 		const live = new LiveTasks();
-		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks, live, this.options.stopRun);
-		const handler = new DefaultRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId, live), executor, new DefaultExecutionEventBusManager());
+		const executor = new AgentOsExecutor(agentId, manifest.runtime === "declarative", this.tasks, live);
+		const handler = new AgentOsRequestHandler(buildAgentCard(manifest, baseUrl(req)), new AgentOsTaskStore(this.tasks, agentId, live), executor);
 		const endpoint = { digest, readAt: Date.now(), v1: new JsonRpcTransportHandler(handler), legacy: new LegacyJsonRpcTransportHandler(handler) };
 		this.endpoints.set(agentId, endpoint);
 		return endpoint;

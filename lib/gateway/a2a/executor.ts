@@ -6,6 +6,7 @@ import type { TaskStore } from "../../../actors/task-store";
 import { A2AUser } from "./a2a-user";
 import type { LiveTasks } from "./live-tasks";
 import { A2ARequestError } from "./rpc-errors";
+import { isTerminal } from "./task-states";
 import { agentMessage, outcomeOf, textPart } from "./task-outcome";
 
 const REFUSAL = "agentos.refusal";
@@ -51,16 +52,20 @@ export function taskFromMessage(parts: Part[], declarative: boolean, contextId: 
  * id as the AgentOS task id, then the task's outcome as A2A events.
  */
 export class AgentOsExecutor implements AgentExecutor {
-	private readonly cancelled = new Set<string>();
+	/**
+	 * The tasks being cancelled here, each settled once its cancellation is published: the run
+	 * waits for it before ending, as the SDK closes a task's events when its run ends.
+	 */
+	private readonly cancelled = new Map<string, Promise<void>>();
+	/** Who asks to cancel each task being cancelled here (the SDK does not hand the request to cancelTask). */
+	private readonly cancellers = new Map<string, A2AUser>();
 
 	constructor(
 		private readonly agentId: string,
 		private readonly declarative: boolean,
 		private readonly tasks: TaskStore,
 		/** Tasks whose events this executor still publishes; AgentOsTaskStore drops them once their end is saved. */
-		private readonly live: LiveTasks,
-		/** Stops the cancelled task's run wherever it runs. */
-		private readonly stopRun: (taskId: string) => void
+		private readonly live: LiveTasks
 	) {}
 
 	async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -90,7 +95,8 @@ export class AgentOsExecutor implements AgentExecutor {
 			// Accepted and handed to the agent: the first event is the task, working.
 			bus.publish(AgentEvent.task({ ...accepted, status: { state: 2, message: undefined, timestamp: new Date().toISOString() } }));
 			const end = await ended;
-			if (this.cancelled.delete(taskId)) return;
+			const cancelling = this.cancelled.get(taskId);
+			if (cancelling) return await cancelling;
 			this.live.endFromRow(taskId);
 			const { artifacts, status } = outcomeOf(end, contextId);
 			for (const artifact of artifacts) bus.publish(AgentEvent.artifactUpdate({ taskId, contextId, artifact, append: false, lastChunk: true, metadata: undefined }));
@@ -103,21 +109,59 @@ export class AgentOsExecutor implements AgentExecutor {
 	}
 
 	/**
-	 * Marks the task cancelled and stops its run: a durable run's pending call is refused and
-	 * it makes no more; an agent with `durable: false` runs on, and its outcome is dropped.
+	 * A2A's CancelTask, around the SDK's own (`sdkCancel`). A task this executor runs is
+	 * cancelled by `cancelTask` as the request's caller; one it does not run (given over REST,
+	 * run from another node, or before a restart) is cancelled here first, as the SDK would
+	 * only write its own record of it. Either way through `tasks.cancel`, AgentOS's one cancel
+	 * path, with the caller's context (so audit names who cancelled).
+	 */
+	async cancelling<T>(taskId: string, context: ServerCallContext, sdkCancel: () => Promise<T>): Promise<T> {
+		const caller = context.user;
+		if (!(caller instanceof A2AUser)) throw new A2ARequestError(-32600, "The request carries no AgentOS caller");
+		if (!this.live.has(taskId)) {
+			const record = await this.tasks.find(taskId);
+			if (record?.agentId === this.agentId && !isTerminal(record.status)) await cancelAs(caller, taskId);
+			return sdkCancel();
+		}
+		this.cancellers.set(taskId, caller);
+		try {
+			return await sdkCancel();
+		} finally {
+			this.cancellers.delete(taskId);
+		}
+	}
+
+	/**
+	 * Cancels a task this executor runs, as `cancelling` was asked: a durable run's pending call
+	 * is refused and it makes no more, a suspended run's approval is closed; an agent with
+	 * `durable: false` runs on, and its outcome is dropped.
 	 */
 	async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
 		const record = await this.tasks.find(taskId);
 		const contextId = record?.contextId ?? taskId;
-		this.cancelled.add(taskId);
-		if (await this.tasks.cancel(taskId)) this.stopRun(taskId);
-		else this.cancelled.delete(taskId);
-		const note = textPart(
-			record?.durable === false
-				? "Cancelled: AgentOS stops waiting for this task and discards its outcome; the agent's current run is not interrupted."
-				: "Cancelled: the agent's run was stopped and makes no further calls."
-		);
-		bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 5, message: agentMessage(taskId, contextId, [note]), timestamp: new Date().toISOString() }, metadata: undefined }));
-		bus.finished();
+		const caller = this.cancellers.get(taskId);
+		if (!caller) throw new A2ARequestError(-32600, "The request carries no AgentOS caller");
+		let published: () => void = () => undefined;
+		this.cancelled.set(taskId, new Promise<void>(resolve => (published = resolve)));
+		try {
+			await cancelAs(caller, taskId);
+			const note = textPart(
+				record?.durable === false
+					? "Cancelled: AgentOS stops waiting for this task and discards its outcome; the agent's current run is not interrupted."
+					: "Cancelled: the agent's run was stopped and makes no further calls."
+			);
+			bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: 5, message: agentMessage(taskId, contextId, [note]), timestamp: new Date().toISOString() }, metadata: undefined }));
+			bus.finished();
+		} finally {
+			this.cancelled.delete(taskId);
+			published();
+		}
 	}
+}
+
+/** `tasks.cancel` as the A2A caller; a task that ended meanwhile keeps its end (its row says which). */
+async function cancelAs(caller: A2AUser, taskId: string): Promise<void> {
+	await caller.ctx.call("tasks.cancel", { id: taskId }).catch((err: { type?: string }) => {
+		if (err.type !== "TASK_ENDED") throw err;
+	});
 }

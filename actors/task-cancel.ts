@@ -1,0 +1,43 @@
+import type { TaskChange } from "./durable-runs";
+import { TaskEndedError, TaskNotFoundError } from "./errors";
+import type { RunStore } from "./run-store";
+import { taskCancelled } from "./task-store";
+
+/** How a cancel reaches the cluster (the request's broadcasts). */
+export interface CancelBroadcasts {
+	/** `tasks.cancelled`: the node running the run stops its attempt at once. */
+	stop(taskId: string): Promise<unknown>;
+	/** `tasks.changed`: the console and waiting callers hear of it. */
+	changed(change: TaskChange): Promise<unknown>;
+}
+
+/**
+ * Closes the approval a suspended run waited for, so it is no longer pending (the security
+ * layer does it; the runtime only knows its id).
+ */
+export type CloseWait = (approvalId: string, note: string) => Promise<unknown>;
+
+/** What cancelling uses: the runs' rows, the security layer's approvals, the request's broadcasts. */
+export interface CancelDeps {
+	runs: RunStore;
+	closeWait: CloseWait;
+	broadcast: CancelBroadcasts;
+}
+
+/**
+ * The one way a task is cancelled, whoever asks (REST, the SDK and CLI through it, A2A's
+ * CancelTask, an agent's deletion — all through the `tasks.cancel` action): the row is marked
+ * cancelled (under a row lock, so a task that ended meanwhile is refused with TASK_ENDED),
+ * the node running its attempt stops it, a suspended run's approval is closed, and the change
+ * is broadcast.
+ */
+export async function cancelTask(id: string, { runs, closeWait, broadcast }: CancelDeps): Promise<void> {
+	const cancelled = await runs.cancel(id);
+	if (!cancelled) throw new TaskNotFoundError(id);
+	if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
+	// A caller waiting on this node learns at once; one elsewhere reads the row.
+	taskCancelled(id);
+	await broadcast.stop(id);
+	if (cancelled.waitingFor) await closeWait(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
+	await broadcast.changed({ id, agentId: cancelled.agentId, status: "cancelled", node: "", attempts: cancelled.attempts });
+}
