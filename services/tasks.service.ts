@@ -1,5 +1,5 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { TaskEndedError, TaskNotFoundError, TaskNotResumableError } from "../actors/errors";
+import { TaskEndedError, TaskNotFoundError, TaskNotResumableError, type RunWait } from "../actors/errors";
 import { RunJournal } from "../actors/run-journal";
 import { RunStore } from "../actors/run-store";
 import { MAX_TASK_PAGE, TASK_STATUSES, TaskStore, taskCancelled, type TaskDetail, type TaskPage, type TaskQuery, type TaskRecord } from "../actors/task-store";
@@ -24,8 +24,8 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 	let retention: NodeJS.Timeout | undefined;
 
 	const detail = async (id: string): Promise<TaskDetail> => {
-		const [task, steps] = await Promise.all([tasks.get(id), journal.load(id)]);
-		return { ...task, steps, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
+		const [task, steps, children] = await Promise.all([tasks.get(id), journal.load(id), tasks.children(id)]);
+		return { ...task, steps, children, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
 	};
 	const change = (task: TaskRecord): TaskChange => ({ id: task.id, agentId: task.agentId, status: task.status, node: "", attempts: task.attempts });
 
@@ -72,10 +72,17 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 					const cancelled = await runs.cancel(id);
 					if (!cancelled) throw new TaskNotFoundError(id);
 					if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
-					taskCancelled(id);
-					// The node running it stops it at once; a waiting caller anywhere hears of it.
-					await ctx.broadcast("tasks.cancelled", { id });
-					if (cancelled.waitingFor) await approvals.expire(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
+					const stop = async (taskId: string, waitingFor: RunWait | null, why: string) => {
+						taskCancelled(taskId);
+						// The node running it stops it at once; a waiting caller anywhere hears of it.
+						await ctx.broadcast("tasks.cancelled", { id: taskId });
+						if (waitingFor) await approvals.expire(waitingFor.approvalId, why);
+					};
+					await stop(id, cancelled.waitingFor, `task ${id} was cancelled`);
+					for (const child of cancelled.children) {
+						await stop(child.id, child.waitingFor, `task ${id}, which asked for task ${child.id}, was cancelled`);
+						await ctx.broadcast("tasks.changed", { id: child.id, agentId: child.agentId, status: "cancelled", node: "" } satisfies TaskChange);
+					}
 					const task = await detail(id);
 					await ctx.broadcast("tasks.changed", change(task));
 					return task;
