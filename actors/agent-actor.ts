@@ -7,6 +7,7 @@ import type { Envelope, EnvelopeSigner } from "./envelope";
 import { checkTask } from "./manifest";
 import { TaskStore } from "./task-store";
 import type { DurableRuns } from "./durable-runs";
+import { childRunId, type ParentStep } from "./child-runs";
 import { ParamsInvalidError } from "../lib/kernel/errors";
 
 export interface AskParams {
@@ -33,6 +34,8 @@ export interface TellParams {
 export interface ActorMeta {
 	caller?: Caller;
 	user?: { id: string };
+	/** Set by the asking agent's ctx bridge when the ask is a step of its durable run. */
+	run?: { taskId: string; step?: number };
 }
 
 export interface ActorDeps {
@@ -66,6 +69,16 @@ function validate(check: ReturnType<typeof validator.compile>, params: unknown):
 }
 
 let untracked = 0;
+
+/**
+ * The durable run step that asks, when another agent's run asks: only the ctx bridge seals an
+ * envelope, and it sets `meta.run` on every call it makes (undefined outside a durable run),
+ * so an envelope's `meta.run` is the asking run's own, never one inherited from further up.
+ */
+function askingStep(ctx: Context<AskParams, ActorMeta>): ParentStep | undefined {
+	const run = ctx.meta.run;
+	return ctx.params.envelope && run && typeof run.taskId === "string" && typeof run.step === "number" ? { taskId: run.taskId, step: run.step } : undefined;
+}
 
 export function actorServiceName(agentId: string): string {
 	return `agent.${agentId}`;
@@ -109,6 +122,11 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 						const options = { parent: ctx, timeoutMs: ctx.params.timeoutMs, awaited: durable.awaited };
 						if (durable.mode === "take") return deps.runs.take(runtime, named, options);
 						return deps.runs.start(runtime, { id: named, agentId: manifest.id, task, caller, contextId: durable.contextId, protocolState: durable.protocolState }, options);
+					}
+					const parent = askingStep(ctx);
+					if (parent && manifest.durable !== false) {
+						const entry = { id: childRunId(parent), agentId: manifest.id, task, caller, parentTaskId: parent.taskId };
+						return deps.runs.child(runtime, entry, parent.step, { parent: ctx, timeoutMs: ctx.params.timeoutMs, awaited: true });
 					}
 					// An ask nobody recorded needs only a name unique on this node, not a UUID.
 					const taskId = named ?? `${manifest.id}:${++untracked}`;

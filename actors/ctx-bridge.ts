@@ -71,7 +71,7 @@ export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
 		// A durable run: each action call is a step, replayed from the journal or journaled.
 		const durable = { taskId: run.taskId, maxSuspendMs: manifest.limits.maxSuspendMs };
 		const call: CtxCall = (action, params, timeout) =>
-			run.step(action, params, async extras => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout, run: durable, approvalId: extras.approvalId })));
+			run.step(action, params, async ({ step, approvalId }) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout, run: { ...durable, step }, approvalId })));
 		// The agent's private state goes straight to the database: its calls are steps themselves.
 		if (JOURNALED_OWN.has(method)) return run.step(method, { key: list[0] }, () => handle(list, call, agent));
 		return handle(list, call, agent);
@@ -84,8 +84,11 @@ const JOURNALED_OWN = new Set(["state.get", "state.set", "state.delete", "state.
 
 interface ChildOptions {
 	timeout?: number;
-	/** The durable run the call is a step of: an action that needs a person suspends it rather than wait. */
-	run?: { taskId: string; maxSuspendMs: number };
+	/**
+	 * The durable run the call is step `step` of: an action that needs a person suspends it
+	 * rather than wait, and an agent asked makes its task a child run of it (actors/child-runs.ts).
+	 */
+	run?: { taskId: string; maxSuspendMs: number; step: number };
 	/** On resume, the decision the step waited for. */
 	approvalId?: string;
 }

@@ -1,11 +1,22 @@
 import type { Context, Logger } from "moleculer";
 import type { AgentRuntime } from "./agent-runtime";
 import { acceptsTasks } from "./agent-state";
-import { AgentBusyError, AgentNotRunningError, RunSuspendedError, TaskCancelledError, TaskStepFailedError, TaskTimeoutError, type RunWait } from "./errors";
+import {
+	AgentBusyError,
+	AgentNotRunningError,
+	ReplayDivergedError,
+	RunSuspendedError,
+	TaskCancelledError,
+	TaskExistsError,
+	TaskNotFoundError,
+	TaskStepFailedError,
+	TaskTimeoutError,
+	type RunWait
+} from "./errors";
 import type { JournalStep, RunJournal } from "./run-journal";
 import type { RunRow, RunStore } from "./run-store";
 import { TaskRun, type ResumePoint, type TaskRunDeps } from "./task-run";
-import { failure, taskError, type TaskEntry, type TaskOutcome, type TaskStatus, type TaskStore } from "./task-store";
+import { ENDED, failure, taskError, type TaskEnd, type TaskEntry, type TaskOutcome, type TaskStatus, type TaskStore } from "./task-store";
 
 /** A task's state changed (the WebSocket event `tasks.changed`). */
 export interface TaskChange {
@@ -47,6 +58,13 @@ export interface RunOptions {
 const MAX_RETRY_DELAY_MS = 60_000;
 /** The type a worker's death reaches the run with (WorkerCrashedError). */
 const WORKER_CRASHED = "WORKER_CRASHED";
+
+/** What a caller of an ended run gets: its result, or its error as it was recorded. */
+function answerOf(end: Pick<TaskEnd, "id" | "status" | "result" | "error">): unknown {
+	if (end.status === "succeeded") return end.result;
+	if (end.status === "cancelled") throw new TaskCancelledError(end.id);
+	throw taskError(end.error);
+}
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms).unref());
 
@@ -93,6 +111,40 @@ export class DurableRuns {
 	async handOver(runtime: AgentRuntime, entry: TaskEntry, parent?: Context): Promise<void> {
 		const row = await this.deps.runs.insertRunning(entry, this.deps.instanceId);
 		this.inBackground(this.run(runtime, row, [], { parent, awaited: false }, true), row);
+	}
+
+	/**
+	 * Another agent's durable run asks this agent (step `parent.step` of it): the task is a
+	 * child run with an id derived from that step. The first ask writes it as running here and
+	 * runs it; the same step made again (retried, or its run resumed elsewhere) finds it and
+	 * waits for its end, or takes its outcome, so the work is not started again.
+	 */
+	async child(runtime: AgentRuntime, entry: TaskEntry & { parentTaskId: string }, parentStep: number, options: RunOptions): Promise<unknown> {
+		let row: RunRow;
+		try {
+			row = await this.deps.runs.insertRunning(entry, this.deps.instanceId);
+		} catch (err) {
+			if (!(err instanceof TaskExistsError)) throw err;
+			return this.joinChild(runtime, entry, parentStep, options);
+		}
+		try {
+			return await this.run(runtime, row, [], options, true);
+		} catch (err) {
+			// Refused before it began (the agent busy or stopping): no child run, so the step made again asks afresh.
+			if (refused(err)) await this.deps.runs.discardRefused(row.id);
+			throw err;
+		}
+	}
+
+	private async joinChild(runtime: AgentRuntime, entry: TaskEntry, parentStep: number, options: RunOptions): Promise<unknown> {
+		const found = await this.deps.tasks.find(entry.id);
+		if (!found) throw new TaskNotFoundError(entry.id);
+		// The parent's step asked another agent the first time: its code did not make the same calls again.
+		if (found.agentId !== entry.agentId || found.parentTaskId !== entry.parentTaskId) {
+			throw new ReplayDivergedError(entry.parentTaskId ?? found.id, parentStep, `agent.${found.agentId}.ask`, `agent.${entry.agentId}.ask`);
+		}
+		this.deps.logger.info(`Task ${entry.parentTaskId} asks agent ${entry.agentId} again at step ${parentStep}: waiting for its child run ${entry.id}`);
+		return ENDED.includes(found.status) ? answerOf(found) : this.waitFor(entry.id, entry.agentId, this.limit(runtime, options));
 	}
 
 	/** A queued task, taken here to run; when another node took it, its end is waited for (awaited) or left to it. */
@@ -271,9 +323,7 @@ export class DurableRuns {
 		const end = await this.deps.tasks.whenEnded(taskId, { signal: AbortSignal.timeout(Math.max(ms, 1)) }).catch(() => {
 			throw new TaskTimeoutError(agentId, taskId, limitMs);
 		});
-		if (end.status === "succeeded") return end.result;
-		if (end.status === "cancelled") throw new TaskCancelledError(taskId);
-		throw taskError(end.error);
+		return answerOf(end);
 	}
 
 	private limit(runtime: AgentRuntime, options: RunOptions): number {

@@ -45,6 +45,13 @@ const toRun = (r: Row): RunRow => ({
 	waitingFor: r.waiting_for
 });
 
+/** A child run cancelled with its parent. */
+export interface CancelledChild {
+	id: string;
+	agentId: string;
+	waitingFor: RunWait | null;
+}
+
 const RUN_COLUMNS = "id, agent_id, input, caller, status, owner, attempts, failed_step, step_failures, waiting_for";
 
 /**
@@ -65,12 +72,24 @@ export class RunStore {
 		return this.insert(entry, "queued", null);
 	}
 
-	private async insert({ id, agentId, task, caller, contextId, protocolState }: TaskEntry, status: "queued" | "running", owner: string | null): Promise<RunRow> {
+	private async insert({ id, agentId, task, caller, contextId, protocolState, parentTaskId }: TaskEntry, status: "queued" | "running", owner: string | null): Promise<RunRow> {
 		try {
 			const { rows } = await this.db.query<Row>(
-				`INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id, protocol_state, durable, owner, attempts, started_at)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, CASE WHEN $9::text IS NULL THEN NULL ELSE now() END) RETURNING ${RUN_COLUMNS}`,
-				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), status, contextId ?? null, protocolState === undefined ? null : JSON.stringify(protocolState), owner, owner ? 1 : 0]
+				`INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id, protocol_state, durable, owner, attempts, started_at, parent_task_id)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, CASE WHEN $9::text IS NULL THEN NULL ELSE now() END, $11) RETURNING ${RUN_COLUMNS}`,
+				[
+					id,
+					agentId,
+					task.type,
+					JSON.stringify(task),
+					JSON.stringify(caller),
+					status,
+					contextId ?? null,
+					protocolState === undefined ? null : JSON.stringify(protocolState),
+					owner,
+					owner ? 1 : 0,
+					parentTaskId ?? null
+				]
 			);
 			return toRun(rows[0]);
 		} catch (err) {
@@ -126,6 +145,14 @@ export class RunStore {
 		return rows.length > 0;
 	}
 
+	/** A child run its agent refused before it began (no step made): removed, so the parent's step made again starts it afresh. */
+	async discardRefused(id: string): Promise<void> {
+		await this.db.query(
+			"DELETE FROM agent_tasks WHERE id = $1 AND parent_task_id IS NOT NULL AND status = 'failed' AND attempts = 1 AND NOT EXISTS (SELECT 1 FROM task_steps WHERE task_id = $1)",
+			[id]
+		);
+	}
+
 	/** The run waits for a person: nothing of it stays with any node. */
 	async suspend(id: string, owner: string, wait: RunWait): Promise<boolean> {
 		const { rowCount } = await this.db.query("UPDATE agent_tasks SET status = 'suspended', owner = NULL, waiting_for = $3, wait_until = $4 WHERE id = $1 AND owner = $2 AND status = 'running'", [
@@ -166,10 +193,12 @@ export class RunStore {
 	}
 
 	/**
-	 * Cancels a task that has not ended. Answers what it was (its agent, status, what it
-	 * waited for), or undefined when there is no such task; `ended` when it had ended already.
+	 * Cancels a task that has not ended, and the open child runs its steps started (and
+	 * theirs): nobody waits for them any more. Answers what it was (its agent, status, what it
+	 * waited for) and the children cancelled, or undefined when there is no such task; `ended`
+	 * when it had ended already (its children are left as they are).
 	 */
-	async cancel(id: string): Promise<{ agentId: string; status: string; attempts: number; waitingFor: RunWait | null; ended: boolean } | undefined> {
+	async cancel(id: string): Promise<{ agentId: string; status: string; attempts: number; waitingFor: RunWait | null; ended: boolean; children: CancelledChild[] } | undefined> {
 		return this.db.transaction(async tx => {
 			const { rows } = await tx.query<{ agent_id: string; status: string; attempts: number; waiting_for: RunWait | null }>(
 				"SELECT agent_id, status, attempts, waiting_for FROM agent_tasks WHERE id = $1 FOR UPDATE",
@@ -178,8 +207,25 @@ export class RunStore {
 			const row = rows[0];
 			if (!row) return undefined;
 			const open = row.status === "queued" || row.status === "running" || row.status === "suspended";
-			if (open) await tx.query("UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL WHERE id = $1", [id]);
-			return { agentId: row.agent_id, status: row.status, attempts: row.attempts, waitingFor: row.waiting_for, ended: !open };
+			if (!open) return { agentId: row.agent_id, status: row.status, attempts: row.attempts, waitingFor: row.waiting_for, ended: true, children: [] };
+			await tx.query("UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL WHERE id = $1", [id]);
+			const children = await tx.query<{ id: string; agent_id: string; waiting_for: RunWait | null }>(
+				`WITH RECURSIVE tree(id) AS (
+				   SELECT id FROM agent_tasks WHERE parent_task_id = $1
+				   UNION SELECT t.id FROM agent_tasks t JOIN tree ON t.parent_task_id = tree.id
+				 )
+				 UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL
+				 WHERE id IN (SELECT id FROM tree) AND status IN ('queued', 'running', 'suspended') RETURNING id, agent_id, waiting_for`,
+				[id]
+			);
+			return {
+				agentId: row.agent_id,
+				status: row.status,
+				attempts: row.attempts,
+				waitingFor: row.waiting_for,
+				ended: false,
+				children: children.rows.map(c => ({ id: c.id, agentId: c.agent_id, waitingFor: c.waiting_for }))
+			};
 		});
 	}
 

@@ -1,5 +1,5 @@
 import type { TaskChange } from "./durable-runs";
-import { TaskEndedError, TaskNotFoundError } from "./errors";
+import { TaskEndedError, TaskNotFoundError, type RunWait } from "./errors";
 import type { RunStore } from "./run-store";
 import { taskCancelled } from "./task-store";
 
@@ -28,16 +28,24 @@ export interface CancelDeps {
  * The one way a task is cancelled, whoever asks (REST, the SDK and CLI through it, A2A's
  * CancelTask, an agent's deletion — all through the `tasks.cancel` action): the row is marked
  * cancelled (under a row lock, so a task that ended meanwhile is refused with TASK_ENDED),
- * the node running its attempt stops it, a suspended run's approval is closed, and the change
+ * with the open child runs it started, the node running each attempt stops it, a suspended run's approval is closed, and the change
  * is broadcast.
  */
 export async function cancelTask(id: string, { runs, closeWait, broadcast }: CancelDeps): Promise<void> {
 	const cancelled = await runs.cancel(id);
 	if (!cancelled) throw new TaskNotFoundError(id);
 	if (cancelled.ended) throw new TaskEndedError(id, cancelled.status);
-	// A caller waiting on this node learns at once; one elsewhere reads the row.
-	taskCancelled(id);
-	await broadcast.stop(id);
-	if (cancelled.waitingFor) await closeWait(cancelled.waitingFor.approvalId, `task ${id} was cancelled`);
+	const stop = async (taskId: string, waitingFor: RunWait | null, why: string) => {
+		// A caller waiting on this node learns at once; one elsewhere reads the row.
+		taskCancelled(taskId);
+		await broadcast.stop(taskId);
+		if (waitingFor) await closeWait(waitingFor.approvalId, why);
+	};
+	await stop(id, cancelled.waitingFor, `task ${id} was cancelled`);
+	// The child runs its steps started (asks of other agents) were cancelled with it.
+	for (const child of cancelled.children) {
+		await stop(child.id, child.waitingFor, `task ${id}, which asked for task ${child.id}, was cancelled`);
+		await broadcast.changed({ id: child.id, agentId: child.agentId, status: "cancelled", node: "" });
+	}
 	await broadcast.changed({ id, agentId: cancelled.agentId, status: "cancelled", node: "", attempts: cancelled.attempts });
 }

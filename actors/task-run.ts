@@ -6,8 +6,9 @@ import type { JournalStep, StepError } from "./run-journal";
 /** The error type with which an action says it needs a person first (lib/security's ApprovalPendingError). */
 export const APPROVAL_PENDING = "APPROVAL_PENDING";
 
-/** What a step may add to the call it makes: the decision it waited for, when the run resumes at it. */
+/** What a step may add to the call it makes: its place in the run, and the decision it waited for, when the run resumes at it. */
 export interface StepExtras {
+	step: number;
 	approvalId?: string;
 }
 
@@ -126,7 +127,7 @@ export class TaskRun {
 			}
 			return done.ok ? Promise.resolve(done.result as T) : Promise.reject(replayedError(done.error ?? { name: "Error", message: "failed" }));
 		}
-		const extras: StepExtras = this.resumeAt?.step === seq ? { approvalId: this.resumeAt.approvalId } : {};
+		const extras: StepExtras = { step: seq, ...(this.resumeAt?.step === seq && { approvalId: this.resumeAt.approvalId }) };
 		const startedAt = new Date();
 		const t0 = performance.now();
 		const keep = (ok: boolean, result: unknown, error: StepError | null) => {

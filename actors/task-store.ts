@@ -9,7 +9,8 @@ import type { JournalStep } from "./run-journal";
 
 export type TaskStatus = "queued" | "running" | "suspended" | "succeeded" | "failed" | "cancelled";
 
-const ENDED: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
+/** The states a task ends in. */
+export const ENDED: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
 
 export interface TaskRecord {
 	id: string;
@@ -34,11 +35,22 @@ export interface TaskRecord {
 	waitingFor: RunWait | null;
 	/** The step the last attempts failed at, and how many times in a row; null when none failed. */
 	failedStep: { step: number; failures: number } | null;
+	/** The run whose step asked this task's agent, when another agent's durable run asked it. */
+	parentTaskId: string | null;
+}
+
+/** A run another agent's run asked for, as its parent's detail lists it. */
+export interface ChildTask {
+	id: string;
+	agentId: string;
+	status: TaskStatus;
 }
 
 /** A task with its run (`GET /tasks/:id`): each step it made, with timings and costs. */
 export interface TaskDetail extends TaskRecord {
 	steps: JournalStep[];
+	/** The child runs its steps started by asking other agents, oldest first. */
+	children: ChildTask[];
 	/** What the steps cost together. */
 	costUsd: number;
 	tokens: number;
@@ -93,6 +105,7 @@ interface Row {
 	waiting_for: RunWait | null;
 	failed_step: number | null;
 	step_failures: number;
+	parent_task_id: string | null;
 }
 
 export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
@@ -106,6 +119,8 @@ export interface TaskEntry {
 	contextId?: string;
 	/** An open protocol's record of the task (A2A: the message that asked), written with the row. */
 	protocolState?: unknown;
+	/** The run whose step asked for it (a child run). */
+	parentTaskId?: string;
 }
 
 /** How a task is run: awaited (its caller holds the only copy meanwhile) or handed over (acknowledged at once). */
@@ -134,9 +149,14 @@ function ended(id: string, outcome: TaskOutcome, finishedAt: Date): TaskEnd {
 	return { id, status, result, error, finishedAt: new Date(finishedAt).toISOString() };
 }
 
-/** Postgres's unique_violation: a caller-chosen task id that is taken. */
+/**
+ * Postgres's unique_violation: a caller-chosen task id that is taken. The database layer
+ * answers it as ALREADY_EXISTS (lib/kernel/database/constraint-error.ts); a driver's raw
+ * error says 23505.
+ */
 export function isDuplicate(err: unknown): boolean {
-	return (err as { code?: string }).code === "23505";
+	const e = err as { code?: unknown; type?: unknown };
+	return e.code === "23505" || e.type === "ALREADY_EXISTS";
 }
 
 /** A task's recorded error as the error its waiting caller gets: the same type, message, code and data. */
@@ -313,6 +333,15 @@ export class TaskStore {
 		return { items: rows.map(toSummary), total: Number(count.rows[0].n), limit, offset };
 	}
 
+	/** The child runs the task's steps started, oldest first. */
+	async children(id: string): Promise<ChildTask[]> {
+		const { rows } = await this.db.query<{ id: string; agent_id: string; status: TaskStatus }>(
+			"SELECT id, agent_id, status FROM agent_tasks WHERE parent_task_id = $1 ORDER BY created_at, id",
+			[id]
+		);
+		return rows.map(r => ({ id: r.id, agentId: r.agent_id, status: r.status }));
+	}
+
 	/** A task with its protocol record, or undefined. */
 	async find(id: string): Promise<ProtocolTaskRecord | undefined> {
 		const { rows } = await this.db.query<Row>("SELECT * FROM agent_tasks WHERE id = $1", [id]);
@@ -334,7 +363,7 @@ export class TaskStore {
 	}
 }
 
-const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at, context_id, durable, attempts, waiting_for, failed_step, step_failures";
+const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at, context_id, durable, attempts, waiting_for, failed_step, step_failures, parent_task_id";
 
 function toSummary(r: Omit<Row, "input" | "result" | "protocol_state">): TaskSummary {
 	const createdAt = new Date(r.created_at);
@@ -353,7 +382,8 @@ function toSummary(r: Omit<Row, "input" | "result" | "protocol_state">): TaskSum
 		durable: r.durable,
 		attempts: r.attempts,
 		waitingFor: r.waiting_for,
-		failedStep: r.failed_step === null || r.step_failures === 0 ? null : { step: r.failed_step, failures: r.step_failures }
+		failedStep: r.failed_step === null || r.step_failures === 0 ? null : { step: r.failed_step, failures: r.step_failures },
+		parentTaskId: r.parent_task_id ?? null
 	};
 }
 

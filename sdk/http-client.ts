@@ -22,7 +22,7 @@ import type { ChatResult, StreamLine } from "../lib/mal/results";
 export type { AgentView } from "../lib/cluster/agent-view";
 export type { ApiToken } from "../lib/security/token-store";
 export type { AuditRecord, AuditVerifyResult, LiveAuditEntry } from "../lib/security/audit-log";
-export type { TaskDetail, TaskPage, TaskQuery, TaskRecord, TaskStatus, TaskSummary } from "../actors/task-store";
+export type { ChildTask, TaskDetail, TaskPage, TaskQuery, TaskRecord, TaskStatus, TaskSummary } from "../actors/task-store";
 export type { JournalStep, StepError } from "../actors/run-journal";
 export type { RunWait } from "../actors/errors";
 export type { TaskChange } from "../actors/durable-runs";

@@ -25,8 +25,8 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 	let retention: NodeJS.Timeout | undefined;
 
 	const detail = async (id: string): Promise<TaskDetail> => {
-		const [task, steps] = await Promise.all([tasks.get(id), journal.load(id)]);
-		return { ...task, steps, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
+		const [task, steps, children] = await Promise.all([tasks.get(id), journal.load(id), tasks.children(id)]);
+		return { ...task, steps, children, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
 	};
 	const change = (task: TaskRecord): TaskChange => ({ id: task.id, agentId: task.agentId, status: task.status, node: "", attempts: task.attempts });
 

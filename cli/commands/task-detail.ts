@@ -25,6 +25,9 @@ export function printTaskDetail(t: TaskDetail): void {
 	if (t.waitingFor) lines.push(["Waits for", waitLine(t.waitingFor)]);
 	if (t.failedStep) lines.push(["Failed step", `${t.failedStep.step}, ${t.failedStep.failures === 1 ? "once" : `${t.failedStep.failures} times in a row`}`]);
 	if (t.error) lines.push(["Error", errorOf(t)]);
+	// A run another agent's run asked for, and the runs this one asked for.
+	if (t.parentTaskId) lines.push(["Parent", t.parentTaskId]);
+	for (const child of t.children ?? []) lines.push(["Child", `${child.id} (${child.agentId}, ${child.status})`]);
 	lines.push(["Cost", `${usd(t.costUsd)}, ${t.tokens} tokens`]);
 	for (const [name, value] of lines) console.log(`${`${name}:`.padEnd(13)}${value}`);
 	console.log("");

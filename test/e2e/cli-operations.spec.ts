@@ -70,6 +70,24 @@ describe("the agent-os tasks and lockdown commands", () => {
 		expect((await post("/api/v1/agents/north/tasks", { task: { type: "echo" } })).status).toBe(200);
 	}, 60_000);
 
+	it("shows the child run an agent's ask started, and the child's parent", async () => {
+		const manifest = { id: "west", name: "west", entryPoint: `${FIXTURE_AGENTS}/echo.js`, permissions: ["a2a.send"] };
+		expect((await post("/api/v1/agents", { manifest })).status).toBe(201);
+		await eventually("west to run", async () => (await state("west")) === "running", 30_000);
+		const asked = await post("/api/v1/agents/west/tasks", { task: { type: "ask", target: "south", task: { type: "echo" } } });
+		expect(asked.status).toBe(200);
+		const { taskId } = (await asked.json()) as { taskId: string };
+
+		const parent = await cli("tasks", "show", taskId);
+		expect(parent.code).toBe(0);
+		const child = /^Child:\s+(\S+) \(south, succeeded\)$/m.exec(parent.stdout)?.[1];
+		expect(child).toMatch(/^[0-9a-f-]{36}$/);
+		expect(parent.stdout).toMatch(/^1\s+agent\.south\.ask\s+\S+\s+yes\s+\d+\s+\$0\.0000$/m);
+		const shown = await cli("tasks", "show", child!);
+		expect(shown.stdout).toMatch(new RegExp(`^Parent:\\s+${taskId}$`, "m"));
+		expect(shown.stdout).toMatch(/^Task:\s+\S+: echo on agent south$/m);
+	}, 60_000);
+
 	it("finds the audit entries about one target", async () => {
 		const entries = JSON.parse((await cli("audit", "--target", "south", "--json")).stdout) as { items: { target: string }[] };
 		expect(entries.items.length).toBeGreaterThan(0);

@@ -55,4 +55,34 @@ describe("the run store", () => {
 		expect(await journal.load(old.id)).toEqual([]);
 		expect((await journal.load(open.id)).map(s => s.seq)).toEqual([1, 2]);
 	});
+
+	it("cancels a run's open child runs and theirs, leaves ended ones, and says which it cancelled", async () => {
+		const runs = new RunStore(db);
+		const tasks = new TaskStore(db);
+		const parent = await runs.insertRunning(entry("boss"), "me");
+		const child = await runs.insertRunning({ ...entry("helper"), parentTaskId: parent.id }, "me");
+		const done = await runs.insertRunning({ ...entry("helper"), parentTaskId: parent.id }, "me");
+		expect(await runs.finish(done.id, "me", { ok: true, result: 1 })).toBe(true);
+		const grandchild = await runs.insertQueued({ ...entry("deep"), parentTaskId: child.id });
+
+		expect((await tasks.children(parent.id)).map(c => c.id)).toEqual([child.id, done.id]);
+		const cancelled = await runs.cancel(parent.id);
+		expect(cancelled).toMatchObject({ agentId: "boss", status: "running", ended: false });
+		expect(cancelled!.children.map(c => [c.id, c.agentId]).sort()).toEqual([[child.id, "helper"], [grandchild.id, "deep"]].sort());
+		expect(await tasks.get(grandchild.id)).toMatchObject({ status: "cancelled", parentTaskId: child.id });
+		expect(await tasks.get(done.id)).toMatchObject({ status: "succeeded", parentTaskId: parent.id });
+		expect(await tasks.get(parent.id)).toMatchObject({ status: "cancelled", parentTaskId: null });
+	});
+
+	it("a taken task id is TASK_EXISTS, and a child run refused before it began is removed so that the step made again starts it afresh", async () => {
+		const runs = new RunStore(db);
+		const parent = await runs.insertRunning(entry("boss"), "me");
+		const child = { ...entry("helper"), parentTaskId: parent.id };
+		await runs.insertRunning(child, "me");
+		await expect(runs.insertRunning(child, "me")).rejects.toMatchObject({ type: "TASK_EXISTS", code: 409, data: { taskId: child.id } });
+		expect(await runs.finish(child.id, "me", { ok: false, error: { type: "AGENT_BUSY" } })).toBe(true);
+		await runs.discardRefused(child.id);
+		expect(await new TaskStore(db).find(child.id)).toBeUndefined();
+		expect((await runs.insertRunning(child, "me")).id).toBe(child.id);
+	});
 });
