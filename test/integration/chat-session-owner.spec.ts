@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import type { ErrorBody } from "../../services/api.service";
 import type { AuditRecord } from "../../lib/security/audit-log";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
-import { post, spawnAgent, untilState } from "../support/agents";
+import { FAST_AGENT_ENV, FIXTURE_AGENTS, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
 
 interface HistoryWindow {
@@ -44,10 +44,13 @@ describe("chat sessions belong to the token that started them", () => {
 
 	beforeAll(async () => {
 		upstream = await startOpenAIServer({ apiKey: "sk-up" });
-		t = await startTestNode({ OPENAI_API_KEY: "sk-up", OPENAI_BASE_URL: upstream.url, LLM_RETRY_BASE_MS: "10" });
+		t = await startTestNode({ ...FAST_AGENT_ENV, AGENT_INPROCESS_PATHS: FIXTURE_AGENTS, OPENAI_API_KEY: "sk-up", OPENAI_BASE_URL: upstream.url, LLM_RETRY_BASE_MS: "10" });
 		await t.node.ready;
 		await spawnAgent(t, { id: "keeper", name: "Keeper", instructions: "You remember what people tell you.", trustLevel: "autonomous", memory: { recall: 0 } });
+		// A code agent that chats with keeper through ctx.agents.ask when its task says so.
+		await spawnAgent(t, echoManifest("relay", { runtime: "inprocess", trustLevel: "autonomous", permissions: ["a2a.send"] }));
 		await untilState(t, "keeper", "running");
+		await untilState(t, "relay", "running");
 		const scopes = ["tasks", "memory:read", "memory:write"];
 		a = (await post<Token>(t, "/api/v1/tokens", { name: "alice", scopes })).body;
 		b = (await post<Token>(t, "/api/v1/tokens", { name: "bob", scopes })).body;
@@ -126,6 +129,24 @@ describe("chat sessions belong to the token that started them", () => {
 		expect(lastPrompt()).toContain("The launch is on the 14th.");
 		expect(lastPrompt()).not.toContain("Any launch?");
 		expect((await history(a.token, "ops-desk")).body.total).toBe(4);
+	});
+
+	it("an agent chatting with another through ctx keeps a session of its own identity, apart from the people's of the same name", async () => {
+		upstream.script({ kind: "text", text: "Noted: kestrel." });
+		expect((await chat(a.token, { message: "My code word is kestrel.", sessionId: "relayed" })).status).toBe(200);
+
+		upstream.script({ kind: "text", text: "No code word here." });
+		const asked = await task<{ answer: { answer: string; sessionId: string } }>(t, "relay", { task: { type: "ask", target: "keeper", task: { type: "chat", message: "What is the code word?", sessionId: "relayed" } } });
+		expect(asked.status).toBe(200);
+		expect(asked.body.result.answer).toMatchObject({ answer: "No code word here.", sessionId: "relayed" });
+		expect(lastPrompt()).not.toContain("kestrel");
+		// The agent's session is under its own identity; A's is as it was.
+		const all = await t.json<{ items: { sessionId: string; owner: string; messages: number }[] }>("/api/v1/agents/keeper/all-sessions");
+		expect(all.items.filter(s => s.sessionId === "relayed").map(s => [s.owner, s.messages]).sort()).toEqual([
+			["agent:relay", 2],
+			[`token:${a.id}`, 2]
+		]);
+		expect(contents((await history(a.token, "relayed")).body)).toEqual(["My code word is kestrel.", "Noted: kestrel."]);
 	});
 
 	it("an admin reads any identity's session, and those kept before sessions had owners, only through the audited support routes", async () => {
