@@ -17,10 +17,7 @@ describe("the migration that gives chat sessions an owner", () => {
 	beforeAll(async () => {
 		db = await PgliteDatabase.open(undefined);
 		const all = readMigrations(migrationsDir());
-		await migrate(
-			db,
-			all.filter(m => m.version < OWNERS)
-		);
+		await migrate(db, all.filter(m => m.version < OWNERS));
 		// Rows as the store wrote them before: one plain message, one encrypted with the session-only seal, a summary.
 		await db.query("INSERT INTO conversation_messages (agent_id, session_id, seq, role, content, encrypted) VALUES ('keeper', 's1', 1, 'user', 'my code word is heron', false)");
 		await db.query("INSERT INTO conversation_messages (agent_id, session_id, seq, role, content, encrypted) VALUES ('keeper', 's1', 2, 'assistant', $1, true)", [
