@@ -2,12 +2,13 @@ import crypto from "node:crypto";
 import { Readable } from "node:stream";
 import type { Context, Logger, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
-import { ConversationStore, HISTORY_ROLES, type HistoryRole, type HistoryWindow, type SessionKey } from "../lib/memory/conversation-store";
+import { ConversationStore, HISTORY_ROLES, type HistoryRole, type SessionKey } from "../lib/memory/conversation-store";
 import { foldIntoSummary } from "../lib/memory/conversation-summary";
 import { rankHits, type Candidate } from "../lib/memory/hybrid-ranking";
 import { LocalMemoryIndex } from "../lib/memory/local-memory-index";
 import { MemoryCipher } from "../lib/memory/memory-crypto";
 import { MemoryForbiddenError, MemoryInvalidError, MemoryNotFoundError, SessionNotFoundError } from "../lib/memory/memory-errors";
+import { existingSession, sessionOwnerFor } from "../lib/memory/session-owner";
 import type { MemoryIndex } from "../lib/memory/memory-index";
 import { MemoryStore, type MemoryRecord } from "../lib/memory/memory-store";
 import { MEMORY_SCOPES, MEMORY_TYPES, type IndexEntry, type Memory, type MemoryScope, type MemoryType, type NewMemory, type Visibility } from "../lib/memory/memory-types";
@@ -15,7 +16,6 @@ import { reindexStep, type ReindexStep } from "../lib/memory/reindex";
 import { runRetention } from "../lib/memory/retention";
 import { staleStatistics } from "../lib/memory/stale-statistics";
 import { VectorStoreMemoryIndex } from "../lib/memory/vector-store-memory-index";
-import { sessionOwnerOf } from "../lib/kernel/caller";
 import { callerOf, type SecuredMeta } from "../lib/security/security-guard";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
@@ -94,29 +94,14 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		return named;
 	}
 
-	/**
-	 * Which chat session a call is about: a person's own (the token's identity), never one
-	 * they name; an agent names whose session it keeps (its runtime names the task's caller)
-	 * or, naming none, its own; an operator inside the cluster may name any owner.
-	 */
+	/** Whose chat session a call is about (lib/memory/session-owner.ts). */
 	function sessionOwner(ctx: Params<{ owner?: string }>): Omit<SessionKey, "sessionId"> {
 		const agentId = ownerOf(ctx);
-		const caller = callerOf(ctx);
-		const named = ctx.params.owner;
-		if (named !== undefined && caller.kind !== "agent" && ctx.meta.user) {
-			throw new MemoryInvalidError("owner", `is your token's own; an admin reads another's session at GET /api/v1/agents/${agentId}/all-sessions/:owner/:sessionId`);
-		}
-		return { agentId, owner: named ?? sessionOwnerOf(caller) };
+		return { agentId, owner: sessionOwnerFor(callerOf(ctx), ctx.meta.user !== undefined, ctx.params.owner, agentId) };
 	}
 
 	function sessionKeyOf(ctx: Params<{ sessionId: string; owner?: string }>): SessionKey {
 		return { ...sessionOwner(ctx), sessionId: ctx.params.sessionId };
-	}
-
-	/** A person's view of a session: an empty one is not theirs (or does not exist), and the answer does not say which. */
-	function existing(key: SessionKey, window: HistoryWindow): HistoryWindow {
-		if (window.total === 0 && window.summary === null) throw new SessionNotFoundError(key.agentId, key.sessionId);
-		return window;
 	}
 
 	async function visibilityOf(agentId: string): Promise<Visibility> {
@@ -404,7 +389,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 					const key = sessionKeyOf(ctx);
 					const window = await conversations.window(key, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW);
 					// The agent's runtime starts a session by reading it: empty is new, not missing.
-					return ctx.meta.user && callerOf(ctx).kind !== "agent" ? existing(key, window) : window;
+					return ctx.meta.user && callerOf(ctx).kind !== "agent" ? existingSession(key, window) : window;
 				}
 			},
 
@@ -453,7 +438,7 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 				async handler(ctx: Context<{ agentId: string; owner: string; sessionId: string; window?: number }>) {
 					const { agentId, owner, sessionId } = ctx.params;
 					const key = { agentId, owner, sessionId };
-					return { owner, ...existing(key, await conversations.window(key, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW)) };
+					return { owner, ...existingSession(key, await conversations.window(key, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW)) };
 				}
 			},
 
