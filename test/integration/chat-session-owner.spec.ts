@@ -4,6 +4,7 @@ import type { AuditRecord } from "../../lib/security/audit-log";
 import { startOpenAIServer, type OpenAIServer } from "../support/llm-wire/openai-server";
 import { FAST_AGENT_ENV, FIXTURE_AGENTS, echoManifest, post, spawnAgent, task, untilState } from "../support/agents";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
+import { connect } from "../support/ws-client";
 
 interface HistoryWindow {
 	sessionId: string;
@@ -129,6 +130,19 @@ describe("chat sessions belong to the token that started them", () => {
 		expect(lastPrompt()).toContain("The launch is on the 14th.");
 		expect(lastPrompt()).not.toContain("Any launch?");
 		expect((await history(a.token, "ops-desk")).body.total).toBe(4);
+	});
+
+	it("WebSocket agent_chat: B naming A's session over the socket is shown none of it, and A's history is unchanged", async () => {
+		upstream.script({ kind: "text", text: "Noted: osprey." });
+		expect((await chat(a.token, { message: "My code word is osprey.", sessionId: "socket" })).status).toBe(200);
+
+		upstream.script({ kind: "text", text: "I have no code word of yours." });
+		const c = await connect(`${t.url.replace("http", "ws")}/ws`, { authorization: `Bearer ${b.token}` });
+		c.send({ type: "agent_chat", id: "w1", payload: { agentId: "keeper", message: "What is my code word?", sessionId: "socket" } });
+		expect(await c.next("result")).toMatchObject({ id: "w1", payload: { answer: "I have no code word of yours.", sessionId: "socket" } });
+		c.ws.close();
+		expect(lastPrompt()).not.toContain("osprey");
+		expect(contents((await history(a.token, "socket")).body)).toEqual(["My code word is osprey.", "Noted: osprey."]);
 	});
 
 	it("an agent chatting with another through ctx keeps a session of its own identity, apart from the people's of the same name", async () => {
