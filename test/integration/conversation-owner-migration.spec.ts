@@ -7,7 +7,7 @@ import { MemoryCipher } from "../../lib/memory/memory-crypto";
 
 const KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 /** The migration that gave sessions an owner. */
-const OWNERS = 17;
+const OWNERS = 18;
 
 /** Chat history kept before sessions had owners survives the upgrade, whole and readable, under `unowned`. */
 describe("the migration that gives chat sessions an owner", () => {
