@@ -54,8 +54,9 @@ export interface AgentContext {
 		forget(id: string): Promise<unknown>;
 		list(query?: Record<string, unknown>): Promise<unknown>;
 		/** A chat session's recent messages and the running summary of older ones. */
-		history(sessionId: string, window?: number): Promise<unknown>;
-		appendHistory(sessionId: string, messages: { role: "user" | "assistant" | "system" | "tool"; content: string }[]): Promise<unknown>;
+		/** `owner`: whose session (e.g. the task's caller); the agent's own when absent. */
+		history(sessionId: string, window?: number, owner?: string): Promise<unknown>;
+		appendHistory(sessionId: string, messages: { role: "user" | "assistant" | "system" | "tool"; content: string }[], owner?: string): Promise<unknown>;
 	};
 	tools: {
 		list(): Promise<unknown>;

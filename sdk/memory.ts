@@ -2,12 +2,12 @@
  * Agents' memories and chat sessions over REST. Reached as `client.memory` on
  * AgentOSHttpClient; every call names the agent whose memories it is about.
  */
-import type { HistoryWindow } from "../lib/memory/conversation-store";
+import type { HistoryWindow, SessionSummary } from "../lib/memory/conversation-store";
 import type { RankedHit } from "../lib/memory/hybrid-ranking";
 import type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
 import type { ReindexStep } from "../lib/memory/reindex";
 
-export type { HistoryWindow } from "../lib/memory/conversation-store";
+export type { HistoryWindow, SessionSummary } from "../lib/memory/conversation-store";
 export type { RankedHit } from "../lib/memory/hybrid-ranking";
 export type { Memory, MemoryScope, MemoryType, NewMemory } from "../lib/memory/memory-types";
 export type { ReindexStep } from "../lib/memory/reindex";
@@ -72,10 +72,12 @@ export class MemoryClient {
 		return this.request("POST", "/api/v1/memory/reindex", opts);
 	}
 
-	sessions(agentId: string): Promise<{ items: { sessionId: string; messages: number; lastAt: string }[] }> {
+	/** The token's own chat sessions with the agent (another token's are never listed). */
+	sessions(agentId: string): Promise<{ items: SessionSummary[] }> {
 		return this.request("GET", `${base(agentId)}/sessions`);
 	}
 
+	/** One of the token's own sessions; a session that is not the token's fails with 404 SESSION_NOT_FOUND. */
 	history(agentId: string, sessionId: string, window?: number): Promise<HistoryWindow> {
 		return this.request("GET", `${base(agentId)}/sessions/${encodeURIComponent(sessionId)}${queryString({ window })}`);
 	}

@@ -2,12 +2,13 @@ import crypto from "node:crypto";
 import { Readable } from "node:stream";
 import type { Context, Logger, ServiceSchema } from "moleculer";
 import type { Kernel } from "../lib/kernel/kernel";
-import { ConversationStore, HISTORY_ROLES, type HistoryRole } from "../lib/memory/conversation-store";
+import { ConversationStore, HISTORY_ROLES, type HistoryRole, type SessionKey } from "../lib/memory/conversation-store";
 import { foldIntoSummary } from "../lib/memory/conversation-summary";
 import { rankHits, type Candidate } from "../lib/memory/hybrid-ranking";
 import { LocalMemoryIndex } from "../lib/memory/local-memory-index";
 import { MemoryCipher } from "../lib/memory/memory-crypto";
-import { MemoryForbiddenError, MemoryInvalidError, MemoryNotFoundError } from "../lib/memory/memory-errors";
+import { MemoryForbiddenError, MemoryInvalidError, MemoryNotFoundError, SessionNotFoundError } from "../lib/memory/memory-errors";
+import { existingSession, sessionOwnerFor } from "../lib/memory/session-owner";
 import type { MemoryIndex } from "../lib/memory/memory-index";
 import { MemoryStore, type MemoryRecord } from "../lib/memory/memory-store";
 import { MEMORY_SCOPES, MEMORY_TYPES, type IndexEntry, type Memory, type MemoryScope, type MemoryType, type NewMemory, type Visibility } from "../lib/memory/memory-types";
@@ -31,6 +32,10 @@ const CANDIDATES_PER_HIT = 3;
 const MIN_CANDIDATES = 30;
 
 const AGENT_ID = { type: "string", min: 1, max: 100, optional: true } as const;
+const SESSION_ID = { type: "string", min: 1, max: 200 } as const;
+/** Whose session: named by agents (their runtime names the task's caller) and operators inside the cluster, never by a token. */
+const SESSION_OWNER = { type: "string", min: 1, max: 200, optional: true } as const;
+const WINDOW = { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true } as const;
 const TYPE = { type: "enum", values: [...MEMORY_TYPES] } as const;
 const SCOPE = { type: "enum", values: [...MEMORY_SCOPES] } as const;
 const NEW_MEMORY = {
@@ -87,6 +92,16 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 		}
 		if (!named) throw new MemoryInvalidError("agentId", "is required: whose memories?");
 		return named;
+	}
+
+	/** Whose chat session a call is about (lib/memory/session-owner.ts). */
+	function sessionOwner(ctx: Params<{ owner?: string }>): Omit<SessionKey, "sessionId"> {
+		const agentId = ownerOf(ctx);
+		return { agentId, owner: sessionOwnerFor(callerOf(ctx), ctx.meta.user !== undefined, ctx.params.owner, agentId) };
+	}
+
+	function sessionKeyOf(ctx: Params<{ sessionId: string; owner?: string }>): SessionKey {
+		return { ...sessionOwner(ctx), sessionId: ctx.params.sessionId };
 	}
 
 	async function visibilityOf(agentId: string): Promise<Visibility> {
@@ -347,56 +362,83 @@ export default function createMemoryService(kernel: Kernel): ServiceSchema {
 				retryPolicy: { enabled: false },
 				params: {
 					agentId: AGENT_ID,
-					sessionId: { type: "string", min: 1, max: 200 },
+					sessionId: SESSION_ID,
+					owner: SESSION_OWNER,
 					messages: { type: "array", min: 1, max: 100, items: { type: "object", props: { role: { type: "enum", values: [...HISTORY_ROLES] }, content: { type: "string", max: 1_000_000 } } } }
 				},
-				async handler(ctx: Params<{ sessionId: string; messages: { role: HistoryRole; content: string }[] }>) {
-					const agentId = ownerOf(ctx);
-					const seqs = await conversations.append(agentId, ctx.params.sessionId, ctx.params.messages);
-					await foldIntoSummary(conversations, agentId, ctx.params.sessionId, seqs[seqs.length - 1], {
+				async handler(ctx: Params<{ sessionId: string; owner?: string; messages: { role: HistoryRole; content: string }[] }>) {
+					const key = sessionKeyOf(ctx);
+					const seqs = await conversations.append(key, ctx.params.messages);
+					await foldIntoSummary(conversations, key, seqs[seqs.length - 1], {
 						window: config.MEMORY_HISTORY_WINDOW,
 						summarize: prompt =>
 							ctx
-								.call<{ content: string | null }, object>("mal.chat", { messages: prompt, agentId, maxTokens: 400 }, { meta: { caller: undefined } })
+								.call<{ content: string | null }, object>("mal.chat", { messages: prompt, agentId: key.agentId, maxTokens: 400 }, { meta: { caller: undefined } })
 								.then(r => r.content ?? "")
-					}).catch((err: Error) => this.logger.warn(`Summary of session ${ctx.params.sessionId} of ${agentId} failed; the full history is kept: ${err.message}`));
-					return { sessionId: ctx.params.sessionId, seqs };
+					}).catch((err: Error) => this.logger.warn(`Summary of session ${key.sessionId} of ${key.agentId} failed; the full history is kept: ${err.message}`));
+					return { sessionId: key.sessionId, seqs };
 				}
 			},
 
 			history: {
 				rest: "GET /agents/:agentId/sessions/:sessionId",
-				description: "A conversation session's messages and running summary, the latest window of them.",
+				description: "One of your conversation sessions with an agent: its messages and running summary, the latest window of them.",
 				...READS,
-				params: {
-					agentId: AGENT_ID,
-					sessionId: { type: "string", min: 1, max: 200 },
-					window: { type: "number", integer: true, min: 1, max: 1000, optional: true, convert: true }
-				},
-				handler(ctx: Params<{ sessionId: string; window?: number }>) {
-					return conversations.window(ownerOf(ctx), ctx.params.sessionId, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW);
+				params: { agentId: AGENT_ID, sessionId: SESSION_ID, owner: SESSION_OWNER, window: WINDOW },
+				async handler(ctx: Params<{ sessionId: string; owner?: string; window?: number }>) {
+					const key = sessionKeyOf(ctx);
+					const window = await conversations.window(key, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW);
+					// The agent's runtime starts a session by reading it: empty is new, not missing.
+					return ctx.meta.user && callerOf(ctx).kind !== "agent" ? existingSession(key, window) : window;
 				}
 			},
 
 			sessions: {
 				rest: "GET /agents/:agentId/sessions",
-				description: "An agent's conversation sessions with their message counts, most recent first.",
+				description: "Your conversation sessions with an agent, with their message counts, most recent first.",
 				...READS,
-				params: { agentId: AGENT_ID },
-				async handler(ctx: Params<object>) {
-					return { items: await conversations.sessions(ownerOf(ctx)) };
+				params: { agentId: AGENT_ID, owner: SESSION_OWNER },
+				async handler(ctx: Params<{ owner?: string }>) {
+					const { agentId, owner } = sessionOwner(ctx);
+					return { items: await conversations.sessions(agentId, owner) };
 				}
 			},
 
 			forgetSession: {
 				rest: "DELETE /agents/:agentId/sessions/:sessionId",
-				description: "Deletes one of an agent's conversation sessions with its summary.",
+				description: "Deletes one of your conversation sessions with an agent, with its summary.",
 				...WRITES,
-				params: { agentId: AGENT_ID, sessionId: { type: "string", min: 1, max: 200 } },
-				async handler(ctx: Params<{ sessionId: string }>) {
-					const removed = await conversations.remove(ownerOf(ctx), ctx.params.sessionId);
-					if (!removed) throw new MemoryNotFoundError(`session ${ctx.params.sessionId}`);
+				params: { agentId: AGENT_ID, sessionId: SESSION_ID, owner: SESSION_OWNER },
+				async handler(ctx: Params<{ sessionId: string; owner?: string }>) {
+					const key = sessionKeyOf(ctx);
+					const removed = await conversations.remove(key);
+					if (!removed) throw new SessionNotFoundError(key.agentId, key.sessionId);
 					return { forgotten: removed };
+				}
+			},
+
+			/** Support: every identity's sessions. Admins only, and audited, as reading another's is. */
+			allSessions: {
+				rest: "GET /agents/:agentId/all-sessions",
+				description: "Every conversation session with an agent and the identity it belongs to, for support (admin; audited).",
+				scope: "admin",
+				audit: true,
+				params: { agentId: { type: "string", min: 1, max: 100 } },
+				async handler(ctx: Context<{ agentId: string }>) {
+					return { items: await conversations.sessions(ctx.params.agentId) };
+				}
+			},
+
+			anySession: {
+				rest: "GET /agents/:agentId/all-sessions/:owner/:sessionId",
+				description: "Any identity's conversation session with an agent, for support; `unowned` names those kept before sessions had owners (admin; audited).",
+				scope: "admin",
+				audit: true,
+				params: { agentId: { type: "string", min: 1, max: 100 }, owner: { type: "string", min: 1, max: 200 }, sessionId: SESSION_ID, window: WINDOW },
+				async handler(ctx: Context<{ agentId: string; owner: string; sessionId: string; window?: number }>) {
+					const { agentId, owner, sessionId } = ctx.params;
+					const key = { agentId, owner, sessionId };
+					return { owner, ...existingSession(key, await conversations.window(key, ctx.params.window ?? config.MEMORY_HISTORY_WINDOW)) };
 				}
 			},
 

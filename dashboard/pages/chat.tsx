@@ -5,7 +5,7 @@
  * tokens and cost. Sessions are listed and resumable (GET /agents/:id/sessions).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { sdk, shown, type ShownError } from "../api";
+import { AgentOSApiError, sdk, shown, type ShownError } from "../api";
 import type { AgentChatAnswer, AgentChatEvent } from "../../sdk/http-client";
 import { AgentSelect } from "../components/agent-select";
 import { ErrorBanner } from "../components/error-banner";
@@ -76,12 +76,18 @@ export function ChatPage({ params }: PageProps) {
 	);
 }
 
+/** A session of this token's that has no messages yet (or another token's, which the server never shows) starts empty. */
+function notYetSaid(err: unknown): undefined {
+	if (err instanceof AgentOSApiError && err.type === "SESSION_NOT_FOUND") return undefined;
+	throw err;
+}
+
 function ChatWith({ agentId, sessionId }: { agentId: string; sessionId: string }) {
 	// What the session said before this page opened, then what is said here (kept apart: the history may load after a message is sent).
 	const [turns, setTurns] = useState<Turn[]>([]);
 	const [sessionsVersion, setSessionsVersion] = useState(0);
 	const canRead = can("memory:read");
-	const history = useLoad(() => (canRead ? sdk().memory.history(agentId, sessionId) : Promise.resolve(undefined)), [agentId, sessionId, canRead]);
+	const history = useLoad(() => (canRead ? sdk().memory.history(agentId, sessionId).catch(notYetSaid) : Promise.resolve(undefined)), [agentId, sessionId, canRead]);
 	const past: Turn[] = (history.data?.messages ?? []).filter(m => m.role === "user" || m.role === "assistant").map(m => ({ role: m.role as Turn["role"], text: m.content, tools: [] }));
 	return (
 		<div class="chat-layout">

@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../mal/types";
-import type { ConversationStore, HistoryMessage } from "./conversation-store";
+import type { ConversationStore, HistoryMessage, SessionKey } from "./conversation-store";
 
 /** Summaries are rewritten in steps of half a window, not after every message. */
 const STEP_FRACTION = 0.5;
@@ -28,14 +28,14 @@ export function extractiveSummary(previous: string | null, messages: HistoryMess
  * summary. `total` is the session's message count (its last seq: seqs run from 1).
  * Returns whether the summary changed.
  */
-export async function foldIntoSummary(store: ConversationStore, agentId: string, sessionId: string, total: number, options: SummaryOptions): Promise<boolean> {
+export async function foldIntoSummary(store: ConversationStore, key: SessionKey, total: number, options: SummaryOptions): Promise<boolean> {
 	const outside = total - options.window;
 	const step = Math.max(1, Math.floor(options.window * STEP_FRACTION));
 	// Most appends end here, without reading anything: not even half a window has slid out.
 	if (outside < step) return false;
-	const current = await store.summary(agentId, sessionId);
+	const current = await store.summary(key);
 	if (outside - current.summaryCovers < step) return false;
-	const folding = await store.between(agentId, sessionId, current.summaryCovers, outside);
+	const folding = await store.between(key, current.summaryCovers, outside);
 	if (!folding.length) return false;
 	const prompt: ChatMessage[] = [
 		{
@@ -49,6 +49,6 @@ export async function foldIntoSummary(store: ConversationStore, agentId: string,
 		() => ""
 	);
 	const summary = asked || extractiveSummary(current.summary, folding);
-	await store.saveSummary(agentId, sessionId, summary.slice(0, MAX_SUMMARY_CHARS), folding[folding.length - 1].seq);
+	await store.saveSummary(key, summary.slice(0, MAX_SUMMARY_CHARS), folding[folding.length - 1].seq);
 	return true;
 }

@@ -6,6 +6,16 @@ export class MemoryNotFoundError extends Errors.MoleculerClientError {
 	}
 }
 
+/**
+ * No session of this name belongs to the caller. Another identity's session of the same
+ * name answers the same, so an answer never tells whether someone else has one.
+ */
+export class SessionNotFoundError extends Errors.MoleculerClientError {
+	constructor(agentId: string, sessionId: string) {
+		super(`Agent ${agentId} has no chat session ${sessionId} of yours (sessions belong to the token that started them)`, 404, "SESSION_NOT_FOUND", { agentId, sessionId });
+	}
+}
+
 /** Bad input that the parameter schema cannot express (a blank query, content too large…). */
 export class MemoryInvalidError extends Errors.MoleculerClientError {
 	constructor(field: string, message: string, code = 422) {

@@ -53,7 +53,7 @@ describe("memory on two nodes sharing a real PostgreSQL over a real NATS", () =>
 		await post(b, "/api/v1/agents/pg-agent/memories", { content: "Invoices are sent on the 28th of each month", type: "procedural" });
 		const hits = (await a.json<{ hits: RankedHit[] }>("/api/v1/agents/pg-agent/memories/search?q=invoices")).hits;
 		expect(hits[0].why.words).toEqual(["invoic"]);
-		await a.node.broker.call("memory.appendHistory", { agentId: "pg-agent", sessionId: "s", messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] });
+		await a.node.broker.call("memory.appendHistory", { agentId: "pg-agent", owner: "admin", sessionId: "s", messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] });
 		expect((await b.json<{ total: number }>("/api/v1/agents/pg-agent/sessions/s")).total).toBe(2);
 	});
 });

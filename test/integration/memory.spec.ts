@@ -220,8 +220,10 @@ describe("memory", () => {
 
 	it("keeps chat history per session: a sliding window and a running summary of what slid out", async () => {
 		const append = (sessionId: string, from: number, n: number) =>
+			// Inside the cluster an operator names whose session it is: here the admin's, read over REST below.
 			t.node.broker.call("memory.appendHistory", {
 				agentId: "talker",
+				owner: "admin",
 				sessionId,
 				messages: Array.from({ length: n }, (_, i) => ({ role: (from + i) % 2 ? "assistant" : "user", content: `Message ${from + i}. It says something about topic ${from + i}.` }))
 			});
@@ -242,7 +244,9 @@ describe("memory", () => {
 			["s2", 1]
 		]);
 		expect((await t.request("/api/v1/agents/talker/sessions/s2", { method: "DELETE" })).status).toBe(200);
-		expect((await t.json<HistoryWindow>("/api/v1/agents/talker/sessions/s2")).total).toBe(0);
+		const gone = await t.request("/api/v1/agents/talker/sessions/s2");
+		expect(gone.status).toBe(404);
+		expect(((await gone.json()) as ErrorBody).error.type).toBe("SESSION_NOT_FOUND");
 	});
 });
 
@@ -276,7 +280,7 @@ describe("memory encrypted at rest", () => {
 		expect(found.hits[0].memory.content).toBe(secret);
 		expect(found.hits[0].why.text).toBe(0);
 
-		await t.node.broker.call("memory.appendHistory", { agentId: "vault", sessionId: "s", messages: [{ role: "user", content: "my pin is 4321" }] });
+		await t.node.broker.call("memory.appendHistory", { agentId: "vault", owner: "admin", sessionId: "s", messages: [{ role: "user", content: "my pin is 4321" }] });
 		const history = await t.node.kernel.db.query<{ content: string }>("SELECT content FROM conversation_messages WHERE agent_id = 'vault'");
 		expect(history.rows[0].content).not.toContain("4321");
 		expect((await t.json<HistoryWindow>("/api/v1/agents/vault/sessions/s")).messages[0].content).toBe("my pin is 4321");
@@ -295,7 +299,7 @@ describe("memory encrypted at rest", () => {
 
 	it("answers MEMORY_LOCKED for encrypted memories and chat history alike on a node restarted without the key", async () => {
 		const memory = (await store(t, "keyless", { content: "the safe code is 0815" })).body;
-		await t.node.broker.call("memory.appendHistory", { agentId: "keyless", sessionId: "s", messages: [{ role: "user", content: "my pin is 4321" }] });
+		await t.node.broker.call("memory.appendHistory", { agentId: "keyless", owner: "admin", sessionId: "s", messages: [{ role: "user", content: "my pin is 4321" }] });
 		const { dataDir } = t;
 		await t.stop();
 		t = await startTestNode({ AGENTOS_DATA_DIR: dataDir });
