@@ -30,6 +30,7 @@ import { UsageStore, type UsageRecord } from "../lib/mal/usage-store";
 import type { ChatResult, StreamLine } from "../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
+import { check } from "./lib/check";
 import { median, quantileSorted } from "./lib/stats";
 import { log, row, type Row } from "./lib/table";
 
@@ -142,10 +143,6 @@ async function* lines(stream: Readable): AsyncGenerator<string> {
 }
 
 const ms = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(3)} ms`;
-
-function check(condition: boolean, message: string): asserts condition {
-	if (!condition) throw new Error(message);
-}
 
 export default async function mal(): Promise<Row[]> {
 	log(`  ${ROUNDS} rounds, interleaved; per variant and round: ${CALLS} chat calls, ${STREAMS} streams, ${HTTP_CALLS} HTTP calls (a third as many warm-up first); the median round is reported`);
