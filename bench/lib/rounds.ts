@@ -10,13 +10,32 @@ import { mean, msSince, now } from "./timing";
 
 export interface Variant {
 	label: string;
+	/** One call; with `timesItself`, it resolves to its own sample in ms (e.g. the time to a stream's first token). */
 	run(): Promise<unknown>;
+	timesItself?: boolean;
 }
 
-/** One round of one variant, in ms. */
+/** One round of one variant (or the median round), in ms. */
 export interface Sampled {
 	mean: number;
 	p50: number;
+	p99: number;
+	/** Samples (in a median round, of all rounds). */
+	n: number;
+	/** CPU time of this whole process (client, node, fake servers) per call: less swayed by other processes than wall time. */
+	cpu: number;
+}
+
+/** The figures of one round's samples, and the CPU time they took in all. */
+export function summarize(samples: readonly number[], cpuMs: number): Sampled {
+	const sorted = [...samples].sort((a, b) => a - b);
+	return { mean: mean(sorted), p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), n: sorted.length, cpu: cpuMs / sorted.length };
+}
+
+/** CPU time (user + system) of this process since `since`, in ms. */
+export function cpuMsSince(since: NodeJS.CpuUsage): number {
+	const used = process.cpuUsage(since);
+	return (used.user + used.system) / 1000;
 }
 
 export interface RoundsOptions {
@@ -34,7 +53,7 @@ export interface RoundsOptions {
 	order?: "interleaved" | "blocks";
 	/** Printed before each round's means (e.g. `overhead: `). */
 	prefix?: string;
-	/** After each round, e.g. to clear what a fake server recorded. */
+	/** After the warm-up and after each round, e.g. to clear what a fake server recorded. */
 	afterRound?(): void;
 }
 
@@ -42,23 +61,27 @@ export interface RoundsOptions {
 export async function measureRounds(variants: readonly Variant[], options: RoundsOptions): Promise<Map<string, Sampled[]>> {
 	const { calls, rounds: count, warmup = 0, order = "interleaved", prefix = "" } = options;
 	for (const v of variants) for (let i = 0; i < warmup; i++) await v.run();
+	options.afterRound?.();
 	const rounds = new Map<string, Sampled[]>(variants.map(v => [v.label, []]));
-	const timed = async (v: Variant, into: number[]) => {
-		const start = now();
-		await v.run();
-		into.push(msSince(start));
-	};
 	for (let round = 0; round < count; round++) {
-		const samples = new Map<string, number[]>(variants.map(v => [v.label, []]));
+		const samples = new Map<string, { ms: number[]; cpuMs: number }>(variants.map(v => [v.label, { ms: [], cpuMs: 0 }]));
+		const timed = async (v: Variant) => {
+			const into = samples.get(v.label)!;
+			const cpu = process.cpuUsage();
+			const start = now();
+			const result = await v.run();
+			into.ms.push(v.timesItself ? Number(result) : msSince(start));
+			into.cpuMs += cpuMsSince(cpu);
+		};
 		const at = (k: number, i: number) => variants[(k + i + round) % variants.length];
 		if (order === "interleaved") {
-			for (let i = 0; i < calls; i++) for (let k = 0; k < variants.length; k++) await timed(at(k, i), samples.get(at(k, i).label)!);
+			for (let i = 0; i < calls; i++) for (let k = 0; k < variants.length; k++) await timed(at(k, i));
 		} else {
-			for (let k = 0; k < variants.length; k++) for (let i = 0; i < calls; i++) await timed(at(k, 0), samples.get(at(k, 0).label)!);
+			for (let k = 0; k < variants.length; k++) for (let i = 0; i < calls; i++) await timed(at(k, 0));
 		}
 		for (const v of variants) {
-			const sorted = samples.get(v.label)!.sort((a, b) => a - b);
-			rounds.get(v.label)!.push({ mean: mean(sorted), p50: quantileSorted(sorted, 0.5) });
+			const { ms, cpuMs } = samples.get(v.label)!;
+			rounds.get(v.label)!.push(summarize(ms, cpuMs));
 		}
 		options.afterRound?.();
 		log(`  ${prefix}round ${round + 1}/${count}, mean ms: ${variants.map(v => `${v.label} ${rounds.get(v.label)![round].mean.toFixed(2)}`).join(", ")}`);
@@ -84,11 +107,12 @@ export function medianRoundPair(rounds: ReadonlyMap<string, readonly Sampled[]>,
 	return { base: b[mid.i], ours: o[mid.i], ratio: mid.ratio, ratios: ratios.map(r => r.ratio) };
 }
 
-/** A variant's median round (the median of the means and of the p50s apart). */
+/** A variant's median round: the median of each figure apart; `n` counts every sample. */
 export function medianRound(rounds: ReadonlyMap<string, readonly Sampled[]>, label: string): Sampled {
 	const r = rounds.get(label);
 	if (!r?.length) throw new RangeError(`no rounds of ${label}`);
-	return { mean: median(r.map(s => s.mean)), p50: median(r.map(s => s.p50)) };
+	const pick = (key: "mean" | "p50" | "p99" | "cpu") => median(r.map(s => s[key]));
+	return { mean: pick("mean"), p50: pick("p50"), p99: pick("p99"), n: r.reduce((sum, s) => sum + s.n, 0), cpu: pick("cpu") };
 }
 
 /** A signed difference for a note: `+1.20 ms`, `−0.30 ms`. */
