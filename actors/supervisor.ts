@@ -183,8 +183,9 @@ export class Supervisor {
 	/**
 	 * A durable task. Awaited: the agent's node writes it as running and runs it; a refusal
 	 * before that is recorded here, and a node lost under a written run is waited out (the
-	 * agent's next node resumes it). Handed over: written queued here, then given to the
-	 * agent's node, which takes it — or, if it cannot now, recovery does later.
+	 * agent's next node resumes it). Handed over: written as running by the agent's node
+	 * (this one, or in a cluster the one it asks); when that node cannot take it now, written
+	 * queued here and given to the agent's node, which takes it — or recovery does later.
 	 */
 	private async submitDurable(entry: TaskEntry, handedOver: boolean, deliver: Deliver, timeLimitMs: number): Promise<TaskAnswer> {
 		const { tasks, runs, logger } = this.deps;
@@ -229,7 +230,9 @@ export class Supervisor {
 			return true;
 		} catch (err) {
 			if (await this.deps.tasks.find(entry.id)) return true;
-			if ((err as { retryable?: boolean }).retryable || err instanceof AgentNotRunningError) return false;
+			// Checked by type: an error from another node arrives rebuilt, not as its class.
+			const { retryable, type } = err as { retryable?: boolean; type?: string };
+			if (retryable || type === "AGENT_NOT_RUNNING") return false;
 			await this.deps.runs.insertQueued(entry);
 			await this.deps.tasks.failQueued(entry.id, err as Error);
 			return true;

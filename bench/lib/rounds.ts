@@ -1,7 +1,7 @@
 /**
  * Rounds of sequential calls to several variants of one thing (a REST call and its
- * protocol twin, a durable agent and a volatile one), each round's mean and p50 per
- * variant, and the round to report a pair from. The benchmarks that compare variants
+ * protocol twin, a durable agent and a volatile one), each round's figures per variant
+ * (mean, p50, p99, CPU per call), and the round to report a pair from. The benchmarks that compare variants
  * share it, so each measures the same way.
  */
 import { median, quantileSorted } from "./stats";

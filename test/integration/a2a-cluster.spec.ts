@@ -1,4 +1,4 @@
-import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS, spawnAgent, untilState } from "../support/agents";
+import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS, post, spawnAgent, untilState } from "../support/agents";
 import { startNats, type NatsServer } from "../support/nats-server";
 import { createDatabase, startPostgres, type PostgresServer } from "../support/postgres-server";
 import { eventually, startTestNode, type TestNode } from "../support/test-node";
@@ -67,5 +67,31 @@ describe("A2A tasks across two nodes over a real NATS and PostgreSQL", () => {
 			expect(got.result).toMatchObject({ id: sent.result!.task!.id, status: { state: "TASK_STATE_COMPLETED" } });
 			expect(JSON.stringify(got.result)).toContain('"n":1');
 		}
+	});
+
+	it("queues an async task for an agent that is not running anywhere, and its node runs it once the agent starts", async () => {
+		await spawnAgent(a, echoManifest("later-echo", { runtime: "inprocess" }));
+		const { node } = await untilState(a, "later-echo", "running");
+		const other = node === "a2a-a" ? b : a;
+		await post(other, "/api/v1/agents/later-echo/stop", {});
+		await untilState(other, "later-echo", "stopped");
+
+		const sent = await post<{ taskId: string; status: string }>(other, "/api/v1/agents/later-echo/tasks", { task: { type: "echo", n: 3 }, async: true });
+		expect(sent.status).toBe(202);
+		expect((await other.json<{ status: string }>(`/api/v1/tasks/${sent.body.taskId}`)).status).toBe("queued");
+		await post(other, "/api/v1/agents/later-echo/start", {});
+		await eventually("the queued task to run", async () => (await other.json<{ status: string }>(`/api/v1/tasks/${sent.body.taskId}`)).status === "succeeded");
+	});
+
+	it("records an async task the agent's node refuses (a task type it does not take) as failed, naming the field", async () => {
+		await spawnAgent(a, echoManifest("picky-echo", { runtime: "inprocess", taskTypes: { echo: {} } }));
+		const { node } = await untilState(a, "picky-echo", "running");
+		const other = node === "a2a-a" ? b : a;
+		await eventually("the other node to see the agent", () => other.node.broker.registry.getActionEndpoints("agent.picky-echo.ask")?.hasAvailable() === true);
+
+		const sent = await post<{ taskId: string }>(other, "/api/v1/agents/picky-echo/tasks", { task: { type: "dance" }, async: true });
+		expect(sent.status).toBe(202);
+		const recorded = await other.json<{ status: string; error: { type: string; message: string } }>(`/api/v1/tasks/${sent.body.taskId}`);
+		expect(recorded).toMatchObject({ status: "failed", error: { type: "TASK_INVALID", message: expect.stringContaining("does not accept task type") } });
 	});
 });
