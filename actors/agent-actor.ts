@@ -17,13 +17,14 @@ export interface AskParams {
 	envelope?: Envelope;
 	/** Set by the supervisor when it has recorded the task, or names the durable task to run. */
 	taskId?: string;
-	/** A durable task: written here and run (`start`), or taken from the queue (`take`). */
+	/** A durable task: written here and run (`start`; `handOver`: answered once written), or taken from the queue (`take`). */
 	durable?: DurableAsk;
 }
 
 /** How a durable task reaches the agent's actor. */
 export type DurableAsk =
 	| { mode: "start"; awaited: true; contextId?: string; protocolState?: unknown }
+	| { mode: "handOver"; awaited: false; contextId?: string; protocolState?: unknown }
 	| { mode: "take"; awaited: boolean };
 
 export interface TellParams {
@@ -121,7 +122,10 @@ export function createAgentActor(runtime: AgentRuntime, deps: ActorDeps): Servic
 					if (durable && named) {
 						const options = { parent: ctx, timeoutMs: ctx.params.timeoutMs, awaited: durable.awaited };
 						if (durable.mode === "take") return deps.runs.take(runtime, named, options);
-						return deps.runs.start(runtime, { id: named, agentId: manifest.id, task, caller, contextId: durable.contextId, protocolState: durable.protocolState }, options);
+						const entry = { id: named, agentId: manifest.id, task, caller, contextId: durable.contextId, protocolState: durable.protocolState };
+						// Nobody waits for its end: no parent, whose deadline is the hand-over's (as on the supervisor's own node).
+						if (durable.mode === "handOver") return deps.runs.handOver(runtime, entry);
+						return deps.runs.start(runtime, entry, options);
 					}
 					const parent = askingStep(ctx);
 					if (parent && manifest.durable !== false) {

@@ -69,6 +69,9 @@ export type TaskAnswer = { taskId: string; status: "queued" } | { taskId: string
 /** How the agent's actor is asked to run a task: with no record (not durable), or durable: written there, or taken from the queue. */
 export type AskTask = (taskId: string, durable?: DurableAsk) => Promise<unknown>;
 
+/** Gives the task to the agent's actor, wherever it runs; in a cluster waiting up to `waitMs` for an agent between nodes. */
+type Deliver = (durable?: DurableAsk, waitMs?: number) => Promise<unknown>;
+
 /**
  * The supervisor of the agents of this node and the registry of all: launches each as
  * an actor service `agent.<id>`, records desired and actual state, persists every
@@ -164,8 +167,8 @@ export class Supervisor {
 		const row = this.across || !local ? await this.deps.agents.get(id) : undefined;
 		const taskId = named.taskId ?? TaskStore.newId();
 		const entry = { id: taskId, agentId: id, task, caller, contextId: named.contextId, protocolState: named.protocolState };
-		const deliver = (durable?: DurableAsk) =>
-			row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, this.deps.config.CLUSTER_TASK_WAIT_MS, () => ask(taskId, durable)) : ask(taskId, durable);
+		const deliver: Deliver = (durable, waitMs = this.deps.config.CLUSTER_TASK_WAIT_MS) =>
+			row && this.across ? deliverAcrossNodes(this.deps.broker.registry, row, waitMs, () => ask(taskId, durable)) : ask(taskId, durable);
 		const manifest = local?.manifest ?? row?.manifest;
 		if (manifest && manifest.durable !== false) return this.submitDurable(entry, handedOver, deliver, Math.min(manifest.limits.timeoutMs, this.deps.config.MAX_AGENT_TASK_TIMEOUT_MS));
 		const run = () => deliver();
@@ -180,10 +183,11 @@ export class Supervisor {
 	/**
 	 * A durable task. Awaited: the agent's node writes it as running and runs it; a refusal
 	 * before that is recorded here, and a node lost under a written run is waited out (the
-	 * agent's next node resumes it). Handed over: written queued here, then given to the
-	 * agent's node, which takes it — or, if it cannot now, recovery does later.
+	 * agent's next node resumes it). Handed over: written as running by the agent's node
+	 * (this one, or in a cluster the one it asks); when that node cannot take it now, written
+	 * queued here and given to the agent's node, which takes it — or recovery does later.
 	 */
-	private async submitDurable(entry: TaskEntry, handedOver: boolean, deliver: (durable: DurableAsk) => Promise<unknown>, timeLimitMs: number): Promise<TaskAnswer> {
+	private async submitDurable(entry: TaskEntry, handedOver: boolean, deliver: Deliver, timeLimitMs: number): Promise<TaskAnswer> {
 		const { tasks, runs, logger } = this.deps;
 		const taskId = entry.id;
 		if (!handedOver) {
@@ -202,6 +206,9 @@ export class Supervisor {
 			await this.durable.handOver(local, entry);
 			return { taskId, status: "queued" };
 		}
+		// In a cluster the agent's node writes it as running and runs it: two writes, as an awaited task has, not three
+		// (queued here, taken there, ended). Queued here only when that node cannot take it now.
+		if (this.across && (await this.handOverToNode(entry, deliver))) return { taskId, status: "queued" };
 		await runs.insertQueued(entry);
 		deliver({ mode: "take", awaited: false }).catch(async (err: Error & { retryable?: boolean }) => {
 			// Refused for good (an invalid task): it fails; otherwise it waits queued for the agent's node to take it.
@@ -209,6 +216,27 @@ export class Supervisor {
 			await tasks.failQueued(taskId, err).catch((e: Error) => logger.error(`Could not record the refusal of task ${taskId}: ${e.message}`));
 		});
 		return { taskId, status: "queued" };
+	}
+
+	/**
+	 * Hands a new durable task to its agent's node, which answers once it has written the run
+	 * (it runs it, or recovery resumes it). True when the task is written, false when it is
+	 * to be queued here for the agent's next node (not running anywhere now, its node busy or
+	 * gone). A task refused for good (an invalid task) is written as failed, as a queued one is.
+	 */
+	private async handOverToNode(entry: TaskEntry, deliver: Deliver): Promise<boolean> {
+		try {
+			await deliver({ mode: "handOver", awaited: false, contextId: entry.contextId, protocolState: entry.protocolState }, 0);
+			return true;
+		} catch (err) {
+			if (await this.deps.tasks.find(entry.id)) return true;
+			// Checked by type: an error from another node arrives rebuilt, not as its class.
+			const { retryable, type } = err as { retryable?: boolean; type?: string };
+			if (retryable || type === "AGENT_NOT_RUNNING") return false;
+			await this.deps.runs.insertQueued(entry);
+			await this.deps.tasks.failQueued(entry.id, err as Error);
+			return true;
+		}
 	}
 
 	/** Desired state running, and a fresh start: a restart (clean crash count) here or on its node, or a placement. */

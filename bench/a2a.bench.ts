@@ -5,15 +5,19 @@
  * Both are sequential HTTP requests with the same token; the A2A one also keeps the
  * protocol's record of the task (history, artifacts) beside it. Also shown: the same
  * message through the official SDK client (`@a2a-js/sdk/client`), and GetTask.
- * Knobs: BENCH_A2A_CALLS (default 500 timed calls per round, a fifth as many warm-up),
- * BENCH_ROUNDS (default 3, the median round reported).
+ * Each round calls the variants in turn, call by call (the order rotating), so load on a
+ * shared machine falls on all of them alike; each comparison reports the round with the
+ * median ratio. Knobs: BENCH_A2A_CALLS (default 500 timed calls per variant and round, a
+ * fifth as many warm-up), BENCH_ROUNDS (default 3).
  */
 import { Role } from "@a2a-js/sdk";
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
 import { echoManifest, FAST_AGENT_ENV, FIXTURE_AGENTS, spawnAgent, untilState } from "../test/support/agents";
 import { startTestNode } from "../test/support/test-node";
-import { measure, medianStats, type Stats } from "./lib/stats";
+import { check } from "./lib/check";
+import { measureRounds, medianRoundPair, type RoundPair } from "./lib/rounds";
 import { log, row, type Row } from "./lib/table";
+import { positiveInt } from "./lib/timing";
 
 export const title = "A2A server: SendMessage against the same task over REST";
 
@@ -21,15 +25,6 @@ const CALLS = positiveInt(process.env.BENCH_A2A_CALLS, 500);
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 3);
 const WARMUP = Math.max(10, Math.round(CALLS / 5));
 const TARGET = 1.2;
-
-function positiveInt(value: string | undefined, fallback: number): number {
-	const n = Number(value);
-	return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
-function check(condition: boolean, message: string): asserts condition {
-	if (!condition) throw new Error(message);
-}
 
 const TASK = { type: "echo", text: "ping" };
 
@@ -75,22 +70,29 @@ export default async function run(): Promise<Row[]> {
 			await res.json();
 		};
 
-		const runs: Record<"rest" | "a2a" | "sdk" | "get" | "restGet", Stats[]> = { rest: [], a2a: [], sdk: [], get: [], restGet: [] };
-		for (let round = 0; round < ROUNDS; round++) {
-			log(`  round ${round + 1}/${ROUNDS}: ${CALLS} calls each`);
-			// Alternated, so drift (a growing table, the machine's load) falls on both sides.
-			runs.rest.push(await measure(rest, { iterations: CALLS, warmup: WARMUP }));
-			runs.a2a.push(await measure(a2a, { iterations: CALLS, warmup: WARMUP }));
-			runs.sdk.push(await measure(sdk, { iterations: CALLS, warmup: WARMUP }));
-			runs.restGet.push(await measure(restGet, { iterations: CALLS, warmup: WARMUP }));
-			runs.get.push(await measure(getTask, { iterations: CALLS, warmup: WARMUP }));
-		}
-		const [r, a, s, rg, g] = [runs.rest, runs.a2a, runs.sdk, runs.restGet, runs.get].map(medianStats);
-		const note = (x: Stats) => `p50 ${(x.p50Us / 1000).toFixed(2)} ms, p99 ${(x.p99Us / 1000).toFixed(2)} ms`;
+		// GetTask and its REST twin read the last task SendMessage made: one exists before the rounds.
+		await a2a();
+		log(`  ${ROUNDS} rounds × ${CALLS} calls per variant, ${WARMUP} warm-up`);
+		const rounds = await measureRounds(
+			[
+				{ label: "rest", run: rest },
+				{ label: "a2a", run: a2a },
+				{ label: "sdk", run: sdk },
+				{ label: "rest-get", run: restGet },
+				{ label: "get", run: getTask }
+			],
+			{ calls: CALLS, rounds: ROUNDS, warmup: WARMUP }
+		);
+		const send = medianRoundPair(rounds, "rest", "a2a");
+		const viaSdk = medianRoundPair(rounds, "rest", "sdk");
+		const get = medianRoundPair(rounds, "rest-get", "get");
+		const ms = (x: number) => `${x.toFixed(2)} ms`;
+		const note = ({ base, ours, ratios }: RoundPair, a: string, b: string) =>
+			`p50 ${a} ${ms(ours.p50)}, ${b} ${ms(base.p50)}; ratios of the rounds ${ratios.map(r => r.toFixed(2)).join(", ")}`;
 		return [
-			row({ metric: "SendMessage (JSON-RPC) vs POST /agents/:id/tasks", baseline: r.meanUs / 1000, ours: a.meanUs / 1000, unit: "ms/call", target: `≤ ${TARGET}x`, met: a.meanUs / r.meanUs <= TARGET, note: `A2A ${note(a)}; REST ${note(r)}` }),
-			row({ metric: "SendMessage through the @a2a-js/sdk client vs REST", baseline: r.meanUs / 1000, ours: s.meanUs / 1000, unit: "ms/call", note: note(s) }),
-			row({ metric: "GetTask vs GET /api/v1/tasks/:id", baseline: rg.meanUs / 1000, ours: g.meanUs / 1000, unit: "ms/call", note: `A2A ${note(g)}; REST ${note(rg)}` })
+			row({ metric: "SendMessage (JSON-RPC) vs POST /agents/:id/tasks", baseline: send.base.mean, ours: send.ours.mean, unit: "ms/call", target: `≤ ${TARGET}x`, met: send.ratio <= TARGET, note: note(send, "A2A", "REST") }),
+			row({ metric: "SendMessage through the @a2a-js/sdk client vs REST", baseline: viaSdk.base.mean, ours: viaSdk.ours.mean, unit: "ms/call", note: note(viaSdk, "SDK", "REST") }),
+			row({ metric: "GetTask vs GET /api/v1/tasks/:id", baseline: get.base.mean, ours: get.ours.mean, unit: "ms/call", note: note(get, "A2A", "REST") })
 		];
 	} finally {
 		await t.stop();

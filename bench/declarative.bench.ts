@@ -26,9 +26,12 @@ import type { AgentView } from "../lib/cluster/agent-view";
 import type { ChatResult } from "../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
+import { check } from "./lib/check";
 import { collectGarbage } from "./lib/procs";
-import { median, quantileSorted } from "./lib/stats";
+import { diffMs, measureRounds, medianRound, pairRows } from "./lib/rounds";
+import { quantileSorted } from "./lib/stats";
 import { log, row, type Row } from "./lib/table";
+import { mean, msSince, now, positiveInt } from "./lib/timing";
 
 export const title = "Declarative agents";
 
@@ -46,21 +49,8 @@ const API_KEY = "sk-bench";
 const MESSAGE = "How fast is a declarative agent?";
 const EXPECTED = `echo: ${MESSAGE}`;
 
-function positiveInt(value: string | undefined, fallback: number): number {
-	const n = Number(value);
-	return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
-const now = () => process.hrtime.bigint();
-const msSince = (start: bigint) => Number(now() - start) / 1e6;
-const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
-const ms = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)} ms`;
-
-function check(condition: boolean, message: string): asserts condition {
-	if (!condition) throw new Error(message);
-}
 
 const manifestOf = (n: number) => ({ id: `d-${n}`, name: `D ${n}`, instructions: "You answer briefly.", memory: { recall: 0 } });
 
@@ -165,12 +155,7 @@ async function spawnRows(server: OpenAIServer): Promise<Row[]> {
 	}
 }
 
-interface Sampled {
-	mean: number;
-	p50: number;
-}
-
-/** Part 2: chat.send to three agents against mal.chat, interleaved rounds with the order rotating; the median round. */
+/** Part 2: chat.send to three agents against mal.chat, in rounds of each variant in turn (the order rotating); the median round. */
 async function chatRows(server: OpenAIServer): Promise<Row[]> {
 	const t = await nodeWith(server);
 	try {
@@ -199,56 +184,29 @@ async function chatRows(server: OpenAIServer): Promise<Row[]> {
 			const answer = await v.run();
 			check(answer === EXPECTED, `${v.label} answered ${JSON.stringify(answer)}, expected ${JSON.stringify(EXPECTED)}`);
 		}
-		for (const v of variants) for (let i = 0; i < WARMUP; i++) await v.run();
-		const rounds = new Map<string, Sampled[]>(variants.map(v => [v.label, []]));
-		for (let round = 0; round < ROUNDS; round++) {
-			for (let k = 0; k < variants.length; k++) {
-				const v = variants[(k + round) % variants.length];
-				const samples: number[] = [];
-				for (let i = 0; i < CHATS; i++) {
-					const start = now();
-					await v.run();
-					samples.push(msSince(start));
-				}
-				samples.sort((a, b) => a - b);
-				rounds.get(v.label)!.push({ mean: mean(samples), p50: quantileSorted(samples, 0.5) });
-				server.requests.length = 0; // the fake server records every request
-			}
-			log(`  chat: round ${round + 1}/${ROUNDS}, mean ms: ${variants.map(v => `${v.label} ${rounds.get(v.label)![round].mean.toFixed(2)}`).join(", ")}`);
-		}
-		const of = (label: string): Sampled => {
-			const r = rounds.get(label)!;
-			return { mean: median(r.map(s => s.mean)), p50: median(r.map(s => s.p50)) };
-		};
+		// A round's calls of one variant, then the next's (the order rotating by round); the fake server records every request.
+		const rounds = await measureRounds(variants, { calls: CHATS, rounds: ROUNDS, warmup: WARMUP, order: "blocks", prefix: "chat: ", afterRound: () => (server.requests.length = 0) });
+		const of = (label: string) => medianRound(rounds, label);
 		const base = of("mal");
 		const calls = `${ROUNDS} rounds × ${CHATS} sequential calls, median round`;
 		const loop = of("loop");
 		const history = of("history");
 		const recall = of("recall");
 		return [
-			row({
-				metric: "chat.send, no history, no recall (vs mal.chat), mean",
-				baseline: base.mean,
-				ours: loop.mean,
-				unit: "ms",
-				target: `≤ ${CHAT_TARGET}x`,
-				met: loop.mean / base.mean <= CHAT_TARGET,
-				note: `${ms(loop.mean - base.mean)} per call; ${calls}`
-			}),
-			row({ metric: "chat.send, no history, no recall (vs mal.chat), p50", baseline: base.p50, ours: loop.p50, unit: "ms", note: ms(loop.p50 - base.p50) }),
+			...pairRows("chat.send, no history, no recall (vs mal.chat)", { base, ours: loop }, { target: CHAT_TARGET, note: `per call; ${calls}` }),
 			row({
 				metric: "chat.send, history kept (vs mal.chat), mean",
 				baseline: base.mean,
 				ours: history.mean,
 				unit: "ms",
-				note: `${ms(history.mean - base.mean)}; p50 ${history.p50.toFixed(2)} vs ${base.p50.toFixed(2)} ms; default window, recall 0`
+				note: `${diffMs(history.mean - base.mean)}; p50 ${history.p50.toFixed(2)} vs ${base.p50.toFixed(2)} ms; default window, recall 0`
 			}),
 			row({
 				metric: "chat.send, history + recall 3 (vs mal.chat), mean",
 				baseline: base.mean,
 				ours: recall.mean,
 				unit: "ms",
-				note: `${ms(recall.mean - base.mean)}; p50 ${recall.p50.toFixed(2)} vs ${base.p50.toFixed(2)} ms; a memory search (embedding + query) per message`
+				note: `${diffMs(recall.mean - base.mean)}; p50 ${recall.p50.toFixed(2)} vs ${base.p50.toFixed(2)} ms; a memory search (embedding + query) per message`
 			})
 		];
 	} finally {

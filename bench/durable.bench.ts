@@ -32,12 +32,12 @@ import path from "node:path";
 import { startOpenAIServer } from "../test/support/llm-wire/openai-server";
 import type { RecordedRequest, Step } from "../test/support/llm-wire/script";
 import { breakdownRows } from "./lib/durable-breakdown";
-import { API_KEY, check, ms, spawn, taskDetail, withNode } from "./lib/durable-node";
+import { API_KEY, check, spawn, taskDetail, withNode } from "./lib/durable-node";
 import { resumeRows } from "./lib/durable-resume";
 import { suspendedRows } from "./lib/durable-suspended";
-import { quantileSorted } from "./lib/stats";
-import { log, row, type Row } from "./lib/table";
-import { mean, msSince, now, positiveInt } from "./lib/timing";
+import { measureRounds, medianRoundPair, pairRows } from "./lib/rounds";
+import { log, type Row } from "./lib/table";
+import { positiveInt } from "./lib/timing";
 
 export const title = "Durable task runs: journaling, resume after a kill, suspended runs";
 
@@ -82,11 +82,6 @@ const loopManifest = (id: string, durable: boolean) => ({
 	durable
 });
 
-interface Sampled {
-	mean: number;
-	p50: number;
-}
-
 async function overheadRows(): Promise<Row[]> {
 	const server = await startOpenAIServer({ apiKey: API_KEY, default: fourStepModel });
 	const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "agentos-bench-durable-"));
@@ -117,44 +112,17 @@ async function overheadRows(): Promise<Row[]> {
 			check(journals.volatile.length === 0, `the volatile task has a journal: ${journals.volatile.join(", ")}`);
 			log(`  a durable chat journals ${journal.length} steps: ${journal.join(", ")}`);
 
-			for (const v of variants) for (let i = 0; i < WARMUP; i++) await chat(v.id);
-			const rounds = new Map<string, Sampled[]>(variants.map(v => [v.label, []]));
-			for (let round = 0; round < ROUNDS; round++) {
-				// Chat by chat, each variant in turn (the order rotating), so drift on a busy machine falls on both alike.
-				const samples = new Map<string, number[]>(variants.map(v => [v.label, []]));
-				for (let i = 0; i < CHATS; i++) {
-					for (let k = 0; k < variants.length; k++) {
-						const v = variants[(k + i + round) % variants.length];
-						const start = now();
-						await chat(v.id);
-						samples.get(v.label)!.push(msSince(start));
-					}
-				}
-				for (const v of variants) {
-					const s = [...samples.get(v.label)!].sort((a, b) => a - b);
-					rounds.get(v.label)!.push({ mean: mean(s), p50: quantileSorted(s, 0.5) });
-				}
-				server.requests.length = 0; // the fake server records every request
-				log(`  overhead: round ${round + 1}/${ROUNDS}, mean ms: ${variants.map(v => `${v.label} ${rounds.get(v.label)![round].mean.toFixed(2)}`).join(", ")}`);
-			}
-			const base = rounds.get("volatile")!;
-			const ours = rounds.get("durable")!;
-			const ratios = base.map((s, i) => ({ i, ratio: ours[i].mean / s.mean })).sort((x, y) => x.ratio - y.ratio);
-			const mid = ratios[Math.floor((ratios.length - 1) / 2)].i;
-			const [b, o] = [base[mid], ours[mid]];
-			const met = o.mean / b.mean <= OVERHEAD_TARGET;
-			const rows = [
-				row({
-					metric: `chat.send, 4 model + ${TOOL_CALLS} tool calls: durable vs durable: false, mean`,
-					baseline: b.mean,
-					ours: o.mean,
-					unit: "ms",
-					target: `≤ ${OVERHEAD_TARGET}x`,
-					met,
-					note: `${ms(o.mean - b.mean)} per task (${journal.length} steps journaled); ${ROUNDS} rounds × ${CHATS} chats each, interleaved, the round with the median ratio (${ratios.map(r => r.ratio.toFixed(2)).join(", ")})`
-				}),
-				row({ metric: "the same, p50", baseline: b.p50, ours: o.p50, unit: "ms", note: ms(o.p50 - b.p50) })
-			];
+			// Chat by chat, each variant in turn (the order rotating), so drift on a busy machine falls on both alike; the fake server records every request.
+			const rounds = await measureRounds(
+				variants.map(v => ({ label: v.label, run: () => chat(v.id) })),
+				{ calls: CHATS, rounds: ROUNDS, warmup: WARMUP, prefix: "overhead: ", afterRound: () => (server.requests.length = 0) }
+			);
+			const pair = medianRoundPair(rounds, "volatile", "durable");
+			const rows = pairRows(`chat.send, 4 model + ${TOOL_CALLS} tool calls: durable vs durable: false`, pair, {
+				target: OVERHEAD_TARGET,
+				note: `per task (${journal.length} steps journaled); ${ROUNDS} rounds × ${CHATS} chats each, interleaved, the round with the median ratio (${pair.ratios.map(r => r.toFixed(2)).join(", ")})`
+			});
+			const met = rows[0].met;
 			if (BREAKDOWN || !met) rows.push(...(await breakdownRows(t, journal.length)));
 			return rows;
 		});

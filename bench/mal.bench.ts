@@ -30,7 +30,8 @@ import { UsageStore, type UsageRecord } from "../lib/mal/usage-store";
 import type { ChatResult, StreamLine } from "../lib/mal/results";
 import { startOpenAIServer, type OpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
-import { median, quantileSorted } from "./lib/stats";
+import { check } from "./lib/check";
+import { cpuMsSince, measureRounds, medianRound, summarize, type Sampled } from "./lib/rounds";
 import { log, row, type Row } from "./lib/table";
 
 export const title = "Model abstraction layer";
@@ -59,34 +60,6 @@ function positiveInt(value: string | undefined, fallback: number): number {
 const now = () => process.hrtime.bigint();
 const msSince = (start: bigint) => Number(now() - start) / 1e6;
 
-/** Timings in ms: of one round, or the median of the rounds' values. */
-interface Sampled {
-	mean: number;
-	p50: number;
-	p99: number;
-	n: number;
-	/** CPU time of this whole process (client, node and fake server) per run: less swayed by other processes than wall time. */
-	cpu: number;
-}
-
-function summarize(samples: readonly number[], cpuMs: number): Sampled {
-	const sorted = [...samples].sort((a, b) => a - b);
-	const n = sorted.length;
-	return { mean: sorted.reduce((s, v) => s + v, 0) / n, p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99), n, cpu: cpuMs / n };
-}
-
-/** CPU time (user + system) of this process since `since`, in ms. */
-function cpuMsSince(since: NodeJS.CpuUsage): number {
-	const used = process.cpuUsage(since);
-	return (used.user + used.system) / 1000;
-}
-
-/** The median round of each field; `n` counts every sample. */
-function medianRound(rounds: readonly Sampled[]): Sampled {
-	const pick = (key: "mean" | "p50" | "p99" | "cpu") => median(rounds.map(r => r[key]));
-	return { mean: pick("mean"), p50: pick("p50"), p99: pick("p99"), n: rounds.reduce((s, r) => s + r.n, 0), cpu: pick("cpu") };
-}
-
 /** One way of doing the operation; `run` resolves to its own duration in ms (e.g. time to first token). */
 interface Variant {
 	label: string;
@@ -104,26 +77,15 @@ const timed =
 
 /**
  * Every variant `warmup` times untimed (a first pass over all, so that no variant pays
- * for the JIT alone), then ROUNDS rounds of `n` sequential runs each, interleaved with
+ * for the JIT alone), then ROUNDS rounds of `n` sequential runs of each variant in turn,
  * the order rotating so drift on a busy machine spreads evenly; the median round is kept.
  */
 async function sampleAll(what: string, variants: readonly Variant[], n: number, warmup: number, between?: () => void): Promise<Map<string, Sampled>> {
-	const rounds = new Map<string, Sampled[]>(variants.map(v => [v.label, []]));
-	for (const v of variants) for (let i = 0; i < warmup; i++) await v.run();
-	between?.();
-	for (let round = 0; round < ROUNDS; round++) {
-		for (let k = 0; k < variants.length; k++) {
-			const v = variants[(k + round) % variants.length];
-			const samples: number[] = [];
-			const cpu = process.cpuUsage();
-			for (let i = 0; i < n; i++) samples.push(await v.run());
-			rounds.get(v.label)!.push(summarize(samples, cpuMsSince(cpu)));
-			between?.();
-		}
-		const means = variants.map(v => `${v.label} ${rounds.get(v.label)![round].mean.toFixed(3)}`);
-		log(`  ${what}: round ${round + 1}/${ROUNDS}, mean ms: ${means.join(", ")}`);
-	}
-	return new Map([...rounds].map(([label, r]) => [label, medianRound(r)]));
+	const rounds = await measureRounds(
+		variants.map(v => ({ ...v, timesItself: true })),
+		{ calls: n, rounds: ROUNDS, warmup, order: "blocks", prefix: `${what}: `, afterRound: between }
+	);
+	return new Map(variants.map(v => [v.label, medianRound(rounds, v.label)]));
 }
 
 /** Splits a byte stream into lines. */
@@ -142,10 +104,6 @@ async function* lines(stream: Readable): AsyncGenerator<string> {
 }
 
 const ms = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(3)} ms`;
-
-function check(condition: boolean, message: string): asserts condition {
-	if (!condition) throw new Error(message);
-}
 
 export default async function mal(): Promise<Row[]> {
 	log(`  ${ROUNDS} rounds, interleaved; per variant and round: ${CALLS} chat calls, ${STREAMS} streams, ${HTTP_CALLS} HTTP calls (a third as many warm-up first); the median round is reported`);

@@ -18,8 +18,10 @@
 import fs from "node:fs";
 import { startOpenAIServer } from "../test/support/llm-wire/openai-server";
 import { startTestNode, type TestNode } from "../test/support/test-node";
-import { quantileSorted } from "./lib/stats";
+import { check } from "./lib/check";
+import { diffMs, measureRounds, medianRoundPair, pairRows, type Variant } from "./lib/rounds";
 import { log, row, type Row } from "./lib/table";
+import { positiveInt } from "./lib/timing";
 
 export const title = "OpenAI-compatible endpoint";
 
@@ -32,27 +34,8 @@ const AGENT = "bench-chat";
 const MESSAGE = "How fast is the OpenAI-compatible endpoint?";
 const EXPECTED = `echo: ${MESSAGE}`;
 
-function positiveInt(value: string | undefined, fallback: number): number {
-	const n = Number(value);
-	return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
-const now = () => process.hrtime.bigint();
-const msSince = (start: bigint) => Number(now() - start) / 1e6;
-const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-const ms = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)} ms`;
-
-function check(condition: boolean, message: string): asserts condition {
-	if (!condition) throw new Error(message);
-}
-
-interface Variant {
-	label: string;
-	/** The answer's text, to check that the call really went through. */
-	run(): Promise<string>;
-}
-
-function variants(t: TestNode): Variant[] {
+/** Each variant answers the answer's text, to check that the call really went through. */
+function variants(t: TestNode): (Variant & { run(): Promise<string> })[] {
 	const send = async (route: string, body: object) => {
 		const res = await t.request(route, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 		const text = await res.text();
@@ -85,11 +68,6 @@ function variants(t: TestNode): Variant[] {
 	];
 }
 
-interface Sampled {
-	mean: number;
-	p50: number;
-}
-
 export default async function openAICompatBench(): Promise<Row[]> {
 	const server = await startOpenAIServer({ apiKey: API_KEY });
 	const t = await startTestNode({ OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: server.url, LOG_LEVEL: "warn" });
@@ -102,56 +80,21 @@ export default async function openAICompatBench(): Promise<Row[]> {
 			check(answer === EXPECTED, `${v.label} answered ${JSON.stringify(answer)}, expected ${JSON.stringify(EXPECTED)}`);
 		}
 		log(`  ${ROUNDS} rounds × ${CHATS} calls per variant, ${WARMUP} warm-up`);
-		for (const v of all) for (let i = 0; i < WARMUP; i++) await v.run();
-		const rounds = new Map<string, Sampled[]>(all.map(v => [v.label, []]));
-		for (let round = 0; round < ROUNDS; round++) {
-			// Call by call, each variant in turn (the order rotating): on a busy machine the load
-			// drifts over seconds, and this way every variant meets the same drift.
-			const samples = new Map<string, number[]>(all.map(v => [v.label, []]));
-			for (let i = 0; i < CHATS; i++) {
-				for (let k = 0; k < all.length; k++) {
-					const v = all[(k + i + round) % all.length];
-					const start = now();
-					await v.run();
-					samples.get(v.label)!.push(msSince(start));
-				}
-			}
-			for (const v of all) {
-				const sorted = samples.get(v.label)!.sort((a, b) => a - b);
-				rounds.get(v.label)!.push({ mean: mean(sorted), p50: quantileSorted(sorted, 0.5) });
-			}
-			server.requests.length = 0; // the fake server records every request
-			log(`  round ${round + 1}/${ROUNDS}, mean ms: ${all.map(v => `${v.label} ${rounds.get(v.label)![round].mean.toFixed(2)}`).join(", ")}`);
-		}
+		// The fake server records every request: cleared after each round.
+		const rounds = await measureRounds(all, { calls: CHATS, rounds: ROUNDS, warmup: WARMUP, afterRound: () => (server.requests.length = 0) });
 		// A pair's figures come from one round, the round whose ratio is the median: both sides
 		// of the ratio then ran side by side, under the same load.
-		const pair = (base: string, ours: string): [Sampled, Sampled] => {
-			const b = rounds.get(base)!;
-			const o = rounds.get(ours)!;
-			const ratios = b.map((s, i) => ({ i, ratio: o[i].mean / s.mean })).sort((x, y) => x.ratio - y.ratio);
-			const mid = ratios[Math.floor((ratios.length - 1) / 2)].i;
-			return [b[mid], o[mid]];
-		};
-		const [rest, openai] = pair("rest", "openai");
-		const [restStream, openaiStream] = pair("rest-stream", "openai-stream");
+		const plain = medianRoundPair(rounds, "rest", "openai");
+		const { base: restStream, ours: openaiStream } = medianRoundPair(rounds, "rest-stream", "openai-stream");
 		const calls = `${ROUNDS} rounds × ${CHATS} sequential HTTP calls each, interleaved; the round with the median ratio`;
 		return [
-			row({
-				metric: "POST /v1/chat/completions (agent) vs POST /api/v1/agents/:id/chat, mean",
-				baseline: rest.mean,
-				ours: openai.mean,
-				unit: "ms",
-				target: `≤ ${TARGET}x`,
-				met: openai.mean / rest.mean <= TARGET,
-				note: `${ms(openai.mean - rest.mean)} per call; ${calls}`
-			}),
-			row({ metric: "the same, p50", baseline: rest.p50, ours: openai.p50, unit: "ms", note: ms(openai.p50 - rest.p50) }),
+			...pairRows("POST /v1/chat/completions (agent) vs POST /api/v1/agents/:id/chat", plain, { target: TARGET, note: `per call; ${calls}` }),
 			row({
 				metric: "the same with stream: true, read to the end, mean",
 				baseline: restStream.mean,
 				ours: openaiStream.mean,
 				unit: "ms",
-				note: `${ms(openaiStream.mean - restStream.mean)}; p50 ${openaiStream.p50.toFixed(2)} vs ${restStream.p50.toFixed(2)} ms; OpenAI chunks + [DONE] vs AgentOS events`
+				note: `${diffMs(openaiStream.mean - restStream.mean)}; p50 ${openaiStream.p50.toFixed(2)} vs ${restStream.p50.toFixed(2)} ms; OpenAI chunks + [DONE] vs AgentOS events`
 			})
 		];
 	} finally {

@@ -6,6 +6,7 @@ import { useEffect } from "preact/hooks";
 import { api, sdk } from "../api";
 import { ErrorBanner } from "../components/error-banner";
 import { needsScope } from "../components/guarded";
+import { TableHead } from "../components/table-head";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { useLoad } from "../load";
@@ -154,13 +155,7 @@ function Spend({ id }: { id: string }) {
 			{b && (
 				<table>
 					<caption>Model spend against the agent's budget</caption>
-					<thead>
-						<tr>
-							<th scope="col">Period</th>
-							<th scope="col">Spent</th>
-							<th scope="col">Budget</th>
-						</tr>
-					</thead>
+					<TableHead titles={["Period", "Spent", "Budget"]} />
 					<tbody>
 						<tr>
 							<th scope="row">Today (UTC)</th>
@@ -205,14 +200,7 @@ function Tasks({ id }: { id: string }) {
 			{tasks.data && (
 				<table>
 					<caption>The agent's latest tasks</caption>
-					<thead>
-						<tr>
-							<th scope="col">Type</th>
-							<th scope="col">Status</th>
-							<th scope="col">Created</th>
-							<th scope="col">Finished</th>
-						</tr>
-					</thead>
+					<TableHead titles={["Type", "Status", "Created", "Finished"]} />
 					<tbody>
 						{tasks.data.items.map(t => (
 							<tr key={t.id}>

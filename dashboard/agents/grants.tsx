@@ -7,6 +7,7 @@ import { api, sdk } from "../api";
 import { CAPABILITIES, type Capability } from "../../sdk/capabilities";
 import { ConfirmButton } from "../components/confirm";
 import { ErrorBanner } from "../components/error-banner";
+import { TableHead } from "../components/table-head";
 import { Time } from "../components/time";
 import { useLoad } from "../load";
 import { href } from "../router";
@@ -22,14 +23,7 @@ export function GrantsEditor({ agentId }: { agentId: string }) {
 			<div class="table-scroll">
 				<table>
 					<caption>What {agentId} may do</caption>
-					<thead>
-						<tr>
-							<th scope="col">Capability</th>
-							<th scope="col">Lets the agent</th>
-							<th scope="col">Granted</th>
-							<th scope="col">Change</th>
-						</tr>
-					</thead>
+					<TableHead titles={["Capability", "Lets the agent", "Granted", "Change"]} />
 					<tbody>
 						{(Object.keys(CAPABILITIES) as Capability[]).map(capability => {
 							const grant = granted.get(capability);

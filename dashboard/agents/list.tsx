@@ -1,6 +1,7 @@
 /** The agents of the cluster: search, state filter, sorting and paging by the server; kept current by `agents.state` events. */
 import { useEffect, useState } from "preact/hooks";
 import { sdk, type AgentView } from "../api";
+import { AnySelect } from "../components/choice";
 import { PagedTable, type Column } from "../components/paged-table";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
@@ -11,7 +12,7 @@ import { AGENT_STATES, StateBadge } from "./states";
 export function AgentList({ refresh: outer }: { refresh: number }) {
 	const [typed, setTyped] = useState("");
 	const [q, setQ] = useState("");
-	const [state, setState] = useState("");
+	const [state, setState] = useState<(typeof AGENT_STATES)[number] | "">("");
 	const [refresh, setRefresh] = useState(0);
 	useEffect(() => {
 		const timer = window.setTimeout(() => setQ(typed.trim()), 250);
@@ -49,17 +50,7 @@ export function AgentList({ refresh: outer }: { refresh: number }) {
 					Search
 					<input type="search" placeholder="id or name" value={typed} onInput={e => setTyped(e.currentTarget.value)} />
 				</label>
-				<label>
-					State
-					<select value={state} onChange={e => setState(e.currentTarget.value)}>
-						<option value="">any</option>
-						{AGENT_STATES.map(s => (
-							<option key={s} value={s}>
-								{s}
-							</option>
-						))}
-					</select>
-				</label>
+				<AnySelect label="State" value={state} options={AGENT_STATES} onChange={setState} />
 			</div>
 			<PagedTable<AgentView>
 				caption="Agents of the cluster"

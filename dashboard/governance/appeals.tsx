@@ -1,28 +1,23 @@
 /** Appeals against sanctions; moderators uphold the sanction or lift it, with a note. */
 import { useState } from "preact/hooks";
 import { api } from "../api";
+import { AnySelect } from "../components/choice";
 import { ConfirmButton } from "../components/confirm";
 import { PagedTable } from "../components/paged-table";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { entityPage, type Appeal } from "./entity-page";
 
+const STATES = ["open", "upheld", "lifted"] as const;
+
 export function AppealsView() {
-	const [state, setState] = useState("open");
+	const [state, setState] = useState<(typeof STATES)[number] | "">("open");
 	const [refresh, setRefresh] = useState(0);
 	useLiveEvent("appeals.changed", () => setRefresh(n => n + 1));
 	return (
 		<div>
 			<div class="toolbar">
-				<label>
-					State
-					<select value={state} onChange={e => setState((e.target as HTMLSelectElement).value)}>
-						<option value="">any</option>
-						<option value="open">open</option>
-						<option value="upheld">upheld</option>
-						<option value="lifted">lifted</option>
-					</select>
-				</label>
+				<AnySelect label="State" value={state} options={STATES} onChange={setState} />
 			</div>
 			<PagedTable<Appeal>
 				caption="Appeals"

@@ -1,6 +1,7 @@
 /** Moderation cases with their evidence; moderators assign them and resolve them (dismiss, or a sanction). */
 import { useState } from "preact/hooks";
 import { api, shown, type ShownError } from "../api";
+import { AnySelect, Choice } from "../components/choice";
 import { ConfirmButton } from "../components/confirm";
 import { ErrorBanner } from "../components/error-banner";
 import { GuardedButton } from "../components/guarded";
@@ -8,12 +9,14 @@ import { PagedTable } from "../components/paged-table";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { useLoad } from "../load";
+import { DurationField } from "./duration-field";
 import { entityPage, type Case } from "./entity-page";
 
 const DECISIONS = ["dismiss", "warn", "throttle", "quarantine", "ban"] as const;
+const STATES = ["open", "assigned", "resolved"] as const;
 
 export function CasesView() {
-	const [state, setState] = useState("");
+	const [state, setState] = useState<(typeof STATES)[number] | "">("");
 	const [refresh, setRefresh] = useState(0);
 	const [open, setOpen] = useState<string | undefined>(undefined);
 	useLiveEvent("cases.changed", () => setRefresh(n => n + 1));
@@ -21,15 +24,7 @@ export function CasesView() {
 	return (
 		<div>
 			<div class="toolbar">
-				<label>
-					State
-					<select value={state} onChange={e => setState((e.target as HTMLSelectElement).value)}>
-						<option value="">any</option>
-						<option value="open">open</option>
-						<option value="assigned">assigned</option>
-						<option value="resolved">resolved</option>
-					</select>
-				</label>
+				<AnySelect label="State" value={state} options={STATES} onChange={setState} />
 			</div>
 			<PagedTable<Case>
 				caption="Moderation cases"
@@ -91,24 +86,12 @@ function CaseActions({ c, onDone }: { c: Case; onDone(): void }) {
 				action={() => api.post(`/cases/${encodeURIComponent(c.id)}/resolve`, { decision, resolution, duration: duration || undefined })}
 				onDone={onDone}
 			>
-				<label>
-					Decision
-					<select value={decision} onChange={e => setDecision((e.target as HTMLSelectElement).value as (typeof DECISIONS)[number])}>
-						{DECISIONS.map(d => (
-							<option key={d} value={d}>
-								{d}
-							</option>
-						))}
-					</select>
-				</label>
+				<Choice label="Decision" value={decision} options={DECISIONS} onChange={setDecision} />
 				<label>
 					Resolution
 					<textarea value={resolution} onInput={e => setResolution((e.target as HTMLTextAreaElement).value)} />
 				</label>
-				<label>
-					Duration (30m, 2h, 7d; none: until lifted)
-					<input value={duration} onInput={e => setDuration((e.target as HTMLInputElement).value)} />
-				</label>
+				<DurationField value={duration} onChange={setDuration} />
 			</ConfirmButton>
 		</div>
 	);

@@ -10,6 +10,7 @@ import { ConfirmButton } from "../components/confirm";
 import { ErrorBanner } from "../components/error-banner";
 import { GuardedButton } from "../components/guarded";
 import { PagedTable } from "../components/paged-table";
+import { TableHead } from "../components/table-head";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { can } from "../session";
@@ -183,14 +184,7 @@ function DryRunResult({ result }: { result: DryRun }) {
 				<div class="table-scroll">
 					<table>
 						<caption>What the policy would have done</caption>
-						<thead>
-							<tr>
-								<th scope="col">When</th>
-								<th scope="col">Agent</th>
-								<th scope="col">Actions</th>
-								<th scope="col">Evidence</th>
-							</tr>
-						</thead>
+						<TableHead titles={["When", "Agent", "Actions", "Evidence"]} />
 						<tbody>
 							{result.firings.map((f, i) => (
 								<tr key={i}>

@@ -2,10 +2,12 @@
 import { useState } from "preact/hooks";
 import type { Sanction } from "../../sdk/society";
 import { api } from "../api";
+import { AnySelect, Choice } from "../components/choice";
 import { ConfirmButton } from "../components/confirm";
 import { PagedTable } from "../components/paged-table";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
+import { DurationField } from "./duration-field";
 import { entityPage } from "./entity-page";
 
 const KINDS = ["warn", "throttle", "quarantine", "ban"] as const;
@@ -16,7 +18,7 @@ function inForce(s: Sanction): boolean {
 
 export function SanctionsView() {
 	const [agentId, setAgentId] = useState("");
-	const [kind, setKind] = useState("");
+	const [kind, setKind] = useState<(typeof KINDS)[number] | "">("");
 	const [refresh, setRefresh] = useState(0);
 	useLiveEvent("sanctions.changed", () => setRefresh(n => n + 1));
 	const bump = () => setRefresh(n => n + 1);
@@ -27,17 +29,7 @@ export function SanctionsView() {
 					Agent
 					<input value={agentId} onChange={e => setAgentId((e.target as HTMLInputElement).value.trim())} placeholder="any" />
 				</label>
-				<label>
-					Kind
-					<select value={kind} onChange={e => setKind((e.target as HTMLSelectElement).value)}>
-						<option value="">any</option>
-						{KINDS.map(k => (
-							<option key={k} value={k}>
-								{k}
-							</option>
-						))}
-					</select>
-				</label>
+				<AnySelect label="Kind" value={kind} options={KINDS} onChange={setKind} />
 				<ApplySanction onDone={bump} />
 			</div>
 			<PagedTable<Sanction>
@@ -91,24 +83,12 @@ function ApplySanction({ onDone }: { onDone(): void }) {
 				Agent
 				<input value={agentId} onInput={e => setAgentId((e.target as HTMLInputElement).value.trim())} />
 			</label>
-			<label>
-				Kind
-				<select value={kind} onChange={e => setKind((e.target as HTMLSelectElement).value as (typeof KINDS)[number])}>
-					{KINDS.map(k => (
-						<option key={k} value={k}>
-							{k}
-						</option>
-					))}
-				</select>
-			</label>
+			<Choice label="Kind" value={kind} options={KINDS} onChange={setKind} />
 			<label>
 				Reason
 				<textarea value={reason} onInput={e => setReason((e.target as HTMLTextAreaElement).value)} />
 			</label>
-			<label>
-				Duration (30m, 2h, 7d; none: until lifted)
-				<input value={duration} onInput={e => setDuration((e.target as HTMLInputElement).value)} />
-			</label>
+			<DurationField value={duration} onChange={setDuration} />
 		</ConfirmButton>
 	);
 }

@@ -6,6 +6,7 @@
 import "../governance/console-pages.css";
 import { useState } from "preact/hooks";
 import { sdk, type Approval } from "../api";
+import { AnySelect } from "../components/choice";
 import { ConfirmButton } from "../components/confirm";
 import { Guarded } from "../components/guarded";
 import { PagedTable } from "../components/paged-table";
@@ -27,17 +28,7 @@ export function ApprovalsPage({ query }: PageProps) {
 			<h1>Approvals</h1>
 			<Guarded scope="approvals" fallback={<p class="needs-scope">Seeing approvals needs scope approvals.</p>}>
 				<div class="toolbar">
-					<label>
-						Status
-						<select name="status" value={status} onChange={e => setStatus((e.target as HTMLSelectElement).value as Status | "")}>
-							<option value="">any</option>
-							{STATUSES.map(s => (
-								<option key={s} value={s}>
-									{s}
-								</option>
-							))}
-						</select>
-					</label>
+					<AnySelect label="Status" name="status" value={status} options={STATUSES} onChange={setStatus} />
 				</div>
 				<PagedTable<Approval>
 					caption={status === "pending" ? "Waiting for a decision" : "Approvals"}

@@ -7,9 +7,11 @@ import "../governance/console-pages.css";
 import { useRef, useState } from "preact/hooks";
 import { sdk, shown, type AuditRecord, type ShownError } from "../api";
 import type { AuditVerifyResult, LiveAuditEntry } from "../../sdk/http-client";
+import { AnySelect } from "../components/choice";
 import { ErrorBanner } from "../components/error-banner";
 import { Guarded, GuardedButton } from "../components/guarded";
 import { PagedTable } from "../components/paged-table";
+import { TableHead } from "../components/table-head";
 import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import type { PageProps } from "../router";
@@ -52,17 +54,7 @@ export function AuditPage({ query }: PageProps) {
 						Target
 						<input name="target" value={draft.target} onInput={set("target")} placeholder="an agent, tool or task id" />
 					</label>
-					<label>
-						Outcome
-						<select name="outcome" value={draft.outcome} onChange={set("outcome")}>
-							<option value="">any</option>
-							{OUTCOMES.map(o => (
-								<option key={o} value={o}>
-									{o}
-								</option>
-							))}
-						</select>
-					</label>
+					<AnySelect label="Outcome" name="outcome" value={draft.outcome} options={OUTCOMES} onChange={outcome => setDraft({ ...draft, outcome })} />
 					<label>
 						From
 						<input name="since" type="datetime-local" value={draft.since} onInput={set("since")} />
@@ -127,15 +119,7 @@ function LiveEntries() {
 			<div class="table-scroll">
 				<table class="live-audit">
 					<caption class="hint">{entries.length ? `The last ${entries.length} since this page opened` : "Waiting for the next entry…"}</caption>
-					<thead>
-						<tr>
-							{ENTRY_COLUMNS.map(c => (
-								<th key={c.key} scope="col">
-									{c.title}
-								</th>
-							))}
-						</tr>
-					</thead>
+					<TableHead titles={ENTRY_COLUMNS.map(c => c.title)} />
 					<tbody aria-live="polite">
 						{entries.map(e => (
 							<tr key={e.key}>

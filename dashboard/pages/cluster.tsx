@@ -10,6 +10,7 @@ import { api, sdk, shown, type Page, type ShownError } from "../api";
 import { ErrorBanner } from "../components/error-banner";
 import { Guarded, GuardedButton } from "../components/guarded";
 import { PagedTable } from "../components/paged-table";
+import { TableHead } from "../components/table-head";
 import { Time } from "../components/time";
 import { useLoad } from "../load";
 import { href, type PageProps } from "../router";
@@ -63,15 +64,7 @@ function Nodes() {
 			<div class="table-scroll">
 				<table aria-busy={status.loading}>
 					<caption>Nodes</caption>
-					<thead>
-						<tr>
-							{["Node", "Status", "CPU", "Load", "Memory", "Agents", "Tags", "Up"].map(h => (
-								<th key={h} scope="col">
-									{h}
-								</th>
-							))}
-						</tr>
-					</thead>
+					<TableHead titles={["Node", "Status", "CPU", "Load", "Memory", "Agents", "Tags", "Up"]} />
 					<tbody>
 						{s?.nodes.map(n => (
 							<tr key={n.id} class={n.available ? undefined : "node-down"}>
@@ -176,15 +169,7 @@ function Runs({ scheduleId }: { scheduleId: string }) {
 			<div class="table-scroll">
 				<table>
 					<caption>Recent runs, newest first</caption>
-					<thead>
-						<tr>
-							{["Started", "Trigger", "Node", "Term", "Status", "Finished", "Result or error"].map(h => (
-								<th key={h} scope="col">
-									{h}
-								</th>
-							))}
-						</tr>
-					</thead>
+					<TableHead titles={["Started", "Trigger", "Node", "Term", "Status", "Finished", "Result or error"]} />
 					<tbody>
 						{runs.data?.map(r => (
 							<tr key={r.id}>

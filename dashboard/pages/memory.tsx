@@ -8,6 +8,7 @@ import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import type { Memory, MemoryScope, MemoryType, RankedHit } from "../../sdk/memory";
 import { api, sdk, shown, type ShownError } from "../api";
+import { AnySelect } from "../components/choice";
 import { AgentSelect } from "../components/agent-select";
 import { ConfirmButton } from "../components/confirm";
 import { ErrorBanner } from "../components/error-banner";
@@ -165,15 +166,7 @@ function Search({ agentId, version }: { agentId: string; version: number }) {
 					Query
 					<input type="search" value={q} onInput={e => setQ((e.target as HTMLInputElement).value)} required />
 				</label>
-				<label>
-					Kind
-					<select value={type} onChange={e => setType((e.target as HTMLSelectElement).value as MemoryType | "")}>
-						<option value="">any</option>
-						{TYPES.map(t => (
-							<option key={t}>{t}</option>
-						))}
-					</select>
-				</label>
+				<AnySelect label="Kind" value={type} options={TYPES} onChange={setType} />
 				<div>
 					<button type="submit" class="primary" disabled={busy || !q.trim()}>
 						{busy ? "Searching…" : "Search"}

@@ -8,6 +8,7 @@ import { api } from "../api";
 import { ErrorBanner } from "../components/error-banner";
 import { formatUsd, formatUsdAxis } from "../components/usd";
 import { Guarded } from "../components/guarded";
+import { TableHead } from "../components/table-head";
 import { TimeChart } from "../components/time-chart";
 import { useLoad } from "../load";
 import type { PageProps } from "../router";
@@ -84,15 +85,7 @@ function Providers() {
 			<div class="table-scroll">
 				<table aria-busy={models.loading}>
 					<caption>Providers</caption>
-					<thead>
-						<tr>
-							{["Provider", "Type", "Circuit", "Models", "Embedding model", "Address"].map(h => (
-								<th key={h} scope="col">
-									{h}
-								</th>
-							))}
-						</tr>
-					</thead>
+					<TableHead titles={["Provider", "Type", "Circuit", "Models", "Embedding model", "Address"]} />
 					<tbody>
 						{m?.providers.map(p => (
 							<tr key={p.name} data-provider={p.name}>
@@ -170,14 +163,7 @@ function UsageBy({ groupBy, range }: { groupBy: "model" | "agent"; range: (typeo
 				<caption>
 					Totals by {groupBy}, {range.label.toLowerCase()}
 				</caption>
-				<thead>
-					<tr>
-						<th scope="col">{groupBy === "model" ? "Model" : "Agent"}</th>
-						<th scope="col">Calls</th>
-						<th scope="col">Tokens</th>
-						<th scope="col">Cost</th>
-					</tr>
-				</thead>
+				<TableHead titles={[groupBy === "model" ? "Model" : "Agent", "Calls", "Tokens", "Cost"]} />
 				<tbody>
 					{[...totals].map(([key, t]) => (
 						<tr key={key}>

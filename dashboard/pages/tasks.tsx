@@ -8,6 +8,7 @@ import "../governance/console-pages.css";
 import { useEffect, useState } from "preact/hooks";
 import type { TaskStatus, TaskSummary } from "../../sdk/http-client";
 import { sdk } from "../api";
+import { AnySelect } from "../components/choice";
 import { Guarded } from "../components/guarded";
 import { PagedTable } from "../components/paged-table";
 import { Time } from "../components/time";
@@ -49,17 +50,7 @@ function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initi
 					Agent
 					<input name="agentId" value={agentId} placeholder="any agent" onChange={e => setAgentId((e.target as HTMLInputElement).value.trim())} />
 				</label>
-				<label>
-					Status
-					<select name="status" value={status} onChange={e => setStatus(STATUSES.find(s => s === (e.target as HTMLSelectElement).value) ?? "")}>
-						<option value="">any</option>
-						{STATUSES.map(s => (
-							<option key={s} value={s}>
-								{s}
-							</option>
-						))}
-					</select>
-				</label>
+				<AnySelect label="Status" name="status" value={status} options={STATUSES} onChange={setStatus} />
 			</form>
 			<PagedTable<TaskSummary>
 				caption="Recent tasks, newest first"

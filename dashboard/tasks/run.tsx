@@ -4,6 +4,7 @@
  */
 import { useState } from "preact/hooks";
 import type { JournalStep, TaskDetail } from "../../sdk/http-client";
+import { TableHead } from "../components/table-head";
 import { Time } from "../components/time";
 import { formatUsd } from "../components/usd";
 import { href } from "../router";
@@ -48,17 +49,7 @@ export function StepsTable({ steps }: { steps: JournalStep[] }) {
 	return (
 		<table class="steps">
 			<caption>Steps of the run, in order</caption>
-			<thead>
-				<tr>
-					<th scope="col">#</th>
-					<th scope="col">Action</th>
-					<th scope="col">Label</th>
-					<th scope="col">OK</th>
-					<th scope="col">Duration</th>
-					<th scope="col">Cost</th>
-					<th scope="col">Outcome</th>
-				</tr>
-			</thead>
+			<TableHead titles={["#", "Action", "Label", "OK", "Duration", "Cost", "Outcome"]} />
 			<tbody>
 				{steps.map(s => (
 					<StepRow key={s.seq} s={s} />

@@ -118,7 +118,8 @@ describe("the A2A server, driven by the official @a2a-js/sdk client", () => {
 		let writes: string[];
 		try {
 			task = asTask(await client.sendMessage(send([data({ type: "echo", text: "twice" })])));
-			writes = query.mock.calls.map(([sql]) => sql).filter(sql => /^\s*(INSERT INTO|UPDATE) agent_tasks\b/.test(sql));
+			// Every write of a durable task: its row, and its journal (none here: an echo makes no ctx call).
+			writes = query.mock.calls.map(([sql]) => sql).filter(sql => /^\s*(INSERT INTO|UPDATE|DELETE FROM) (agent_tasks|task_steps)\b/.test(sql));
 		} finally {
 			query.mockRestore();
 		}
