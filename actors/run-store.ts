@@ -70,7 +70,8 @@ export class RunStore {
 			const { rows } = await this.db.query<Row>(
 				`INSERT INTO agent_tasks (id, agent_id, type, input, caller, status, context_id, protocol_state, durable, owner, attempts, started_at)
 				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, CASE WHEN $9::text IS NULL THEN NULL ELSE now() END) RETURNING ${RUN_COLUMNS}`,
-				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), status, contextId ?? null, protocolState === undefined ? null : JSON.stringify(protocolState), owner, owner ? 1 : 0]
+				[id, agentId, task.type, JSON.stringify(task), JSON.stringify(caller), status, contextId ?? null, protocolState === undefined ? null : JSON.stringify(protocolState), owner, owner ? 1 : 0],
+				{ prepare: true }
 			);
 			return toRun(rows[0]);
 		} catch (err) {
@@ -120,7 +121,8 @@ export class RunStore {
 			`UPDATE agent_tasks SET status = $3, result = $4, error = $5, finished_at = now(), owner = NULL,
 			   failed_step = CASE WHEN $3 = 'succeeded' THEN NULL ELSE failed_step END, step_failures = CASE WHEN $3 = 'succeeded' THEN 0 ELSE step_failures END
 			 WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING finished_at`,
-			[id, owner, ...outcomeColumns(outcome)]
+			[id, owner, ...outcomeColumns(outcome)],
+			{ prepare: true }
 		);
 		if (rows[0]) taskEnded(id, outcome, rows[0].finished_at);
 		return rows.length > 0;
