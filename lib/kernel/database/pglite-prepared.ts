@@ -12,7 +12,11 @@ interface Statement {
 	name: string;
 	/** The type of each parameter, as the server inferred it: how a value is written. */
 	types: number[];
+	/** The columns of its rows (none for a write without RETURNING), read once when it was prepared. */
+	columns: Message[];
 }
+
+type Message = Awaited<ReturnType<PGlite["execProtocol"]>>["messages"][number];
 
 function concat(parts: Uint8Array[]): Uint8Array {
 	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -51,9 +55,9 @@ export class PglitePrepared {
 		});
 		try {
 			const { messages } = await this.pg.execProtocol(
-				concat([serialize.bind({ statement: statement.name, values }), serialize.describe({ type: "P" }), serialize.execute({}), serialize.sync()])
+				concat([serialize.bind({ statement: statement.name, values }), serialize.execute({}), serialize.sync()])
 			);
-			const result = parse.parseResults(messages, this.pg.parsers)[0];
+			const result = parse.parseResults([...statement.columns, ...messages], this.pg.parsers)[0];
 			return { rows: result.rows as Row[], rowCount: result.affectedRows ?? result.rows.length };
 		} catch (err) {
 			if (!mayReprepare || (err as { code?: unknown }).code !== PLAN_CHANGED) throw err;
@@ -66,7 +70,7 @@ export class PglitePrepared {
 		if (this.statements.size >= MAX_STATEMENTS) await this.close(this.statements.keys().next().value as string);
 		const name = `agentos_${++this.made}`;
 		const { messages } = await this.pg.execProtocol(concat([serialize.parse({ name, text: sql }), serialize.describe({ type: "S", name }), serialize.sync()]), { syncToFs: false });
-		const statement = { name, types: parse.parseDescribeStatementResults(messages) };
+		const statement = { name, types: parse.parseDescribeStatementResults(messages), columns: messages.filter(m => m.name === "rowDescription") };
 		this.statements.set(sql, statement);
 		return statement;
 	}
