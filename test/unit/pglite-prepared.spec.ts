@@ -58,11 +58,13 @@ describe("prepared statements on PGlite", () => {
 		expect((await db.query<{ n: number }>("SELECT n FROM marks")).rows).toEqual([{ n: 2 }]);
 	});
 
-	it("keeps answering when a table under a prepared `SELECT *` changes, and when more statements are used than it keeps", async () => {
+	it("keeps answering when a table under a prepared `SELECT *` changes, after DEALLOCATE, and when more statements are used than it keeps", async () => {
 		await db.exec("CREATE TABLE notes (id integer PRIMARY KEY, text text); INSERT INTO notes VALUES (1, 'one')");
 		const all = "SELECT * FROM notes WHERE id = $1";
 		expect((await db.query(all, [1], { prepare: true })).rows).toEqual([{ id: 1, text: "one" }]);
 		await db.exec("ALTER TABLE notes ADD COLUMN lang text DEFAULT 'en'");
+		expect((await db.query(all, [1], { prepare: true })).rows).toEqual([{ id: 1, text: "one", lang: "en" }]);
+		await db.exec("DEALLOCATE ALL");
 		expect((await db.query(all, [1], { prepare: true })).rows).toEqual([{ id: 1, text: "one", lang: "en" }]);
 
 		for (let i = 0; i < 100; i++) expect((await db.query<{ n: number }>(`SELECT $1::int + ${i} AS n`, [1], { prepare: true })).rows).toEqual([{ n: 1 + i }]);

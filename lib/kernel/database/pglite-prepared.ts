@@ -5,8 +5,11 @@ const { serialize } = protocol;
 
 /** Statements kept prepared at most; the oldest is closed when one more is needed. */
 const MAX_STATEMENTS = 64;
-/** "cached plan must not change result type": a table under a `SELECT *` changed since it was prepared. */
-const PLAN_CHANGED = "0A000";
+/**
+ * Errors after which the statement is prepared again, once: a table under a `SELECT *`
+ * changed since ("cached plan must not change result type"), or somebody's `DEALLOCATE`.
+ */
+const STALE = new Set(["0A000", "26000"]);
 
 interface Statement {
 	name: string;
@@ -16,7 +19,7 @@ interface Statement {
 	columns: Message[];
 }
 
-type Message = Awaited<ReturnType<PGlite["execProtocol"]>>["messages"][number];
+type Message = Awaited<ReturnType<PGlite["execProtocolStream"]>>[number];
 
 function concat(parts: Uint8Array[]): Uint8Array {
 	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -54,13 +57,12 @@ export class PglitePrepared {
 			return write ? (write(param) as string) : String(param);
 		});
 		try {
-			const { messages } = await this.pg.execProtocol(
-				concat([serialize.bind({ statement: statement.name, values }), serialize.execute({}), serialize.sync()])
-			);
+			// Streamed: the messages are read as they come, without PGlite's copy of the raw answer.
+			const messages = await this.pg.execProtocolStream(concat([serialize.bind({ statement: statement.name, values }), serialize.execute({}), serialize.sync()]));
 			const result = parse.parseResults([...statement.columns, ...messages], this.pg.parsers)[0];
 			return { rows: result.rows as Row[], rowCount: result.affectedRows ?? result.rows.length };
 		} catch (err) {
-			if (!mayReprepare || (err as { code?: unknown }).code !== PLAN_CHANGED) throw err;
+			if (!mayReprepare || !STALE.has(String((err as { code?: unknown }).code))) throw err;
 			await this.close(sql);
 			return this.run<Row>(sql, params, false);
 		}
@@ -69,7 +71,7 @@ export class PglitePrepared {
 	private async prepare(sql: string): Promise<Statement> {
 		if (this.statements.size >= MAX_STATEMENTS) await this.close(this.statements.keys().next().value as string);
 		const name = `agentos_${++this.made}`;
-		const { messages } = await this.pg.execProtocol(concat([serialize.parse({ name, text: sql }), serialize.describe({ type: "S", name }), serialize.sync()]), { syncToFs: false });
+		const messages = await this.pg.execProtocolStream(concat([serialize.parse({ name, text: sql }), serialize.describe({ type: "S", name }), serialize.sync()]), { syncToFs: false });
 		const statement = { name, types: parse.parseDescribeStatementResults(messages), columns: messages.filter(m => m.name === "rowDescription") };
 		this.statements.set(sql, statement);
 		return statement;
@@ -79,6 +81,6 @@ export class PglitePrepared {
 		const statement = this.statements.get(sql);
 		if (!statement) return;
 		this.statements.delete(sql);
-		await this.pg.execProtocol(concat([serialize.close({ type: "S", name: statement.name }), serialize.sync()]), { syncToFs: false });
+		await this.pg.execProtocolStream(concat([serialize.close({ type: "S", name: statement.name }), serialize.sync()]), { syncToFs: false });
 	}
 }
