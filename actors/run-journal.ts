@@ -78,7 +78,9 @@ export class RunJournal {
 				step.durationMs,
 				step.costUsd,
 				step.tokens
-			]
+			],
+			// Run for every step of every durable run: kept prepared, it is bound and run in one exchange.
+			{ prepare: true }
 		);
 	}
 }

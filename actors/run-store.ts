@@ -89,7 +89,8 @@ export class RunStore {
 					owner,
 					owner ? 1 : 0,
 					parentTaskId ?? null
-				]
+				],
+				{ prepare: true }
 			);
 			return toRun(rows[0]);
 		} catch (err) {
@@ -139,7 +140,8 @@ export class RunStore {
 			`UPDATE agent_tasks SET status = $3, result = $4, error = $5, finished_at = now(), owner = NULL,
 			   failed_step = CASE WHEN $3 = 'succeeded' THEN NULL ELSE failed_step END, step_failures = CASE WHEN $3 = 'succeeded' THEN 0 ELSE step_failures END
 			 WHERE id = $1 AND owner = $2 AND status = 'running' RETURNING finished_at`,
-			[id, owner, ...outcomeColumns(outcome)]
+			[id, owner, ...outcomeColumns(outcome)],
+			{ prepare: true }
 		);
 		if (rows[0]) taskEnded(id, outcome, rows[0].finished_at);
 		return rows.length > 0;

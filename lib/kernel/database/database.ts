@@ -12,9 +12,18 @@ export interface QueryResult<Row> {
 	rowCount: number;
 }
 
+export interface QueryOptions {
+	/**
+	 * Keep the statement prepared and reuse it for the next calls of the same SQL: for a hot
+	 * statement run many times with other values (a durable run's journal row), not for SQL
+	 * built anew each time. Ignored inside a transaction.
+	 */
+	prepare?: boolean;
+}
+
 export interface Queryable {
 	/** One statement with `$n` parameters. */
-	query<Row = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<Row>>;
+	query<Row = Record<string, unknown>>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<QueryResult<Row>>;
 	/** A script of several statements, without parameters (migrations). */
 	exec(sql: string): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { Database } from "./database";
 import { PgliteDatabase } from "./pglite-database";
 import { PostgresDatabase } from "./postgres-database";
 
-export type { Database, Queryable, QueryResult, SqlParam, DatabaseKind } from "./database";
+export type { Database, Queryable, QueryOptions, QueryResult, SqlParam, DatabaseKind } from "./database";
 
 /** A PostgreSQL server when DATABASE_URL is set, otherwise PGlite in the data dir. Never one in place of the other. */
 export async function openDatabase(config: Config, onIdleError: (err: Error) => void): Promise<Database> {

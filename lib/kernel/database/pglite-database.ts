@@ -4,7 +4,8 @@ import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { DataDirLockedError } from "../errors";
 import { constraintError } from "./constraint-error";
-import type { Database, Queryable, QueryResult, SqlParam } from "./database";
+import type { Database, Queryable, QueryOptions, QueryResult, SqlParam } from "./database";
+import { PglitePrepared } from "./pglite-prepared";
 import { withTimeout } from "./timeout";
 
 /**
@@ -14,11 +15,14 @@ import { withTimeout } from "./timeout";
  */
 export class PgliteDatabase implements Database {
 	readonly kind = "pglite" as const;
+	private readonly prepared: PglitePrepared;
 
 	private constructor(
 		private readonly pg: PGlite,
 		private readonly lockFile: string | undefined
-	) {}
+	) {
+		this.prepared = new PglitePrepared(pg);
+	}
 
 	/** Opens (creating when new) the database in `dataDir`; `undefined` keeps it in memory. */
 	static async open(dataDir: string | undefined): Promise<PgliteDatabase> {
@@ -34,8 +38,13 @@ export class PgliteDatabase implements Database {
 		}
 	}
 
-	query<Row>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<Row>> {
-		return runQuery<Row>(this.pg, sql, params);
+	async query<Row>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<QueryResult<Row>> {
+		if (!options?.prepare) return runQuery<Row>(this.pg, sql, params);
+		try {
+			return await this.prepared.query<Row>(sql, params ?? []);
+		} catch (err) {
+			throw constraintError(err) ?? err;
+		}
 	}
 
 	async exec(sql: string): Promise<void> {

@@ -1,7 +1,8 @@
+import crypto from "node:crypto";
 import { Pool, type PoolClient } from "pg";
 import { DatabaseUnavailableError } from "../errors";
 import { constraintError } from "./constraint-error";
-import type { Database, Queryable, QueryResult, SqlParam } from "./database";
+import type { Database, Queryable, QueryOptions, QueryResult, SqlParam } from "./database";
 import { withTimeout } from "./timeout";
 
 /** Error codes that mean "the server is not there right now", not "the SQL is wrong". */
@@ -36,6 +37,9 @@ function translate(err: unknown): never {
 	throw constraintError(err) ?? err;
 }
 
+/** One name per SQL text: `pg` refuses a name prepared with another text on the same connection. */
+const statementName = (sql: string) => `agentos_${crypto.createHash("sha256").update(sql).digest("hex").slice(0, 32)}`;
+
 export interface PostgresOptions {
 	url: string;
 	poolMax: number;
@@ -58,9 +62,11 @@ export class PostgresDatabase implements Database {
 		this.pool.on("error", err => options.onIdleError?.(err));
 	}
 
-	async query<Row>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<Row>> {
+	async query<Row>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<QueryResult<Row>> {
 		try {
-			const result = await this.pool.query(sql, params ? [...params] : undefined);
+			const values = params ? [...params] : undefined;
+			// A named statement is prepared once per connection, then only bound and run.
+			const result = await (options?.prepare ? this.pool.query({ name: statementName(sql), text: sql, values }) : this.pool.query(sql, values));
 			return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
 		} catch (err) {
 			translate(err);
