@@ -13,6 +13,7 @@ import { href, navigate } from "../router";
 import { can } from "../session";
 import { GrantsEditor } from "./grants";
 import { LifecycleActions } from "./lifecycle";
+import { NetworkFact } from "./network";
 import { StateBadge } from "./states";
 
 interface Transition {
@@ -86,6 +87,7 @@ export function AgentDetail({ id }: { id: string }) {
 							<dd>{a.node ?? "—"}</dd>
 							<dt>Trust</dt>
 							<dd>{a.trustLevel ?? "—"}</dd>
+							<NetworkFact value={a.networkIsolated} />
 							<dt>Owner</dt>
 							<dd>{a.owner ?? "—"}</dd>
 							<dt>Restarts</dt>

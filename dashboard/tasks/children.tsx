@@ -1,0 +1,63 @@
+/**
+ * A task's place among runs on its detail page: the run that asked for it (an agent's durable
+ * run that asks another agent makes the asked task its child) and the child runs it asked for.
+ */
+import type { TaskChange, TaskDetail } from "../../sdk/http-client";
+import { href } from "../router";
+import { ENDED } from "./format";
+
+/**
+ * Whether a `tasks.changed` event changes what the page of `task` shows: the task itself, one
+ * of its children, or — while the task runs — a run not seen yet, which may be a new child
+ * (the event does not name a parent).
+ */
+export function changesTaskPage(task: TaskDetail | undefined, id: string, change: TaskChange): boolean {
+	if (change.id === id) return true;
+	if (!task) return false;
+	if (task.children.some(c => c.id === change.id)) return true;
+	return !ENDED.includes(task.status) && change.status === "running";
+}
+
+/** The "Asked by" fact, inside the page's facts list; nothing for a task nobody's run asked for. */
+export function ParentFact({ t }: { t: TaskDetail }) {
+	if (!t.parentTaskId) return null;
+	return (
+		<>
+			<dt>Asked by</dt>
+			<dd class="run-parent">
+				task <a href={href("tasks", t.parentTaskId)}>{t.parentTaskId}</a>
+			</dd>
+		</>
+	);
+}
+
+export function ChildRuns({ t }: { t: TaskDetail }) {
+	if (!t.children.length) return <p class="empty">No child runs: the run asked no other agent (yet).</p>;
+	return (
+		<table class="child-runs">
+			<caption>Runs of other agents this run asked, oldest first</caption>
+			<thead>
+				<tr>
+					<th scope="col">Task</th>
+					<th scope="col">Agent</th>
+					<th scope="col">Status</th>
+				</tr>
+			</thead>
+			<tbody>
+				{t.children.map(c => (
+					<tr key={c.id}>
+						<td>
+							<a href={href("tasks", c.id)}>{c.id}</a>
+						</td>
+						<td>
+							<a href={href("agents", c.agentId)}>{c.agentId}</a>
+						</td>
+						<td>
+							<span class={`state status-${c.status}`}>{c.status}</span>
+						</td>
+					</tr>
+				))}
+			</tbody>
+		</table>
+	);
+}
