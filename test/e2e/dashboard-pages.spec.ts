@@ -92,8 +92,14 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		expect(await again.locator(".turn-assistant .turn-text").last().textContent()).toContain("14th of March");
 	});
 
-	it("chats with a code agent: its answer is shown, with no cost line (it called no model)", async () => {
-		const page = await c.open({ hash: "#/chat/parrot/first" });
+	it("chats with a code agent in a new session: it opens empty, its answer is shown, with no cost line (it called no model)", async () => {
+		const page = await c.open();
+		// A session nobody has spoken in yet answers 404 SESSION_NOT_FOUND: an empty chat, not an error.
+		const history = page.waitForResponse(r => new URL(r.url()).pathname === "/api/v1/agents/parrot/sessions/first");
+		await page.evaluate(`location.hash = "#/chat/parrot/first"`);
+		expect((await history).status()).toBe(404);
+		await page.getByText("No messages in this session yet.").waitFor();
+		expect(await page.locator(".chat-main .error-banner").count()).toBe(0);
 		await page.getByLabel("Message").fill("pieces of eight");
 		await page.getByRole("button", { name: "Send" }).click();
 		const answer = page.locator(".turn-assistant .turn-text").last();
