@@ -2,21 +2,8 @@
  * A task's place among runs on its detail page: the run that asked for it (an agent's durable
  * run that asks another agent makes the asked task its child) and the child runs it asked for.
  */
-import type { TaskChange, TaskDetail } from "../../sdk/http-client";
+import type { TaskDetail } from "../../sdk/http-client";
 import { href } from "../router";
-import { ENDED } from "./format";
-
-/**
- * Whether a `tasks.changed` event changes what the page of `task` shows: the task itself, one
- * of its children, or — while the task runs — a run not seen yet, which may be a new child
- * (the event does not name a parent).
- */
-export function changesTaskPage(task: TaskDetail | undefined, id: string, change: TaskChange): boolean {
-	if (change.id === id) return true;
-	if (!task) return false;
-	if (task.children.some(c => c.id === change.id)) return true;
-	return !ENDED.includes(task.status) && change.status === "running";
-}
 
 /** The "Asked by" fact, inside the page's facts list; nothing for a task nobody's run asked for. */
 export function ParentFact({ t }: { t: TaskDetail }) {

@@ -12,8 +12,9 @@ import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { useLoad } from "../load";
 import { href } from "../router";
-import { ChildRuns, ParentFact, changesTaskPage } from "./children";
+import { ChildRuns, ParentFact } from "./children";
 import { ENDED, errorText, taskDuration } from "./format";
+import { changesTaskPage } from "./page-changes";
 import { RunFacts, StepsTable } from "./run";
 
 export function TaskDetail({ id }: { id: string }) {
