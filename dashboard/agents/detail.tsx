@@ -14,6 +14,7 @@ import { href, navigate } from "../router";
 import { can } from "../session";
 import { GrantsEditor } from "./grants";
 import { LifecycleActions } from "./lifecycle";
+import { NetworkFact } from "./network";
 import { StateBadge } from "./states";
 
 interface Transition {
@@ -87,6 +88,7 @@ export function AgentDetail({ id }: { id: string }) {
 							<dd>{a.node ?? "—"}</dd>
 							<dt>Trust</dt>
 							<dd>{a.trustLevel ?? "—"}</dd>
+							<NetworkFact value={a.networkIsolated} />
 							<dt>Owner</dt>
 							<dd>{a.owner ?? "—"}</dd>
 							<dt>Restarts</dt>

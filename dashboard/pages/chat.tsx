@@ -2,11 +2,13 @@
  * Chat (`#/chat`, `#/chat/<agent>/<session>`): talk to an agent in a session. The answer
  * streams (POST /agents/:id/chat with stream, read through the SDK's chatStream): text as
  * the model writes it, each tool call and its result as they happen, then the answer's
- * tokens and cost. Sessions are listed and resumable (GET /agents/:id/sessions).
+ * tokens and cost. Sessions are listed and resumable (GET /agents/:id/sessions); an admin
+ * can also list everyone's sessions with the agent and whose each is.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AgentOSApiError, sdk, shown, type ShownError } from "../api";
 import type { AgentChatAnswer, AgentChatEvent } from "../../sdk/http-client";
+import { AllSessions } from "../chat/all-sessions";
 import { AgentSelect } from "../components/agent-select";
 import { ErrorBanner } from "../components/error-banner";
 import { formatUsd } from "../components/usd";
@@ -99,6 +101,7 @@ function ChatWith({ agentId, sessionId }: { agentId: string; sessionId: string }
 				<Guarded scope="memory:read" fallback={<p class="needs-scope">needs scope memory:read to list sessions</p>}>
 					<SessionList agentId={agentId} current={sessionId} version={sessionsVersion} />
 				</Guarded>
+				{can("admin") && <AllSessions agentId={agentId} />}
 			</aside>
 			<div class="chat-main">
 				<p class="hint">

@@ -62,7 +62,7 @@ function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initi
 				columns={[
 					{ key: "createdAt", title: "Started", render: t => <Time value={t.createdAt} /> },
 					{ key: "agentId", title: "Agent", render: t => <a href={href("agents", t.agentId)}>{t.agentId}</a> },
-					{ key: "type", title: "Type", render: t => <a href={href("tasks", t.id)}>{t.type}</a> },
+					{ key: "type", title: "Type", render: t => <TaskType t={t} /> },
 					{ key: "status", title: "Status", render: t => <span class={`state status-${t.status}`}>{t.status}</span> },
 					{ key: "duration", title: "Duration", render: t => taskDuration(t) },
 					{ key: "attempts", title: "Attempts", render: t => t.attempts },
@@ -70,6 +70,20 @@ function TaskList({ initialAgent, initialStatus }: { initialAgent: string; initi
 				]}
 				empty="No tasks match."
 			/>
+		</>
+	);
+}
+
+/** The task's type, linked to its page, marked when another agent's run asked for it. */
+function TaskType({ t }: { t: TaskSummary }) {
+	return (
+		<>
+			<a href={href("tasks", t.id)}>{t.type}</a>
+			{t.parentTaskId && (
+				<span class="child-mark" title={`A child run: task ${t.parentTaskId} asked for it`}>
+					child
+				</span>
+			)}
 		</>
 	);
 }

@@ -1,6 +1,7 @@
 /**
  * One task (`#/tasks/<id>`): who sent it to which agent, its input, its result or error, and
- * its durable run (attempts, wait, failed step, steps) — all shown as text. It follows the
+ * its durable run (attempts, wait, failed step, steps), the run that asked for it and the runs
+ * it asked other agents for — all shown as text. It follows the
  * task's `tasks.changed` events, so a run that moves on or is cancelled elsewhere shows at once.
  */
 import type { TaskDetail as Task, TaskChange } from "../../sdk/http-client";
@@ -11,15 +12,15 @@ import { Time } from "../components/time";
 import { useLiveEvent } from "../live";
 import { useLoad } from "../load";
 import { href } from "../router";
-import { errorText, taskDuration } from "./format";
+import { ChildRuns, ParentFact } from "./children";
+import { ENDED, errorText, taskDuration } from "./format";
+import { changesTaskPage } from "./page-changes";
 import { RunFacts, StepsTable } from "./run";
-
-const ENDED: readonly string[] = ["succeeded", "failed", "cancelled"];
 
 export function TaskDetail({ id }: { id: string }) {
 	const task = useLoad(() => sdk().tasks.get(id), [id]);
 	useLiveEvent("tasks.changed", data => {
-		if ((data as TaskChange).id === id) task.reload();
+		if (changesTaskPage(task.data, id, data as TaskChange)) task.reload();
 	});
 	const t = task.data;
 	return (
@@ -47,6 +48,7 @@ export function TaskDetail({ id }: { id: string }) {
 						<dd>
 							{t.caller.kind} {t.caller.id}
 						</dd>
+						<ParentFact t={t} />
 						<dt>Started</dt>
 						<dd>
 							<Time value={t.createdAt} />
@@ -67,6 +69,8 @@ export function TaskDetail({ id }: { id: string }) {
 					</dl>
 					<h2>Steps</h2>
 					<StepsTable steps={t.steps} />
+					<h2>Child runs</h2>
+					<ChildRuns t={t} />
 					<h2>Input</h2>
 					<pre class="log">{JSON.stringify(t.input, null, 2)}</pre>
 					<h2>{t.status === "failed" ? "Error details" : "Result"}</h2>

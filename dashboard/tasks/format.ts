@@ -1,5 +1,8 @@
 /** How the tasks pages write durations and errors. */
 
+/** The statuses a task does not leave. */
+export const ENDED: readonly string[] = ["succeeded", "failed", "cancelled"];
+
 export function duration(ms: number | null): string {
 	if (ms === null) return "running";
 	if (ms < 1000) return `${ms} ms`;

@@ -1,9 +1,12 @@
 import type { Page } from "playwright-core";
-import { FIXTURE_AGENTS } from "../support/agents";
-import { startConsole, type ConsoleHarness } from "../support/console";
+import { FIXTURE_AGENTS, echoManifest } from "../support/agents";
+import { declarativeAgent, startConsole, watchInjection, type ConsoleHarness } from "../support/console";
 import { eventually } from "../support/test-node";
 
-/** The Tasks page and a task's run in Chromium: live updates, steps, cancel, resume, and a suspended run. */
+/** Markup in a task's input: it must show as text, run nothing and load nothing. */
+const INJECTED = "<img src=x onerror=alert(1)>";
+
+/** The Tasks page and a task's run in Chromium: live updates, steps, cancel, resume, a suspended run, child runs; an agent's network isolation. */
 describe("web console: tasks and their durable runs in Chromium", () => {
 	let c: ConsoleHarness;
 	const submit = async (body: Record<string, unknown>) => (await c.api<{ taskId: string }>("POST", "/api/v1/agents/runner/tasks", { task: body, async: true })).body.taskId;
@@ -14,9 +17,17 @@ describe("web console: tasks and their durable runs in Chromium", () => {
 
 	beforeAll(async () => {
 		// One crash of a step parks a durable run as failed at once.
-		c = await startConsole({ AGENT_CODE_PATHS: FIXTURE_AGENTS, TASK_STEP_ATTEMPTS: "1", TASK_RETRY_DELAY_MS: "10" });
-		await c.seedAgents([{ id: "runner", name: "Runner", entryPoint: `${FIXTURE_AGENTS}/echo.js` }]);
+		c = await startConsole({ AGENT_CODE_PATHS: FIXTURE_AGENTS, AGENT_INPROCESS_PATHS: FIXTURE_AGENTS, TASK_STEP_ATTEMPTS: "1", TASK_RETRY_DELAY_MS: "10" });
+		await c.seedAgents([
+			{ id: "runner", name: "Runner", entryPoint: `${FIXTURE_AGENTS}/echo.js` },
+			// Its `delegate` task asks another agent: the asked task is a child run of its run.
+			{ id: "boss", name: "Boss", entryPoint: `${FIXTURE_AGENTS}/durable.js`, trustLevel: "autonomous", permissions: ["a2a.send"] },
+			// Code run inside the node has the node's network.
+			echoManifest("inside", { runtime: "inprocess" }),
+			declarativeAgent("plain")
+		]);
 		await eventually("the runner to run", async () => (await agentState()) === "running", 30_000);
+		await eventually("the boss to run", async () => (await c.api<{ state: string }>("GET", "/api/v1/agents/boss")).body.state === "running", 30_000);
 	}, 90_000);
 
 	afterAll(() => c?.close());
@@ -100,5 +111,68 @@ describe("web console: tasks and their durable runs in Chromium", () => {
 		const approvals = (await c.api<{ items: Array<{ id: string; status: string }> }>("GET", "/api/v1/approvals")).body.items;
 		expect(approvals.find(a => a.id === waitingFor.approvalId)?.status).toBe("expired");
 
+	}, 60_000);
+
+	it("links a run to the child run it asked another agent for and back, follows the child live, and marks it in the list", async () => {
+		const accepted = await c.api<{ taskId: string }>("POST", "/api/v1/agents/boss/tasks", { task: { type: "delegate", to: "runner", task: { type: "sleep", ms: 4000, note: INJECTED } }, async: true });
+		const parentId = accepted.body.taskId;
+		const childOf = async () => (await c.api<{ children: Array<{ id: string }> }>("GET", `/api/v1/tasks/${parentId}`)).body.children[0]?.id;
+		await eventually("the child run to start", async () => (await childOf()) !== undefined, 20_000);
+		const childId = (await childOf())!;
+
+		const page = await c.open({ hash: `#/tasks/${parentId}` });
+		const seen = watchInjection(page);
+		await live(page);
+		const children = page.getByRole("table", { name: "Runs of other agents this run asked, oldest first" }).locator("tbody tr");
+		await children.first().waitFor();
+		expect(await children.count()).toBe(1);
+		await expect(children.first().textContent()).resolves.toBe(`${childId}runnerrunning`);
+		expect(await page.locator("dd.run-parent").count()).toBe(0);
+		// Nobody reloads the page: the child's tasks.changed does.
+		await eventually("the child to show as succeeded", async () => (await children.first().locator(".state").textContent()) === "succeeded", 20_000);
+		await c.screenshot(page, "task-child-runs");
+
+		await children.first().getByRole("link", { name: childId }).click();
+		const parentFact = page.locator("dd.run-parent");
+		await parentFact.waitFor();
+		expect(await page.evaluate("location.hash")).toBe(`#/tasks/${childId}`);
+		await expect(parentFact.textContent()).resolves.toBe(`task ${parentId}`);
+		await expect(badge(page).textContent()).resolves.toBe("succeeded");
+		await expect(page.locator("pre.log").first().textContent()).resolves.toContain(INJECTED);
+		await page.locator("p.empty", { hasText: "No child runs" }).waitFor();
+		await parentFact.getByRole("link", { name: parentId }).click();
+		await page.getByRole("heading", { name: `Task ${parentId}` }).waitFor();
+		await children.first().waitFor();
+
+		const list = await c.open({ hash: "#/tasks?agentId=runner" });
+		const childRow = list.getByRole("row").filter({ has: list.locator(`a[href="#/tasks/${childId}"]`) });
+		await expect(childRow.locator(".child-mark").getAttribute("title")).resolves.toBe(`A child run: task ${parentId} asked for it`);
+		expect(await list.locator(".child-mark").count()).toBe(1);
+		expect(await page.locator("main img").count()).toBe(0);
+		expect(seen).toEqual({ dialogs: [], requests: [] });
+	}, 60_000);
+
+	it("says on an agent's page whether its code has a network of its own, why on hover, and warns when it has", async () => {
+		const network = async (agentId: string) => {
+			const page = await c.open({ hash: `#/agents/${agentId}` });
+			const fact = page.getByTestId("network").locator("span");
+			await fact.waitFor();
+			return { text: await fact.textContent(), title: await fact.getAttribute("title"), warns: (await fact.getAttribute("class")) === "network-open", page };
+		};
+		const inside = await network("inside");
+		expect(inside).toMatchObject({ text: "not isolated", warns: true });
+		expect(inside.title).toContain("could open network connections by itself");
+		await c.screenshot(inside.page, "agent-network-open");
+
+		// A process worker: isolated where the node can make a network namespace (auto).
+		const { networkIsolated } = (await c.api<{ networkIsolated: boolean | null }>("GET", "/api/v1/agents/runner")).body;
+		expect(networkIsolated).not.toBeNull();
+		const runner = await network("runner");
+		expect(runner).toMatchObject(networkIsolated ? { text: "isolated", warns: false } : { text: "not isolated", warns: true });
+		if (networkIsolated) expect(runner.title).toContain("no network of its own");
+
+		const plain = await network("plain");
+		expect(plain).toMatchObject({ text: "no worker", warns: false });
+		expect(plain.title).toContain("declarative agent");
 	}, 60_000);
 });

@@ -92,8 +92,14 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		expect(await again.locator(".turn-assistant .turn-text").last().textContent()).toContain("14th of March");
 	});
 
-	it("chats with a code agent: its answer is shown, with no cost line (it called no model)", async () => {
-		const page = await c.open({ hash: "#/chat/parrot/first" });
+	it("chats with a code agent in a new session: it opens empty, its answer is shown, with no cost line (it called no model)", async () => {
+		const page = await c.open();
+		// A session nobody has spoken in yet answers 404 SESSION_NOT_FOUND: an empty chat, not an error.
+		const history = page.waitForResponse(r => new URL(r.url()).pathname === "/api/v1/agents/parrot/sessions/first");
+		await page.evaluate(`location.hash = "#/chat/parrot/first"`);
+		expect((await history).status()).toBe(404);
+		await page.getByText("No messages in this session yet.").waitFor();
+		expect(await page.locator(".chat-main .error-banner").count()).toBe(0);
 		await page.getByLabel("Message").fill("pieces of eight");
 		await page.getByRole("button", { name: "Send" }).click();
 		const answer = page.locator(".turn-assistant .turn-text").last();
@@ -101,6 +107,33 @@ describe("console pages: chat, memory, society, cluster, models", () => {
 		expect(await answer.textContent()).toBe("Polly heard: pieces of eight");
 		expect(await page.locator(".turn-assistant .error-banner").count()).toBe(0);
 		expect(await page.locator(".turn-assistant .turn-cost").count()).toBe(0);
+	});
+
+	it("lists everyone's sessions with an agent for an admin, with whose each is, and for nobody else", async () => {
+		const visitor = await c.createToken("visitor", ["agents:read", "tasks", "memory:read"]);
+		const as = (token: string, route: string, body?: unknown) =>
+			fetch(`${c.node.url}${route}`, { method: body ? "POST" : "GET", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+		expect((await as(visitor, "/api/v1/agents/helper/chat", { message: "Hello from a visitor", sessionId: "visitor-talk" })).status).toBe(200);
+		const visitorId = ((await (await as(visitor, "/api/v1/whoami")).json()) as { id: string }).id;
+		const adminId = (await seeded<{ id: string }>("GET", "/api/v1/whoami")).id;
+
+		const page = await c.open({ hash: "#/chat/helper/launch-notes" });
+		const own = page.getByRole("complementary", { name: "Sessions" }).locator("ul.session-list").first();
+		await own.getByRole("link", { name: "launch-notes" }).waitFor();
+		expect(await own.getByText("visitor-talk").count()).toBe(0);
+		await page.getByText("Everyone's sessions (admin)").click();
+		const everyone = page.getByRole("list", { name: "Everyone's sessions with helper" });
+		const entry = (session: string) => everyone.locator("li").filter({ has: page.locator("code", { hasText: session }) });
+		await entry("visitor-talk").waitFor();
+		await expect(entry("visitor-talk").locator(".hint").textContent()).resolves.toMatch(new RegExp(`^${visitorId} · 2 messages · `));
+		await expect(entry("launch-notes").locator(".hint").textContent()).resolves.toMatch(new RegExp(`^${adminId} · \\d+ messages · `));
+		await c.screenshot(page, "chat-all-sessions");
+
+		const theirs = await c.open({ token: visitor, hash: "#/chat/helper/visitor-talk" });
+		await theirs.getByRole("link", { name: "visitor-talk" }).waitFor();
+		await theirs.getByText("Hello from a visitor").waitFor();
+		expect(await theirs.getByText("Everyone's sessions (admin)").count()).toBe(0);
+		expect(await theirs.getByRole("link", { name: "launch-notes" }).count()).toBe(0);
 	});
 
 	it("explores an agent's memories: the list by kind, a search with why each hit ranks, a memory's view; markup in a memory stays text", async () => {
