@@ -54,7 +54,7 @@ export interface AgentContext {
 		forget(id: string): Promise<unknown>;
 		list(query?: Record<string, unknown>): Promise<unknown>;
 		/** A chat session's recent messages and the running summary of older ones. */
-		/** `owner`: whose session (e.g. the task's caller); the agent's own when absent. */
+		/** `owner`: whose session; when absent, the sender's of the task the call runs for (the agent's own outside a task). */
 		history(sessionId: string, window?: number, owner?: string): Promise<unknown>;
 		appendHistory(sessionId: string, messages: { role: "user" | "assistant" | "system" | "tool"; content: string }[], owner?: string): Promise<unknown>;
 	};

@@ -5,6 +5,7 @@
  * onStop, for no task.
  */
 import { Errors, type Context } from "moleculer";
+import type { Caller } from "../lib/kernel/caller";
 import type { TaskRun } from "./task-run";
 
 /** The task a ctx call runs for: the context the task came in with, when its time is up, and its durable run. */
@@ -15,6 +16,8 @@ export interface TaskOrigin {
 	deadline: number;
 	/** The run's journal: its calls are replayed from it or journaled in it. */
 	run?: TaskRun;
+	/** Who sent the task: whose chat session `ctx.memory.history` keeps when the agent names none. */
+	caller?: Caller;
 }
 
 /** Answers one ctx call of agent code, as a child of `origin` when it runs for a task. */

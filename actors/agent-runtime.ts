@@ -134,7 +134,7 @@ export class AgentRuntime {
 		if (!acceptsTasks(this.stateValue)) throw new AgentNotRunningError(this.id, this.stateValue);
 		const limit = this.timeLimit(timeoutMs);
 		// Kept while the agent's code runs, even past the caller's timeout (its calls are refused then).
-		const origin: TaskOrigin | undefined = parent || run ? { ctx: parent, deadline: Date.now() + limit, run } : undefined;
+		const origin: TaskOrigin | undefined = parent || run ? { ctx: parent, deadline: Date.now() + limit, run, caller } : undefined;
 		return new Promise((resolve, reject) => {
 			const cancel = taskDeadlines.add(limit, () => reject(new TaskTimeoutError(this.id, taskId, limit)));
 			this.mailbox.push(() => this.deliver(kind, taskId, payload, caller, origin)).then(

@@ -6,12 +6,19 @@
  * touches the runtime. A name not registered does not exist for agent code.
  */
 import type { ServiceBroker } from "moleculer";
+import type { Caller } from "../lib/kernel/caller";
 import { isCapability, type Capability } from "../lib/security/capabilities";
 import { CtxMethodInvalidError } from "./errors";
 import type { AgentManifest } from "./manifest-types";
 
 /** An action call as the agent, for the task at hand; `timeout` only ever shortens the task's remaining time. */
 export type CtxCall = (action: string, params: unknown, timeout?: number) => Promise<unknown>;
+
+/** The task a ctx call runs for. */
+export interface CtxTask {
+	/** Who sent it (a person's token, another agent, the cluster). */
+	readonly caller?: Caller;
+}
 
 /** The agent a ctx call is made by. */
 export interface CtxAgent {
@@ -32,8 +39,11 @@ export interface CtxMethod {
 	readonly capability: Capability | null;
 	/** The action it reaches, when it reaches one. */
 	readonly action?: string;
-	/** Answers the call with the agent's arguments (checked by the input rules already), as the agent. */
-	handle(args: unknown[], call: CtxCall, agent: CtxAgent): Promise<unknown>;
+	/**
+	 * Answers the call with the agent's arguments (checked by the input rules already), as the
+	 * agent; `task` is the task it runs for, if any (who sent it).
+	 */
+	handle(args: unknown[], call: CtxCall, agent: CtxAgent, task?: CtxTask): Promise<unknown>;
 }
 
 /** The runtime's own part of ctx (actors/runtime-ctx.ts); no layer registers under these. */
@@ -57,9 +67,9 @@ export function actionMethod(
 	name: string,
 	action: string,
 	capability: Capability | null,
-	params: (args: unknown[], agent: CtxAgent) => unknown = () => ({})
+	params: (args: unknown[], agent: CtxAgent, task?: CtxTask) => unknown = () => ({})
 ): CtxMethod {
-	return { name, action, capability, handle: (args, call, agent) => call(action, params(args, agent)) };
+	return { name, action, capability, handle: (args, call, agent, task) => call(action, params(args, agent, task)) };
 }
 
 export class CtxRegistry {

@@ -163,6 +163,23 @@ describe("chat sessions belong to the token that started them", () => {
 		expect(contents((await history(a.token, "relayed")).body)).toEqual(["My code word is kestrel.", "Noted: kestrel."]);
 	});
 
+	it("a code agent's ctx.memory.history naming no owner keeps the session of the task's sender: two tokens never share one", async () => {
+		await spawnAgent(t, { id: "diarist", name: "Diarist", entryPoint: `${FIXTURE_AGENTS}/session-keeper.js`, trustLevel: "autonomous", permissions: ["memory.read", "memory.write"] });
+		await untilState(t, "diarist", "running");
+		const note = async (token: string, message: string) => {
+			const res = await as(token, "/api/v1/agents/diarist/tasks", { method: "POST", body: JSON.stringify({ task: { type: "note", sessionId: "diary", message } }) });
+			expect(res.status).toBe(200);
+			return ((await res.json()) as { result: { seen: string[] } }).result.seen;
+		};
+
+		expect(await note(a.token, "a1")).toEqual([]);
+		expect(await note(b.token, "b1")).toEqual([]);
+		expect(await note(a.token, "a2")).toEqual(["a1"]);
+		const read = async (token: string) => contents((await (await as(token, "/api/v1/agents/diarist/sessions/diary")).json()) as HistoryWindow);
+		expect(await read(a.token)).toEqual(["a1", "a2"]);
+		expect(await read(b.token)).toEqual(["b1"]);
+	});
+
 	it("an admin reads any identity's session, and those kept before sessions had owners, only through the audited support routes", async () => {
 		upstream.script({ kind: "text", text: "Noted: blue." });
 		await chat(a.token, { message: "My colour is blue.", sessionId: "support-me" });
