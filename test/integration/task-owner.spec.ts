@@ -169,6 +169,17 @@ describe("tasks belong to the token that sent them", () => {
 		expect((await alice.getTask({ tenant: "", id: rest.body.taskId, historyLength: undefined })).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
 	});
 
+	it("a task a schedule sends belongs to the token that made the schedule", async () => {
+		const c = (await post<Token>(t, "/api/v1/tokens", { name: "carol", scopes: ["schedules", "tasks"] })).body;
+		const made = await as<{ id: string }>(c.token, "/api/v1/schedules", "POST", { cron: "0 0 1 1 *", paused: true, target: { agent: "helper", task: { type: "echo", text: "nightly" } } });
+		expect(made.status).toBe(201);
+		expect(await as(c.token, `/api/v1/schedules/${made.body.id}/trigger`, "POST")).toMatchObject({ status: 200, body: { status: "succeeded" } });
+		const theirs = (await as<TaskPage & { items: { id: string; caller: unknown }[] }>(c.token, "/api/v1/tasks?agentId=helper")).body.items;
+		expect(theirs).toEqual([expect.objectContaining({ caller: { kind: "system", id: `schedule:${made.body.id}`, onBehalfOf: `token:${c.id}` } })]);
+		expect(await as(b.token, `/api/v1/tasks/${theirs[0].id}`)).toMatchObject(notFound(theirs[0].id));
+		expect((await as<TaskPage>(a.token, "/api/v1/tasks?agentId=helper")).body.items.map(i => i.id)).not.toContain(theirs[0].id);
+	});
+
 	describe("the WebSocket's tasks.changed", () => {
 		const sockets: WsTestClient[] = [];
 		afterAll(() => sockets.forEach(s => s.close()));
