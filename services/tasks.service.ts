@@ -33,6 +33,11 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 		const [task, steps, children] = await Promise.all([tasks.getFor(id, taskViewerOf(meta)), journal.load(id), tasks.children(id)]);
 		return { ...task, steps, children, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
 	};
+	/** TASK_NOT_FOUND unless the caller may touch the task (an admin may touch any: no read). */
+	const mustSee = async (id: string, meta: SecuredMeta): Promise<void> => {
+		const viewer = taskViewerOf(meta);
+		if (viewer !== null && !(await tasks.seenBy(id, viewer))) throw new TaskNotFoundError(id);
+	};
 	const change = (task: TaskRecord): TaskChange => ({ id: task.id, agentId: task.agentId, status: task.status, node: "", attempts: task.attempts });
 
 	return defineService({
@@ -75,7 +80,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 				params: { id: { type: "uuid" } },
 				async handler(ctx: Context<{ id: string }, SecuredMeta>): Promise<TaskDetail> {
 					const { id } = ctx.params;
-					if (!(await tasks.seenBy(id, taskViewerOf(ctx.meta)))) throw new TaskNotFoundError(id);
+					await mustSee(id, ctx.meta);
 					// People watching the approvals see it closed.
 					const closeWait = async (approvalId: string, note: string) => {
 						const closed = await approvals.expire(approvalId, note);
@@ -98,7 +103,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 				params: { id: { type: "uuid" } },
 				async handler(ctx: Context<{ id: string }, SecuredMeta>): Promise<TaskDetail> {
 					const { id } = ctx.params;
-					if (!(await tasks.seenBy(id, taskViewerOf(ctx.meta)))) throw new TaskNotFoundError(id);
+					await mustSee(id, ctx.meta);
 					const requeued = await runs.requeueFailed(id);
 					if (!requeued) throw new TaskNotFoundError(id);
 					if (!("agentId" in requeued)) throw new TaskNotResumableError(id, requeued.status, requeued.durable);
