@@ -48,8 +48,8 @@ export function toA2ATask(record: ProtocolTaskRecord): Task {
 /**
  * The SDK's task store over AgentOS's `agent_tasks` (so an A2A task survives a restart
  * and is read from any node of a cluster), one per agent: another agent's task is not
- * found at this agent's endpoint, nor another token's (a2aViewerOf). Rows are created by the agents service as any task
- * is; this store only keeps the protocol's record beside them.
+ * found at this agent's endpoint, nor another token's (a2aViewerOf). Rows are created by
+ * the agents service as any task is; this store only keeps the protocol's record beside them.
  */
 export class AgentOsTaskStore implements A2ATaskStore {
 	constructor(
