@@ -108,6 +108,13 @@ interface Row {
 	parent_task_id: string | null;
 }
 
+/**
+ * Whose tasks a reader sees: an identity (`token:<id>`, `agent:<id>`…) sees its own tasks
+ * and the child runs of those; null sees them all (an admin, the node, an operator inside
+ * the cluster).
+ */
+export type TaskViewer = string | null;
+
 export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 
 /** A task as it is recorded: its id, the agent it is for, what it asks and who asked. */
@@ -314,7 +321,7 @@ export class TaskStore {
 	}
 
 	/** Recent tasks, newest first, with the number that match (for paging). */
-	async list(q: TaskQuery): Promise<TaskPage> {
+	async list(q: TaskQuery, viewer: TaskViewer): Promise<TaskPage> {
 		const limit = Math.min(Math.max(q.limit ?? DEFAULT_TASK_PAGE, 1), MAX_TASK_PAGE);
 		const offset = Math.max(q.offset ?? 0, 0);
 		const params: (string | number)[] = [];
@@ -323,6 +330,7 @@ export class TaskStore {
 		if (q.agentId) add(q.agentId, p => `agent_id = ${p}`);
 		if (q.status) add(q.status, p => `status = ${p}`);
 		if (q.since) add(new Date(q.since).toISOString(), p => `created_at >= ${p}::timestamptz`);
+		if (viewer !== null) add(viewer, ownedBy);
 		const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
 		const count = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM agent_tasks ${where}`, params);
 		const n = params.length;
@@ -331,6 +339,24 @@ export class TaskStore {
 			[...params, limit, offset]
 		);
 		return { items: rows.map(toSummary), total: Number(count.rows[0].n), limit, offset };
+	}
+
+	/** Whether the viewer may see the task: it is theirs, or a child run of one of theirs (up its parents). False when there is no such task. */
+	async seenBy(id: string, viewer: TaskViewer): Promise<boolean> {
+		const { rows } = await this.db.query<{ owner: string | null }>(
+			`WITH RECURSIVE up AS (
+				SELECT id, parent_task_id, ${ownerSql("caller")} AS owner FROM agent_tasks WHERE id = $1
+				UNION SELECT t.id, t.parent_task_id, ${ownerSql("t.caller")} FROM agent_tasks t JOIN up ON t.id = up.parent_task_id
+			) SELECT owner FROM up`,
+			[id]
+		);
+		return rows.length > 0 && (viewer === null || rows.some(r => r.owner === viewer));
+	}
+
+	/** The task as the viewer may see it; TASK_NOT_FOUND for another's, the same as for none, so the answer does not say it exists. */
+	async getFor(id: string, viewer: TaskViewer): Promise<TaskRecord> {
+		if (viewer !== null && !(await this.seenBy(id, viewer))) throw new TaskNotFoundError(id);
+		return this.get(id);
 	}
 
 	/** The child runs the task's steps started, oldest first. */
@@ -349,9 +375,13 @@ export class TaskStore {
 	}
 
 	/** An agent's tasks with their protocol records, newest first, optionally of one conversation and states; `total` counts them all. */
-	async listForAgent(agentId: string, filter: { contextId?: string; statuses?: TaskStatus[]; offset: number; limit: number }): Promise<{ tasks: ProtocolTaskRecord[]; total: number }> {
+	async listForAgent(
+		agentId: string,
+		filter: { contextId?: string; statuses?: TaskStatus[]; offset: number; limit: number; viewer: TaskViewer }
+	): Promise<{ tasks: ProtocolTaskRecord[]; total: number }> {
 		const where = ["agent_id = $1"];
 		const args: SqlParam[] = [agentId];
+		if (filter.viewer !== null) where.push(ownedBy(`$${args.push(filter.viewer)}`));
 		if (filter.contextId) where.push(`context_id = $${args.push(filter.contextId)}`);
 		if (filter.statuses) where.push(`status = ANY($${args.push(filter.statuses)})`);
 		const clause = where.join(" AND ");
@@ -361,6 +391,22 @@ export class TaskStore {
 		]);
 		return { tasks: rows.map(r => ({ ...toRecord(r), protocolState: r.protocol_state })), total: count.rows[0]?.n ?? 0 };
 	}
+}
+
+/**
+ * The identity a row belongs to, from its caller column, as taskOwnerOf (lib/kernel/caller.ts)
+ * names it; NULL (an admin's to see) for a row whose caller names none.
+ */
+function ownerSql(caller: string): string {
+	return `COALESCE(${caller}->>'onBehalfOf', CASE ${caller}->>'kind' WHEN 'agent' THEN 'agent:' || (${caller}->>'id') WHEN 'system' THEN 'system' WHEN 'user' THEN ${caller}->>'id' END)`;
+}
+
+/** Rows of the identity in `param`: its own tasks and, down the tree, the child runs they started. */
+function ownedBy(param: string): string {
+	return `id IN (WITH RECURSIVE mine AS (
+		SELECT id FROM agent_tasks WHERE ${ownerSql("caller")} = ${param}
+		UNION SELECT t.id FROM agent_tasks t JOIN mine ON t.parent_task_id = mine.id
+	) SELECT id FROM mine)`;
 }
 
 const SUMMARY_COLUMNS = "id, agent_id, type, caller, status, error, created_at, finished_at, context_id, durable, attempts, waiting_for, failed_step, step_failures, parent_task_id";

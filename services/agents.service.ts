@@ -43,9 +43,12 @@ export interface AgentGrants {
 	requests: GrantRequests;
 }
 
-/** `tasks.cancel`, the one cancel path; a task that ended meanwhile keeps its end. */
+/**
+ * `tasks.cancel`, the one cancel path, as the node: an agent that is deleted ends every task
+ * of it, whoever sent them (a token sees only its own). A task that ended meanwhile keeps its end.
+ */
 async function cancelTask(ctx: Context, id: string): Promise<void> {
-	await ctx.call("tasks.cancel", { id }).catch((err: { type?: string }) => {
+	await ctx.call("tasks.cancel", { id }, { meta: { caller: { kind: "system", id: ctx.nodeID ?? "local" } } }).catch((err: { type?: string }) => {
 		if (err.type !== "TASK_ENDED") throw err;
 	});
 }

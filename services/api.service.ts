@@ -5,6 +5,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ApiSettingsSchema, IncomingRequest, Route } from "moleculer-web";
 import type { WebSocketServer } from "ws";
+import { TaskStore } from "../actors/task-store";
 import { A2AGateway } from "../lib/gateway/a2a/a2a-gateway";
 import { a2aAliases } from "../lib/gateway/a2a/a2a-routes";
 import { chatRoute } from "../lib/gateway/chat-route";
@@ -131,6 +132,7 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 	};
 	const mcp = mcpRoute({ ...limits, auth, db: kernel.db, version: kernel.version });
 	const a2a = new A2AGateway({ ...limits, auth, db: kernel.db, version: kernel.version });
+	const tasks = new TaskStore(kernel.db);
 
 	const schema = defineService<ApiMethods, GatewayMembers, ApiSettingsSchema>({
 		name: "api",
@@ -263,7 +265,8 @@ export default function createApiService(options: ApiServiceOptions): ApiService
 				maxConnections: config.GATEWAY_MAX_CONNECTIONS,
 				chatStreamChunkSize: config.CHAT_STREAM_CHUNK_SIZE,
 				logger: this.logger,
-				allows: (user, scope) => GatewayAuth.allows(user as GatewayUser, scope as Scope)
+				allows: (user, scope) => GatewayAuth.allows(user as GatewayUser, scope as Scope),
+				seesTask: (taskId, viewer) => tasks.seenBy(taskId, viewer)
 			});
 		},
 

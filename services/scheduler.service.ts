@@ -230,7 +230,8 @@ export default function createSchedulerService(kernel: Kernel, { election, owned
 			/** Runs the job's target once and records the outcome (pausing the job after too many failures in a row). */
 			async execute(row: ScheduleRow, runId: number, trigger: "tick" | "manual"): Promise<void> {
 				const { target } = row;
-				const meta = { caller: { kind: "system", id: `schedule:${row.id}` } };
+				// The tasks it sends are its creator's: they see them as their own (task-viewer.ts).
+				const meta = { caller: { kind: "system", id: `schedule:${row.id}`, onBehalfOf: row.created_by } };
 				const started = process.hrtime.bigint();
 				let status: "succeeded" | "failed" = "succeeded";
 				try {

@@ -10,13 +10,17 @@ import type { ApprovalStore } from "../lib/security/approval-store";
 import { OFFSET_PARAM } from "../lib/schema/number-bounds";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
 import { defineService } from "../lib/kernel/define-service";
+import type { SecuredMeta } from "../lib/security/security-guard";
+import { taskViewerOf } from "../lib/security/task-viewer";
 
 const DAY_MS = 86_400_000;
 
 /**
  * Tasks for people: the history across agents (what ran, how it ended, how long it took),
  * one task with its durable run's steps, and cancelling or resuming a run. All need the
- * `tasks` scope and show every agent's tasks to whoever holds it.
+ * `tasks` scope; a token sees and touches only the tasks it sent (and their child runs),
+ * an admin all of them (task-viewer.ts). Another's task is TASK_NOT_FOUND, as one that does
+ * not exist.
  */
 export default function createTasksService(kernel: Kernel, approvals: ApprovalStore): ServiceSchema {
 	const tasks = new TaskStore(kernel.db);
@@ -24,9 +28,15 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 	const journal = new RunJournal(kernel.db);
 	let retention: NodeJS.Timeout | undefined;
 
-	const detail = async (id: string): Promise<TaskDetail> => {
-		const [task, steps, children] = await Promise.all([tasks.get(id), journal.load(id), tasks.children(id)]);
+	/** The task with its run, as the caller may see it (children of a run one may see are visible too). */
+	const detail = async (id: string, meta: SecuredMeta): Promise<TaskDetail> => {
+		const [task, steps, children] = await Promise.all([tasks.getFor(id, taskViewerOf(meta)), journal.load(id), tasks.children(id)]);
 		return { ...task, steps, children, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
+	};
+	/** TASK_NOT_FOUND unless the caller may touch the task (an admin may touch any: no read). */
+	const mustSee = async (id: string, meta: SecuredMeta): Promise<void> => {
+		const viewer = taskViewerOf(meta);
+		if (viewer !== null && !(await tasks.seenBy(id, viewer))) throw new TaskNotFoundError(id);
 	};
 	const change = (task: TaskRecord): TaskChange => ({ id: task.id, agentId: task.agentId, status: task.status, node: "", attempts: task.attempts });
 
@@ -47,8 +57,8 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 					limit: { type: "number", integer: true, min: 1, max: MAX_TASK_PAGE, optional: true, convert: true },
 					offset: OFFSET_PARAM
 				},
-				handler(ctx: Context<TaskQuery>): Promise<TaskPage> {
-					return tasks.list(ctx.params);
+				handler(ctx: Context<TaskQuery, SecuredMeta>): Promise<TaskPage> {
+					return tasks.list(ctx.params, taskViewerOf(ctx.meta));
 				}
 			},
 
@@ -57,8 +67,8 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 				description: "A task by id: its state, its result or error once it has ended, the steps of its run with their timings and costs, and what a suspended run waits for.",
 				scope: "tasks",
 				params: { id: { type: "uuid" } },
-				handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
-					return detail(ctx.params.id);
+				handler(ctx: Context<{ id: string }, SecuredMeta>): Promise<TaskDetail> {
+					return detail(ctx.params.id, ctx.meta);
 				}
 			},
 
@@ -68,8 +78,9 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 				scope: "tasks",
 				audit: true,
 				params: { id: { type: "uuid" } },
-				async handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
+				async handler(ctx: Context<{ id: string }, SecuredMeta>): Promise<TaskDetail> {
 					const { id } = ctx.params;
+					await mustSee(id, ctx.meta);
 					// People watching the approvals see it closed.
 					const closeWait = async (approvalId: string, note: string) => {
 						const closed = await approvals.expire(approvalId, note);
@@ -80,7 +91,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 						closeWait,
 						broadcast: { stop: taskId => ctx.broadcast("tasks.cancelled", { id: taskId }), changed: c => ctx.broadcast("tasks.changed", c) }
 					});
-					return detail(id);
+					return detail(id, ctx.meta);
 				}
 			},
 
@@ -90,14 +101,15 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 				scope: "tasks",
 				audit: true,
 				params: { id: { type: "uuid" } },
-				async handler(ctx: Context<{ id: string }>): Promise<TaskDetail> {
+				async handler(ctx: Context<{ id: string }, SecuredMeta>): Promise<TaskDetail> {
 					const { id } = ctx.params;
+					await mustSee(id, ctx.meta);
 					const requeued = await runs.requeueFailed(id);
 					if (!requeued) throw new TaskNotFoundError(id);
 					if (!("agentId" in requeued)) throw new TaskNotResumableError(id, requeued.status, requeued.durable);
 					// Whichever node runs the agent takes it.
 					await ctx.broadcast("tasks.wake", { agentIds: [requeued.agentId] });
-					const task = await detail(id);
+					const task = await detail(id, ctx.meta);
 					await ctx.broadcast("tasks.changed", change(task));
 					return task;
 				}

@@ -29,7 +29,7 @@ export async function breakdownRows(t: TestNode, journaled: number): Promise<Row
 	const runs = new RunStore(db);
 	const journal = new RunJournal(db);
 	const tasks = new TaskStore(db);
-	const { items } = await tasks.list({ agentId: "loop-durable", status: "succeeded", limit: 1 });
+	const { items } = await tasks.list({ agentId: "loop-durable", status: "succeeded", limit: 1 }, null);
 	const model = await tasks.get(items[0].id);
 	const steps: JournalStep[] = await journal.load(model.id);
 	if (steps.length !== journaled) throw new Error(`the sample task has ${steps.length} steps, expected ${journaled}`);

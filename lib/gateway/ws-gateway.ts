@@ -30,6 +30,8 @@ export interface WsOptions {
 	allows(user: WsUser, scope: string): boolean;
 	/** Counts a message against the rate limits; rejects (RATE_LIMITED) when one is spent. */
 	limit(user: WsUser | null, ip: string | undefined): Promise<void>;
+	/** Whether the identity (`token:<id>`) may see the task (task-store.ts seenBy): `tasks.changed` reaches a non-admin only for its own. */
+	seesTask(taskId: string, viewer: string): Promise<boolean>;
 	/** chat_stream re-cuts text into pieces of at most this many characters; 0 or absent passes the provider's through. */
 	chatStreamChunkSize?: number;
 	/** Where internal errors are logged, with their stack (default: the broker's "gateway" logger). */
@@ -53,7 +55,7 @@ export interface Session {
  */
 export function attachWebSocket(server: Server, broker: ServiceBroker, options: WsOptions): WebSocketServer {
 	const wss = new WebSocketServer({ server, path: options.path, maxPayload: options.maxPayloadBytes });
-	const relay = createEventRelay(broker, options.allows);
+	const relay = createEventRelay(broker, options);
 	const handlers = createHandlers(broker, options, relay);
 	const logger = options.logger ?? broker.getLogger("gateway");
 	/** An error as the client sees it: what the code threw on purpose, else INTERNAL_ERROR with an id to find it in the log. */

@@ -6,6 +6,7 @@ import type { WebSocket } from "ws";
 import type { Caller } from "../../actors/agent-api";
 import type { TrustLevel } from "../../actors/manifest-types";
 import { actAsAgent } from "../security/act-as-agent";
+import { taskViewerOf } from "../security/task-viewer";
 import type { Scope } from "../security/capabilities";
 import { ForbiddenScopeError } from "../security/errors";
 import { errorJson } from "./error-response";
@@ -142,14 +143,32 @@ export interface EventRelay {
 	close(): Promise<void>;
 }
 
-export function createEventRelay(broker: ServiceBroker, allows: WsOptions["allows"]): EventRelay {
+export function createEventRelay(broker: ServiceBroker, options: Pick<WsOptions, "allows" | "seesTask">): EventRelay {
 	const sessions = new Set<Session>();
+	// Each connection's events in the order they came, though some wait for a check.
+	const queues = new WeakMap<Session, Promise<void>>();
+	const enqueue = (session: Session, step: () => Promise<void> | void) => {
+		const next = (queues.get(session) ?? Promise.resolve()).then(step).catch(() => undefined);
+		queues.set(session, next);
+	};
 	const deliver = (event: RelayedEvent, data: unknown) => {
 		const at = new Date().toISOString();
+		// A task's change reaches only who may see the task (one check per identity for this event).
+		const seen = new Map<string, Promise<boolean>>();
+		const sees = (viewer: string) => {
+			const taskId = (data as { id?: unknown } | null)?.id;
+			if (typeof taskId !== "string") return Promise.resolve(false);
+			if (!seen.has(viewer)) seen.set(viewer, options.seesTask(taskId, viewer).catch(() => false));
+			return seen.get(viewer)!;
+		};
 		for (const session of sessions) {
 			// Checked again on delivery: the socket may have authenticated since as someone else.
-			if (!session.events.has(event) || !session.user || !allows(session.user, RELAYED_EVENTS[event])) continue;
-			send(session.socket, { type: "event", payload: { event, data, at } });
+			const user = session.user;
+			if (!session.events.has(event) || !user || !options.allows(user, RELAYED_EVENTS[event])) continue;
+			const viewer = event === "tasks.changed" ? taskViewerOf({ user }) : null;
+			enqueue(session, async () => {
+				if (viewer === null || (await sees(viewer))) send(session.socket, { type: "event", payload: { event, data, at } });
+			});
 		}
 	};
 	const events = Object.fromEntries(

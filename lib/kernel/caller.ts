@@ -6,6 +6,8 @@ export interface Caller {
 	node?: string;
 	/** For agents: how far they are trusted (supervised agents wait for approvals). */
 	trustLevel?: "supervised" | "semi-autonomous" | "autonomous";
+	/** For the system acting for someone (a schedule, for the identity that created it): that identity, whose the tasks it sends are. */
+	onBehalfOf?: string;
 }
 
 /**
@@ -18,4 +20,13 @@ export function sessionOwnerOf(caller: Caller): string {
 	if (caller.kind === "agent") return `agent:${caller.id}`;
 	if (caller.kind === "system") return "system";
 	return caller.id;
+}
+
+/**
+ * The identity a task belongs to: its caller's, as for sessions, or the one the system sent
+ * it for (a schedule's creator). Only that identity (and an admin) sees, cancels or resumes
+ * it; the task store's SQL names owners the same way (actors/task-store.ts, ownerSql).
+ */
+export function taskOwnerOf(caller: Caller): string {
+	return caller.onBehalfOf ?? sessionOwnerOf(caller);
 }

@@ -56,7 +56,7 @@ export const SCOPES = {
 	"node:read": "read this node's facts",
 	"agents:read": "list and read agents, their grants and transitions",
 	"agents:write": "spawn, stop, start, restart and delete agents",
-	tasks: "send tasks to agents and read their results",
+	tasks: "send tasks to agents, and read, cancel and resume the tasks it sent (an admin token: every task)",
 	llm: "call models, read usage",
 	"audit:read": "query, export and verify the audit log",
 	approvals: "list, approve and deny pending approvals",

@@ -82,11 +82,17 @@ describe("web console: tasks and their durable runs in Chromium", () => {
 
 	it("shows what a suspended run waits for with a link to Approvals, filters by suspended, and cancels it, closing its approval", async () => {
 		// A run that asks a person (ctx.waitFor) is suspended: nothing of it is held in memory.
-		const id = await submit({ type: "waitFor", reason: "over the limit" });
+		// A token without admin sees the tasks it sent: this one sends it.
+		const reader = await c.createToken("task-reader", ["agents:read", "tasks"]);
+		const sent = await c.node.request("/api/v1/agents/runner/tasks", {
+			method: "POST",
+			headers: { authorization: `Bearer ${reader}` },
+			body: JSON.stringify({ task: { type: "waitFor", reason: "over the limit" }, async: true })
+		});
+		const id = ((await sent.json()) as { taskId: string }).taskId;
 		await eventually("the run to suspend", async () => (await status(id)) === "suspended", 30_000);
 		const { waitingFor } = (await c.api<{ waitingFor: { approvalId: string } }>("GET", `/api/v1/tasks/${id}`)).body;
 
-		const reader = await c.createToken("task-reader", ["agents:read", "tasks"]);
 		const page = await c.open({ token: reader, hash: "#/tasks" });
 		await page.getByLabel("Status").selectOption("suspended");
 		const row = page.getByRole("row", { name: /waitFor/ });

@@ -1,6 +1,7 @@
 import type { Context } from "moleculer";
 import type { User } from "@a2a-js/sdk/server";
 import type { GatewayUser } from "../gateway-auth";
+import { taskViewerOf } from "../../security/task-viewer";
 
 /**
  * The caller of an A2A request as the SDK carries it to the executor: the gateway's user
@@ -20,4 +21,12 @@ export class A2AUser implements User {
 	get userName(): string {
 		return this.user.id;
 	}
+}
+
+/**
+ * Whose tasks an A2A request sees: the token's own (null: all, for an admin). A context
+ * without an AgentOS caller sees none — an empty identity that owns no task.
+ */
+export function a2aViewerOf(user: unknown): string | null {
+	return user instanceof A2AUser ? taskViewerOf({ user: user.user }) : "";
 }

@@ -1,6 +1,7 @@
 import { Task, TaskState, type ListTasksRequest, type ListTasksResponse, type Message } from "@a2a-js/sdk";
 import type { ServerCallContext, TaskStore as A2ATaskStore } from "@a2a-js/sdk/server";
 import type { ProtocolTaskRecord, TaskStore } from "../../../actors/task-store";
+import { a2aViewerOf } from "./a2a-user";
 import type { LiveTasks } from "./live-tasks";
 import { dataPart, outcomeOf, textPart } from "./task-outcome";
 import { fromA2AState, isTerminal, toA2AState } from "./task-states";
@@ -47,8 +48,8 @@ export function toA2ATask(record: ProtocolTaskRecord): Task {
 /**
  * The SDK's task store over AgentOS's `agent_tasks` (so an A2A task survives a restart
  * and is read from any node of a cluster), one per agent: another agent's task is not
- * found at this agent's endpoint. Rows are created by the agents service as any task
- * is; this store only keeps the protocol's record beside them.
+ * found at this agent's endpoint, nor another token's (a2aViewerOf). Rows are created by
+ * the agents service as any task is; this store only keeps the protocol's record beside them.
  */
 export class AgentOsTaskStore implements A2ATaskStore {
 	constructor(
@@ -65,18 +66,25 @@ export class AgentOsTaskStore implements A2ATaskStore {
 		if (this.live.update(task, ended)) await this.tasks.saveProtocolState(task.id, task.contextId, Task.toJSON(task));
 	}
 
-	async load(taskId: string, _context: ServerCallContext): Promise<Task | undefined> {
+	async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
+		const viewer = a2aViewerOf(context.user);
 		// Running here: the SDK's own record, or none yet (its first event makes it).
-		if (this.live.has(taskId)) return this.live.latest(taskId);
+		if (this.live.has(taskId)) return this.live.seenBy(taskId, viewer) ? this.live.latest(taskId) : undefined;
 		const record = await this.tasks.find(taskId);
-		return record && record.agentId === this.agentId ? toA2ATask(record) : undefined;
+		return record && record.agentId === this.agentId && (await this.tasks.seenBy(taskId, viewer)) ? toA2ATask(record) : undefined;
 	}
 
-	async list(params: ListTasksRequest, _context: ServerCallContext): Promise<ListTasksResponse> {
+	async list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
 		const pageSize = Math.min(Math.max(params.pageSize ?? DEFAULT_PAGE, 1), MAX_PAGE);
 		const offset = Math.max(0, Number.parseInt(params.pageToken || "0", 10) || 0);
 		const statuses = params.status ? fromA2AState(params.status) : undefined;
-		const { tasks, total } = await this.tasks.listForAgent(this.agentId, { contextId: params.contextId || undefined, statuses, offset, limit: pageSize });
+		const { tasks, total } = await this.tasks.listForAgent(this.agentId, {
+			contextId: params.contextId || undefined,
+			statuses,
+			offset,
+			limit: pageSize,
+			viewer: a2aViewerOf(context.user)
+		});
 		const next = offset + tasks.length;
 		return { tasks: tasks.map(r => this.live.latest(r.id) ?? toA2ATask(r)), nextPageToken: next < total ? String(next) : "", pageSize, totalSize: total };
 	}

@@ -3,7 +3,7 @@ import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestCon
 import type { AgentTask } from "../../../actors/agent-api";
 import type { TaskAnswer } from "../../../actors/supervisor";
 import type { TaskStore } from "../../../actors/task-store";
-import { A2AUser } from "./a2a-user";
+import { A2AUser, a2aViewerOf } from "./a2a-user";
 import type { LiveTasks } from "./live-tasks";
 import { A2ARequestError } from "./rpc-errors";
 import { isTerminal } from "./task-states";
@@ -90,7 +90,7 @@ export class AgentOsExecutor implements AgentExecutor {
 			bus.finished();
 			return;
 		}
-		this.live.start(taskId);
+		this.live.start(taskId, caller.user.id);
 		try {
 			// Accepted and handed to the agent: the first event is the task, working.
 			bus.publish(AgentEvent.task({ ...accepted, status: { state: 2, message: undefined, timestamp: new Date().toISOString() } }));
@@ -119,10 +119,12 @@ export class AgentOsExecutor implements AgentExecutor {
 		const caller = context.user;
 		if (!(caller instanceof A2AUser)) throw new A2ARequestError(-32600, "The request carries no AgentOS caller");
 		if (!this.live.has(taskId)) {
+			// Another token's task is not found (the SDK's load says so), as one that does not exist.
 			const record = await this.tasks.find(taskId);
-			if (record?.agentId === this.agentId && !isTerminal(record.status)) await cancelAs(caller, taskId);
+			if (record?.agentId === this.agentId && !isTerminal(record.status) && (await this.tasks.seenBy(taskId, a2aViewerOf(caller)))) await cancelAs(caller, taskId);
 			return sdkCancel();
 		}
+		if (!this.live.seenBy(taskId, a2aViewerOf(caller))) return sdkCancel();
 		this.cancellers.set(taskId, caller);
 		try {
 			return await sdkCancel();

@@ -11,13 +11,21 @@ import type { Task } from "@a2a-js/sdk";
 export class LiveTasks {
 	private readonly tasks = new Map<string, Task | undefined>();
 	private readonly endedByRow = new Set<string>();
+	/** Whose each task is (taskOwnerOf of the token that sent it). */
+	private readonly owners = new Map<string, string>();
 
-	start(taskId: string): void {
+	start(taskId: string, owner: string): void {
 		this.tasks.set(taskId, undefined);
+		this.owners.set(taskId, owner);
 	}
 
 	has(taskId: string): boolean {
 		return this.tasks.has(taskId);
+	}
+
+	/** Whether the viewer (null: an admin) may see the task running here. */
+	seenBy(taskId: string, viewer: string | null): boolean {
+		return viewer === null || this.owners.get(taskId) === viewer;
 	}
 
 	/** The latest record, a copy (the SDK changes what it loads). */
@@ -39,11 +47,13 @@ export class LiveTasks {
 			return false;
 		}
 		this.tasks.delete(task.id);
+		this.owners.delete(task.id);
 		return !this.endedByRow.delete(task.id);
 	}
 
 	end(taskId: string): void {
 		this.tasks.delete(taskId);
+		this.owners.delete(taskId);
 		this.endedByRow.delete(taskId);
 	}
 }
