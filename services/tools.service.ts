@@ -8,7 +8,7 @@ import { PermissionDeniedError } from "../lib/security/errors";
 import type { GrantRequests } from "../lib/security/grant-requests";
 import type { GrantStore } from "../lib/security/grant-store";
 import type { SecuredMeta } from "../lib/security/security-guard";
-import { actionTools } from "../lib/tools/action-tools";
+import { ActionToolCatalogue } from "../lib/tools/action-tool-catalogue";
 import { ToolTimeoutError } from "../lib/tools/errors";
 import type { ToolDefinition, ToolInfo, ToolPolicy, ToolResult } from "../lib/tools/tool";
 import { requiresDatabase } from "../mixins/requires-database.mixin";
@@ -51,7 +51,15 @@ function validate(tool: ToolDefinition, args: Record<string, unknown>): void {
  * exactly the checks of the agent's own call, and the person's request is audited too.
  */
 export default function createToolsService(kernel: Kernel, deps: ToolsServiceDeps): ServiceSchema {
-	const all = (broker: Parameters<typeof actionTools>[0]) => [...deps.builtins, ...(deps.mcpTools?.() ?? []), ...actionTools(broker)];
+	const builtins = new Map(deps.builtins.map(t => [t.id, t]));
+	// Made when the service starts, on its node's broker; rebuilt only when the cluster's services change.
+	let actions: ActionToolCatalogue | undefined;
+	const all = () => [...deps.builtins, ...(deps.mcpTools?.() ?? []), ...(actions?.list() ?? [])];
+	const find = (id: string): ToolDefinition | undefined => {
+		if (id.startsWith("action:")) return actions?.find(id);
+		if (id.startsWith("mcp:")) return deps.mcpTools?.().find(t => t.id === id);
+		return builtins.get(id);
+	};
 	const info = (t: ToolDefinition): ToolInfo => ({
 		id: t.id,
 		description: t.description,
@@ -66,6 +74,14 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 		mixins: [requiresDatabase(kernel)],
 		settings: { rest: "/" },
 
+		started() {
+			actions = new ActionToolCatalogue(this.broker);
+		},
+
+		stopped() {
+			actions?.close();
+		},
+
 		actions: {
 			list: {
 				rest: "GET /tools",
@@ -75,7 +91,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 				handler(ctx: Context<{ ids?: string[] }>): ToolInfo[] {
 					const { ids } = ctx.params;
 					// An agent's loop asks for its own tools only: what it gets is journaled with every durable task.
-					return all(this.broker)
+					return all()
 						.filter(t => !ids || ids.includes(t.id))
 						.map(info);
 				}
@@ -97,7 +113,7 @@ export default function createToolsService(kernel: Kernel, deps: ToolsServiceDep
 				},
 				async handler(ctx: Context<InvokeParams, SecuredMeta>): Promise<ToolResult> {
 					if (ctx.meta.caller?.kind !== "agent") return asAgent(ctx);
-					const tool = all(this.broker).find(t => t.id === ctx.params.toolId);
+					const tool = find(ctx.params.toolId);
 					if (!tool) throw new Errors.MoleculerClientError(`No tool ${ctx.params.toolId}; GET /api/v1/tools lists them`, 404, "TOOL_NOT_FOUND", { toolId: ctx.params.toolId });
 					const args = ctx.params.arguments ?? {};
 					validate(tool, args);

@@ -1,11 +1,12 @@
 import { ServiceBroker, type Context } from "moleculer";
 import type { Caller } from "../../actors/agent-api";
-import { actionTools } from "../../lib/tools/action-tools";
+import { ActionToolCatalogue } from "../../lib/tools/action-tool-catalogue";
 import type { ToolContext } from "../../lib/tools/tool";
 
 describe("actions as tools", () => {
 	const broker = new ServiceBroker({ logger: false, transporter: null, cacher: null });
 	const caller: Caller = { kind: "agent", id: "alice", trustLevel: "autonomous" };
+	const catalogue = new ActionToolCatalogue(broker);
 	const context: ToolContext = { agentId: "alice", caller, constraints: {}, signal: new AbortController().signal };
 
 	beforeAll(async () => {
@@ -26,12 +27,16 @@ describe("actions as tools", () => {
 		});
 		await broker.start();
 	});
-	afterAll(() => broker.stop());
+	afterAll(async () => {
+		catalogue.close();
+		await broker.stop();
+	});
 
-	const tool = (id: string) => actionTools(broker).find(t => t.id === id);
+	const tool = (id: string) => catalogue.find(id);
+	const ids = () => catalogue.list().map(t => t.id).sort();
 
 	it("offers the actions that opt in and say what they do, without the caller's own param in the schema", () => {
-		expect(actionTools(broker).map(t => t.id).sort()).toEqual(["action:notes.read", "action:notes.save"]);
+		expect(ids()).toEqual(["action:notes.read", "action:notes.save"]);
 		expect(tool("action:notes.save")).toMatchObject({ description: "Saves a note for the calling agent.", capability: "memory.write", source: "action" });
 		expect(tool("action:notes.save")!.parameters).toEqual({ type: "object", properties: { text: { type: "string", minLength: 1 } }, required: ["text"] });
 		expect(tool("action:notes.read")).toMatchObject({ capability: "tools.execute", parameters: { type: "object", required: ["owner"], properties: { owner: { type: "string" } } } });
@@ -42,5 +47,21 @@ describe("actions as tools", () => {
 		expect((await save.run({ owner: "mallory", text: "hi" }, context)).content).toEqual({ owner: "alice", text: "hi", as: "alice" });
 		expect((await save.run({ text: "again" }, context)).content).toEqual({ owner: "alice", text: "again", as: "alice" });
 		expect((await tool("action:notes.read")!.run({ owner: "bob" }, context)).content).toBe("bob");
+	});
+
+	it("offers an action of a service started after the list was read, and no longer once the service stopped", async () => {
+		expect(ids()).toEqual(["action:notes.read", "action:notes.save"]);
+		const clock = broker.createService({ name: "clock", actions: { now: { description: "The time now, as an ISO string.", tool: true, handler: () => "noon" } } });
+		await broker.waitForServices("clock");
+		expect(ids()).toEqual(["action:clock.now", "action:notes.read", "action:notes.save"]);
+		expect((await tool("action:clock.now")!.run({}, context)).content).toBe("noon");
+		await broker.destroyService(clock);
+		expect(ids()).toEqual(["action:notes.read", "action:notes.save"]);
+		expect(tool("action:clock.now")).toBeUndefined();
+	});
+
+	it("gives the same definitions while the services stay the same", () => {
+		expect(tool("action:notes.read")).toBe(tool("action:notes.read"));
+		expect(catalogue.list()).toEqual(catalogue.list());
 	});
 });

@@ -57,6 +57,7 @@ export class McpConnection {
 	private client: Client | null = null;
 	private transport: Transport | null = null;
 	private list: Tool[] = [];
+	private definitions: { of: Tool[]; tools: ToolDefinition[] } | null = null;
 	private state: McpConnectionState = "idle";
 	private attempt = 0;
 	private retryTimer: NodeJS.Timeout | null = null;
@@ -114,7 +115,11 @@ export class McpConnection {
 	/** The allowed tools; empty while disconnected. */
 	tools(): ToolDefinition[] {
 		if (this.state !== "connected") return [];
-		return this.list.filter(t => isToolAllowed(this.config, t.name)).map(t => this.definition(t));
+		// Made again only when the server's list is replaced (connected, refreshed): the same definitions keep their compiled argument checks.
+		if (this.definitions?.of !== this.list) {
+			this.definitions = { of: this.list, tools: this.list.filter(t => isToolAllowed(this.config, t.name)).map(t => this.definition(t)) };
+		}
+		return this.definitions.tools;
 	}
 
 	async close(): Promise<void> {
