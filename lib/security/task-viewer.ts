@@ -10,6 +10,7 @@ import type { SecuredMeta } from "./security-guard";
 export function taskViewerOf(meta: SecuredMeta): string | null {
 	if (meta.caller?.kind === "agent") return taskOwnerOf(meta.caller);
 	if (meta.caller?.kind === "system") return null;
-	if (meta.user?.scopes && !meta.user.scopes.includes("admin")) return meta.user.id;
+	// A gateway user is an admin only by its scopes; one without them sees its own tasks.
+	if (meta.user && !(meta.user.scopes ?? []).includes("admin")) return meta.user.id;
 	return null;
 }
