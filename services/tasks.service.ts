@@ -107,10 +107,11 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 					const requeued = await runs.requeueFailed(id);
 					if (!requeued) throw new TaskNotFoundError(id);
 					if (!("agentId" in requeued)) throw new TaskNotResumableError(id, requeued.status, requeued.durable);
-					// Whichever node runs the agent takes it.
-					await ctx.broadcast("tasks.wake", { agentIds: [requeued.agentId] });
+					// Read as requeued, before any node can take it: the answer says `queued`, not whatever came next.
 					const task = await detail(id, ctx.meta);
 					await ctx.broadcast("tasks.changed", change(task));
+					// Whichever node runs the agent takes it.
+					await ctx.broadcast("tasks.wake", { agentIds: [requeued.agentId] });
 					return task;
 				}
 			}
