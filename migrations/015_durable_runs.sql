@@ -22,10 +22,8 @@ ALTER TABLE agent_tasks ADD COLUMN started_at timestamptz;
 CREATE INDEX agent_tasks_open ON agent_tasks (agent_id) WHERE status IN ('queued', 'running', 'suspended');
 CREATE INDEX agent_tasks_finished ON agent_tasks (finished_at) WHERE finished_at IS NOT NULL;
 
--- No foreign key: the journal is written at every step of every run, and checking the key
--- costs a quarter of each insert; its rows go with their task's (RunStore.purgeEnded).
 CREATE TABLE task_steps (
-	task_id uuid NOT NULL,
+	task_id uuid NOT NULL REFERENCES agent_tasks (id) ON DELETE CASCADE,
 	seq integer NOT NULL,
 	-- The action (or runtime method) called, and what it was about (the model, the tool).
 	action text NOT NULL,
