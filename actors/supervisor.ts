@@ -12,7 +12,7 @@ import type { AgentQuery, AgentRow, AgentStore, TransitionEntry } from "./agent-
 import { deliverAcrossNodes } from "./cluster-delivery";
 import { parsePathList, resolveEntryPoint } from "./entry-point";
 import type { EnvelopeSigner } from "./envelope";
-import { AgentExistsError, AgentNotRunningError } from "./errors";
+import { AgentExistsError } from "./errors";
 import { compileTaskSchemas } from "./manifest";
 import { manifestDigest } from "./manifest-signature";
 import type { AgentManifest } from "./manifest-types";
@@ -210,9 +210,9 @@ export class Supervisor {
 		// (queued here, taken there, ended). Queued here only when that node cannot take it now.
 		if (this.across && (await this.handOverToNode(entry, deliver))) return { taskId, status: "queued" };
 		await runs.insertQueued(entry);
-		deliver({ mode: "take", awaited: false }).catch(async (err: Error & { retryable?: boolean }) => {
+		deliver({ mode: "take", awaited: false }).catch(async (err: Error) => {
 			// Refused for good (an invalid task): it fails; otherwise it waits queued for the agent's node to take it.
-			if (err.retryable || err instanceof AgentNotRunningError) return logger.info(`Task ${taskId} waits for agent ${entry.agentId}: ${err.message}`);
+			if (waitsForAgent(err)) return logger.info(`Task ${taskId} waits for agent ${entry.agentId}: ${err.message}`);
 			await tasks.failQueued(taskId, err).catch((e: Error) => logger.error(`Could not record the refusal of task ${taskId}: ${e.message}`));
 		});
 		return { taskId, status: "queued" };
@@ -230,9 +230,7 @@ export class Supervisor {
 			return true;
 		} catch (err) {
 			if (await this.deps.tasks.find(entry.id)) return true;
-			// Checked by type: an error from another node arrives rebuilt, not as its class.
-			const { retryable, type } = err as { retryable?: boolean; type?: string };
-			if (retryable || type === "AGENT_NOT_RUNNING") return false;
+			if (waitsForAgent(err)) return false;
 			await this.deps.runs.insertQueued(entry);
 			await this.deps.tasks.failQueued(entry.id, err as Error);
 			return true;
@@ -382,4 +380,13 @@ function liveInstances(broker: SupervisorBroker): string[] {
 	const nodes = broker.registry.nodes.toArray() as Array<{ available: boolean; instanceID: string | null; local?: boolean }>;
 	const ids = nodes.filter(n => n.available && n.instanceID).map(n => n.instanceID as string);
 	return ids.includes(broker.instanceID) ? ids : [...ids, broker.instanceID];
+}
+
+/**
+ * A refusal that leaves a task queued for its agent's next node (not one that fails it):
+ * checked by type, since an error from another node arrives rebuilt, not as its class.
+ */
+function waitsForAgent(err: unknown): boolean {
+	const { retryable, type } = err as { retryable?: boolean; type?: string };
+	return retryable === true || type === "AGENT_NOT_RUNNING";
 }
