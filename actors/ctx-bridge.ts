@@ -67,15 +67,14 @@ export function createCtxBridge(deps: BridgeDeps): AgentCallPort {
 		const list = Array.isArray(args) ? args : [];
 		const run = origin?.run;
 		if (!origin) return handle(list, rootCall, agent);
-		const task = { caller: origin.caller };
-		if (!run) return handle(list, (action, params, timeout) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout })), agent, task);
+		if (!run) return handle(list, (action, params, timeout) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout })), agent, origin);
 		// A durable run: each action call is a step, replayed from the journal or journaled.
 		const durable = { taskId: run.taskId, maxSuspendMs: manifest.limits.maxSuspendMs };
 		const call: CtxCall = (action, params, timeout) =>
 			run.step(action, params, async ({ step, approvalId }) => broker.call(action, params, childOf(origin, caller, action, broker.nodeID, { timeout, run: { ...durable, step }, approvalId })));
 		// The agent's private state goes straight to the database: its calls are steps themselves.
-		if (JOURNALED_OWN.has(method)) return run.step(method, { key: list[0] }, () => handle(list, call, agent, task));
-		return handle(list, call, agent, task);
+		if (JOURNALED_OWN.has(method)) return run.step(method, { key: list[0] }, () => handle(list, call, agent, origin));
+		return handle(list, call, agent, origin);
 	};
 	return Object.assign(port, { methods: registry.names() });
 }

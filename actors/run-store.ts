@@ -1,4 +1,4 @@
-import type { Database } from "../lib/kernel/database";
+import type { Database, Queryable } from "../lib/kernel/database";
 import type { Caller, AgentTask } from "./agent-api";
 import type { RunWait } from "./errors";
 import type { TaskEntry, TaskOutcome } from "./task-store";
@@ -209,26 +209,24 @@ export class RunStore {
 			const row = rows[0];
 			if (!row) return undefined;
 			const open = row.status === "queued" || row.status === "running" || row.status === "suspended";
-			if (!open) return { agentId: row.agent_id, status: row.status, attempts: row.attempts, waitingFor: row.waiting_for, ended: true, children: [] };
-			await tx.query("UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL WHERE id = $1", [id]);
-			const children = await tx.query<{ id: string; agent_id: string; waiting_for: RunWait | null }>(
-				`WITH RECURSIVE tree(id) AS (
-				   SELECT id FROM agent_tasks WHERE parent_task_id = $1
-				   UNION SELECT t.id FROM agent_tasks t JOIN tree ON t.parent_task_id = tree.id
-				 )
-				 UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL
-				 WHERE id IN (SELECT id FROM tree) AND status IN ('queued', 'running', 'suspended') RETURNING id, agent_id, waiting_for`,
-				[id]
-			);
-			return {
-				agentId: row.agent_id,
-				status: row.status,
-				attempts: row.attempts,
-				waitingFor: row.waiting_for,
-				ended: false,
-				children: children.rows.map(c => ({ id: c.id, agentId: c.agent_id, waitingFor: c.waiting_for }))
-			};
+			const children = open ? await this.cancelOpen(tx, id) : [];
+			return { agentId: row.agent_id, status: row.status, attempts: row.attempts, waitingFor: row.waiting_for, ended: !open, children };
 		});
+	}
+
+	/** Marks a task cancelled with its open child runs (and theirs); answers the children. */
+	private async cancelOpen(tx: Queryable, id: string): Promise<CancelledChild[]> {
+		await tx.query("UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL WHERE id = $1", [id]);
+		const { rows } = await tx.query<{ id: string; agent_id: string; waiting_for: RunWait | null }>(
+			`WITH RECURSIVE tree(id) AS (
+			   SELECT id FROM agent_tasks WHERE parent_task_id = $1
+			   UNION SELECT t.id FROM agent_tasks t JOIN tree ON t.parent_task_id = tree.id
+			 )
+			 UPDATE agent_tasks SET status = 'cancelled', finished_at = now(), owner = NULL
+			 WHERE id IN (SELECT id FROM tree) AND status IN ('queued', 'running', 'suspended') RETURNING id, agent_id, waiting_for`,
+			[id]
+		);
+		return rows.map(c => ({ id: c.id, agentId: c.agent_id, waitingFor: c.waiting_for }));
 	}
 
 	/** The tasks of an agent that have not ended (its deletion cancels them). */

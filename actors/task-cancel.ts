@@ -1,3 +1,4 @@
+import type { CallingOptions, Context } from "moleculer";
 import type { TaskChange } from "./durable-runs";
 import { TaskEndedError, TaskNotFoundError, type RunWait } from "./errors";
 import type { RunStore } from "./run-store";
@@ -48,4 +49,14 @@ export async function cancelTask(id: string, { runs, closeWait, broadcast }: Can
 		await broadcast.changed({ id: child.id, agentId: child.agentId, status: "cancelled", node: "" });
 	}
 	await broadcast.changed({ id, agentId: cancelled.agentId, status: "cancelled", node: "", attempts: cancelled.attempts });
+}
+
+/**
+ * Asks for that cancel (`tasks.cancel`) within `ctx`, as whoever `options` says; a task that
+ * ended meanwhile keeps its end (its row says which), and that is not a failure.
+ */
+export async function cancelUnlessEnded(ctx: Context, id: string, options?: CallingOptions): Promise<void> {
+	await ctx.call("tasks.cancel", { id }, options).catch((err: { type?: string }) => {
+		if (err.type !== "TASK_ENDED") throw err;
+	});
 }

@@ -9,6 +9,7 @@ import type { EnvelopeSigner } from "../actors/envelope";
 import { admitManifest } from "../actors/manifest-admission";
 import { StateStore } from "../actors/state-store";
 import { Supervisor, type NodeCall, type TaskAnswer } from "../actors/supervisor";
+import { cancelUnlessEnded } from "../actors/task-cancel";
 import { TaskStore } from "../actors/task-store";
 import { RunStore } from "../actors/run-store";
 import { RunJournal } from "../actors/run-journal";
@@ -43,15 +44,6 @@ export interface AgentGrants {
 	requests: GrantRequests;
 }
 
-/**
- * `tasks.cancel`, the one cancel path, as the node: an agent that is deleted ends every task
- * of it, whoever sent them (a token sees only its own). A task that ended meanwhile keeps its end.
- */
-async function cancelTask(ctx: Context, id: string): Promise<void> {
-	await ctx.call("tasks.cancel", { id }, { meta: { caller: { kind: "system", id: ctx.nodeID ?? "local" } } }).catch((err: { type?: string }) => {
-		if (err.type !== "TASK_ENDED") throw err;
-	});
-}
 
 /** Calls to another node's agents service go out as children of the request. */
 function onNodes(ctx: Context): NodeCall {
@@ -141,7 +133,9 @@ export default function createAgentsService(kernel: Kernel, signer: EnvelopeSign
 				async handler(ctx: Context<{ id: string }>): Promise<AgentView> {
 					const removed = await supervisor.remove(ctx.params.id, onNodes(ctx));
 					// Its unfinished tasks end with it (cancelled the one way tasks are: a suspended run's approval is closed too).
-					for (const taskId of await runs.openOf(ctx.params.id)) await cancelTask(ctx, taskId);
+					// As the node: a deleted agent's tasks all end, whoever sent them (a token sees only its own).
+					const asNode = { meta: { caller: { kind: "system", id: ctx.nodeID ?? "local" } } };
+					for (const taskId of await runs.openOf(ctx.params.id)) await cancelUnlessEnded(ctx, taskId, asNode);
 					await grants.revoke(ctx.params.id, "deleted", {});
 					await requests.withdraw(ctx.params.id);
 					await state.clear(ctx.params.id);

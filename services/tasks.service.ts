@@ -28,9 +28,12 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 	const journal = new RunJournal(kernel.db);
 	let retention: NodeJS.Timeout | undefined;
 
-	/** The task with its run, as the caller may see it (children of a run one may see are visible too). */
-	const detail = async (id: string, meta: SecuredMeta): Promise<TaskDetail> => {
-		const [task, steps, children] = await Promise.all([tasks.getFor(id, taskViewerOf(meta)), journal.load(id), tasks.children(id)]);
+	/**
+	 * The task with its run, as `viewer` may see it (children of a run one may see are visible
+	 * too); null: any task, for an admin or a caller already checked by mustSee.
+	 */
+	const detail = async (id: string, viewer: string | null): Promise<TaskDetail> => {
+		const [task, steps, children] = await Promise.all([tasks.getFor(id, viewer), journal.load(id), tasks.children(id)]);
 		return { ...task, steps, children, costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0), tokens: steps.reduce((sum, s) => sum + s.tokens, 0) };
 	};
 	/** TASK_NOT_FOUND unless the caller may touch the task (an admin may touch any: no read). */
@@ -68,7 +71,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 				scope: "tasks",
 				params: { id: { type: "uuid" } },
 				handler(ctx: Context<{ id: string }, SecuredMeta>): Promise<TaskDetail> {
-					return detail(ctx.params.id, ctx.meta);
+					return detail(ctx.params.id, taskViewerOf(ctx.meta));
 				}
 			},
 
@@ -91,7 +94,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 						closeWait,
 						broadcast: { stop: taskId => ctx.broadcast("tasks.cancelled", { id: taskId }), changed: c => ctx.broadcast("tasks.changed", c) }
 					});
-					return detail(id, ctx.meta);
+					return detail(id, null);
 				}
 			},
 
@@ -108,7 +111,7 @@ export default function createTasksService(kernel: Kernel, approvals: ApprovalSt
 					if (!requeued) throw new TaskNotFoundError(id);
 					if (!("agentId" in requeued)) throw new TaskNotResumableError(id, requeued.status, requeued.durable);
 					// Read as requeued, before any node can take it: the answer says `queued`, not whatever came next.
-					const task = await detail(id, ctx.meta);
+					const task = await detail(id, null);
 					await ctx.broadcast("tasks.changed", change(task));
 					// Whichever node runs the agent takes it.
 					await ctx.broadcast("tasks.wake", { agentIds: [requeued.agentId] });

@@ -2,7 +2,6 @@ import { TaskInvalidError } from "../errors";
 import type { AgentManifest } from "../manifest-types";
 import type { Caller } from "../agent-api";
 import { keepIdentity, type TaskOrigin } from "../agent-calls";
-import { sessionOwnerOf } from "../../lib/kernel/caller";
 import { InNodeWorker } from "./in-node-worker";
 import type { WorkerHooks } from "./worker";
 
@@ -71,21 +70,22 @@ export class DeclarativeWorker extends InNodeWorker {
 		// Nothing to load: the manifest is the agent.
 	}
 
-	run(kind: "task" | "message", _id: string, payload: unknown, caller: Caller, origin?: TaskOrigin): Promise<unknown> {
+	run(kind: "task" | "message", _id: string, payload: unknown, _caller: Caller, origin?: TaskOrigin): Promise<unknown> {
 		// Tasks were checked against the chat schema by the actor; a message (tell) is checked here.
 		// The refusal is the runtime's own, not the agent's failure: the caller gets it as it is.
 		const message = (payload as Partial<ChatTask> | null)?.message;
 		if (kind === "message" && (typeof message !== "string" || !message.trim())) {
 			return Promise.reject(keepIdentity(new TaskInvalidError("a declarative agent takes messages as { message: string, sessionId? }", [{ field: "message", message: "is required" }])));
 		}
-		return this.chat(payload as ChatTask, sessionOwnerOf(caller), origin);
+		return this.chat(payload as ChatTask, origin);
 	}
 
 	/**
-	 * `owner`: who the session belongs to — the task's caller (a person's token, another
-	 * agent), never what the task says — so one caller's session id never reaches another's.
+	 * The session is the task sender's (a person's token, another agent), never what the task
+	 * says, so one caller's session id never reaches another's: memory's ctx methods, naming
+	 * no owner, keep the session of the task the call runs for.
 	 */
-	private async chat(task: ChatTask, owner: string, origin: TaskOrigin | undefined): Promise<unknown> {
+	private async chat(task: ChatTask, origin: TaskOrigin | undefined): Promise<unknown> {
 		// The calls agent code would make as ctx.memory.history(sessionId, window) and the like.
 		const call = <T>(method: string, ...args: unknown[]) => this.hooks.onCall(method, args, origin) as Promise<T>;
 		const m = this.manifest;
@@ -93,7 +93,7 @@ export class DeclarativeWorker extends InNodeWorker {
 		const keepsHistory = m.memory?.historyWindow !== 0;
 		const recall = m.memory?.recall ?? 0;
 		const [history, { recalled, report }] = await Promise.all([
-			keepsHistory ? call<HistoryWindow>("memory.history", sessionId, m.memory?.historyWindow, owner) : undefined,
+			keepsHistory ? call<HistoryWindow>("memory.history", sessionId, m.memory?.historyWindow) : undefined,
 			recall > 0 ? this.recall(call, task.message, recall) : { recalled: [], report: undefined }
 		]);
 		const result = await call<LoopAnswer>("llm.run", {
@@ -109,7 +109,7 @@ export class DeclarativeWorker extends InNodeWorker {
 		if (keepsHistory) {
 			// The exchange is kept without its tool turns: the next model call sees what was said.
 			const messages = [{ role: "user", content: task.message }, ...(result.answer !== null ? [{ role: "assistant", content: result.answer }] : [])];
-			await call("memory.appendHistory", sessionId, messages, owner);
+			await call("memory.appendHistory", sessionId, messages);
 		}
 		const { messages: _turns, ...answer } = result;
 		return { ...answer, sessionId, recalled: recalled.map(h => ({ id: h.memory.id, content: h.memory.content, score: h.score })), ...(report && { recall: report }) };

@@ -2,6 +2,7 @@ import { Task, type Part } from "@a2a-js/sdk";
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext, type ServerCallContext } from "@a2a-js/sdk/server";
 import type { AgentTask } from "../../../actors/agent-api";
 import type { TaskAnswer } from "../../../actors/supervisor";
+import { cancelUnlessEnded } from "../../../actors/task-cancel";
 import type { TaskStore } from "../../../actors/task-store";
 import { A2AUser, a2aViewerOf } from "./a2a-user";
 import type { LiveTasks } from "./live-tasks";
@@ -121,7 +122,7 @@ export class AgentOsExecutor implements AgentExecutor {
 		if (!this.live.has(taskId)) {
 			// Another token's task is not found (the SDK's load says so), as one that does not exist.
 			const record = await this.tasks.find(taskId);
-			if (record?.agentId === this.agentId && !isTerminal(record.status) && (await this.tasks.seenBy(taskId, a2aViewerOf(caller)))) await cancelAs(caller, taskId);
+			if (record?.agentId === this.agentId && !isTerminal(record.status) && (await this.tasks.seenBy(taskId, a2aViewerOf(caller)))) await cancelUnlessEnded(caller.ctx, taskId);
 			return sdkCancel();
 		}
 		if (!this.live.seenBy(taskId, a2aViewerOf(caller))) return sdkCancel();
@@ -146,7 +147,7 @@ export class AgentOsExecutor implements AgentExecutor {
 		let published: () => void = () => undefined;
 		this.cancelled.set(taskId, new Promise<void>(resolve => (published = resolve)));
 		try {
-			await cancelAs(caller, taskId);
+			await cancelUnlessEnded(caller.ctx, taskId);
 			const note = textPart(
 				record?.durable === false
 					? "Cancelled: AgentOS stops waiting for this task and discards its outcome; the agent's current run is not interrupted."
@@ -159,11 +160,4 @@ export class AgentOsExecutor implements AgentExecutor {
 			published();
 		}
 	}
-}
-
-/** `tasks.cancel` as the A2A caller; a task that ended meanwhile keeps its end (its row says which). */
-async function cancelAs(caller: A2AUser, taskId: string): Promise<void> {
-	await caller.ctx.call("tasks.cancel", { id: taskId }).catch((err: { type?: string }) => {
-		if (err.type !== "TASK_ENDED") throw err;
-	});
 }
