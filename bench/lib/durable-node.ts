@@ -3,26 +3,18 @@ import fs from "node:fs";
 import type { ServiceBroker } from "moleculer";
 import type { TaskDetail } from "../../actors/task-store";
 import type { AgentView } from "../../lib/cluster/agent-view";
-import { startTestNode, type TestNode } from "../../test/support/test-node";
+import { eventually, startTestNode, type TestNode } from "../../test/support/test-node";
+import { check } from "./check";
 
 export const API_KEY = "sk-bench";
 export const POLL_MS = 5;
 export const TIMEOUT_MS = 30_000;
 
 export const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
-export const ms = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)} ms`;
+export { check };
 
-export function check(condition: boolean, message: string): asserts condition {
-	if (!condition) throw new Error(message);
-}
-
-export async function until(what: string, test: () => Promise<boolean> | boolean, timeoutMs = TIMEOUT_MS, everyMs = 20): Promise<void> {
-	const started = Date.now();
-	while (!(await test())) {
-		if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await sleep(everyMs);
-	}
-}
+/** The tests' `eventually`, polled more often and allowed longer, as the benchmark's waits need. */
+export const until = (what: string, test: () => Promise<boolean> | boolean, timeoutMs = TIMEOUT_MS, everyMs = 20): Promise<void> => eventually(what, test, timeoutMs, everyMs);
 
 export async function spawn(broker: ServiceBroker, manifest: Record<string, unknown>): Promise<AgentView> {
 	const view = await broker.call<AgentView, { manifest: Record<string, unknown> }>("agents.spawn", { manifest });

@@ -3,6 +3,7 @@
  * run that asks another agent makes the asked task its child) and the child runs it asked for.
  */
 import type { TaskDetail } from "../../sdk/http-client";
+import { TableHead } from "../components/table-head";
 import { href } from "../router";
 
 /** The "Asked by" fact, inside the page's facts list; nothing for a task nobody's run asked for. */
@@ -23,13 +24,7 @@ export function ChildRuns({ t }: { t: TaskDetail }) {
 	return (
 		<table class="child-runs">
 			<caption>Runs of other agents this run asked, oldest first</caption>
-			<thead>
-				<tr>
-					<th scope="col">Task</th>
-					<th scope="col">Agent</th>
-					<th scope="col">Status</th>
-				</tr>
-			</thead>
+			<TableHead titles={["Task", "Agent", "Status"]} />
 			<tbody>
 				{t.children.map(c => (
 					<tr key={c.id}>

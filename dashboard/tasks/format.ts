@@ -3,8 +3,7 @@
 /** The statuses a task does not leave. */
 export const ENDED: readonly string[] = ["succeeded", "failed", "cancelled"];
 
-export function duration(ms: number | null): string {
-	if (ms === null) return "running";
+export function duration(ms: number): string {
 	if (ms < 1000) return `${ms} ms`;
 	if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
 	return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
